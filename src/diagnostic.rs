@@ -1,0 +1,164 @@
+//! Problems found in a spec, reported the way rustc reports problems in code:
+//! a location, a message, and a line that says what to write instead.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::load::SourceMap;
+
+/// How bad a finding is. Errors stop generation; warnings are printed and
+/// generation goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding, anchored at a JSON pointer into the spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// JSON pointer into the document (`/paths/~1pets/post`), or empty for
+    /// the whole document.
+    pub pointer: String,
+    pub message: String,
+    /// What to write instead.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            pointer: pointer.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn warning(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(pointer, message)
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Diagnostics together with the file they point into, so that they can be
+/// rendered with line and column.
+#[derive(Debug)]
+pub struct Report {
+    pub file: PathBuf,
+    pub diagnostics: Vec<Diagnostic>,
+    source_map: Option<SourceMap>,
+}
+
+impl Report {
+    pub fn new(file: &Path, diagnostics: Vec<Diagnostic>, source_map: Option<SourceMap>) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            diagnostics,
+            source_map,
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| !d.is_error())
+    }
+
+    /// Line and column (1-based) of a pointer, or of its nearest ancestor
+    /// that the source map knows.
+    pub fn position(&self, pointer: &str) -> Option<(usize, usize)> {
+        self.source_map.as_ref()?.position(pointer)
+    }
+
+    /// Renders every diagnostic, rustc style. `color` adds ANSI colours.
+    pub fn render(&self, color: bool) -> String {
+        let mut out = String::new();
+        for d in &self.diagnostics {
+            out.push_str(&self.render_one(d, color));
+        }
+        let errors = self.errors().count();
+        if errors > 0 {
+            let s = if errors == 1 { "" } else { "s" };
+            out.push_str(&paint(color, "1;31", "error"));
+            out.push_str(&format!(
+                ": could not use `{}` due to {errors} previous error{s}\n",
+                self.file.display()
+            ));
+        }
+        out
+    }
+
+    fn render_one(&self, d: &Diagnostic, color: bool) -> String {
+        let (label, code) = match d.severity {
+            Severity::Error => ("error", "1;31"),
+            Severity::Warning => ("warning", "1;33"),
+        };
+        let location = match self.position(&d.pointer) {
+            Some((line, col)) => format!("{}:{line}:{col}", self.file.display()),
+            None => self.file.display().to_string(),
+        };
+        let mut out = format!(
+            "{}: {}: {}\n",
+            location,
+            paint(color, code, label),
+            paint(color, "1", &d.message)
+        );
+        if !d.pointer.is_empty() {
+            out.push_str(&format!("  {} at {}\n", paint(color, "1;34", "="), d.pointer));
+        }
+        if let Some(help) = &d.help {
+            out.push_str(&format!("  {} help: {help}\n", paint(color, "1;34", "=")));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(false))
+    }
+}
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Builds a JSON pointer from segments.
+pub fn pointer<I, S>(segments: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    segments
+        .into_iter()
+        .map(|s| format!("/{}", escape_segment(s.as_ref())))
+        .collect()
+}

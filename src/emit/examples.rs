@@ -1,0 +1,189 @@
+//! Example values that satisfy a schema, for the README's curl lines and the
+//! generated tests. The spec's own `example` wins when it has one.
+
+use chrono::{NaiveDate, TimeZone};
+use regex_syntax::hir::{Class, Hir, HirKind};
+use serde_json::{json, Map, Value};
+
+use crate::model::{Additional, Api, Shape, StrFormat, Ty, TypeKind};
+
+/// An example value of `shape`; `request` leaves out read-only fields.
+pub fn example(api: &Api, shape: &Shape, request: bool) -> Value {
+    build(api, shape, request, 0)
+}
+
+/// An example request body of `shape` as JSON text.
+pub fn example_body(api: &Api, shape: &Shape) -> String {
+    example(api, shape, true).to_string()
+}
+
+fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
+    if depth > 6 {
+        return Value::Null;
+    }
+    let r = &shape.rules;
+    match &shape.ty {
+        Ty::Any => json!({}),
+        Ty::Bool => json!(true),
+        Ty::Integer(_) => {
+            if let Some(v) = r.enumeration.first() {
+                return v.clone();
+            }
+            let mut n = r.minimum.map(|m| if r.exclusive_minimum { m.floor() + 1.0 } else { m.ceil() }).unwrap_or(1.0);
+            if let Some(max) = r.maximum {
+                if n > max {
+                    n = max;
+                }
+            }
+            json!(n as i64)
+        }
+        Ty::Number(_) => {
+            if let Some(v) = r.enumeration.first() {
+                return v.clone();
+            }
+            let mut n = match (r.minimum, r.maximum) {
+                (Some(lo), Some(hi)) => (lo + hi) / 2.0,
+                (Some(lo), None) => lo + 1.5,
+                (None, Some(hi)) => hi - 1.5,
+                (None, None) => 9.99,
+            };
+            if let Some(m) = r.multiple_of {
+                n = (n / m).round() * m;
+            }
+            json!(n)
+        }
+        Ty::String(f) => Value::String(string(f, r)),
+        Ty::Array(items) => {
+            let count = r.min_items.unwrap_or(1).max(1).min(r.max_items.unwrap_or(usize::MAX));
+            let mut values: Vec<Value> = Vec::new();
+            for i in 0..count {
+                let mut v = build(api, items, request, depth + 1);
+                if r.unique_items && values.contains(&v) {
+                    if let Value::String(s) = &mut v {
+                        s.push_str(&i.to_string());
+                    }
+                }
+                values.push(v);
+            }
+            Value::Array(values)
+        }
+        Ty::Map(values) => json!({ "key": build(api, values, request, depth + 1) }),
+        Ty::Ref(id) => {
+            let def = api.types.get(*id);
+            if let Some(example) = &def.example {
+                return example.clone();
+            }
+            match &def.kind {
+                TypeKind::Enum(e) => e.values.first().map(|v| v.value.clone()).unwrap_or(Value::Null),
+                TypeKind::Alias(inner) => build(api, inner, request, depth + 1),
+                TypeKind::Union(u) => u.variants.first().map(|v| build(api, &v.shape, request, depth + 1)).unwrap_or(Value::Null),
+                TypeKind::Struct(s) => {
+                    let mut map = Map::new();
+                    for f in &s.fields {
+                        if request && f.read_only || !request && f.write_only {
+                            continue;
+                        }
+                        // Optional fields are shown too: they document the shape, and
+                        // recursion is bounded by depth.
+                        if !f.required && depth > 1 {
+                            continue;
+                        }
+                        let v = build(api, &f.shape, request, depth + 1);
+                        if v.is_null() && !f.shape.nullable && !f.required {
+                            continue;
+                        }
+                        map.insert(f.name.clone(), v);
+                    }
+                    if let Additional::Typed(_) = s.additional {
+                        // Extra properties are optional: leave them out.
+                    }
+                    Value::Object(map)
+                }
+            }
+        }
+    }
+}
+
+fn string(f: &StrFormat, r: &crate::model::Rules) -> String {
+    let base = match f {
+        StrFormat::DateTime => chrono::Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).single().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
+        StrFormat::Date => NaiveDate::from_ymd_opt(2024, 1, 2).map(|d| d.to_string()).unwrap_or_default(),
+        StrFormat::Uuid => "3fa85f64-5717-4562-b3fc-2c963f66afa6".into(),
+        StrFormat::Email => "user@example.com".into(),
+        StrFormat::Uri => "https://example.com/".into(),
+        StrFormat::Byte => "aGVsbG8=".into(),
+        StrFormat::Ipv4 => "192.0.2.1".into(),
+        StrFormat::Ipv6 => "2001:db8::1".into(),
+        _ => match &r.pattern {
+            Some(p) => from_pattern(p).unwrap_or_else(|| "example".into()),
+            None => "example".into(),
+        },
+    };
+    let len = base.chars().count();
+    if let Some(min) = r.min_length {
+        if len < min && r.pattern.is_none() {
+            return format!("{base}{}", "x".repeat(min - len));
+        }
+    }
+    if let Some(max) = r.max_length {
+        if len > max && r.pattern.is_none() {
+            return base.chars().take(max.max(1)).collect();
+        }
+    }
+    base
+}
+
+/// The shortest-ish string a pattern matches, checked with the regex crate.
+pub fn from_pattern(pattern: &str) -> Option<String> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut out = String::new();
+    walk(&hir, &mut out);
+    regex::Regex::new(pattern).ok()?.is_match(&out).then_some(out)
+}
+
+fn walk(hir: &Hir, out: &mut String) {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(l) => out.push_str(&String::from_utf8_lossy(&l.0)),
+        HirKind::Class(Class::Unicode(c)) => {
+            let preferred = ['a', 'A', '0', 'x'];
+            let pick = preferred
+                .into_iter()
+                .find(|ch| c.ranges().iter().any(|r| r.start() <= *ch && *ch <= r.end()))
+                .or_else(|| c.ranges().iter().map(|r| r.start()).find(|ch| !ch.is_control()));
+            if let Some(ch) = pick {
+                out.push(ch);
+            }
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            if let Some(r) = c.ranges().first() {
+                out.push(char::from(r.start()));
+            }
+        }
+        HirKind::Repetition(rep) => {
+            for _ in 0..rep.min.max(u32::from(rep.min == 0 && rep.max.is_none())).min(64) {
+                walk(&rep.sub, out);
+            }
+        }
+        HirKind::Capture(c) => walk(&c.sub, out),
+        HirKind::Concat(parts) => parts.iter().for_each(|p| walk(p, out)),
+        HirKind::Alternation(alts) => {
+            if let Some(first) = alts.first() {
+                walk(first, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_give_matching_strings() {
+        for p in ["^[A-Z]{3}-\\d{4}$", "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", "^\\+?[0-9 ]{7,20}$", "a|b"] {
+            let s = from_pattern(p).expect(p);
+            assert!(regex::Regex::new(p).unwrap().is_match(&s), "{p} -> {s}");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! From the model to a [`FilePlan`]: every file of the generated project,
+//! with its contents and who owns it. Pure: no IO besides reading template
+//! overrides.
+
+mod examples;
+mod models;
+mod operations;
+mod project;
+mod rust;
+mod schemas;
+mod storage;
+mod templates;
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use crate::model::Api;
+pub use examples::example_body;
+
+/// Who owns a file: the generator rewrites its files on every run; the
+/// user's files are written once and never touched again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Owner {
+    Generator,
+    User,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    /// Relative path, `/`-separated.
+    pub path: String,
+    pub contents: String,
+    pub owner: Owner,
+}
+
+/// Every file of a generated project, sorted by path.
+#[derive(Debug, Clone, Default)]
+pub struct FilePlan {
+    pub files: Vec<PlannedFile>,
+}
+
+impl FilePlan {
+    fn add(&mut self, path: &str, contents: String, owner: Owner) {
+        self.files.push(PlannedFile { path: path.to_string(), contents, owner });
+    }
+
+    pub fn get(&self, path: &str) -> Option<&PlannedFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    #[error("internal error: generated `{file}` is not valid Rust: {message}")]
+    Syntax { file: String, message: String },
+    #[error("template `{name}`: {message}")]
+    Template { name: String, message: String },
+}
+
+/// Options of an emission.
+#[derive(Debug, Clone, Default)]
+pub struct EmitOptions {
+    /// The spec's text, copied into the project as `openapi.yaml`.
+    pub spec_text: String,
+    /// A folder of templates that override the embedded ones.
+    pub templates: Option<PathBuf>,
+}
+
+/// Plans every file of the project for `api`.
+pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
+    let templates = templates::load(options.templates.as_deref())?;
+    let mut plan = FilePlan::default();
+    let gen = Owner::Generator;
+    let rust = |name: &str, source: String| rust::format_file(name, &source);
+
+    let names = schemas::SchemaNames::new(api);
+    let mut patterns = schemas::Patterns::default();
+    let specs = operations::specs(api, &names, &mut patterns);
+    plan.add("src/generated/schemas.rs", rust("schemas.rs", schemas::emit(api, &names, &specs, &mut patterns))?, gen);
+    plan.add("src/generated/models.rs", rust("models.rs", models::emit(api))?, gen);
+    plan.add("src/generated/operations.rs", rust("operations.rs", operations::emit_operations(api))?, gen);
+    plan.add("src/generated/api.rs", rust("api.rs", operations::emit_api(api))?, gen);
+    plan.add("src/generated/routes.rs", rust("routes.rs", operations::emit_routes(api))?, gen);
+    if api.has_storage() {
+        plan.add("src/generated/entities.rs", rust("entities.rs", storage::emit_entities(api))?, gen);
+        plan.add("src/generated/actions.rs", rust("actions.rs", storage::emit_actions(api))?, gen);
+    }
+    plan.add("tests/api.rs", rust("tests/api.rs", tests::emit(api))?, gen);
+    project::emit(api, options, &templates, &mut plan)?;
+    plan.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(plan)
+}
+
+/// The marker that tells generated files from the user's.
+pub const MARKER: &str = "@generated";
+
+/// Whether a file's contents carry the generated marker in its first lines.
+pub fn is_generated(contents: &str) -> bool {
+    contents.lines().take(3).any(|l| l.contains(MARKER))
+}
+
+/// The path of a planned file under `root`.
+pub fn path_in(root: &Path, file: &PlannedFile) -> PathBuf {
+    file.path.split('/').fold(root.to_path_buf(), |p, s| p.join(s))
+}

@@ -1,0 +1,355 @@
+//! `src/generated/operations.rs` (typed requests and responses),
+//! `src/generated/api.rs` (the `Handlers` trait) and
+//! `src/generated/routes.rs` (the axum router).
+
+use std::fmt::Write;
+
+use super::rust::{doc, lit, type_of};
+use super::schemas::{Patterns, SchemaNames};
+use crate::model::names::const_name;
+use crate::model::{Api, Media, Operation, ParamIn, Response, Shape, Status, Ty, TypeKind};
+
+fn location(p: ParamIn) -> &'static str {
+    match p {
+        ParamIn::Path => "Location::Path",
+        ParamIn::Query => "Location::Query",
+        ParamIn::Header => "Location::Header",
+        ParamIn::Cookie => "Location::Cookie",
+    }
+}
+
+pub fn spec_name(op: &Operation) -> String {
+    const_name(&op.type_name)
+}
+
+/// The Rust type of a request body, using the read-only-free twin.
+pub fn body_type(api: &Api, shape: &Shape) -> String {
+    match shape.ty {
+        Ty::Ref(id) => match api.types.get(id).input {
+            Some(twin) => {
+                let name = api.types.get(twin).name.clone();
+                if shape.nullable {
+                    format!("Option<{name}>")
+                } else {
+                    name
+                }
+            }
+            None => type_of(&api.types, shape),
+        },
+        _ => type_of(&api.types, shape),
+    }
+}
+
+/// `OperationSpec` statics, placed in the schemas module.
+pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> String {
+    let mut out = String::new();
+    for op in &api.operations {
+        let mut params = String::new();
+        for p in &op.params {
+            let _ = writeln!(
+                params,
+                "ParamSpec {{ name: {}, location: {}, required: {}, schema: {}, explode: {} }},",
+                lit(&p.name),
+                location(p.location),
+                p.required,
+                names.reference(api, &p.shape, patterns),
+                p.explode
+            );
+        }
+        let body = match &op.body {
+            None => "None".to_string(),
+            Some(b) => {
+                let kind = match &b.media {
+                    Media::Json(shape) => format!("BodyKind::Json({})", names.reference(api, shape, patterns)),
+                    Media::Text => "BodyKind::Text".into(),
+                    Media::Binary => "BodyKind::Binary".into(),
+                };
+                format!("Some(BodySpec {{ required: {}, content_type: {}, kind: {kind} }})", b.required, lit(&b.content_type))
+            }
+        };
+        let _ = writeln!(
+            out,
+            "/// What `{}` accepts.\npub static {}: OperationSpec = OperationSpec {{ id: {}, params: &[\n{params}], body: {body} }};\n",
+            op.id,
+            spec_name(op),
+            lit(&op.id)
+        );
+    }
+    if !out.is_empty() {
+        out.insert_str(0, "#[allow(unused_imports)]\nuse super::http::{BodyKind, BodySpec, Location, OperationSpec, ParamSpec};\n\n");
+    }
+    out
+}
+
+fn request_name(op: &Operation) -> String {
+    format!("{}Request", op.type_name)
+}
+
+pub fn response_name(op: &Operation) -> String {
+    format!("{}Response", op.type_name)
+}
+
+/// Types of response headers: text-like ones as themselves, anything else as text.
+fn header_type(api: &Api, shape: &Shape) -> String {
+    let resolved = api.types.resolve(shape);
+    match &resolved.ty {
+        Ty::String(_) | Ty::Integer(_) | Ty::Number(_) | Ty::Bool => type_of(&api.types, &Shape { nullable: false, ..shape.clone() }),
+        Ty::Ref(id) if matches!(api.types.get(*id).kind, TypeKind::Enum(_)) && !is_integer_enum(api, *id) => {
+            type_of(&api.types, &Shape { nullable: false, ..shape.clone() })
+        }
+        _ => "String".into(),
+    }
+}
+
+fn is_integer_enum(api: &Api, id: crate::model::TypeId) -> bool {
+    matches!(&api.types.get(id).kind, TypeKind::Enum(e) if e.is_integer())
+}
+
+fn response_body_type(api: &Api, r: &Response) -> Option<String> {
+    match &r.media {
+        Some(Media::Json(shape)) => Some(type_of(&api.types, shape)),
+        Some(Media::Text) => Some("String".into()),
+        Some(Media::Binary) => Some("bytes::Bytes".into()),
+        None => None,
+    }
+}
+
+/// Whether a response variant has named fields (`{ body, etag }`).
+pub fn variant_has_fields(r: &Response) -> bool {
+    !r.headers.is_empty() || matches!(r.status, Status::Default | Status::Range(_))
+}
+
+pub fn emit_operations(api: &Api) -> String {
+    let mut out = String::from(
+        "//! Typed requests and responses, one pair per operation.\n\n\
+         use axum::http::StatusCode;\nuse axum::response::{IntoResponse, Response};\n\n\
+         #[allow(unused_imports)]\nuse super::http::{self, ApiError, Location};\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::schemas;\n\n",
+    );
+    for op in &api.operations {
+        emit_request(api, op, &mut out);
+        emit_response(api, op, &mut out);
+    }
+    out
+}
+
+fn emit_request(api: &Api, op: &Operation, out: &mut String) {
+    let name = request_name(op);
+    let _ = writeln!(out, "/// The request of `{} {}` ([`super::api::Handlers::{}`]).", op.method.upper(), op.path, op.ident);
+    out.push_str("#[derive(Debug, Clone)]\n");
+    let _ = writeln!(out, "pub struct {name} {{");
+    let mut fields = Vec::new();
+    for p in &op.params {
+        out.push_str(&doc(p.doc.as_deref()));
+        let mut ty = type_of(&api.types, &p.shape);
+        if !p.required {
+            ty = format!("Option<{ty}>");
+        }
+        let _ = writeln!(out, "pub {}: {ty},", p.ident);
+        fields.push(format!("{}: input.param({}, {})?", p.ident, location(p.location), lit(&p.name)));
+    }
+    if let Some(b) = &op.body {
+        let (ty, read) = match &b.media {
+            Media::Json(shape) => (body_type(api, shape), "input.json()?"),
+            Media::Text => ("String".to_string(), "input.text()?"),
+            Media::Binary => ("bytes::Bytes".to_string(), "input.bytes()?"),
+        };
+        let ty = if b.required || !matches!(b.media, Media::Json(_)) { ty } else { format!("Option<{ty}>") };
+        out.push_str(&doc(b.doc.as_deref().or(Some("The request body."))));
+        let _ = writeln!(out, "pub body: {ty},");
+        fields.push(format!("body: {read}"));
+    }
+    out.push_str("}\n\n");
+    let input = if fields.is_empty() { "_input" } else { "mut input" };
+    let _ = writeln!(
+        out,
+        "impl<S: Send + Sync> axum::extract::FromRequest<S> for {name} {{\ntype Rejection = ApiError;\n\n\
+         async fn from_request(request: axum::extract::Request, _state: &S) -> Result<Self, ApiError> {{\n\
+         let {input} = http::extract(request, &schemas::{}).await?;\nOk(Self {{ {} }})\n}}\n}}\n",
+        spec_name(op),
+        fields.join(", ")
+    );
+}
+
+fn emit_response(api: &Api, op: &Operation, out: &mut String) {
+    let name = response_name(op);
+    let variants: Vec<&Response> = op.responses.iter().filter(|r| !r.problem).collect();
+    let _ = writeln!(out, "/// The responses of `{} {}`; errors are [`ApiError`]s.", op.method.upper(), op.path);
+    out.push_str("#[derive(Debug, Clone)]\n#[allow(clippy::large_enum_variant)]\n");
+    let _ = writeln!(out, "pub enum {name} {{");
+    for r in &variants {
+        let status = match r.status {
+            Status::Code(c) => c.to_string(),
+            Status::Range(x) => format!("{x}XX"),
+            Status::Default => "Any other status".into(),
+        };
+        let text = format!("{status}: {}", r.doc.as_deref().unwrap_or("").trim());
+        out.push_str(&doc(Some(text.trim_end_matches(": "))));
+        let body = response_body_type(api, r);
+        if variant_has_fields(r) {
+            let _ = write!(out, "{} {{ ", r.variant);
+            if matches!(r.status, Status::Default | Status::Range(_)) {
+                out.push_str("status: StatusCode, ");
+            }
+            if let Some(b) = &body {
+                let _ = write!(out, "body: {b}, ");
+            }
+            for h in &r.headers {
+                let ty = header_type(api, &h.shape);
+                let ty = if h.required { ty } else { format!("Option<{ty}>") };
+                let _ = write!(out, "{}: {ty}, ", h.ident);
+            }
+            out.push_str("},\n");
+        } else if let Some(b) = body {
+            let _ = writeln!(out, "{}({b}),", r.variant);
+        } else {
+            let _ = writeln!(out, "{},", r.variant);
+        }
+    }
+    out.push_str("}\n\n");
+    let _ = writeln!(out, "impl IntoResponse for {name} {{\nfn into_response(self) -> Response {{\nmatch self {{");
+    for r in &variants {
+        let status = match r.status.code() {
+            Some(c) if r.status != Status::Range(c / 100) => format!("StatusCode::from_u16({c}).unwrap_or(StatusCode::OK)"),
+            _ => "status".into(),
+        };
+        let status = match r.status {
+            Status::Code(c) => status_const(c).map(str::to_string).unwrap_or(status),
+            _ => status,
+        };
+        let make = |binding: &str| -> String {
+            match &r.media {
+                Some(Media::Json(_)) => format!("http::json({status}, {}, &{binding})", lit(r.content_type.as_deref().unwrap_or("application/json"))),
+                Some(_) => format!("http::raw({status}, {}, {binding})", lit(r.content_type.as_deref().unwrap_or("application/octet-stream"))),
+                None => format!("http::empty({status})"),
+            }
+        };
+        if variant_has_fields(r) {
+            let mut bind = Vec::new();
+            if matches!(r.status, Status::Default | Status::Range(_)) {
+                bind.push("status".to_string());
+            }
+            if r.media.is_some() {
+                bind.push("body".into());
+            }
+            bind.extend(r.headers.iter().map(|h| h.ident.clone()));
+            let _ = writeln!(out, "Self::{} {{ {} }} => {{", r.variant, bind.join(", "));
+            let _ = writeln!(out, "let response = {};", make("body"));
+            for h in &r.headers {
+                if h.required {
+                    let _ = writeln!(out, "let response = http::with_header(response, {}, {});", lit(&h.name), h.ident);
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "let response = match {} {{ Some(value) => http::with_header(response, {}, value), None => response }};",
+                        h.ident,
+                        lit(&h.name)
+                    );
+                }
+            }
+            out.push_str("response\n}\n");
+        } else if r.media.is_some() {
+            let _ = writeln!(out, "Self::{}(body) => {},", r.variant, make("body"));
+        } else {
+            let _ = writeln!(out, "Self::{} => {},", r.variant, make(""));
+        }
+    }
+    out.push_str("}\n}\n}\n\n");
+}
+
+fn status_const(code: u16) -> Option<&'static str> {
+    Some(match code {
+        200 => "StatusCode::OK",
+        201 => "StatusCode::CREATED",
+        202 => "StatusCode::ACCEPTED",
+        204 => "StatusCode::NO_CONTENT",
+        301 => "StatusCode::MOVED_PERMANENTLY",
+        302 => "StatusCode::FOUND",
+        303 => "StatusCode::SEE_OTHER",
+        304 => "StatusCode::NOT_MODIFIED",
+        400 => "StatusCode::BAD_REQUEST",
+        401 => "StatusCode::UNAUTHORIZED",
+        403 => "StatusCode::FORBIDDEN",
+        404 => "StatusCode::NOT_FOUND",
+        409 => "StatusCode::CONFLICT",
+        412 => "StatusCode::PRECONDITION_FAILED",
+        422 => "StatusCode::UNPROCESSABLE_ENTITY",
+        500 => "StatusCode::INTERNAL_SERVER_ERROR",
+        _ => return None,
+    })
+}
+
+pub fn emit_api(api: &Api) -> String {
+    let mut out = String::from(
+        "//! The `Handlers` trait: one method per operation. Operations with a storage action have a \
+         default body that calls the store; implement the others (and override any) in `src/handlers.rs`.\n\n\
+         use std::future::Future;\n\n#[allow(unused_imports)]\nuse super::http::{ApiError, RequestContext};\nuse super::operations::*;\n",
+    );
+    if api.has_storage() {
+        out.push_str("use super::actions;\nuse super::store::Store;\n");
+    }
+    out.push_str("\n/// The API's operations. Implemented by `handlers::Service`.\npub trait Handlers: Send + Sync + 'static {\n");
+    if api.has_storage() {
+        out.push_str("/// The store that the built-in storage actions use.\nfn store(&self) -> &Store;\n\n");
+    }
+    for op in &api.operations {
+        let mut text = op.doc().unwrap_or_default();
+        let _ = write!(text, "\n\n`{} {}`", op.method.upper(), op.path);
+        if let Some(a) = &op.action {
+            let _ = write!(text, ": `{}` on `{}` by default.", a.verb.as_str(), api.entities[a.entity].schema);
+        }
+        out.push_str(&doc(Some(text.trim())));
+        let sig_ret = format!("impl Future<Output = Result<{}, ApiError>> + Send", response_name(op));
+        if op.action.is_some() {
+            let _ = writeln!(
+                out,
+                "fn {}(&self, _context: RequestContext, request: {}) -> {sig_ret} {{\nactions::{}(self.store(), request)\n}}\n",
+                op.ident,
+                request_name(op),
+                op.ident
+            );
+        } else {
+            let _ = writeln!(out, "fn {}(&self, context: RequestContext, request: {}) -> {sig_ret};\n", op.ident, request_name(op));
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+pub fn emit_routes(api: &Api) -> String {
+    let mut out = String::from(
+        "//! The router: every path and method of the spec, each calling its `Handlers` method.\n\n\
+         use std::sync::Arc;\n\nuse axum::extract::State;\nuse axum::response::{IntoResponse, Response};\nuse axum::Router;\n\n\
+         use super::api::Handlers;\nuse super::http::{self, RequestContext};\n#[allow(unused_imports)]\nuse super::operations::*;\n\n",
+    );
+    out.push_str("/// Builds the router over `handlers`; the same router serves Lambda and local runs.\npub fn router<H: Handlers>(handlers: Arc<H>) -> Router {\nRouter::new()\n");
+    let mut paths: Vec<&str> = api.operations.iter().map(|o| o.path.as_str()).collect();
+    paths.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    for path in paths {
+        if !seen.insert(path) {
+            continue;
+        }
+        let chain: Vec<String> = api
+            .operations
+            .iter()
+            .filter(|o| o.path == path)
+            .map(|o| format!("axum::routing::{}({}::<H>)", o.method.lower(), o.ident))
+            .collect();
+        let mut joined = chain[0].clone();
+        for c in &chain[1..] {
+            joined.push_str(&c.replacen("axum::routing::", ".", 1));
+        }
+        let _ = writeln!(out, ".route({}, {joined})", lit(path));
+    }
+    out.push_str(".fallback(http::not_found)\n.method_not_allowed_fallback(http::method_not_allowed)\n.with_state(handlers)\n}\n\n");
+    for op in &api.operations {
+        let _ = writeln!(
+            out,
+            "async fn {}<H: Handlers>(State(handlers): State<Arc<H>>, context: RequestContext, request: {}) -> Response {{\nhandlers.{}(context, request).await.into_response()\n}}\n",
+            op.ident,
+            request_name(op),
+            op.ident
+        );
+    }
+    out
+}

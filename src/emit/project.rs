@@ -1,0 +1,316 @@
+//! The project's non-model files: Cargo.toml, template.yaml, README.md,
+//! main.rs and the static runtime, rendered from the templates.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::{EmitError, EmitOptions, FilePlan, Owner};
+use crate::model::actions::Verb;
+use crate::model::{Api, ApiKind, Media, ParamIn};
+
+#[derive(Serialize)]
+struct TableView {
+    name: String,
+    resource: String,
+    env: String,
+    pk: String,
+    sk: Option<String>,
+    attributes: Vec<Attribute>,
+    indexes: Vec<IndexView>,
+    ttl: Option<String>,
+    stream: Option<String>,
+    global: bool,
+    replicas: Vec<String>,
+    pitr: bool,
+    deletion_protection: bool,
+    actions: Vec<&'static str>,
+    queried_indexes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Attribute {
+    name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct IndexView {
+    name: String,
+    pk: String,
+    sk: Option<String>,
+    projection: &'static str,
+}
+
+#[derive(Serialize)]
+struct EventView {
+    name: String,
+    path: String,
+    method: String,
+}
+
+#[derive(Serialize)]
+struct StubView {
+    ident: String,
+    id: String,
+    request: String,
+    response: String,
+}
+
+#[derive(Serialize)]
+struct OperationView {
+    id: String,
+    method: String,
+    path: String,
+    summary: String,
+    action: String,
+    curl: String,
+}
+
+/// IAM actions the generated code performs on a table, and the indexes it queries.
+fn table_access(api: &Api, table: usize) -> (Vec<&'static str>, Vec<String>) {
+    let mut actions = BTreeSet::new();
+    let mut indexes = BTreeSet::new();
+    for op in &api.operations {
+        let Some(a) = &op.action else { continue };
+        let e = &api.entities[a.entity];
+        if e.table != table {
+            continue;
+        }
+        let guarded = !e.unique.is_empty();
+        match a.verb {
+            Verb::Create => {
+                actions.insert("PutItem");
+            }
+            Verb::Get => {
+                actions.insert("GetItem");
+            }
+            Verb::Put => {
+                actions.extend(["GetItem", "PutItem"]);
+                if guarded {
+                    actions.insert("DeleteItem");
+                }
+            }
+            Verb::Update => {
+                actions.extend(["GetItem", "UpdateItem"]);
+                if guarded {
+                    actions.extend(["PutItem", "DeleteItem"]);
+                }
+            }
+            Verb::Delete => {
+                actions.insert("DeleteItem");
+                if guarded {
+                    actions.insert("GetItem");
+                }
+            }
+            Verb::Query | Verb::List => {
+                if a.scan {
+                    actions.insert("Scan");
+                } else {
+                    actions.insert("Query");
+                }
+                if let Some(i) = a.index {
+                    let ix = &api.tables[table].indexes[i];
+                    indexes.insert(ix.name.clone());
+                    if ix.projection == crate::model::storage::Projection::KeysOnly {
+                        actions.insert("GetItem");
+                    }
+                }
+            }
+        }
+    }
+    (actions.into_iter().collect(), indexes.into_iter().collect())
+}
+
+fn tables(api: &Api) -> Vec<TableView> {
+    api.tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut attributes: Vec<Attribute> = Vec::new();
+            let mut add = |name: &str, kind: &'static str| {
+                if !attributes.iter().any(|a| a.name == name) {
+                    attributes.push(Attribute { name: name.to_string(), kind });
+                }
+            };
+            add(&t.pk.name, t.pk.kind.as_str());
+            if let Some(sk) = &t.sk {
+                add(&sk.name, sk.kind.as_str());
+            }
+            for ix in &t.indexes {
+                add(&ix.pk.name, ix.pk.kind.as_str());
+                if let Some(sk) = &ix.sk {
+                    add(&sk.name, sk.kind.as_str());
+                }
+            }
+            let (actions, queried_indexes) = table_access(api, i);
+            let global = !t.replicas.is_empty();
+            TableView {
+                name: t.name.clone(),
+                resource: t.resource.clone(),
+                env: t.env.clone(),
+                pk: t.pk.name.clone(),
+                sk: t.sk.as_ref().map(|s| s.name.clone()),
+                attributes,
+                indexes: t
+                    .indexes
+                    .iter()
+                    .map(|ix| IndexView {
+                        name: ix.name.clone(),
+                        pk: ix.pk.name.clone(),
+                        sk: ix.sk.as_ref().map(|s| s.name.clone()),
+                        projection: match ix.projection {
+                            crate::model::storage::Projection::All => "ALL",
+                            crate::model::storage::Projection::KeysOnly => "KEYS_ONLY",
+                        },
+                    })
+                    .collect(),
+                ttl: t.uses_ttl.then(|| t.ttl_attribute.clone()),
+                // A global table with replicas replicates through its stream.
+                stream: t.stream.clone().or_else(|| global.then(|| "NEW_AND_OLD_IMAGES".to_string())),
+                global,
+                replicas: t.replicas.clone(),
+                pitr: t.point_in_time_recovery,
+                deletion_protection: t.deletion_protection,
+                actions,
+                queried_indexes,
+            }
+        })
+        .collect()
+}
+
+fn curl(api: &Api, op: &crate::model::Operation) -> String {
+    let mut path = op.path.clone();
+    for p in op.params.iter().filter(|p| p.location == ParamIn::Path) {
+        let value = super::examples::example(api, &p.shape, true);
+        let text = match value {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        path = path.replace(&format!("{{{}}}", p.name), &text);
+    }
+    let mut line = format!("curl -i -X {} 'http://127.0.0.1:3000{path}'", op.method.upper());
+    if let Some(body) = &op.body {
+        if let Media::Json(shape) = &body.media {
+            let value = super::examples::example(api, shape, true);
+            let json = serde_json::to_string(&value).unwrap_or_default().replace('\'', "'\\''");
+            line.push_str(&format!(" -H 'content-type: {}' -d '{json}'", body.content_type));
+        }
+    }
+    line
+}
+
+pub fn emit(api: &Api, options: &EmitOptions, templates: &[(String, String)], plan: &mut FilePlan) -> Result<(), EmitError> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    for (name, text) in templates {
+        if name.ends_with(".tera") {
+            tera.add_raw_template(name, text).map_err(|e| template_error(name, &e))?;
+        }
+    }
+    let description = api
+        .description
+        .as_deref()
+        .map(|d| d.lines().next().unwrap_or_default().trim().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| format!("{} (generated by apigen)", api.title));
+    let mut modules = vec!["api", "http", "models", "operations", "routes", "runtime", "schemas"];
+    if api.has_storage() {
+        modules.extend(["actions", "entities", "store"]);
+    }
+    modules.sort_unstable();
+    let stubs: Vec<StubView> = api
+        .operations
+        .iter()
+        .filter(|o| o.action.is_none())
+        .map(|o| StubView {
+            ident: o.ident.clone(),
+            id: o.id.clone(),
+            request: format!("{}Request", o.type_name),
+            response: format!("{}Response", o.type_name),
+        })
+        .collect();
+    let events: Vec<EventView> = api
+        .operations
+        .iter()
+        .map(|o| EventView { name: o.type_name.clone(), path: o.path.clone(), method: o.method.upper() })
+        .collect();
+    let operations: Vec<OperationView> = api
+        .operations
+        .iter()
+        .map(|o| OperationView {
+            id: o.id.clone(),
+            method: o.method.upper(),
+            path: o.path.clone(),
+            summary: o.summary.clone().unwrap_or_default(),
+            action: match &o.action {
+                Some(a) => format!("`{}: {}`", a.verb.as_str(), api.entities[a.entity].schema),
+                None => "hand-written".into(),
+            },
+            curl: curl(api, o),
+        })
+        .collect();
+    let mut cx = tera::Context::new();
+    cx.insert("name", &api.settings.name);
+    cx.insert("crate", &api.settings.crate_ident());
+    cx.insert("title", &api.title);
+    cx.insert("summary", &api.description.as_deref().and_then(|d| d.lines().next()).map(str::trim).unwrap_or(""));
+    cx.insert("description", &description);
+    cx.insert("storage", &api.has_storage());
+    cx.insert("memory", &api.settings.memory);
+    cx.insert("timeout", &api.settings.timeout);
+    cx.insert("rest", &(api.settings.api == ApiKind::Rest));
+    cx.insert("tables", &tables(api));
+    cx.insert("events", &events);
+    cx.insert("modules", &modules);
+    cx.insert("stubs", &stubs);
+    cx.insert("operations", &operations);
+    cx.insert("warnings", &api.warnings.iter().map(|w| w.message.clone()).collect::<Vec<_>>());
+
+    let render = |name: &str| tera.render(name, &cx).map_err(|e| template_error(name, &e));
+    let gen = Owner::Generator;
+    let user = Owner::User;
+    plan.add("Cargo.toml", render("Cargo.toml.tera")?, user);
+    plan.add("README.md", format!("<!-- @generated by apigen from openapi.yaml: do not edit. Regenerate with `apigen generate`. -->\n{}", render("README.md.tera")?), gen);
+    plan.add("template.yaml", render("template.yaml.tera")?, gen);
+    plan.add("samconfig.toml", render("samconfig.toml.tera")?, gen);
+    plan.add("openapi.yaml", options.spec_text.clone(), user);
+    plan.add("src/main.rs", super::rust::format_file("main.rs", &render("src/main.rs.tera")?)?, gen);
+    plan.add("src/lib.rs", super::rust::format_file("lib.rs", &render("src/lib.rs.tera")?)?, gen);
+    plan.add("src/generated/mod.rs", super::rust::format_file("generated/mod.rs", &render("src/generated/mod.rs.tera")?)?, gen);
+    plan.add("src/generated/runtime.rs", super::rust::format_file("runtime.rs", &render("src/generated/runtime.rs.tera")?)?, gen);
+    let handlers = render("src/handlers.rs.tera")?;
+    let handlers = super::rust::format_file("handlers.rs", &handlers)?;
+    let handlers = handlers.strip_prefix(super::rust::HEADER).unwrap_or(&handlers).to_string();
+    plan.add("src/handlers.rs", handlers, user);
+    for (name, text) in templates {
+        if name.ends_with(".tera") {
+            continue;
+        }
+        let path = match name.as_str() {
+            "gitignore" => ".gitignore".to_string(),
+            "dot-cargo/config.toml" => ".cargo/config.toml".to_string(),
+            other => other.to_string(),
+        };
+        if path.starts_with("src/generated/store/") && !api.has_storage() {
+            continue;
+        }
+        if path.ends_with(".rs") {
+            // Static sources are kept as written (comments included), but still
+            // checked, so that a broken override is caught here.
+            syn::parse_file(text).map_err(|e| EmitError::Syntax { file: path.clone(), message: e.to_string() })?;
+        }
+        plan.add(&path, text.clone(), gen);
+    }
+    Ok(())
+}
+
+fn template_error(name: &str, e: &tera::Error) -> EmitError {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    EmitError::Template { name: name.to_string(), message }
+}

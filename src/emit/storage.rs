@@ -1,0 +1,432 @@
+//! `src/generated/entities.rs` (table and entity definitions) and
+//! `src/generated/actions.rs` (the default body of every operation with a
+//! storage action).
+
+use std::fmt::Write;
+
+use super::models::field_type;
+use super::operations::{response_name, variant_has_fields};
+use super::rust::lit;
+use crate::model::actions::{BoundAction, Verb};
+use crate::model::names::const_name;
+use crate::model::storage::{Generate, KeyKind, Part, Template, VarKind};
+use crate::model::{Api, Entity, Operation, Table, TypeKind};
+
+pub fn table_static(t: &Table) -> String {
+    format!("{}_TABLE", const_name(&t.name))
+}
+
+pub fn entity_static(e: &Entity) -> String {
+    format!("{}_ENTITY", const_name(&e.schema))
+}
+
+fn kind(k: KeyKind) -> &'static str {
+    match k {
+        KeyKind::S => "KeyKind::S",
+        KeyKind::N => "KeyKind::N",
+        KeyKind::B => "KeyKind::B",
+    }
+}
+
+fn template(t: &Template) -> String {
+    let parts: Vec<String> = t
+        .parts
+        .iter()
+        .map(|p| match p {
+            Part::Lit(s) => format!("Part::Lit({})", lit(s)),
+            Part::Var { field, kind: VarKind::String } => format!("Part::Str({})", lit(field)),
+            Part::Var { field, kind: VarKind::Integer } => format!("Part::Int({})", lit(field)),
+            Part::Var { field, kind: VarKind::DateTime } => format!("Part::DateTime({})", lit(field)),
+        })
+        .collect();
+    format!("Template(&[{}])", parts.join(", "))
+}
+
+fn key_def(pk: &Template, sk: Option<&Template>) -> String {
+    let sk = match sk {
+        Some(s) => format!("Some({})", template(s)),
+        None => "None".into(),
+    };
+    format!("KeyDef {{ pk: {}, sk: {sk} }}", template(pk))
+}
+
+pub fn emit_entities(api: &Api) -> String {
+    let mut out = String::from(
+        "//! Where each entity is stored: tables, key templates and the fields the server manages.\n\n\
+         use super::models::*;\nuse super::store::*;\n\n",
+    );
+    for t in &api.tables {
+        let sk = match &t.sk {
+            Some(sk) => format!("Some(KeyAttr {{ name: {}, kind: {} }})", lit(&sk.name), kind(sk.kind)),
+            None => "None".into(),
+        };
+        let indexes: Vec<String> = t
+            .indexes
+            .iter()
+            .map(|i| {
+                let isk = match &i.sk {
+                    Some(sk) => format!("Some(KeyAttr {{ name: {}, kind: {} }})", lit(&sk.name), kind(sk.kind)),
+                    None => "None".into(),
+                };
+                format!(
+                    "IndexDef {{ name: {}, pk: KeyAttr {{ name: {}, kind: {} }}, sk: {isk}, keys_only: {} }}",
+                    lit(&i.name),
+                    lit(&i.pk.name),
+                    kind(i.pk.kind),
+                    i.projection == crate::model::storage::Projection::KeysOnly
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "/// Table `{}` (`{}` in template.yaml; its name comes from `{}`).\npub static {}: TableDef = TableDef {{ name: {}, env: {}, pk: KeyAttr {{ name: {}, kind: {} }}, sk: {sk}, indexes: &[{}], type_attribute: {}, ttl_attribute: {} }};\n",
+            t.name,
+            t.resource,
+            t.env,
+            table_static(t),
+            lit(&t.name),
+            lit(&t.env),
+            lit(&t.pk.name),
+            kind(t.pk.kind),
+            indexes.join(", "),
+            lit(&t.type_attribute),
+            lit(&t.ttl_attribute)
+        );
+    }
+    let all: Vec<String> = api.tables.iter().map(|t| format!("&{}", table_static(t))).collect();
+    let _ = writeln!(out, "/// Every table the API uses.\npub static TABLES: &[&TableDef] = &[{}];\n", all.join(", "));
+    for e in &api.entities {
+        let t = &api.tables[e.table];
+        let type_name = &api.types.get(e.type_id).name;
+        let indexes: Vec<String> = e
+            .indexes
+            .iter()
+            .map(|ix| {
+                format!(
+                    "EntityIndexDef {{ index: &{}.indexes[{}], key: {} }}",
+                    table_static(t),
+                    ix.index,
+                    key_def(&ix.key.pk, ix.key.sk.as_ref())
+                )
+            })
+            .collect();
+        let id = match &e.id {
+            Some(id) => format!(
+                "Some(IdDef {{ field: {}, generate: Generate::{} }})",
+                lit(&id.field),
+                match id.generate {
+                    Generate::Ulid => "Ulid",
+                    Generate::Uuid => "Uuid",
+                    Generate::Client => "Client",
+                }
+            ),
+            None => "None".into(),
+        };
+        let opt = |v: &Option<String>| match v {
+            Some(s) => format!("Some({})", lit(s)),
+            None => "None".into(),
+        };
+        let expires = match &e.expires {
+            Some(x) => format!("Some(ExpiresDef {{ field: {}, epoch: {} }})", lit(&x.field), x.epoch),
+            None => "None".into(),
+        };
+        let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else { continue };
+        let read_only: Vec<String> = s.fields.iter().filter(|f| f.read_only).map(|f| lit(&f.name)).collect();
+        let unique: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
+        let _ = writeln!(
+            out,
+            "/// How [`{type_name}`] is stored.\npub static {}: EntityDef = EntityDef {{ name: {}, type_value: {}, table: &{}, key: {}, indexes: &[{}], id: {id}, created: {}, updated: {}, version: {}, expires: {expires}, unique: &[{}], read_only: &[{}] }};\n",
+            entity_static(e),
+            lit(&e.schema),
+            lit(&e.type_value),
+            table_static(t),
+            key_def(&e.key.pk, e.key.sk.as_ref()),
+            indexes.join(", "),
+            opt(&e.created),
+            opt(&e.updated),
+            opt(&e.version),
+            unique.join(", "),
+            read_only.join(", ")
+        );
+        let _ = writeln!(out, "impl Entity for {type_name} {{\nconst DEF: &'static EntityDef = &{};\n}}\n", entity_static(e));
+    }
+    out
+}
+
+pub fn emit_actions(api: &Api) -> String {
+    let mut out = String::from(
+        "//! The built-in storage actions: the default body of each operation that has one.\n\n\
+         use serde_json::{Map, Value};\n\n#[allow(unused_imports)]\nuse super::http::ApiError;\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::operations::*;\n#[allow(unused_imports)]\nuse super::store::{self, Query, RangeOp, Store};\n\n",
+    );
+    out.push_str(HELPERS);
+    for op in &api.operations {
+        if let Some(action) = &op.action {
+            emit_action(api, op, action, &mut out);
+        }
+    }
+    out
+}
+
+const HELPERS: &str = r#"
+/// A value as JSON; serializing generated types cannot fail, but a failure is still an error, not a panic.
+fn json<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(ApiError::internal)
+}
+
+/// The fields of a request body, as the store takes them.
+#[allow(dead_code)]
+fn fields<T: serde::Serialize>(body: &T) -> Result<Map<String, Value>, ApiError> {
+    match json(body)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::bad_request("the request body must be a JSON object")),
+    }
+}
+
+/// A field's value as text, for building a Location header.
+#[allow(dead_code)]
+fn text(item: &Value, field: &str) -> String {
+    match item.get(field) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// The ETag of an item, from its version field.
+#[allow(dead_code)]
+fn etag(item: &Value, field: &str) -> Option<String> {
+    item.get(field).and_then(Value::as_i64).map(store::etag)
+}
+
+/// The version an `If-Match` header names, if one was sent.
+#[allow(dead_code)]
+fn expected_version(if_match: Option<&str>) -> Result<Option<i64>, ApiError> {
+    if_match.map(store::parse_if_match).transpose()
+}
+
+"#;
+
+/// Key (or bound) fields of an item, read from the request's parameters.
+fn bound_fields(op: &Operation, action: &BoundAction, only: Option<&[&str]>) -> String {
+    let any = action.bindings.iter().any(|(f, _)| only.is_none_or(|o| o.contains(&f.as_str())));
+    let mut out = String::from(if any { "let mut key = Map::new();\n" } else { "let key = Map::new();\n" });
+    for (field, p) in &action.bindings {
+        if only.is_some_and(|o| !o.contains(&field.as_str())) {
+            continue;
+        }
+        let param = &op.params[*p];
+        if param.required {
+            let _ = writeln!(out, "key.insert({}.into(), json(&request.{})?);", lit(field), param.ident);
+        } else {
+            let _ = writeln!(
+                out,
+                "if let Some(value) = &request.{} {{ key.insert({}.into(), json(value)?); }}",
+                param.ident,
+                lit(field)
+            );
+        }
+    }
+    out
+}
+
+fn if_match(op: &Operation, action: &BoundAction) -> String {
+    match action.if_match {
+        Some(p) if op.params[p].required => format!("let expected = expected_version(Some(request.{}.as_str()))?;\n", op.params[p].ident),
+        Some(p) => format!("let expected = expected_version(request.{}.as_deref())?;\n", op.params[p].ident),
+        None => "let expected = None;\n".into(),
+    }
+}
+
+/// Constructs the response variant at `index` holding `item`.
+fn respond(api: &Api, op: &Operation, index: usize, item: &str, entity: &Entity) -> String {
+    let r = &op.responses[index];
+    let name = response_name(op);
+    if !variant_has_fields(r) {
+        return if r.media.is_some() { format!("{name}::{}({item})", r.variant) } else { format!("{name}::{}", r.variant) };
+    }
+    let mut fields = Vec::new();
+    if r.media.is_some() {
+        fields.push(format!("body: {item}"));
+    }
+    for h in &r.headers {
+        let value = if h.name.eq_ignore_ascii_case("etag") && entity.version.is_some() {
+            format!("etag(&doc, {})", lit(entity.version.as_deref().unwrap_or_default()))
+        } else if h.name.eq_ignore_ascii_case("location") {
+            format!("Some({})", location(api, entity))
+        } else {
+            "None".into()
+        };
+        if h.required {
+            fields.push(format!("{}: {value}.unwrap_or_default()", h.ident));
+        } else {
+            fields.push(format!("{}: {value}", h.ident));
+        }
+    }
+    format!("{name}::{} {{ {} }}", r.variant, fields.join(", "))
+}
+
+/// A `format!` building the URL of an item: the path of the entity's `get`
+/// operation with its parameters filled in from the item.
+fn location(api: &Api, entity: &Entity) -> String {
+    let get = api.operations.iter().find(|o| {
+        o.action.as_ref().is_some_and(|a| a.verb == Verb::Get && api.entities[a.entity].schema == entity.schema)
+    });
+    let Some(get) = get else { return "String::new()".into() };
+    let action = get.action.as_ref().expect("found by its action");
+    let mut template = String::new();
+    let mut args = Vec::new();
+    let mut rest = get.path.as_str();
+    while let Some(start) = rest.find('{') {
+        template.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
+        let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
+        let name = &rest[start + 1..end];
+        let field = get
+            .params
+            .iter()
+            .position(|p| p.name == name)
+            .and_then(|p| action.bindings.iter().find(|(_, b)| *b == p).map(|(f, _)| f.clone()))
+            .unwrap_or_else(|| name.to_string());
+        template.push_str("{}");
+        args.push(format!("text(&doc, {})", lit(&field)));
+        rest = &rest[end + 1..];
+    }
+    template.push_str(rest);
+    format!("format!({}, {})", lit(&template), args.join(", "))
+}
+
+fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
+    let entity = &api.entities[action.entity];
+    let type_name = &api.types.get(entity.type_id).name;
+    let _ = writeln!(
+        out,
+        "/// `{} {}`: `{}` on `{}`.\npub async fn {}(store: &Store, request: {}Request) -> Result<{}, ApiError> {{",
+        op.method.upper(),
+        op.path,
+        action.verb.as_str(),
+        entity.schema,
+        op.ident,
+        op.type_name,
+        response_name(op)
+    );
+    let key_vars = entity.key.vars();
+    let bound_names: Vec<String> = action.bindings.iter().map(|(f, _)| lit(f)).collect();
+    let needs_doc = |index: usize| {
+        op.responses[index].headers.iter().any(|h| h.name.eq_ignore_ascii_case("etag") || h.name.eq_ignore_ascii_case("location"))
+    };
+    let doc_line = |index: usize, item: &str| {
+        if needs_doc(index) {
+            format!("let doc = json(&{item})?;\n")
+        } else {
+            String::new()
+        }
+    };
+    match action.verb {
+        Verb::Create => {
+            out.push_str(&bound_fields(op, action, None));
+            out.push_str("let mut fields = fields(&request.body)?;\nfields.extend(key);\n");
+            let _ = writeln!(out, "let item: {type_name} = store.create(fields, &[{}]).await?;", bound_names.join(", "));
+            out.push_str(&doc_line(action.success, "item"));
+            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
+        }
+        Verb::Get => {
+            out.push_str(&bound_fields(op, action, Some(&key_vars)));
+            let _ = writeln!(
+                out,
+                "let item: {type_name} = store.get(key).await?.ok_or_else(|| ApiError::not_found({}))?;",
+                lit(&format!("{} not found", entity.schema))
+            );
+            out.push_str(&doc_line(action.success, "item"));
+            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
+        }
+        Verb::Put => {
+            out.push_str(&bound_fields(op, action, None));
+            out.push_str(&if_match(op, action));
+            let _ = writeln!(
+                out,
+                "let (item, created): ({type_name}, bool) = store.put(key.clone(), {{ let mut fields = fields(&request.body)?; fields.extend(key); fields }}, &[{}], expected).await?;",
+                bound_names.join(", ")
+            );
+            let created = action.created.unwrap_or(action.success);
+            if needs_doc(created) || needs_doc(action.success) {
+                out.push_str("let doc = json(&item)?;\n");
+            }
+            let _ = writeln!(
+                out,
+                "Ok(if created {{ {} }} else {{ {} }})",
+                respond(api, op, created, "item", entity),
+                respond(api, op, action.success, "item", entity)
+            );
+        }
+        Verb::Update => {
+            out.push_str(&bound_fields(op, action, Some(&key_vars)));
+            out.push_str(&if_match(op, action));
+            let _ = writeln!(out, "let item: {type_name} = store.update(key, fields(&request.body)?, expected).await?;");
+            out.push_str(&doc_line(action.success, "item"));
+            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
+        }
+        Verb::Delete => {
+            out.push_str(&bound_fields(op, action, Some(&key_vars)));
+            out.push_str(&if_match(op, action));
+            let _ = writeln!(out, "store.delete::<{type_name}>(key, expected).await?;");
+            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
+        }
+        Verb::Query | Verb::List => {
+            out.push_str(&bound_fields(op, action, None).replace("let mut key", "let mut values").replace("let key", "let values").replace("key.insert", "values.insert"));
+            let index = match action.index {
+                Some(i) => format!("Some({})", lit(&api.tables[entity.table].indexes[i].name)),
+                None => "None".into(),
+            };
+            let range = match &action.range {
+                Some(r) => {
+                    let p = &op.params[r.param];
+                    let value = if p.required { format!("Some(&request.{})", p.ident) } else { format!("request.{}.as_ref()", p.ident) };
+                    format!("{value}.map(|v| json(v)).transpose()?.map(|v| (RangeOp::{}, match v {{ Value::String(s) => s, other => other.to_string() }}))", r.op.rust())
+                }
+                None => "None".into(),
+            };
+            let limit = match action.limit {
+                Some(p) if op.params[p].required => format!("usize::try_from(request.{}).unwrap_or(1).clamp(1, 1000)", op.params[p].ident),
+                Some(p) => format!("request.{}.map_or(50, |n| usize::try_from(n).unwrap_or(1)).clamp(1, 1000)", op.params[p].ident),
+                None => "50".into(),
+            };
+            let cursor = match action.cursor {
+                Some(p) if op.params[p].required => format!("Some(request.{}.clone())", op.params[p].ident),
+                Some(p) => format!("request.{}.clone()", op.params[p].ident),
+                None => "None".into(),
+            };
+            let _ = writeln!(
+                out,
+                "let page: store::Page<{type_name}> = store.query(Query {{ index: {index}, values, range: {range}, descending: {}, limit: {limit}, cursor: {cursor}, scan: {} }}).await?;",
+                action.order == crate::model::actions::SortOrder::Desc,
+                action.scan
+            );
+            let shape = action.page.as_ref().expect("queries have a page shape");
+            let page_def = api.types.get(shape.type_id);
+            let TypeKind::Struct(s) = &page_def.kind else { unreachable!("pages are structs") };
+            let mut fields = Vec::new();
+            for f in &s.fields {
+                let ty = field_type(api, f);
+                let value = if f.name == shape.items {
+                    if f.optional() { "Some(page.items)".to_string() } else { "page.items".to_string() }
+                } else if Some(&f.name) == shape.cursor.as_ref() {
+                    match (f.optional(), f.shape.nullable) {
+                        (true, true) => "Some(page.next_cursor)".into(),
+                        (false, false) => "page.next_cursor.unwrap_or_default()".into(),
+                        _ => "page.next_cursor".into(),
+                    }
+                } else if ty.starts_with("Option<") {
+                    "None".into()
+                } else {
+                    "Default::default()".into()
+                };
+                fields.push(format!("{}: {value}", f.ident));
+            }
+            if let crate::model::Additional::Typed(_) = &s.additional {
+                fields.push("additional_properties: Default::default()".into());
+            }
+            let body = format!("{} {{ {} }}", page_def.name, fields.join(", "));
+            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, &body, entity));
+        }
+    }
+    out.push_str("}\n\n");
+}

@@ -1,0 +1,388 @@
+//! `tests/api.rs` of the generated project: drives the router against the
+//! in-memory store through every operation with a storage action, on its
+//! success and failure paths.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::examples::example;
+use crate::model::actions::{BoundAction, Verb};
+use crate::model::{Api, Entity, Media, Operation, ParamIn, Shape, StrFormat, Ty};
+
+const PRELUDE: &str = r#"
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+fn app() -> Router {
+    routes::router(Arc::new(Service::new(Store::memory())))
+}
+
+/// Sends one request through the router, as API Gateway would.
+async fn send(app: &Router, method: &str, uri: &str, body: Option<&Value>, headers: &[(&str, String)]) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        request = request.header(header::CONTENT_TYPE, "application/json");
+    }
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
+    let response = app.clone().oneshot(request.body(body).expect("a valid request")).await.expect("the router never fails");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.expect("a readable body").to_bytes();
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+    Reply { status, headers, body }
+}
+
+/// Fills `{name}` in a path with `values`.
+fn path(template: &str, values: &[(&str, String)]) -> String {
+    values.iter().fold(template.to_string(), |p, (name, value)| p.replace(&format!("{{{name}}}"), value))
+}
+
+/// A field of an item as path or query text.
+fn text(item: &Value, field: &str) -> String {
+    match &item[field] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Makes the unique fields of a body distinct for the `n`-th item.
+fn vary(mut body: Value, fields: &[&str], n: usize) -> Value {
+    for field in fields {
+        if let Some(Value::String(s)) = body.get_mut(*field) {
+            *s = match s.split_once('@') {
+                Some((user, domain)) => format!("{user}{n}@{domain}"),
+                None => format!("{s}{n}"),
+            };
+        }
+    }
+    body
+}
+
+fn assert_problem(reply: &Reply, status: StatusCode) {
+    assert_eq!(reply.status, status, "body: {}", reply.body);
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(reply.body["status"], status.as_u16());
+}
+"#;
+
+fn lit(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// `json!(...)` of a value, as Rust source.
+fn json_lit(v: &Value) -> String {
+    format!("serde_json::from_str::<Value>({}).expect(\"valid example\")", lit(&v.to_string()))
+}
+
+/// The path values for an operation: bound parameters from `item`, others
+/// from examples.
+fn path_values(api: &Api, op: &Operation, action: &BoundAction, item: &str) -> String {
+    let values: Vec<String> = op
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.location == ParamIn::Path)
+        .map(|(i, p)| {
+            let value = match action.bindings.iter().find(|(_, b)| *b == i) {
+                Some((field, _)) if !item.is_empty() => format!("text(&{item}, {})", lit(field)),
+                _ => {
+                    let v = example(api, &p.shape, true);
+                    let s = match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    format!("{}.to_string()", lit(&s))
+                }
+            };
+            format!("({}, {value})", lit(&p.name))
+        })
+        .collect();
+    format!("&[{}]", values.join(", "))
+}
+
+/// Required query parameters that are not bound to item fields, as a query string.
+fn query_string(api: &Api, op: &Operation, action: &BoundAction, item: &str, extra: &str) -> String {
+    let mut parts = Vec::new();
+    for (i, p) in op.params.iter().enumerate() {
+        if p.location != ParamIn::Query || Some(i) == action.limit || Some(i) == action.cursor {
+            continue;
+        }
+        let bound = action.bindings.iter().find(|(_, b)| *b == i).map(|(f, _)| f.clone());
+        match bound {
+            Some(field) => parts.push(format!("format!(\"{}={{}}\", text(&{item}, {}))", p.name, lit(&field))),
+            None if p.required || action.range.as_ref().is_some_and(|r| r.param == i) => {
+                let v = example(api, &p.shape, true);
+                let s = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                // Query values must be URL-encoded; examples are plain ASCII.
+                let s = s.replace(':', "%3A").replace('+', "%2B");
+                parts.push(format!("{}.to_string()", lit(&format!("{}={s}", p.name))));
+            }
+            None => {}
+        }
+    }
+    if !extra.is_empty() {
+        parts.push(extra.to_string());
+    }
+    if parts.is_empty() {
+        "String::new()".into()
+    } else {
+        format!("format!(\"?{{}}\", [{}].join(\"&\"))", parts.join(", "))
+    }
+}
+
+fn create_op<'a>(api: &'a Api, entity: usize) -> Option<&'a Operation> {
+    api.operations.iter().find(|o| o.action.as_ref().is_some_and(|a| a.verb == Verb::Create && a.entity == entity))
+}
+
+/// A request body for `op` as a Rust expression.
+fn body_expr(api: &Api, op: &Operation) -> Option<String> {
+    match &op.body.as_ref()?.media {
+        Media::Json(shape) => Some(json_lit(&example(api, shape, true))),
+        _ => None,
+    }
+}
+
+/// The first required, writable field of a body, with a value of the wrong type.
+fn broken_field(api: &Api, shape: &Shape) -> Option<(String, Value)> {
+    let (_, s) = api.types.struct_of(shape)?;
+    let f = s.fields.iter().find(|f| f.required && !f.read_only)?;
+    let wrong = match &api.types.resolve(&f.shape).ty {
+        Ty::String(_) | Ty::Ref(_) => Value::from(12345),
+        Ty::Integer(_) | Ty::Number(_) | Ty::Bool | Ty::Array(_) | Ty::Map(_) => Value::from("not the right type"),
+        Ty::Any => return None,
+    };
+    Some((f.name.clone(), wrong))
+}
+
+pub fn emit(api: &Api) -> String {
+    let krate = api.settings.crate_ident();
+    let mut out = format!(
+        "//! Drives the router against the in-memory store: every operation with a storage action, on its success and failure paths.\n\n\
+         #![allow(unused_imports, dead_code)]\n\n"
+    );
+    if !api.has_storage() {
+        let _ = writeln!(out, "use {krate}::generated::routes;\nuse {krate}::handlers::Service;\n");
+        out.push_str(&PRELUDE.replace("routes::router(Arc::new(Service::new(Store::memory())))", "routes::router(Arc::new(Service::new()))"));
+        emit_stub_tests(api, &mut out);
+        return out;
+    }
+    let _ = writeln!(out, "use {krate}::generated::routes;\nuse {krate}::generated::store::Store;\nuse {krate}::handlers::Service;\n");
+    out.push_str(PRELUDE);
+    // One seeding helper per entity that can be created over HTTP.
+    for (i, e) in api.entities.iter().enumerate() {
+        let Some(create) = create_op(api, i) else { continue };
+        let action = create.action.as_ref().expect("create has an action");
+        let Some(body) = body_expr(api, create) else { continue };
+        let unique: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
+        let _ = writeln!(
+            out,
+            "/// Creates the `n`-th {name} through `{id}`.\nasync fn seed_{fname}(app: &Router, n: usize) -> Value {{\nlet body = vary({body}, &[{unique}], n);\nlet reply = send(app, \"{method}\", &path({path}, {values}), Some(&body), &[]).await;\nassert!(reply.status.is_success(), \"{id}: {{}} {{}}\", reply.status, reply.body);\nreply.body\n}}\n",
+            name = e.schema,
+            id = create.id,
+            fname = crate::model::names::field_name(&e.schema).trim_start_matches("r#"),
+            unique = unique.join(", "),
+            method = create.method.upper(),
+            path = lit(&create.path),
+            values = path_values(api, create, action, ""),
+        );
+    }
+    for op in &api.operations {
+        let Some(action) = &op.action else { continue };
+        emit_op_tests(api, op, action, &mut out);
+    }
+    emit_stub_tests(api, &mut out);
+    out
+}
+
+fn seed(api: &Api, entity: &Entity) -> Option<String> {
+    let i = api.entities.iter().position(|e| e.schema == entity.schema)?;
+    let create = create_op(api, i)?;
+    body_expr(api, create)?;
+    Some(format!("seed_{}", crate::model::names::field_name(&entity.schema).trim_start_matches("r#")))
+}
+
+fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
+    let entity = &api.entities[action.entity];
+    let name = &op.ident;
+    let method = op.method.upper();
+    let template = lit(&op.path);
+    let seed = seed(api, entity);
+    let status = |i: usize| op.responses[i].status.code().unwrap_or(200);
+    match action.verb {
+        Verb::Create => {
+            let Some(seed) = seed else { return };
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_creates() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nassert!(item.is_object(), \"{{item}}\");"
+            );
+            for f in entity.server_fields() {
+                let _ = writeln!(out, "assert!(!item[{}].is_null(), \"the server sets `{f}`: {{item}}\");", lit(f));
+            }
+            if let Some(v) = &entity.version {
+                let _ = writeln!(out, "assert_eq!(item[{}], 1);", lit(v));
+            }
+            out.push_str("}\n\n");
+            let shape = match op.body.as_ref().map(|b| &b.media) {
+                Some(Media::Json(s)) => s,
+                _ => return,
+            };
+            let body = body_expr(api, op).unwrap_or_default();
+            let values = path_values(api, op, action, "");
+            if let Some((field, wrong)) = broken_field(api, shape) {
+                let _ = writeln!(
+                    out,
+                    "#[tokio::test]\nasync fn {name}_rejects_an_invalid_body() {{\nlet app = app();\nlet mut body = {body};\nbody[{f}] = {w};\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nlet errors = reply.body[\"errors\"].as_array().expect(\"violations are listed\");\nassert!(errors.iter().any(|e| e[\"pointer\"] == {p}), \"{{errors:?}}\");\n}}\n",
+                    f = lit(&field),
+                    w = json_lit(&wrong),
+                    p = lit(&format!("/{}", field.replace('~', "~0").replace('/', "~1"))),
+                );
+            }
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_needs_a_json_content_type() {{\nlet app = app();\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).body(Body::from({body}.to_string())).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_malformed_json() {{\nlet app = app();\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).header(header::CONTENT_TYPE, \"application/json\").body(Body::from(\"{{not json\")).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::BAD_REQUEST);\n}}\n"
+            );
+            if !entity.unique.is_empty() {
+                let unique: Vec<String> = entity.unique.iter().map(|u| lit(u)).collect();
+                let _ = writeln!(
+                    out,
+                    "#[tokio::test]\nasync fn {name}_refuses_a_taken_unique_value() {{\nlet app = app();\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{u}], 1);\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
+                    u = unique.join(", ")
+                );
+            }
+        }
+        Verb::Get => {
+            let Some(seed) = seed else { return };
+            let values = path_values(api, op, action, "item");
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_reads_what_was_created() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &path({template}, {values}), None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nassert_eq!(reply.body, item);\n}}\n"
+            );
+            let missing = path_values(api, op, action, "");
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app();\nlet reply = send(&app, \"GET\", &path({template}, {missing}), None, &[]).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
+            );
+        }
+        Verb::Update | Verb::Put => {
+            let Some(seed) = seed else { return };
+            let Some(body) = body_expr(api, op) else { return };
+            let values = path_values(api, op, action, "item");
+            let expected = status(action.success);
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_changes_an_item() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&{body}), &[]).await;\nassert_eq!(reply.status.as_u16(), {expected}, \"{{}}\", reply.body);"
+            );
+            if let Some(v) = &entity.version {
+                let _ = writeln!(out, "assert_eq!(reply.body[{}], 2);", lit(v));
+            }
+            out.push_str("}\n\n");
+            if let (Some(_), Some(p)) = (&entity.version, action.if_match) {
+                let _ = writeln!(
+                    out,
+                    "#[tokio::test]\nasync fn {name}_refuses_a_stale_if_match() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&{body}), &[({h}, \"\\\"99\\\"\".to_string())]).await;\nassert_problem(&reply, StatusCode::PRECONDITION_FAILED);\n}}\n",
+                    h = lit(&op.params[p].name)
+                );
+            }
+            if action.verb == Verb::Update {
+                let missing = path_values(api, op, action, "");
+                let _ = writeln!(
+                    out,
+                    "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app();\nlet reply = send(&app, \"{method}\", &path({template}, {missing}), Some(&{body}), &[]).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
+                );
+            }
+        }
+        Verb::Delete => {
+            let Some(seed) = seed else { return };
+            let values = path_values(api, op, action, "item");
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_removes_an_item() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"DELETE\", &path({template}, {values}), None, &[]).await;\nassert_eq!(reply.status.as_u16(), {s}, \"{{}}\", reply.body);\nlet again = send(&app, \"DELETE\", &path({template}, {values}), None, &[]).await;\nassert_problem(&again, StatusCode::NOT_FOUND);\n}}\n",
+                s = status(action.success)
+            );
+        }
+        Verb::Query | Verb::List => {
+            let Some(seed) = seed else { return };
+            let Some(page) = &action.page else { return };
+            let values = path_values(api, op, action, "first");
+            let items = lit(&page.items);
+            let has_limit = action.limit.is_some() && page.cursor.is_some() && action.cursor.is_some();
+            let query = query_string(api, op, action, "first", "");
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_lists_created_items() {{\nlet app = app();\nlet first = {seed}(&app, 1).await;\nfor n in 2..=3 {{ {seed}(&app, n).await; }}\nlet reply = send(&app, \"GET\", &format!(\"{{}}{{}}\", path({template}, {values}), {query}), None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\");\nassert!(items.contains(&first), \"{{items:?}}\");\n}}\n"
+            );
+            if has_limit {
+                let limit = &op.params[action.limit.unwrap_or_default()].name;
+                let cursor_param = &op.params[action.cursor.unwrap_or_default()].name;
+                let cursor_field = lit(page.cursor.as_deref().unwrap_or_default());
+                let q1 = query_string(api, op, action, "first", &format!("\"{limit}=2\".to_string()"));
+                let q2 = query_string(api, op, action, "first", &format!("format!(\"{limit}=2&{cursor_param}={{}}\", cursor)"));
+                let q3 = query_string(api, op, action, "first", &format!("\"{cursor_param}=not-a-cursor\".to_string()"));
+                let _ = writeln!(
+                    out,
+                    "#[tokio::test]\nasync fn {name}_pages_through_every_item_once() {{\nlet app = app();\nlet first = {seed}(&app, 1).await;\nfor n in 2..=5 {{ {seed}(&app, n).await; }}\nlet mut seen = Vec::new();\nlet mut cursor = String::new();\nfor page in 0..10 {{\nlet uri = if page == 0 {{ format!(\"{{}}{{}}\", path({template}, {values}), {q1}) }} else {{ format!(\"{{}}{{}}\", path({template}, {values}), {q2}) }};\nlet reply = send(&app, \"GET\", &uri, None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\").clone();\nassert!(items.len() <= 2);\nseen.extend(items);\nmatch reply.body[{cursor_field}].as_str() {{ Some(next) => cursor = next.to_string(), None => break }}\n}}\nassert_eq!(seen.len(), 5, \"{{seen:?}}\");\nlet mut unique = seen.clone();\nunique.dedup();\nassert_eq!(unique.len(), 5);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_a_tampered_cursor() {{\nlet app = app();\nlet first = {seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &format!(\"{{}}{{}}\", path({template}, {values}), {q3}), None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n"
+                );
+            }
+        }
+    }
+}
+
+/// Hand-written operations still get their requests validated before
+/// the user's code runs, whatever that code does.
+fn emit_stub_tests(api: &Api, out: &mut String) {
+    for op in api.operations.iter().filter(|o| o.action.is_none()) {
+        let method = op.method.upper();
+        let mut path = op.path.clone();
+        let mut broken = None;
+        for p in op.params.iter().filter(|p| p.location == ParamIn::Path) {
+            let resolved = api.types.resolve(&p.shape);
+            let v = match example(api, &p.shape, true) {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            let invalid = matches!(resolved.ty, Ty::Integer(_) | Ty::Number(_) | Ty::String(StrFormat::Uuid))
+                || resolved.rules.pattern.is_some();
+            if invalid && broken.is_none() {
+                broken = Some(p.name.clone());
+                path = path.replace(&format!("{{{}}}", p.name), "not%20valid");
+            } else {
+                path = path.replace(&format!("{{{}}}", p.name), &v);
+            }
+        }
+        if let Some(param) = broken {
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_validates_its_path() {{\nlet reply = send(&app(), \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nassert_eq!(reply.body[\"errors\"][0][\"pointer\"], {pointer});\n}}\n",
+                name = op.ident,
+                path = lit(&path),
+                pointer = lit(&format!("/{param}"))
+            );
+        } else if op.body.as_ref().is_some_and(|b| b.required && matches!(b.media, Media::Json(_))) {
+            let _ = writeln!(
+                out,
+                "#[tokio::test]\nasync fn {name}_needs_a_body() {{\nlet reply = send(&app(), \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n",
+                name = op.ident,
+                path = lit(&path)
+            );
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Maps JSON pointers to line and column in the spec's text, so that a
+//! diagnostic about `/paths/~1pets/post` can say `spec.yaml:12:5`.
+//!
+//! JSON is a subset of YAML's flow style, so one YAML event parser serves
+//! both formats. The map is only built when there is something to report.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use crate::diagnostic::escape_segment;
+
+#[derive(Debug, Default, Clone)]
+pub struct SourceMap {
+    positions: HashMap<String, (usize, usize)>,
+}
+
+impl SourceMap {
+    /// Builds the map; a document that does not parse gives an empty map.
+    pub fn build(text: &str) -> Self {
+        let mut builder = Builder::default();
+        let mut parser = Parser::new_from_str(text);
+        // A syntax error was already reported by the loader; keep whatever
+        // positions were collected before it.
+        let _ = parser.load(&mut builder, false);
+        Self {
+            positions: builder.positions,
+        }
+    }
+
+    /// Position of `pointer`, or of the nearest ancestor with one.
+    pub fn position(&self, pointer: &str) -> Option<(usize, usize)> {
+        let mut current = pointer;
+        loop {
+            if let Some(pos) = self.positions.get(current) {
+                return Some(*pos);
+            }
+            if current.is_empty() {
+                return None;
+            }
+            current = match current.rfind('/') {
+                Some(i) => &current[..i],
+                None => "",
+            };
+        }
+    }
+}
+
+enum Frame {
+    Map { pointer: String, key: Option<String> },
+    Seq { pointer: String, index: usize },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    positions: HashMap<String, (usize, usize)>,
+    anchors: HashMap<usize, String>,
+}
+
+impl Builder {
+    /// Where the next value goes; `None` when the next scalar is a map key.
+    fn next_value_pointer(&mut self, mark: Marker) -> Option<String> {
+        match self.stack.last_mut() {
+            None => Some(String::new()),
+            Some(Frame::Seq { pointer, index }) => {
+                let p = format!("{pointer}/{index}");
+                *index += 1;
+                self.positions.entry(p.clone()).or_insert(pos(mark));
+                Some(p)
+            }
+            Some(Frame::Map { pointer, key }) => key.take().map(|k| format!("{pointer}/{k}")),
+        }
+    }
+
+    fn on_value(&mut self, mark: Marker) -> Option<String> {
+        let p = self.next_value_pointer(mark)?;
+        self.positions.entry(p.clone()).or_insert(pos(mark));
+        Some(p)
+    }
+}
+
+fn pos(mark: Marker) -> (usize, usize) {
+    (mark.line(), mark.col() + 1)
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        match event {
+            Event::Scalar(value, _, anchor, _) => {
+                let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+                if is_key {
+                    let segment = escape_segment(&value);
+                    if let Some(Frame::Map { pointer, key }) = self.stack.last_mut() {
+                        let p = format!("{pointer}/{segment}");
+                        self.positions.insert(p, pos(mark));
+                        *key = Some(segment);
+                    }
+                } else if let Some(p) = self.on_value(mark) {
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, p);
+                    }
+                }
+            }
+            Event::MappingStart(..) => {
+                let p = self.on_value(mark).unwrap_or_default();
+                self.stack.push(Frame::Map { pointer: p, key: None });
+            }
+            Event::SequenceStart(..) => {
+                let p = self.on_value(mark).unwrap_or_default();
+                self.stack.push(Frame::Seq { pointer: p, index: 0 });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            Event::Alias(_) => {
+                let _ = self.on_value(mark);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_positions() {
+        let map = SourceMap::build("openapi: 3.0.3\npaths:\n  /pets:\n    get:\n      operationId: x\n");
+        assert_eq!(map.position("/paths/~1pets/get"), Some((4, 5)));
+        assert_eq!(map.position("/paths/~1pets/get/operationId"), Some((5, 7)));
+        assert_eq!(map.position("/paths/~1pets/get/missing"), Some((4, 5)));
+    }
+
+    #[test]
+    fn json_positions() {
+        let map = SourceMap::build("{\n  \"a\": {\n    \"b\": [1, {\"c\": 2}]\n  }\n}");
+        assert_eq!(map.position("/a/b"), Some((3, 5)));
+        assert_eq!(map.position("/a/b/1/c"), Some((3, 16)));
+    }
+}
+
+impl SourceMap {
+    pub(crate) fn insert(&mut self, pointer: &str, line: usize, col: usize) {
+        self.positions.insert(pointer.to_string(), (line, col));
+    }
+}

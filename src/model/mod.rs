@@ -1,0 +1,206 @@
+//! The validated model of an API that every emitter reads. Building it runs
+//! every check of the hint vocabulary and reports all problems at once.
+
+pub mod actions;
+pub mod hints;
+pub mod names;
+pub mod operations;
+pub mod schema;
+pub mod storage;
+pub mod types;
+
+use heck::ToKebabCase;
+use serde_json::Value;
+
+use crate::diagnostic::{pointer, Diagnostic};
+use crate::load::Spec;
+use hints::{child, Reader};
+pub use operations::{Body, Media, Method, Operation, Param, ParamIn, Response, Status};
+pub use storage::{Entity, Table};
+pub use types::*;
+
+/// API Gateway flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKind {
+    Http,
+    Rest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Functions {
+    Single,
+    PerOperation,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Package, binary and stack name (kebab-case).
+    pub name: String,
+    pub api: ApiKind,
+    pub functions: Functions,
+    pub memory: u64,
+    pub timeout: u64,
+}
+
+impl Settings {
+    /// The library crate's name as Rust code spells it.
+    pub fn crate_ident(&self) -> String {
+        self.name.replace('-', "_")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub settings: Settings,
+    pub title: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub types: TypeSpace,
+    pub operations: Vec<Operation>,
+    pub tables: Vec<Table>,
+    pub entities: Vec<Entity>,
+    /// Warnings found while building (errors stop the build).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Api {
+    pub fn entity_of(&self, id: TypeId) -> Option<&Entity> {
+        self.entities.iter().find(|e| e.type_id == id)
+    }
+
+    pub fn has_storage(&self) -> bool {
+        !self.entities.is_empty()
+    }
+}
+
+const ROOT_KEYS: &[&str] = &["name", "api", "functions", "memory", "timeout", "tables"];
+
+/// Builds the model. `Err` holds every diagnostic (errors and warnings)
+/// when there is at least one error.
+pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagnostic>> {
+    let mut diagnostics = spec.warnings.clone();
+    let doc = &spec.document;
+    let raw = &spec.value;
+
+    // Root settings and tables.
+    let mut r = Reader { diagnostics: &mut diagnostics };
+    let root_at = pointer([hints::ROOT]);
+    let empty = serde_json::Map::new();
+    let root = match raw.get(hints::ROOT) {
+        Some(v) => r.object(v, &root_at, "`x-apigen`", ROOT_KEYS).unwrap_or(&empty),
+        None => &empty,
+    };
+    let name_hint = r.string(root, "name", &root_at);
+    let name = name_override
+        .map(str::to_string)
+        .or(name_hint.as_ref().map(|n| n.value.clone()))
+        .unwrap_or_else(|| doc.info.title.to_kebab_case());
+    let name = if name.is_empty() { "api".to_string() } else { name };
+    if !valid_package_name(&name) {
+        r.diagnostics.push(
+            Diagnostic::error(name_hint.map(|n| n.pointer).unwrap_or_else(|| "/info/title".into()), format!("`{name}` is not usable as a Rust package name"))
+                .help("set `x-apigen: {name: my-api}` with lowercase letters, digits and dashes, starting with a letter"),
+        );
+    }
+    let api = match r.choice(root, "api", &root_at, &["http", "rest"]).map(|s| s.value) {
+        Some(a) if a == "rest" => ApiKind::Rest,
+        _ => ApiKind::Http,
+    };
+    let functions = match r.choice(root, "functions", &root_at, &["single", "perOperation"]).map(|s| s.value) {
+        Some(f) if f == "perOperation" => Functions::PerOperation,
+        _ => Functions::Single,
+    };
+    let memory = r.integer(root, "memory", &root_at, (128, 10240)).unwrap_or(256);
+    let timeout = r.integer(root, "timeout", &root_at, (1, 29)).unwrap_or(10);
+    let mut tables = match root.get("tables") {
+        Some(t) => storage::read_tables(&mut r, t, &child(&root_at, "tables")),
+        None => Vec::new(),
+    };
+
+    // Types.
+    let empty_components = indexmap::IndexMap::new();
+    let components = doc.components.as_ref().map(|c| &c.schemas).unwrap_or(&empty_components);
+    let mut converter = schema::SchemaConverter::new(components);
+    converter.convert_components();
+    let mut operations = operations::read_operations(doc, raw, &mut converter, &mut diagnostics);
+    diagnostics.append(&mut converter.diagnostics);
+
+    // Entities.
+    let mut inputs = Vec::new();
+    if let Some(schemas) = raw.pointer("/components/schemas").and_then(Value::as_object) {
+        for (name, schema) in schemas {
+            if let Some(hint) = schema.get(hints::ENTITY) {
+                let id = converter.component(name).expect("every component is registered");
+                inputs.push(storage::EntityInput {
+                    schema: name,
+                    type_id: id,
+                    hint,
+                    at: pointer(["components", "schemas", name, hints::ENTITY]),
+                });
+            }
+        }
+    }
+    let mut types = converter.space;
+    let mut r = Reader { diagnostics: &mut diagnostics };
+    let entities = storage::read_entities(&mut r, inputs, &mut tables, &types);
+
+    // Actions.
+    let cx = actions::Context { space: &types, entities: &entities, tables: &tables };
+    actions::resolve(&mut operations, &cx, &mut diagnostics);
+
+    add_input_types(&mut types, &operations);
+    schema::box_cycles(&mut types);
+
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    Ok(Api {
+        settings: Settings { name, api, functions, memory, timeout },
+        title: doc.info.title.clone(),
+        version: doc.info.version.clone(),
+        description: doc.info.description.clone(),
+        types,
+        operations,
+        tables,
+        entities,
+        warnings: diagnostics,
+    })
+}
+
+fn valid_package_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Request bodies whose schema has readOnly properties get a twin type
+/// without them, so that clients need not (and cannot) send them.
+fn add_input_types(types: &mut TypeSpace, operations: &[Operation]) {
+    let mut names = names::Scope::default();
+    for def in &types.defs {
+        names.claim(def.name.clone());
+    }
+    for op in operations {
+        let Some(Media::Json(shape)) = op.body.as_ref().map(|b| &b.media) else { continue };
+        let Ty::Ref(id) = shape.ty else { continue };
+        if types.get(id).input.is_some() {
+            continue;
+        }
+        let TypeKind::Struct(s) = &types.get(id).kind else { continue };
+        if !s.fields.iter().any(|f| f.read_only) {
+            continue;
+        }
+        let mut twin = types.get(id).clone();
+        twin.name = names.claim(format!("{}Input", twin.name));
+        twin.input_of = Some(id);
+        twin.doc = Some(format!(
+            "[`{}`] as a client sends it: without the read-only fields the server sets.",
+            types.get(id).name
+        ));
+        if let TypeKind::Struct(s) = &mut twin.kind {
+            s.fields.retain(|f| !f.read_only);
+        }
+        types.defs.push(twin);
+        let twin_id = TypeId(types.defs.len() - 1);
+        types.get_mut(id).input = Some(twin_id);
+    }
+}

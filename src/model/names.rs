@@ -1,0 +1,135 @@
+//! Rust names for things named in a spec. Spec names can be anything
+//! (`@type`, `2fa`, `self`, `user-id` next to `user_id`); Rust names must be
+//! identifiers and unique in their scope.
+
+use std::collections::BTreeSet;
+
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// Words that cannot be raw identifiers either.
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
+
+/// Keeps letters, digits and word breaks; everything else separates words.
+fn words(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    out.trim().to_string()
+}
+
+/// `UpperCamelCase` name for a type or variant.
+pub fn type_name(s: &str) -> String {
+    let mut name = words(s).to_upper_camel_case();
+    if name.is_empty() {
+        name = "Unnamed".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'N');
+    }
+    if KEYWORDS.contains(&name.as_str()) {
+        name.push('_');
+    }
+    name
+}
+
+/// `snake_case` name for a field, function or module.
+pub fn field_name(s: &str) -> String {
+    let mut name = words(s).to_snake_case();
+    if name.is_empty() {
+        name = "value".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "n");
+    }
+    if NOT_RAW.contains(&name.as_str()) {
+        name.push('_');
+    } else if KEYWORDS.contains(&name.as_str()) {
+        name.insert_str(0, "r#");
+    }
+    name
+}
+
+/// `SCREAMING_SNAKE_CASE`, for constants and environment variables.
+pub fn const_name(s: &str) -> String {
+    let name = words(s).to_shouty_snake_case();
+    if name.starts_with(|c: char| c.is_ascii_digit()) || name.is_empty() {
+        format!("N{name}")
+    } else {
+        name
+    }
+}
+
+/// A scope of names: the first comer keeps a name, later ones get a number.
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    taken: BTreeSet<String>,
+}
+
+impl Scope {
+    pub fn with_reserved(names: &[&str]) -> Self {
+        Self {
+            taken: names.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    pub fn claim(&mut self, wanted: String) -> String {
+        if self.taken.insert(wanted.clone()) {
+            return wanted;
+        }
+        let (base, sep) = match wanted.strip_prefix("r#") {
+            Some(b) => (b.to_string(), "_"),
+            None if wanted.contains('_') || wanted.chars().all(|c| !c.is_uppercase()) => (wanted.clone(), "_"),
+            None => (wanted.clone(), ""),
+        };
+        (2..)
+            .map(|n| format!("{base}{sep}{n}"))
+            .find(|candidate| self.taken.insert(candidate.clone()))
+            .expect("an unused name exists")
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.taken.contains(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn awkward_names() {
+        assert_eq!(type_name("pet-store"), "PetStore");
+        assert_eq!(type_name("2fa"), "N2fa");
+        assert_eq!(type_name("."), "Unnamed");
+        assert_eq!(field_name("type"), "r#type");
+        assert_eq!(field_name("self"), "self_");
+        assert_eq!(field_name("@id"), "id");
+        assert_eq!(field_name("+1"), "n1");
+        assert_eq!(field_name("userId"), "user_id");
+        assert_eq!(const_name("Main"), "MAIN");
+    }
+
+    #[test]
+    fn scope_numbers_collisions() {
+        let mut s = Scope::default();
+        assert_eq!(s.claim("user_id".into()), "user_id");
+        assert_eq!(s.claim("user_id".into()), "user_id_2");
+        assert_eq!(s.claim("Pet".into()), "Pet");
+        assert_eq!(s.claim("Pet".into()), "Pet2");
+        assert_eq!(s.claim("r#type".into()), "r#type");
+        assert_eq!(s.claim("r#type".into()), "type_2");
+    }
+}

@@ -1,0 +1,571 @@
+//! Operations: every method on every path, with typed parameters, bodies
+//! and responses.
+
+use indexmap::IndexMap;
+use openapiv3::{
+    Components, MediaType, OpenAPI, Parameter, ParameterSchemaOrContent, PathItem, QueryStyle, ReferenceOr,
+    RequestBody, Response as OaResponse, StatusCode,
+};
+
+use super::names::{self, Scope};
+use super::schema::SchemaConverter;
+use super::types::{Shape, Ty};
+use super::actions::BoundAction;
+use crate::diagnostic::{escape_segment, pointer, Diagnostic};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Options,
+    Head,
+    Patch,
+    Trace,
+}
+
+impl Method {
+    pub const ALL: [Method; 8] = [
+        Method::Get,
+        Method::Put,
+        Method::Post,
+        Method::Delete,
+        Method::Options,
+        Method::Head,
+        Method::Patch,
+        Method::Trace,
+    ];
+
+    pub fn lower(self) -> &'static str {
+        match self {
+            Self::Get => "get",
+            Self::Put => "put",
+            Self::Post => "post",
+            Self::Delete => "delete",
+            Self::Options => "options",
+            Self::Head => "head",
+            Self::Patch => "patch",
+            Self::Trace => "trace",
+        }
+    }
+
+    pub fn upper(self) -> String {
+        self.lower().to_uppercase()
+    }
+
+    fn of(self, item: &PathItem) -> Option<&openapiv3::Operation> {
+        match self {
+            Self::Get => item.get.as_ref(),
+            Self::Put => item.put.as_ref(),
+            Self::Post => item.post.as_ref(),
+            Self::Delete => item.delete.as_ref(),
+            Self::Options => item.options.as_ref(),
+            Self::Head => item.head.as_ref(),
+            Self::Patch => item.patch.as_ref(),
+            Self::Trace => item.trace.as_ref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ParamIn {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+impl ParamIn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Path => "path",
+            Self::Query => "query",
+            Self::Header => "header",
+            Self::Cookie => "cookie",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub ident: String,
+    pub location: ParamIn,
+    pub required: bool,
+    pub shape: Shape,
+    pub doc: Option<String>,
+    /// Arrays as repeated keys (`?tag=a&tag=b`) rather than `?tag=a,b`.
+    pub explode: bool,
+}
+
+/// How a body is carried.
+#[derive(Debug, Clone)]
+pub enum Media {
+    Json(Shape),
+    Text,
+    Binary,
+}
+
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub required: bool,
+    pub content_type: String,
+    pub media: Media,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Code(u16),
+    /// `2XX`: the first digit.
+    Range(u16),
+    Default,
+}
+
+impl Status {
+    pub fn is_success(self) -> bool {
+        match self {
+            Status::Code(c) => (200..400).contains(&c),
+            Status::Range(r) => r == 2 || r == 3,
+            Status::Default => false,
+        }
+    }
+
+    pub fn code(self) -> Option<u16> {
+        match self {
+            Status::Code(c) => Some(c),
+            Status::Range(r) => Some(r * 100),
+            Status::Default => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ResponseHeader {
+    pub name: String,
+    pub ident: String,
+    pub required: bool,
+    pub shape: Shape,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: Status,
+    /// Variant name in the operation's response enum.
+    pub variant: String,
+    pub doc: Option<String>,
+    pub content_type: Option<String>,
+    pub media: Option<Media>,
+    pub headers: Vec<ResponseHeader>,
+    /// An error the generated `ApiError` renders (problem+json), rather than
+    /// a variant of the response enum.
+    pub problem: bool,
+}
+
+impl Response {
+    pub fn json(&self) -> Option<&Shape> {
+        match &self.media {
+            Some(Media::Json(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&ResponseHeader> {
+        self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `operationId`, or one made from the method and path.
+    pub id: String,
+    /// Rust function name.
+    pub ident: String,
+    /// Prefix of the operation's Rust type names.
+    pub type_name: String,
+    pub method: Method,
+    pub path: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    pub responses: Vec<Response>,
+    pub action: Option<BoundAction>,
+    /// Why the operation has the action it has (or none), for `apigen check`.
+    pub reason: String,
+    pub pointer: String,
+    /// The raw `x-apigen-action`, when present.
+    pub hint: Option<serde_json::Value>,
+}
+
+impl Operation {
+    pub fn param(&self, name: &str, location: ParamIn) -> Option<usize> {
+        self.params.iter().position(|p| p.name == name && p.location == location)
+    }
+
+    pub fn success(&self) -> impl Iterator<Item = &Response> {
+        self.responses.iter().filter(|r| r.status.is_success())
+    }
+
+    pub fn doc(&self) -> Option<String> {
+        match (&self.summary, &self.description) {
+            (Some(s), Some(d)) if s.trim() != d.trim() => Some(format!("{}\n\n{}", s.trim(), d.trim())),
+            (Some(s), _) => Some(s.trim().to_string()),
+            (None, Some(d)) => Some(d.trim().to_string()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Reads every operation, in path order then method order.
+pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut SchemaConverter, diagnostics: &mut Vec<Diagnostic>) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    let mut fn_names = Scope::with_reserved(&["new", "router", "store", "repositories"]);
+    let mut type_names = Scope::default();
+    let components = doc.components.as_ref();
+    for (path, item) in &doc.paths.paths {
+        let item_at = pointer(["paths", path.as_str()]);
+        let ReferenceOr::Item(item) = item else {
+            diagnostics.push(
+                Diagnostic::warning(&item_at, "path item references are not followed; this path is skipped")
+                    .help("write the path's operations inline"),
+            );
+            continue;
+        };
+        for method in Method::ALL {
+            let Some(op) = method.of(item) else { continue };
+            let at = format!("{item_at}/{}", method.lower());
+            if !op.callbacks.is_empty() {
+                diagnostics.push(
+                    Diagnostic::warning(format!("{at}/callbacks"), "callbacks are skipped")
+                        .help("apigen generates the API's own handlers; a callback is a request the API makes, so write it by hand"),
+                );
+            }
+            let wanted = op.operation_id.clone().unwrap_or_else(|| format!("{} {}", method.lower(), path));
+            let ident = fn_names.claim(names::field_name(&wanted).trim_start_matches("r#").to_string());
+            let type_name = type_names.claim(names::type_name(&wanted));
+            let mut params = Vec::new();
+            let mut param_idents = Scope::with_reserved(&["body"]);
+            let merged = merge_params(&item.parameters, &op.parameters, components);
+            for (p, p_at) in merged {
+                let Some(p) = p else {
+                    diagnostics.push(Diagnostic::error(p_at, "this parameter `$ref` points to nothing").help("reference a parameter under `components.parameters`"));
+                    continue;
+                };
+                let p_at = if p_at.is_empty() { at.clone() } else { p_at.replace("{op}", &at).replace("{item}", &item_at) };
+                let (data, location, explode) = match p {
+                    Parameter::Query { parameter_data, style, .. } => {
+                        let explode = parameter_data.explode.unwrap_or(matches!(style, QueryStyle::Form));
+                        (parameter_data, ParamIn::Query, explode)
+                    }
+                    Parameter::Path { parameter_data, .. } => (parameter_data, ParamIn::Path, false),
+                    Parameter::Header { parameter_data, .. } => (parameter_data, ParamIn::Header, false),
+                    Parameter::Cookie { parameter_data, .. } => (parameter_data, ParamIn::Cookie, false),
+                };
+                let hint = format!("{type_name}{}", names::type_name(&data.name));
+                let shape = match &data.format {
+                    ParameterSchemaOrContent::Schema(s) => types.convert(s, &format!("{p_at}/schema"), &hint),
+                    ParameterSchemaOrContent::Content(c) => c
+                        .values()
+                        .next()
+                        .and_then(|m| m.schema.as_ref())
+                        .map(|s| types.convert(s, &format!("{p_at}/content"), &hint))
+                        .unwrap_or_else(Shape::string),
+                };
+                params.push(Param {
+                    ident: param_idents.claim(names::field_name(&data.name)),
+                    name: data.name.clone(),
+                    location,
+                    required: data.required || location == ParamIn::Path,
+                    shape,
+                    doc: data.description.clone(),
+                    explode,
+                });
+            }
+            for name in path_variables(path) {
+                if !params.iter().any(|p| p.location == ParamIn::Path && p.name == name) {
+                    diagnostics.push(
+                        Diagnostic::error(&at, format!("path `{path}` has a variable `{{{name}}}` that no parameter describes"))
+                            .help(format!("add `- {{name: {name}, in: path, required: true, schema: {{type: string}}}}` to `parameters`")),
+                    );
+                    params.push(Param {
+                        ident: param_idents.claim(names::field_name(&name)),
+                        name,
+                        location: ParamIn::Path,
+                        required: true,
+                        shape: Shape::string(),
+                        doc: None,
+                        explode: false,
+                    });
+                }
+            }
+            let body = op.request_body.as_ref().and_then(|b| {
+                let (b, b_at) = resolve_body(b, components, &at)?;
+                read_body(b, &b_at, &format!("{type_name}Body"), types)
+            });
+            let responses = read_responses(&op.responses, components, &at, &type_name, types);
+            let hint = raw.pointer(&at).and_then(|o| o.get(super::hints::ACTION)).cloned();
+            ops.push(Operation {
+                id: op.operation_id.clone().unwrap_or_else(|| ident.clone()),
+                ident,
+                type_name,
+                method,
+                path: path.clone(),
+                summary: op.summary.clone(),
+                description: op.description.clone(),
+                params,
+                body,
+                responses,
+                action: None,
+                reason: String::new(),
+                pointer: at,
+                hint,
+            });
+        }
+    }
+    ops
+}
+
+/// `/a/{b}/c/{d}` gives `b`, `d`.
+pub fn path_variables(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else { break };
+        out.push(rest[start + 1..start + end].to_string());
+        rest = &rest[start + end + 1..];
+    }
+    out
+}
+
+/// Path-level parameters, overridden by operation-level ones of the same
+/// name and location. The pointer uses `{item}`/`{op}` placeholders.
+fn merge_params<'a>(
+    item: &'a [ReferenceOr<Parameter>],
+    op: &'a [ReferenceOr<Parameter>],
+    components: Option<&'a Components>,
+) -> Vec<(Option<&'a Parameter>, String)> {
+    let resolve = |p: &'a ReferenceOr<Parameter>| -> Option<&'a Parameter> {
+        match p {
+            ReferenceOr::Item(p) => Some(p),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/parameters/")?;
+                match components?.parameters.get(name)? {
+                    ReferenceOr::Item(p) => Some(p),
+                    ReferenceOr::Reference { .. } => None,
+                }
+            }
+        }
+    };
+    let key = |p: &Parameter| {
+        let d = p.parameter_data_ref();
+        (d.name.clone(), std::mem::discriminant(p))
+    };
+    let mut out: Vec<(Option<&Parameter>, String)> = Vec::new();
+    for (i, p) in item.iter().enumerate() {
+        out.push((resolve(p), format!("{{item}}/parameters/{i}")));
+    }
+    for (i, p) in op.iter().enumerate() {
+        let resolved = resolve(p);
+        if let Some(new) = resolved {
+            out.retain(|(old, _)| old.is_none_or(|old| key(old) != key(new)));
+        }
+        out.push((resolved, format!("{{op}}/parameters/{i}")));
+    }
+    out
+}
+
+fn resolve_body<'a>(b: &'a ReferenceOr<RequestBody>, components: Option<&'a Components>, at: &str) -> Option<(&'a RequestBody, String)> {
+    match b {
+        ReferenceOr::Item(b) => Some((b, format!("{at}/requestBody"))),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/requestBodies/")?;
+            match components?.request_bodies.get(name)? {
+                ReferenceOr::Item(b) => Some((b, pointer(["components", "requestBodies", name]))),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
+    }
+}
+
+/// Picks the media type apigen serves: JSON first, then text, then bytes.
+fn pick_media(content: &IndexMap<String, MediaType>) -> Option<(&String, &MediaType)> {
+    let rank = |ct: &str| {
+        let ct = ct.to_ascii_lowercase();
+        if ct == "application/json" {
+            0
+        } else if ct.ends_with("+json") || ct.ends_with("/json") {
+            1
+        } else if ct.starts_with("text/") {
+            2
+        } else {
+            3
+        }
+    };
+    content.iter().min_by_key(|(ct, _)| rank(ct))
+}
+
+fn media_of(ct: &str, m: &MediaType, at: &str, hint: &str, types: &mut SchemaConverter) -> Media {
+    let lower = ct.to_ascii_lowercase();
+    if lower.contains("json") || lower == "*/*" && m.schema.is_some() {
+        let shape = match &m.schema {
+            Some(s) => types.convert(s, &format!("{at}/content/{}/schema", escape_segment(ct)), hint),
+            None => Shape::any(),
+        };
+        Media::Json(shape)
+    } else if lower.starts_with("text/") {
+        Media::Text
+    } else {
+        Media::Binary
+    }
+}
+
+fn read_body(b: &RequestBody, at: &str, hint: &str, types: &mut SchemaConverter) -> Option<Body> {
+    let (ct, m) = pick_media(&b.content)?;
+    Some(Body {
+        required: b.required,
+        content_type: ct.clone(),
+        media: media_of(ct, m, at, hint, types),
+        doc: b.description.clone(),
+    })
+}
+
+fn read_responses(
+    responses: &openapiv3::Responses,
+    components: Option<&Components>,
+    at: &str,
+    type_name: &str,
+    types: &mut SchemaConverter,
+) -> Vec<Response> {
+    let mut entries: Vec<(Status, String, &ReferenceOr<OaResponse>)> = responses
+        .responses
+        .iter()
+        .map(|(code, r)| match code {
+            StatusCode::Code(c) => (Status::Code(*c), c.to_string(), r),
+            StatusCode::Range(x) => (Status::Range(*x), format!("{x}XX"), r),
+        })
+        .collect();
+    if let Some(d) = &responses.default {
+        entries.push((Status::Default, "default".to_string(), d));
+    }
+    let successes = entries.iter().filter(|(s, ..)| s.is_success()).count();
+    let mut variants = Scope::default();
+    let mut out = Vec::new();
+    for (status, key, r) in entries {
+        let (r, r_at) = match r {
+            ReferenceOr::Item(r) => (r, format!("{at}/responses/{key}")),
+            ReferenceOr::Reference { reference } => {
+                let found = reference
+                    .strip_prefix("#/components/responses/")
+                    .and_then(|n| components?.responses.get(n).map(|r| (n, r)));
+                match found {
+                    Some((n, ReferenceOr::Item(r))) => (r, pointer(["components", "responses", n])),
+                    _ => continue,
+                }
+            }
+        };
+        let picked = pick_media(&r.content);
+        let problem = picked.is_some_and(|(ct, _)| ct.eq_ignore_ascii_case("application/problem+json"))
+            || (picked.is_none() && !status.is_success());
+        let hint = if status.is_success() && successes == 1 {
+            format!("{type_name}Response")
+        } else {
+            format!("{type_name}Response{}", names::type_name(&key))
+        };
+        let media = picked.map(|(ct, m)| media_of(ct, m, &r_at, &hint, types));
+        let mut header_idents = Scope::with_reserved(&["body"]);
+        let headers = r
+            .headers
+            .iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+            .filter_map(|(name, h)| {
+                let h = match h {
+                    ReferenceOr::Item(h) => h,
+                    ReferenceOr::Reference { reference } => {
+                        match components?.headers.get(reference.strip_prefix("#/components/headers/")?)? {
+                            ReferenceOr::Item(h) => h,
+                            ReferenceOr::Reference { .. } => return None,
+                        }
+                    }
+                };
+                let shape = match &h.format {
+                    ParameterSchemaOrContent::Schema(s) => types.convert(s, &format!("{r_at}/headers/{name}/schema"), &format!("{hint}{}", names::type_name(name))),
+                    ParameterSchemaOrContent::Content(_) => Shape::string(),
+                };
+                Some(ResponseHeader {
+                    name: name.clone(),
+                    ident: header_idents.claim(names::field_name(name)),
+                    required: h.required,
+                    shape,
+                    doc: h.description.clone(),
+                })
+            })
+            .collect();
+        out.push(Response {
+            status,
+            variant: variants.claim(variant_name(status)),
+            doc: Some(r.description.clone()).filter(|d| !d.trim().is_empty()),
+            content_type: picked.map(|(ct, _)| ct.clone()),
+            media,
+            headers,
+            problem,
+        });
+    }
+    out
+}
+
+fn variant_name(status: Status) -> String {
+    match status {
+        Status::Default => "Default".into(),
+        Status::Range(x) => format!("Status{x}xx"),
+        Status::Code(c) => match http_reason(c) {
+            Some(reason) => names::type_name(reason),
+            None => format!("Status{c}"),
+        },
+    }
+}
+
+fn http_reason(code: u16) -> Option<&'static str> {
+    Some(match code {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        409 => "Conflict",
+        410 => "Gone",
+        412 => "Precondition Failed",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => return None,
+    })
+}
+
+/// Whether a JSON shape is a plain array of something.
+pub fn is_array(shape: &Shape) -> bool {
+    matches!(shape.ty, Ty::Array(_))
+}

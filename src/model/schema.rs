@@ -1,0 +1,535 @@
+//! Converting OpenAPI schemas into the type IR.
+//!
+//! Component schemas are registered first so that references (and cycles of
+//! references) resolve; inline schemas that need a Rust type are named after
+//! where they appear (`Order` + `items` + item = `OrderItemsItem`), which is
+//! stable as long as the spec's structure is.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use openapiv3::{
+    AdditionalProperties, ReferenceOr, Schema, SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty,
+};
+use serde_json::Value;
+
+use super::names::{self, Scope};
+use super::types::*;
+use crate::diagnostic::{pointer, Diagnostic};
+
+pub struct SchemaConverter<'a> {
+    components: &'a IndexMap<String, ReferenceOr<Schema>>,
+    pub space: TypeSpace,
+    by_component: BTreeMap<String, TypeId>,
+    type_names: Scope,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub const COMPONENT_PREFIX: &str = "#/components/schemas/";
+
+impl<'a> SchemaConverter<'a> {
+    pub fn new(components: &'a IndexMap<String, ReferenceOr<Schema>>) -> Self {
+        // Names the generated modules use for their own items.
+        let reserved = [
+            "Page", "Problem", "ApiError", "Violation", "RequestContext", "Store", "Handlers", "Option",
+            "Result", "String", "Vec", "Box", "Value", "Map", "HashMap", "Default", "Some", "None",
+            "Ok", "Err", "Send", "Sync",
+        ];
+        let mut converter = Self {
+            components,
+            space: TypeSpace::default(),
+            by_component: BTreeMap::new(),
+            type_names: Scope::with_reserved(&reserved),
+            diagnostics: Vec::new(),
+        };
+        for name in components.keys() {
+            let id = converter.allocate(name, &pointer(["components", "schemas", name]));
+            converter.by_component.insert(name.clone(), id);
+        }
+        converter
+    }
+
+    /// Converts every component schema, whether or not an operation uses it.
+    pub fn convert_components(&mut self) {
+        for (name, schema) in self.components {
+            let id = self.by_component[name];
+            let at = pointer(["components", "schemas", name]);
+            let hint = self.space.get(id).name.clone();
+            let shape = self.convert_with(schema, &at, &hint, Some(id));
+            if !matches!(shape.ty, Ty::Ref(target) if target == id) {
+                // Not an object/enum/union: the component is an alias.
+                let def = self.space.get_mut(id);
+                def.kind = TypeKind::Alias(shape);
+            }
+            if let ReferenceOr::Item(s) = schema {
+                let def = self.space.get_mut(id);
+                def.doc = doc_of(s).or(def.doc.take());
+                def.example = s.schema_data.example.clone();
+            }
+        }
+    }
+
+    pub fn component(&self, name: &str) -> Option<TypeId> {
+        self.by_component.get(name).copied()
+    }
+
+    fn allocate(&mut self, wanted: &str, at: &str) -> TypeId {
+        let name = self.type_names.claim(names::type_name(wanted));
+        self.space.defs.push(TypeDef {
+            name,
+            doc: None,
+            kind: TypeKind::Alias(Shape::any()),
+            pointer: at.to_string(),
+            example: None,
+            input: None,
+            input_of: None,
+        });
+        TypeId(self.space.defs.len() - 1)
+    }
+
+    fn define(&mut self, named: Option<TypeId>, hint: &str, at: &str, schema: &Schema, kind: TypeKind) -> TypeId {
+        let id = named.unwrap_or_else(|| self.allocate(hint, at));
+        let def = self.space.get_mut(id);
+        def.kind = kind;
+        def.doc = doc_of(schema);
+        def.example = schema.schema_data.example.clone();
+        id
+    }
+
+    /// The shape of a schema used at `at`; `hint` names any type it needs.
+    pub fn convert(&mut self, schema: &ReferenceOr<Schema>, at: &str, hint: &str) -> Shape {
+        self.convert_with(schema, at, hint, None)
+    }
+
+    /// Like [`convert`](Self::convert) for a boxed schema.
+    pub fn convert_boxed(&mut self, schema: &ReferenceOr<Box<Schema>>, at: &str, hint: &str) -> Shape {
+        match schema {
+            ReferenceOr::Reference { reference } => self.reference(reference, at),
+            ReferenceOr::Item(s) => self.convert_item(s, at, hint, None),
+        }
+    }
+
+    fn convert_with(&mut self, schema: &ReferenceOr<Schema>, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+        match schema {
+            ReferenceOr::Reference { reference } => self.reference(reference, at),
+            ReferenceOr::Item(s) => self.convert_item(s, at, hint, named),
+        }
+    }
+
+    fn reference(&mut self, reference: &str, at: &str) -> Shape {
+        match reference.strip_prefix(COMPONENT_PREFIX).and_then(|n| self.component(n)) {
+            Some(id) => Shape::new(Ty::Ref(id)),
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error(format!("{at}/$ref"), format!("`$ref: {reference}` points to nothing"))
+                        .help("reference a schema that exists under `components.schemas`, such as `#/components/schemas/Pet`"),
+                );
+                Shape::any()
+            }
+        }
+    }
+
+    /// Resolves a reference to the schema it names, following chains.
+    pub fn resolve<'s>(&self, schema: &'s ReferenceOr<Schema>) -> Option<&'s Schema>
+    where
+        'a: 's,
+    {
+        let mut current = schema;
+        for _ in 0..32 {
+            match current {
+                ReferenceOr::Item(s) => return Some(s),
+                ReferenceOr::Reference { reference } => {
+                    current = self.components.get(reference.strip_prefix(COMPONENT_PREFIX)?)?;
+                }
+            }
+        }
+        None
+    }
+
+    fn resolve_boxed<'s>(&self, schema: &'s ReferenceOr<Box<Schema>>) -> Option<&'s Schema>
+    where
+        'a: 's,
+    {
+        match schema {
+            ReferenceOr::Item(s) => Some(s),
+            ReferenceOr::Reference { reference } => {
+                self.resolve(self.components.get(reference.strip_prefix(COMPONENT_PREFIX)?)?)
+            }
+        }
+    }
+
+    fn convert_item(&mut self, s: &Schema, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+        let mut shape = match &s.schema_kind {
+            SchemaKind::Type(Type::String(t)) => {
+                let values: Vec<Value> = t.enumeration.iter().flatten().map(|v| Value::String(v.clone())).collect();
+                let mut shape = if values.is_empty() {
+                    let format = match &t.format {
+                        VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => StrFormat::DateTime,
+                        VariantOrUnknownOrEmpty::Item(StringFormat::Date) => StrFormat::Date,
+                        VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => StrFormat::Byte,
+                        VariantOrUnknownOrEmpty::Item(StringFormat::Binary) => StrFormat::Binary,
+                        VariantOrUnknownOrEmpty::Item(StringFormat::Password) | VariantOrUnknownOrEmpty::Empty => {
+                            StrFormat::Plain
+                        }
+                        VariantOrUnknownOrEmpty::Unknown(f) => StrFormat::from_format(Some(f)),
+                    };
+                    Shape::new(Ty::String(format))
+                } else {
+                    self.enumeration(values, s, at, hint, named)
+                };
+                if t.enumeration.iter().any(Option::is_none) {
+                    shape.nullable = true;
+                }
+                shape.rules.min_length = t.min_length;
+                shape.rules.max_length = t.max_length;
+                shape.rules.pattern = t.pattern.clone();
+                if let Some(p) = &t.pattern {
+                    if let Err(e) = regex::Regex::new(p) {
+                        self.diagnostics.push(
+                            Diagnostic::error(format!("{at}/pattern"), format!("this pattern is not a valid regular expression: {e}"))
+                                .help("write a pattern in the ECMA 262 subset that Rust's regex crate reads (no look-around or back-references)"),
+                        );
+                        shape.rules.pattern = None;
+                    }
+                }
+                shape
+            }
+            SchemaKind::Type(Type::Integer(t)) => {
+                let values: Vec<Value> = t.enumeration.iter().flatten().map(|v| Value::from(*v)).collect();
+                let format = match &t.format {
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => IntFormat::I32,
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) => IntFormat::I64,
+                    VariantOrUnknownOrEmpty::Unknown(f) => IntFormat::from_format(Some(f)),
+                    VariantOrUnknownOrEmpty::Empty => IntFormat::I64,
+                };
+                let mut shape = if values.is_empty() {
+                    Shape::new(Ty::Integer(format))
+                } else {
+                    self.enumeration(values, s, at, hint, named)
+                };
+                shape.rules.minimum = t.minimum.map(|v| v as f64);
+                shape.rules.maximum = t.maximum.map(|v| v as f64);
+                shape.rules.exclusive_minimum = t.exclusive_minimum;
+                shape.rules.exclusive_maximum = t.exclusive_maximum;
+                shape.rules.multiple_of = t.multiple_of.map(|v| v as f64);
+                shape
+            }
+            SchemaKind::Type(Type::Number(t)) => {
+                let format = match &t.format {
+                    VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Float) => NumFormat::F32,
+                    _ => NumFormat::F64,
+                };
+                let mut shape = Shape::new(Ty::Number(format));
+                shape.rules.enumeration = t.enumeration.iter().flatten().map(|v| Value::from(*v)).collect();
+                shape.rules.minimum = t.minimum;
+                shape.rules.maximum = t.maximum;
+                shape.rules.exclusive_minimum = t.exclusive_minimum;
+                shape.rules.exclusive_maximum = t.exclusive_maximum;
+                shape.rules.multiple_of = t.multiple_of;
+                shape
+            }
+            SchemaKind::Type(Type::Boolean(_)) => Shape::new(Ty::Bool),
+            SchemaKind::Type(Type::Array(a)) => {
+                let items = match &a.items {
+                    Some(items) => self.convert_boxed(items, &format!("{at}/items"), &format!("{hint}Item")),
+                    None => Shape::any(),
+                };
+                let mut shape = Shape::new(Ty::Array(Box::new(items)));
+                shape.rules.min_items = a.min_items;
+                shape.rules.max_items = a.max_items;
+                shape.rules.unique_items = a.unique_items;
+                shape
+            }
+            SchemaKind::Type(Type::Object(o)) => {
+                self.object(s, &o.properties, &o.required, o.additional_properties.as_ref(), at, hint, named, o.min_properties, o.max_properties)
+            }
+            SchemaKind::OneOf { one_of } => self.union(s, one_of, true, at, hint, named),
+            SchemaKind::AnyOf { any_of } => self.union(s, any_of, false, at, hint, named),
+            SchemaKind::AllOf { all_of } => self.all_of(s, all_of, at, hint, named),
+            SchemaKind::Not { .. } => Shape::any(),
+            SchemaKind::Any(a) => {
+                if !a.properties.is_empty() || a.typ.as_deref() == Some("object") || a.additional_properties.is_some() {
+                    self.object(s, &a.properties, &a.required, a.additional_properties.as_ref(), at, hint, named, a.min_properties, a.max_properties)
+                } else if !a.one_of.is_empty() {
+                    self.union(s, &a.one_of, true, at, hint, named)
+                } else if !a.any_of.is_empty() {
+                    self.union(s, &a.any_of, false, at, hint, named)
+                } else if !a.all_of.is_empty() {
+                    self.all_of(s, &a.all_of, at, hint, named)
+                } else if let Some(items) = &a.items {
+                    let items = self.convert_boxed(items, &format!("{at}/items"), &format!("{hint}Item"));
+                    Shape::new(Ty::Array(Box::new(items)))
+                } else if !a.enumeration.is_empty() {
+                    let values: Vec<Value> = a.enumeration.iter().filter(|v| !v.is_null()).cloned().collect();
+                    if values.iter().all(|v| v.is_string()) || values.iter().all(Value::is_i64) {
+                        self.enumeration(values, s, at, hint, named)
+                    } else {
+                        let mut shape = Shape::any();
+                        shape.rules.enumeration = values;
+                        shape
+                    }
+                } else {
+                    Shape::any()
+                }
+            }
+        };
+        if s.schema_data.nullable {
+            shape.nullable = true;
+        }
+        shape
+    }
+
+    fn enumeration(&mut self, values: Vec<Value>, s: &Schema, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+        let mut scope = Scope::default();
+        let values = values
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| {
+                let text = match &value {
+                    Value::String(s) => s.clone(),
+                    other => format!("V{other}"),
+                };
+                let mut ident = names::type_name(&text);
+                if ident == "Unnamed" || text.chars().all(|c| !c.is_ascii_alphanumeric()) {
+                    ident = format!("Value{i}");
+                }
+                EnumValue { ident: scope.claim(ident), value }
+            })
+            .collect();
+        let id = self.define(named, hint, at, s, TypeKind::Enum(EnumDef { values }));
+        Shape::new(Ty::Ref(id))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn object(
+        &mut self,
+        s: &Schema,
+        properties: &IndexMap<String, ReferenceOr<Box<Schema>>>,
+        required: &[String],
+        additional: Option<&AdditionalProperties>,
+        at: &str,
+        hint: &str,
+        named: Option<TypeId>,
+        min_properties: Option<usize>,
+        max_properties: Option<usize>,
+    ) -> Shape {
+        let additional_shape = match additional {
+            Some(AdditionalProperties::Schema(schema)) => {
+                Some(self.convert(schema, &format!("{at}/additionalProperties"), &format!("{hint}Value")))
+            }
+            Some(AdditionalProperties::Any(true)) => Some(Shape::any()),
+            _ => None,
+        };
+        if properties.is_empty() && named.is_none() {
+            // A dictionary, not a record.
+            let mut shape = Shape::new(Ty::Map(Box::new(additional_shape.unwrap_or_else(Shape::any))));
+            shape.rules.min_properties = min_properties;
+            shape.rules.max_properties = max_properties;
+            return shape;
+        }
+        let id = named.unwrap_or_else(|| self.allocate(hint, at));
+        let parent = self.space.get(id).name.clone();
+        let fields = self.fields(properties, required, at, &parent);
+        let additional = match (additional, additional_shape) {
+            (Some(AdditionalProperties::Any(false)), _) => Additional::Deny,
+            (_, Some(shape)) if shape.ty != Ty::Any => Additional::Typed(Box::new(shape)),
+            _ => Additional::Allow,
+        };
+        self.define(Some(id), hint, at, s, TypeKind::Struct(StructDef { fields, additional }));
+        Shape::new(Ty::Ref(id))
+    }
+
+    fn fields(
+        &mut self,
+        properties: &IndexMap<String, ReferenceOr<Box<Schema>>>,
+        required: &[String],
+        at: &str,
+        parent: &str,
+    ) -> Vec<Field> {
+        let mut idents = Scope::default();
+        let mut fields = Vec::new();
+        for (name, prop) in properties {
+            let prop_at = format!("{at}/properties/{}", crate::diagnostic::escape_segment(name));
+            let shape = self.convert_boxed(prop, &prop_at, &format!("{parent}{}", names::type_name(name)));
+            let data = self.resolve_boxed(prop).map(|p| &p.schema_data);
+            // Siblings of a $ref are ignored in 3.0, but readOnly on the
+            // referenced schema itself counts.
+            let (read_only, write_only) = data.map(|d| (d.read_only, d.write_only)).unwrap_or_default();
+            let doc = match prop {
+                ReferenceOr::Item(p) => doc_of(p),
+                ReferenceOr::Reference { .. } => None,
+            };
+            fields.push(Field {
+                name: name.clone(),
+                ident: idents.claim(names::field_name(name)),
+                shape,
+                required: required.contains(name),
+                read_only,
+                write_only,
+                doc,
+                boxed: false,
+            });
+        }
+        fields
+    }
+
+    fn union(&mut self, s: &Schema, members: &[ReferenceOr<Schema>], exclusive: bool, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+        let key = if exclusive { "oneOf" } else { "anyOf" };
+        if members.len() == 1 && named.is_none() {
+            return self.convert(&members[0], &format!("{at}/{key}/0"), hint);
+        }
+        let id = named.unwrap_or_else(|| self.allocate(hint, at));
+        let parent = self.space.get(id).name.clone();
+        let mut idents = Scope::default();
+        let mut variants = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            let wanted = match member {
+                ReferenceOr::Reference { reference } => {
+                    names::type_name(reference.rsplit('/').next().unwrap_or("Variant"))
+                }
+                ReferenceOr::Item(m) => m
+                    .schema_data
+                    .title
+                    .as_deref()
+                    .map(names::type_name)
+                    .unwrap_or_else(|| variant_name_for_kind(&m.schema_kind, i)),
+            };
+            let ident = idents.claim(wanted);
+            let shape = self.convert(member, &format!("{at}/{key}/{i}"), &format!("{parent}{ident}"));
+            variants.push(UnionVariant { ident, shape });
+        }
+        let discriminator = s.schema_data.discriminator.as_ref().and_then(|d| {
+            let values = members
+                .iter()
+                .map(|m| {
+                    let ReferenceOr::Reference { reference } = m else { return None };
+                    let mapped = d
+                        .mapping
+                        .iter()
+                        .find(|(_, target)| *target == reference)
+                        .map(|(value, _)| value.clone());
+                    Some(mapped.unwrap_or_else(|| reference.rsplit('/').next().unwrap_or_default().to_string()))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(Discriminator { property: d.property_name.clone(), values })
+        });
+        self.define(Some(id), hint, at, s, TypeKind::Union(UnionDef { variants, exclusive, discriminator }));
+        Shape::new(Ty::Ref(id))
+    }
+
+    fn all_of(&mut self, s: &Schema, members: &[ReferenceOr<Schema>], at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+        if members.len() == 1 && named.is_none() {
+            return self.convert(&members[0], &format!("{at}/allOf/0"), hint);
+        }
+        // Merge the members' properties into one record; a member that is
+        // not an object contributes nothing but its constraints.
+        let mut properties = IndexMap::new();
+        let mut required = BTreeSet::new();
+        let mut additional = None;
+        let mut objects = 0;
+        for member in members {
+            let Some(m) = self.resolve(member) else {
+                let _ = self.convert(member, at, hint);
+                continue;
+            };
+            let mut stack = vec![m];
+            while let Some(m) = stack.pop() {
+                match &m.schema_kind {
+                    SchemaKind::Type(Type::Object(o)) => {
+                        objects += 1;
+                        properties.extend(o.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        required.extend(o.required.iter().cloned());
+                        if o.additional_properties.is_some() {
+                            additional = o.additional_properties.clone();
+                        }
+                    }
+                    SchemaKind::Any(a) if !a.properties.is_empty() => {
+                        objects += 1;
+                        properties.extend(a.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        required.extend(a.required.iter().cloned());
+                    }
+                    SchemaKind::AllOf { all_of } => {
+                        stack.extend(all_of.iter().filter_map(|x| self.resolve(x)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if objects == 0 {
+            return self.convert(&members[0], &format!("{at}/allOf/0"), hint);
+        }
+        let required: Vec<String> = required.into_iter().collect();
+        // `additionalProperties: false` on one member would reject the
+        // other members' properties: only keep it as a schema.
+        let additional = additional.filter(|a| !matches!(a, AdditionalProperties::Any(false)));
+        self.object(s, &properties, &required, additional.as_ref(), at, hint, named, None, None)
+    }
+}
+
+fn variant_name_for_kind(kind: &SchemaKind, index: usize) -> String {
+    match kind {
+        SchemaKind::Type(Type::String(_)) => "String".into(),
+        SchemaKind::Type(Type::Integer(_)) => "Integer".into(),
+        SchemaKind::Type(Type::Number(_)) => "Number".into(),
+        SchemaKind::Type(Type::Boolean(_)) => "Boolean".into(),
+        SchemaKind::Type(Type::Array(_)) => "Array".into(),
+        SchemaKind::Type(Type::Object(_)) => "Object".into(),
+        _ => format!("Variant{index}"),
+    }
+}
+
+/// A doc comment from a schema's title and description.
+pub fn doc_of(s: &Schema) -> Option<String> {
+    let d = &s.schema_data;
+    match (&d.title, &d.description) {
+        (_, Some(desc)) if !desc.trim().is_empty() => Some(desc.trim().to_string()),
+        (Some(title), _) if !title.trim().is_empty() => Some(title.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// Marks struct fields that must be boxed: a field whose type can reach the
+/// struct that holds it without passing through a Vec or map.
+pub fn box_cycles(space: &mut TypeSpace) {
+    let edges: Vec<Vec<TypeId>> = space.defs.iter().map(direct_refs).collect();
+    for id in space.ids().collect::<Vec<_>>() {
+        if let TypeKind::Struct(s) = &mut space.defs[id.0].kind {
+            for field in &mut s.fields {
+                if let Ty::Ref(target) = field.shape.ty {
+                    field.boxed = reaches(&edges, target, id);
+                }
+            }
+        }
+    }
+}
+
+fn direct_refs(def: &TypeDef) -> Vec<TypeId> {
+    let mut out = Vec::new();
+    let mut push = |shape: &Shape| {
+        if let Ty::Ref(id) = shape.ty {
+            out.push(id);
+        }
+    };
+    match &def.kind {
+        TypeKind::Struct(s) => s.fields.iter().for_each(|f| push(&f.shape)),
+        TypeKind::Union(u) => u.variants.iter().for_each(|v| push(&v.shape)),
+        TypeKind::Alias(shape) => push(shape),
+        TypeKind::Enum(_) => {}
+    }
+    out
+}
+
+fn reaches(edges: &[Vec<TypeId>], from: TypeId, to: TypeId) -> bool {
+    let mut seen = vec![false; edges.len()];
+    let mut stack = vec![from];
+    while let Some(id) = stack.pop() {
+        if id == to {
+            return true;
+        }
+        if std::mem::replace(&mut seen[id.0], true) {
+            continue;
+        }
+        stack.extend(edges[id.0].iter().copied());
+    }
+    false
+}
