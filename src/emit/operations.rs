@@ -233,20 +233,22 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
             }
             bind.extend(r.headers.iter().map(|h| h.ident.clone()));
             let _ = writeln!(out, "Self::{} {{ {} }} => {{", r.variant, bind.join(", "));
-            let _ = writeln!(out, "let response = {};", make("body"));
+            // Each header wraps the response so far; the last one is the
+            // block's value.
+            let mut current = make("body");
             for h in &r.headers {
-                if h.required {
-                    let _ = writeln!(out, "let response = http::with_header(response, {}, {});", lit(&h.name), h.ident);
+                let _ = writeln!(out, "let response = {current};");
+                current = if h.required {
+                    format!("http::with_header(response, {}, {})", lit(&h.name), h.ident)
                 } else {
-                    let _ = writeln!(
-                        out,
-                        "let response = match {} {{ Some(value) => http::with_header(response, {}, value), None => response }};",
+                    format!(
+                        "match {} {{ Some(value) => http::with_header(response, {}, value), None => response }}",
                         h.ident,
                         lit(&h.name)
-                    );
-                }
+                    )
+                };
             }
-            out.push_str("response\n}\n");
+            let _ = writeln!(out, "{current}\n}}");
         } else if r.media.is_some() {
             let _ = writeln!(out, "Self::{}(body) => {},", r.variant, make("body"));
         } else {

@@ -154,6 +154,9 @@ struct Declared {
 const ACTION_KEYS: &[&str] = &["create", "get", "put", "update", "delete", "query", "list", "index", "order", "range", "bind"];
 
 pub struct Context<'a> {
+    /// Every schema that carries an entity hint, valid or not: an action on
+    /// one whose hint has errors is not reported again.
+    pub declared: &'a [String],
     pub space: &'a TypeSpace,
     pub entities: &'a [Entity],
     pub tables: &'a [Table],
@@ -173,6 +176,10 @@ pub fn resolve(ops: &mut [Operation], cx: &Context, diagnostics: &mut Vec<Diagno
                     ops[i].reason = "declared action has errors".into();
                     continue;
                 };
+                if cx.declared.contains(&declared.entity) && !cx.entities.iter().any(|e| e.schema == declared.entity) {
+                    ops[i].reason = format!("entity `{}` has errors", declared.entity);
+                    continue;
+                }
                 match bind(&ops[i], &declared, cx, &at) {
                     Ok((action, warnings)) => {
                         diagnostics.extend(warnings);

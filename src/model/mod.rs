@@ -110,6 +110,12 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         Some(f) if f == "perOperation" => Functions::PerOperation,
         _ => Functions::Single,
     };
+    if functions == Functions::PerOperation {
+        r.diagnostics.push(
+            Diagnostic::warning(child(&root_at, "functions"), "`functions: perOperation` is not supported yet; one function serves every operation")
+                .help("remove `functions`, or keep it: the API behaves the same, only the deployment differs"),
+        );
+    }
     let memory = r.integer(root, "memory", &root_at, (128, 10240)).unwrap_or(256);
     let timeout = r.integer(root, "timeout", &root_at, (1, 29)).unwrap_or(10);
     let mut tables = match root.get("tables") {
@@ -142,10 +148,11 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     }
     let mut types = converter.space;
     let mut r = Reader { diagnostics: &mut diagnostics };
+    let declared: Vec<String> = inputs.iter().map(|i| i.schema.to_string()).collect();
     let entities = storage::read_entities(&mut r, inputs, &mut tables, &types);
 
     // Actions.
-    let cx = actions::Context { space: &types, entities: &entities, tables: &tables };
+    let cx = actions::Context { declared: &declared, space: &types, entities: &entities, tables: &tables };
     actions::resolve(&mut operations, &cx, &mut diagnostics);
 
     add_input_types(&mut types, &operations);

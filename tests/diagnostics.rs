@@ -1,0 +1,182 @@
+//! Every rejection the hint vocabulary lists, and the loader's own errors:
+//! each is an error with a pointer, a position and a help line.
+
+use std::path::Path;
+
+use apigen::load::{self, LoadError};
+use apigen::model;
+
+const BASE: &str = r#"openapi: 3.0.3
+info: {title: T, version: '1'}
+x-apigen:
+  tables:
+    Main: {pk: PK, sk: SK, indexes: {GSI1: {pk: GSI1PK, sk: GSI1SK}}}
+paths:
+  /items:
+    post:
+      operationId: createItem
+      x-apigen-action: {create: Item}
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}
+      responses:
+        '201': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}
+  /items/{itemId}:
+    get:
+      operationId: getItem
+      x-apigen-action: {get: Item}
+      parameters: [{name: itemId, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}
+components:
+  schemas:
+    Item:
+      type: object
+      required: [id, name]
+      properties:
+        id: {type: string, readOnly: true}
+        name: {type: string}
+        tags: {type: array, items: {type: string}}
+      x-apigen-entity:
+        key: {pk: "ITEM#{id}", sk: ITEM}
+"#;
+
+/// The errors of a spec, as (pointer, message, help, line).
+fn errors(text: &str) -> Vec<(String, String, String, usize)> {
+    let spec = match load::parse(Path::new("spec.yaml"), text.to_string()) {
+        Ok(spec) => spec,
+        Err(LoadError::Invalid(report)) => {
+            return report
+                .errors()
+                .map(|d| (d.pointer.clone(), d.message.clone(), d.help.clone().unwrap_or_default(), report.position(&d.pointer).map_or(0, |p| p.0)))
+                .collect()
+        }
+        Err(e) => panic!("{e}"),
+    };
+    match model::build(&spec, None) {
+        Ok(_) => Vec::new(),
+        Err(diagnostics) => {
+            let report = spec.report(diagnostics);
+            report
+                .errors()
+                .map(|d| (d.pointer.clone(), d.message.clone(), d.help.clone().unwrap_or_default(), report.position(&d.pointer).map_or(0, |p| p.0)))
+                .collect()
+        }
+    }
+}
+
+fn one_error(text: &str) -> (String, String, String, usize) {
+    let mut all = errors(text);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    all.remove(0)
+}
+
+#[test]
+fn the_base_spec_is_valid() {
+    assert!(errors(BASE).is_empty(), "{:#?}", errors(BASE));
+}
+
+#[test]
+fn unknown_hint_key() {
+    let (pointer, message, help, line) = one_error(&BASE.replace("key: {pk:", "kee: {pk:"));
+    assert_eq!(pointer, "/components/schemas/Item/x-apigen-entity/kee");
+    assert!(message.contains("unknown key `kee`"), "{message}");
+    assert!(help.contains("did you mean `key`"), "{help}");
+    assert_eq!(line, 33);
+}
+
+#[test]
+fn entity_naming_a_missing_table() {
+    let (pointer, message, help, _) = one_error(&BASE.replace("key: {pk: \"ITEM#{id}\", sk: ITEM}", "table: Other\n        key: {pk: \"ITEM#{id}\", sk: ITEM}"));
+    assert_eq!(pointer, "/components/schemas/Item/x-apigen-entity/table");
+    assert!(message.contains("table `Other`"), "{message}");
+    assert!(help.contains("`Main`"), "{help}");
+}
+
+#[test]
+fn entity_naming_a_missing_index() {
+    let (_, message, help, _) = one_error(&BASE.replace("sk: ITEM}", "sk: ITEM}\n        indexes: {GSI9: {pk: \"X#{name}\"}}"));
+    assert!(message.contains("no index `GSI9`"), "{message}");
+    assert!(help.contains("`GSI1`"), "{help}");
+}
+
+#[test]
+fn template_variable_that_is_not_a_required_scalar() {
+    let (_, message, _, _) = one_error(&BASE.replace("sk: ITEM}", "sk: \"ITEM#{tags}\"}"));
+    assert!(message.contains("not a scalar property"), "{message}");
+    let (_, message, help, _) = one_error(&BASE.replace("sk: ITEM}", "sk: \"ITEM#{color}\"}"));
+    assert!(message.contains("not a property of `Item`"), "{message}");
+    assert!(help.contains("`name`"), "{help}");
+    let optional = BASE.replace("required: [id, name]", "required: [id]").replace("sk: ITEM}", "sk: \"ITEM#{name}\"}");
+    let found = errors(&optional);
+    assert!(found.iter().any(|e| e.1.contains("not a required property")), "{found:#?}");
+}
+
+#[test]
+fn sort_key_on_a_table_without_one() {
+    let text = BASE.replace("Main: {pk: PK, sk: SK, indexes", "Main: {pk: PK, indexes");
+    let (_, message, _, _) = one_error(&text);
+    assert!(message.contains("has no sort key"), "{message}");
+}
+
+#[test]
+fn action_naming_a_missing_entity() {
+    let (pointer, message, _, _) = one_error(&BASE.replace("{get: Item}", "{get: Thing}"));
+    assert_eq!(pointer, "/paths/~1items~1{itemId}/get/x-apigen-action/get");
+    assert!(message.contains("entity `Thing`"), "{message}");
+}
+
+#[test]
+fn unbound_key_variable() {
+    let text = BASE.replace("/items/{itemId}:", "/items/{other}:").replace("name: itemId", "name: other");
+    let (_, message, help, _) = one_error(&text);
+    assert!(message.contains("`{id}`") && message.contains("not bound"), "{message}");
+    assert!(help.contains("bind"), "{help}");
+}
+
+#[test]
+fn two_entities_with_the_same_type() {
+    let text = BASE.replace(
+        "        key: {pk: \"ITEM#{id}\", sk: ITEM}\n",
+        "        key: {pk: \"ITEM#{id}\", sk: ITEM}\n    Other:\n      type: object\n      required: [id]\n      properties: {id: {type: string}}\n      x-apigen-entity: {type: ITEM, key: {pk: \"O#{id}\", sk: O}}\n",
+    );
+    let (_, message, _, _) = one_error(&text);
+    assert!(message.contains("both have type `ITEM`"), "{message}");
+}
+
+#[test]
+fn verb_that_does_not_fit_the_method() {
+    let (_, message, help, _) = one_error(&BASE.replace("{get: Item}", "{create: Item}"));
+    assert!(message.contains("`create` does not fit GET"), "{message}");
+    assert!(help.contains("`get`"), "{help}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = BASE.replace("{get: Item}", "{get: Thing}").replace("key: {pk:", "kee: {pk:");
+    assert_eq!(errors(&text).len(), 2, "{:#?}", errors(&text));
+}
+
+#[test]
+fn loader_errors() {
+    let (_, message, _, line) = one_error("openapi: 3.0.3\ninfo: [\n");
+    assert!(message.contains("invalid YAML"), "{message}");
+    assert!(line > 0);
+    let (_, message, _, _) = one_error("{\"openapi\": \"3.0.3\",");
+    assert!(message.contains("invalid JSON"), "{message}");
+    let (_, message, _, _) = one_error("");
+    assert!(message.contains("empty"), "{message}");
+    let (pointer, message, help, _) = one_error("swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths: {}\n");
+    assert_eq!(pointer, "/swagger");
+    assert!(message.contains("Swagger 2.0"), "{message}");
+    assert!(help.contains("convert"), "{help}");
+    let (_, message, _, _) = one_error("name: not an api\n");
+    assert!(message.contains("not an OpenAPI document"), "{message}");
+}
+
+#[test]
+fn reference_to_nothing() {
+    let (pointer, message, _, _) = one_error(&BASE.replace("tags: {type: array, items: {type: string}}", "tags: {$ref: '#/components/schemas/Nope'}"));
+    assert_eq!(pointer, "/components/schemas/Item/properties/tags/$ref");
+    assert!(message.contains("points to nothing"), "{message}");
+}

@@ -1,0 +1,54 @@
+//! generated-example/ is the committed output for specs/shop.yaml: it must
+//! be exactly what the generator produces now, and a working project.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn files_under(root: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable") {
+            let path = entry.expect("entry").path();
+            let rel = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+            if rel == "target" || rel == "Cargo.lock" {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(rel);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn generated_example_is_fresh() {
+    let root = common::repo().join("generated-example");
+    let generated = apigen::plan(&common::repo().join("specs/shop.yaml"), &apigen::Options::default()).expect("valid");
+    let mut stale = Vec::new();
+    for file in &generated.plan.files {
+        let on_disk = std::fs::read_to_string(apigen::emit::path_in(&root, file)).unwrap_or_default();
+        if on_disk != file.contents {
+            stale.push(file.path.clone());
+        }
+    }
+    let planned: BTreeSet<String> = generated.plan.files.iter().map(|f| f.path.clone()).collect();
+    let extra: Vec<String> = files_under(&root).difference(&planned).cloned().collect();
+    assert!(
+        stale.is_empty() && extra.is_empty(),
+        "generated-example/ is out of date (differs: {stale:?}, not generated: {extra:?}); refresh it with\n  cargo run -- new specs/shop.yaml -o generated-example --force && rm -rf generated-example/src/generated ... \nor simply: rm -rf generated-example && cargo run -- new specs/shop.yaml -o generated-example"
+    );
+}
+
+#[test]
+fn generated_example_is_clippy_clean_and_passes_its_tests() {
+    let root = common::repo().join("generated-example");
+    common::cargo(&root, &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"]);
+    let out = common::cargo(&root, &["test", "--quiet"]);
+    assert!(out.contains("test result: ok"), "{out}");
+}
