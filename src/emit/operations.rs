@@ -19,7 +19,7 @@ fn location(p: ParamIn) -> &'static str {
 }
 
 pub fn spec_name(op: &Operation) -> String {
-    const_name(&op.type_name)
+    const_name(&format!("{}Request", op.type_name))
 }
 
 /// The Rust type of a request body, using the read-only-free twin.

@@ -192,6 +192,15 @@ fn text(item: &Value, field: &str) -> String {
     }
 }
 
+/// A parameter's value as the text a sort key holds.
+#[allow(dead_code)]
+fn key_text(value: Value) -> String {
+    match value {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
 /// The ETag of an item, from its version field.
 #[allow(dead_code)]
 fn etag(item: &Value, field: &str) -> Option<String> {
@@ -380,7 +389,7 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
                 Some(r) => {
                     let p = &op.params[r.param];
                     let value = if p.required { format!("Some(&request.{})", p.ident) } else { format!("request.{}.as_ref()", p.ident) };
-                    format!("{value}.map(|v| json(v)).transpose()?.map(|v| (RangeOp::{}, match v {{ Value::String(s) => s, other => other.to_string() }}))", r.op.rust())
+                    format!("{value}.map(json).transpose()?.map(|v| (RangeOp::{}, key_text(v)))", r.op.rust())
                 }
                 None => "None".into(),
             };

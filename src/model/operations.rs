@@ -245,7 +245,7 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
             }
             let wanted = op.operation_id.clone().unwrap_or_else(|| format!("{} {}", method.lower(), path));
             let ident = fn_names.claim(names::field_name(&wanted).trim_start_matches("r#").to_string());
-            let type_name = type_names.claim(names::type_name(&wanted));
+            let type_name = types.claim_operation(&type_names.claim(names::type_name(&wanted)));
             let mut params = Vec::new();
             let mut param_idents = Scope::with_reserved(&["body"]);
             let merged = merge_params(&item.parameters, &op.parameters, components);
@@ -303,7 +303,7 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
             }
             let body = op.request_body.as_ref().and_then(|b| {
                 let (b, b_at) = resolve_body(b, components, &at)?;
-                read_body(b, &b_at, &format!("{type_name}Body"), types)
+                read_body(b, &b_at, &format!("{type_name}RequestBody"), types)
             });
             let responses = read_responses(&op.responses, components, &at, &type_name, types);
             let hint = raw.pointer(&at).and_then(|o| o.get(super::hints::ACTION)).cloned();
@@ -470,9 +470,9 @@ fn read_responses(
         let problem = picked.is_some_and(|(ct, _)| ct.eq_ignore_ascii_case("application/problem+json"))
             || (picked.is_none() && !status.is_success());
         let hint = if status.is_success() && successes == 1 {
-            format!("{type_name}Response")
+            format!("{type_name}ResponseBody")
         } else {
-            format!("{type_name}Response{}", names::type_name(&key))
+            format!("{type_name}ResponseBody{}", names::type_name(&key))
         };
         let media = picked.map(|(ct, m)| media_of(ct, m, &r_at, &hint, types));
         let mut header_idents = Scope::with_reserved(&["body"]);

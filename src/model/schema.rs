@@ -69,6 +69,19 @@ impl<'a> SchemaConverter<'a> {
         }
     }
 
+    /// Claims the type names of an operation's request and response, so
+    /// that no schema takes them; returns the prefix they share.
+    pub fn claim_operation(&mut self, wanted: &str) -> String {
+        let base = names::type_name(wanted);
+        let prefix = (1..)
+            .map(|n| if n == 1 { base.clone() } else { format!("{base}{n}") })
+            .find(|p| !self.type_names.contains(&format!("{p}Request")) && !self.type_names.contains(&format!("{p}Response")))
+            .expect("a free name exists");
+        self.type_names.claim(format!("{prefix}Request"));
+        self.type_names.claim(format!("{prefix}Response"));
+        prefix
+    }
+
     pub fn component(&self, name: &str) -> Option<TypeId> {
         self.by_component.get(name).copied()
     }
@@ -159,6 +172,9 @@ impl<'a> SchemaConverter<'a> {
     }
 
     fn convert_item(&mut self, s: &Schema, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+        // An inline schema's own title names it better than its position.
+        let titled = s.schema_data.title.as_deref().filter(|t| named.is_none() && !t.trim().is_empty()).map(names::type_name);
+        let hint = titled.as_deref().unwrap_or(hint);
         let mut shape = match &s.schema_kind {
             SchemaKind::Type(Type::String(t)) => {
                 let values: Vec<Value> = t.enumeration.iter().flatten().map(|v| Value::String(v.clone())).collect();
