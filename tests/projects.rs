@@ -153,7 +153,8 @@ fn check_project(spec: &Path) {
     let trips = exercise(port, &generated.api, &service, "memory");
     drop(service);
 
-    // A real DynamoDB-compatible server; the service creates its tables.
+    // A real DynamoDB-compatible server: the project's own tests (the store's
+    // included) run again on it, then the service creates its tables there.
     if generated.api.has_storage() {
         let moto_port = free_port();
         let moto = start(
@@ -162,12 +163,26 @@ fn check_project(spec: &Path) {
             moto_port,
             work.path().join("moto.log"),
         );
+        let endpoint = format!("http://127.0.0.1:{moto_port}");
+        let on_dynamo = common::run(
+            Command::new(env!("CARGO"))
+                .args(["test", "--quiet", "--", "--include-ignored"])
+                .current_dir(&dir)
+                .env("CARGO_TARGET_DIR", common::projects_target())
+                .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)
+                .env("APIGEN_TEST_DYNAMODB_URL", &endpoint),
+        );
+        let results: Vec<&str> = on_dynamo.lines().filter(|l| l.starts_with("test result")).collect();
+        assert!(
+            !results.is_empty() && results.iter().all(|l| l.contains(" 0 failed") && l.contains(" 0 ignored")),
+            "every test must run, and pass, on DynamoDB too:\n{on_dynamo}"
+        );
         let port = free_port();
         let service = start(
             &name,
             Command::new(&binary)
                 .env("PORT", port.to_string())
-                .env("AWS_ENDPOINT_URL_DYNAMODB", format!("http://127.0.0.1:{moto_port}"))
+                .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)
                 .env("AWS_ACCESS_KEY_ID", "test")
                 .env("AWS_SECRET_ACCESS_KEY", "test")
                 .env("AWS_REGION", "us-east-1"),

@@ -2,8 +2,9 @@
 //! Drives the router against the in-memory store: every operation with a storage action, on its success and failure paths.
 
 #![allow(unused_imports, dead_code)]
-use shop_api::generated::routes;
+use shop_api::generated::entities::TABLES;
 use shop_api::generated::store::Store;
+use shop_api::generated::{routes, runtime};
 use shop_api::handlers::Service;
 use std::sync::Arc;
 use axum::body::Body;
@@ -17,10 +18,6 @@ struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     body: Value,
-}
-
-fn app() -> Router {
-    routes::router(Arc::new(Service::new(Store::memory())))
 }
 
 /// Sends one request through the router, as API Gateway would.
@@ -97,6 +94,19 @@ fn assert_problem(reply: &Reply, status: StatusCode) {
     assert_eq!(reply.body["status"], status.as_u16());
 }
 
+/// The router over the in-memory store, or over fresh tables on the server
+/// `AWS_ENDPOINT_URL_DYNAMODB` names, so that the same tests prove both.
+async fn app() -> Router {
+    let store = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+        let store = runtime::dynamo_store(&format!("test-{}", ulid::Ulid::new())).await;
+        store.ensure_tables(TABLES).await.expect("the test tables can be created");
+        store
+    } else {
+        Store::memory()
+    };
+    routes::router(Arc::new(Service::new(store)))
+}
+
 /// Creates the `n`-th Customer through `createCustomer`.
 async fn seed_customer(app: &Router, n: usize) -> Value {
     let body = vary(
@@ -145,7 +155,7 @@ async fn seed_order(app: &Router, n: usize) -> Value {
 
 #[tokio::test]
 async fn list_customers_lists_created_items() {
-    let app = app();
+    let app = app().await;
     let first = seed_customer(&app, 1).await;
     for n in 2..=3 {
         seed_customer(&app, n).await;
@@ -158,7 +168,7 @@ async fn list_customers_lists_created_items() {
 
 #[tokio::test]
 async fn list_customers_pages_through_every_item_once() {
-    let app = app();
+    let app = app().await;
     let first = seed_customer(&app, 1).await;
     for n in 2..=5 {
         seed_customer(&app, n).await;
@@ -193,7 +203,7 @@ async fn list_customers_pages_through_every_item_once() {
 
 #[tokio::test]
 async fn list_customers_rejects_a_tampered_cursor() {
-    let app = app();
+    let app = app().await;
     seed_customer(&app, 1).await;
     let reply = send(
             &app,
@@ -211,7 +221,7 @@ async fn list_customers_rejects_a_tampered_cursor() {
 
 #[tokio::test]
 async fn create_customer_creates() {
-    let app = app();
+    let app = app().await;
     let item = seed_customer(&app, 1).await;
     assert!(item.is_object(), "{item}");
     assert!(! item["customerId"].is_null(), "the server sets `customerId`: {item}");
@@ -223,7 +233,7 @@ async fn create_customer_creates() {
 
 #[tokio::test]
 async fn create_customer_rejects_an_invalid_body() {
-    let app = app();
+    let app = app().await;
     let mut body = serde_json::from_str::<
         Value,
     >(
@@ -239,7 +249,7 @@ async fn create_customer_rejects_an_invalid_body() {
 
 #[tokio::test]
 async fn create_customer_needs_a_json_content_type() {
-    let app = app();
+    let app = app().await;
     let request = Request::builder()
         .method("POST")
         .uri(path("/customers", &[]))
@@ -261,7 +271,7 @@ async fn create_customer_needs_a_json_content_type() {
 
 #[tokio::test]
 async fn create_customer_rejects_malformed_json() {
-    let app = app();
+    let app = app().await;
     let request = Request::builder()
         .method("POST")
         .uri(path("/customers", &[]))
@@ -274,7 +284,7 @@ async fn create_customer_rejects_malformed_json() {
 
 #[tokio::test]
 async fn create_customer_refuses_a_taken_unique_value() {
-    let app = app();
+    let app = app().await;
     let _first = seed_customer(&app, 1).await;
     let body = vary(
         serde_json::from_str::<
@@ -292,7 +302,7 @@ async fn create_customer_refuses_a_taken_unique_value() {
 
 #[tokio::test]
 async fn get_customer_reads_what_was_created() {
-    let app = app();
+    let app = app().await;
     let item = seed_customer(&app, 1).await;
     let reply = send(
             &app,
@@ -311,7 +321,7 @@ async fn get_customer_reads_what_was_created() {
 
 #[tokio::test]
 async fn get_customer_answers_404_for_a_missing_item() {
-    let app = app();
+    let app = app().await;
     let reply = send(
             &app,
             "GET",
@@ -328,7 +338,7 @@ async fn get_customer_answers_404_for_a_missing_item() {
 
 #[tokio::test]
 async fn delete_customer_removes_an_item() {
-    let app = app();
+    let app = app().await;
     let item = seed_customer(&app, 1).await;
     let reply = send(
             &app,
@@ -358,7 +368,7 @@ async fn delete_customer_removes_an_item() {
 
 #[tokio::test]
 async fn update_customer_changes_an_item() {
-    let app = app();
+    let app = app().await;
     let item = seed_customer(&app, 1).await;
     let reply = send(
             &app,
@@ -384,7 +394,7 @@ async fn update_customer_changes_an_item() {
 
 #[tokio::test]
 async fn update_customer_refuses_a_stale_if_match() {
-    let app = app();
+    let app = app().await;
     let item = seed_customer(&app, 1).await;
     let reply = send(
             &app,
@@ -409,7 +419,7 @@ async fn update_customer_refuses_a_stale_if_match() {
 
 #[tokio::test]
 async fn update_customer_answers_404_for_a_missing_item() {
-    let app = app();
+    let app = app().await;
     let reply = send(
             &app,
             "PATCH",
@@ -433,7 +443,7 @@ async fn update_customer_answers_404_for_a_missing_item() {
 
 #[tokio::test]
 async fn list_customer_orders_lists_created_items() {
-    let app = app();
+    let app = app().await;
     let first = seed_order(&app, 1).await;
     for n in 2..=3 {
         seed_order(&app, n).await;
@@ -456,7 +466,7 @@ async fn list_customer_orders_lists_created_items() {
 
 #[tokio::test]
 async fn list_customer_orders_pages_through_every_item_once() {
-    let app = app();
+    let app = app().await;
     let first = seed_order(&app, 1).await;
     for n in 2..=5 {
         seed_order(&app, n).await;
@@ -494,7 +504,7 @@ async fn list_customer_orders_pages_through_every_item_once() {
 
 #[tokio::test]
 async fn list_customer_orders_rejects_a_tampered_cursor() {
-    let app = app();
+    let app = app().await;
     let first = seed_order(&app, 1).await;
     let reply = send(
             &app,
@@ -512,7 +522,7 @@ async fn list_customer_orders_rejects_a_tampered_cursor() {
 
 #[tokio::test]
 async fn create_order_creates() {
-    let app = app();
+    let app = app().await;
     let item = seed_order(&app, 1).await;
     assert!(item.is_object(), "{item}");
     assert!(! item["orderId"].is_null(), "the server sets `orderId`: {item}");
@@ -524,7 +534,7 @@ async fn create_order_creates() {
 
 #[tokio::test]
 async fn create_order_rejects_an_invalid_body() {
-    let app = app();
+    let app = app().await;
     let mut body = serde_json::from_str::<
         Value,
     >(
@@ -550,7 +560,7 @@ async fn create_order_rejects_an_invalid_body() {
 
 #[tokio::test]
 async fn create_order_needs_a_json_content_type() {
-    let app = app();
+    let app = app().await;
     let request = Request::builder()
         .method("POST")
         .uri(
@@ -577,7 +587,7 @@ async fn create_order_needs_a_json_content_type() {
 
 #[tokio::test]
 async fn create_order_rejects_malformed_json() {
-    let app = app();
+    let app = app().await;
     let request = Request::builder()
         .method("POST")
         .uri(
@@ -595,7 +605,7 @@ async fn create_order_rejects_malformed_json() {
 
 #[tokio::test]
 async fn get_order_reads_what_was_created() {
-    let app = app();
+    let app = app().await;
     let item = seed_order(&app, 1).await;
     let reply = send(
             &app,
@@ -617,7 +627,7 @@ async fn get_order_reads_what_was_created() {
 
 #[tokio::test]
 async fn get_order_answers_404_for_a_missing_item() {
-    let app = app();
+    let app = app().await;
     let reply = send(
             &app,
             "GET",
@@ -637,7 +647,7 @@ async fn get_order_answers_404_for_a_missing_item() {
 
 #[tokio::test]
 async fn replace_order_changes_an_item() {
-    let app = app();
+    let app = app().await;
     let item = seed_order(&app, 1).await;
     let reply = send(
             &app,
@@ -666,7 +676,7 @@ async fn replace_order_changes_an_item() {
 
 #[tokio::test]
 async fn replace_order_refuses_a_stale_if_match() {
-    let app = app();
+    let app = app().await;
     let item = seed_order(&app, 1).await;
     let reply = send(
             &app,
@@ -694,7 +704,7 @@ async fn replace_order_refuses_a_stale_if_match() {
 
 #[tokio::test]
 async fn delete_order_removes_an_item() {
-    let app = app();
+    let app = app().await;
     let item = seed_order(&app, 1).await;
     let reply = send(
             &app,
@@ -730,7 +740,7 @@ async fn delete_order_removes_an_item() {
 
 #[tokio::test]
 async fn update_order_changes_an_item() {
-    let app = app();
+    let app = app().await;
     let item = seed_order(&app, 1).await;
     let reply = send(
             &app,
@@ -759,7 +769,7 @@ async fn update_order_changes_an_item() {
 
 #[tokio::test]
 async fn update_order_refuses_a_stale_if_match() {
-    let app = app();
+    let app = app().await;
     let item = seed_order(&app, 1).await;
     let reply = send(
             &app,
@@ -787,7 +797,7 @@ async fn update_order_refuses_a_stale_if_match() {
 
 #[tokio::test]
 async fn update_order_answers_404_for_a_missing_item() {
-    let app = app();
+    let app = app().await;
     let reply = send(
             &app,
             "PATCH",
@@ -814,7 +824,7 @@ async fn update_order_answers_404_for_a_missing_item() {
 
 #[tokio::test]
 async fn list_orders_by_status_lists_created_items() {
-    let app = app();
+    let app = app().await;
     let first = seed_order(&app, 1).await;
     for n in 2..=3 {
         seed_order(&app, n).await;
@@ -837,7 +847,7 @@ async fn list_orders_by_status_lists_created_items() {
 
 #[tokio::test]
 async fn list_orders_by_status_pages_through_every_item_once() {
-    let app = app();
+    let app = app().await;
     let first = seed_order(&app, 1).await;
     for n in 2..=5 {
         seed_order(&app, n).await;
@@ -877,7 +887,7 @@ async fn list_orders_by_status_pages_through_every_item_once() {
 
 #[tokio::test]
 async fn list_orders_by_status_rejects_a_tampered_cursor() {
-    let app = app();
+    let app = app().await;
     let first = seed_order(&app, 1).await;
     let reply = send(
             &app,

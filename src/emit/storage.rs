@@ -53,7 +53,7 @@ fn key_def(pk: &Template, sk: Option<&Template>) -> String {
 pub fn emit_entities(api: &Api) -> String {
     let mut out = String::from(
         "//! Where each entity is stored: tables, key templates and the fields the server manages.\n\n\
-         use super::models::*;\nuse super::store::*;\n\n",
+         use super::models::*;\nuse super::store::{Entity, EntityDef, EntityIndexDef, ExpiresDef, Generate, IdDef, IndexDef, KeyAttr, KeyDef, KeyKind, Part, TableDef, Template};\n\n",
     );
     for t in &api.tables {
         let sk = match &t.sk {

@@ -26,10 +26,6 @@ struct Reply {
     body: Value,
 }
 
-fn app() -> Router {
-    routes::router(Arc::new(Service::new(Store::memory())))
-}
-
 /// Sends one request through the router, as API Gateway would.
 async fn send(app: &Router, method: &str, uri: &str, body: Option<&Value>, headers: &[(&str, String)]) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
@@ -78,6 +74,28 @@ fn assert_problem(reply: &Reply, status: StatusCode) {
     assert_eq!(reply.status, status, "body: {}", reply.body);
     assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
     assert_eq!(reply.body["status"], status.as_u16());
+}
+"#;
+
+const APP_WITH_STORE: &str = r#"
+/// The router over the in-memory store, or over fresh tables on the server
+/// `AWS_ENDPOINT_URL_DYNAMODB` names, so that the same tests prove both.
+async fn app() -> Router {
+    let store = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+        let store = runtime::dynamo_store(&format!("test-{}", ulid::Ulid::new())).await;
+        store.ensure_tables(TABLES).await.expect("the test tables can be created");
+        store
+    } else {
+        Store::memory()
+    };
+    routes::router(Arc::new(Service::new(store)))
+}
+"#;
+
+const APP_WITHOUT_STORE: &str = r#"
+/// The router over the hand-written handlers.
+async fn app() -> Router {
+    routes::router(Arc::new(Service::new()))
 }
 "#;
 
@@ -190,12 +208,14 @@ pub fn emit(api: &Api) -> String {
     );
     if !api.has_storage() {
         let _ = writeln!(out, "use {krate}::generated::routes;\nuse {krate}::handlers::Service;\n");
-        out.push_str(&PRELUDE.replace("routes::router(Arc::new(Service::new(Store::memory())))", "routes::router(Arc::new(Service::new()))"));
+        out.push_str(PRELUDE);
+        out.push_str(APP_WITHOUT_STORE);
         emit_stub_tests(api, &mut out);
         return out;
     }
-    let _ = writeln!(out, "use {krate}::generated::routes;\nuse {krate}::generated::store::Store;\nuse {krate}::handlers::Service;\n");
+    let _ = writeln!(out, "use {krate}::generated::entities::TABLES;\nuse {krate}::generated::store::Store;\nuse {krate}::generated::{{routes, runtime}};\nuse {krate}::handlers::Service;\n");
     out.push_str(PRELUDE);
+    out.push_str(APP_WITH_STORE);
     // One seeding helper per entity that can be created over HTTP.
     for (i, e) in api.entities.iter().enumerate() {
         let Some(create) = create_op(api, i) else { continue };
@@ -241,7 +261,7 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             let Some(seed) = seed else { return };
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_creates() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nassert!(item.is_object(), \"{{item}}\");"
+                "#[tokio::test]\nasync fn {name}_creates() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nassert!(item.is_object(), \"{{item}}\");"
             );
             for f in entity.server_fields() {
                 let _ = writeln!(out, "assert!(!item[{}].is_null(), \"the server sets `{f}`: {{item}}\");", lit(f));
@@ -259,7 +279,7 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             if let Some((field, wrong)) = broken_field(api, shape) {
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_rejects_an_invalid_body() {{\nlet app = app();\nlet mut body = {body};\nbody[{f}] = {w};\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nlet errors = reply.body[\"errors\"].as_array().expect(\"violations are listed\");\nassert!(errors.iter().any(|e| e[\"pointer\"] == {p}), \"{{errors:?}}\");\n}}\n",
+                    "#[tokio::test]\nasync fn {name}_rejects_an_invalid_body() {{\nlet app = app().await;\nlet mut body = {body};\nbody[{f}] = {w};\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nlet errors = reply.body[\"errors\"].as_array().expect(\"violations are listed\");\nassert!(errors.iter().any(|e| e[\"pointer\"] == {p}), \"{{errors:?}}\");\n}}\n",
                     f = lit(&field),
                     w = json_lit(&wrong),
                     p = lit(&format!("/{}", field.replace('~', "~0").replace('/', "~1"))),
@@ -267,13 +287,13 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             }
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_needs_a_json_content_type() {{\nlet app = app();\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).body(Body::from({body}.to_string())).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_malformed_json() {{\nlet app = app();\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).header(header::CONTENT_TYPE, \"application/json\").body(Body::from(\"{{not json\")).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::BAD_REQUEST);\n}}\n"
+                "#[tokio::test]\nasync fn {name}_needs_a_json_content_type() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).body(Body::from({body}.to_string())).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_malformed_json() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).header(header::CONTENT_TYPE, \"application/json\").body(Body::from(\"{{not json\")).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::BAD_REQUEST);\n}}\n"
             );
             if !entity.unique.is_empty() {
                 let unique: Vec<String> = entity.unique.iter().map(|u| lit(u)).collect();
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_refuses_a_taken_unique_value() {{\nlet app = app();\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{u}], 1);\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
+                    "#[tokio::test]\nasync fn {name}_refuses_a_taken_unique_value() {{\nlet app = app().await;\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{u}], 1);\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
                     u = unique.join(", ")
                 );
             }
@@ -283,12 +303,12 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             let values = path_values(api, op, action, "item");
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_reads_what_was_created() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &path({template}, {values}), None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nassert_eq!(reply.body, item);\n}}\n"
+                "#[tokio::test]\nasync fn {name}_reads_what_was_created() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &path({template}, {values}), None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nassert_eq!(reply.body, item);\n}}\n"
             );
             let missing = path_values(api, op, action, "");
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app();\nlet reply = send(&app, \"GET\", &path({template}, {missing}), None, &[]).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
+                "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app().await;\nlet reply = send(&app, \"GET\", &path({template}, {missing}), None, &[]).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
             );
         }
         Verb::Update | Verb::Put => {
@@ -298,7 +318,7 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             let expected = status(action.success);
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_changes_an_item() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&{body}), &[]).await;\nassert_eq!(reply.status.as_u16(), {expected}, \"{{}}\", reply.body);"
+                "#[tokio::test]\nasync fn {name}_changes_an_item() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&{body}), &[]).await;\nassert_eq!(reply.status.as_u16(), {expected}, \"{{}}\", reply.body);"
             );
             if let Some(v) = &entity.version {
                 let _ = writeln!(out, "assert_eq!(reply.body[{}], 2);", lit(v));
@@ -307,7 +327,7 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             if let (Some(_), Some(p)) = (&entity.version, action.if_match) {
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_refuses_a_stale_if_match() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&{body}), &[({h}, \"\\\"99\\\"\".to_string())]).await;\nassert_problem(&reply, StatusCode::PRECONDITION_FAILED);\n}}\n",
+                    "#[tokio::test]\nasync fn {name}_refuses_a_stale_if_match() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&{body}), &[({h}, \"\\\"99\\\"\".to_string())]).await;\nassert_problem(&reply, StatusCode::PRECONDITION_FAILED);\n}}\n",
                     h = lit(&op.params[p].name)
                 );
             }
@@ -315,7 +335,7 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
                 let missing = path_values(api, op, action, "");
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app();\nlet reply = send(&app, \"{method}\", &path({template}, {missing}), Some(&{body}), &[]).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
+                    "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app().await;\nlet reply = send(&app, \"{method}\", &path({template}, {missing}), Some(&{body}), &[]).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
                 );
             }
         }
@@ -324,7 +344,7 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             let values = path_values(api, op, action, "item");
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_removes_an_item() {{\nlet app = app();\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"DELETE\", &path({template}, {values}), None, &[]).await;\nassert_eq!(reply.status.as_u16(), {s}, \"{{}}\", reply.body);\nlet again = send(&app, \"DELETE\", &path({template}, {values}), None, &[]).await;\nassert_problem(&again, StatusCode::NOT_FOUND);\n}}\n",
+                "#[tokio::test]\nasync fn {name}_removes_an_item() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"DELETE\", &path({template}, {values}), None, &[]).await;\nassert_eq!(reply.status.as_u16(), {s}, \"{{}}\", reply.body);\nlet again = send(&app, \"DELETE\", &path({template}, {values}), None, &[]).await;\nassert_problem(&again, StatusCode::NOT_FOUND);\n}}\n",
                 s = status(action.success)
             );
         }
@@ -338,7 +358,7 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             let list_uri = uri(&template, &values, &query);
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_lists_created_items() {{\nlet app = app();\nlet first = {seed}(&app, 1).await;\nfor n in 2..=3 {{ {seed}(&app, n).await; }}\nlet reply = send(&app, \"GET\", &{list_uri}, None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\");\nassert!(items.contains(&first), \"{{items:?}}\");\n}}\n"
+                "#[tokio::test]\nasync fn {name}_lists_created_items() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=3 {{ {seed}(&app, n).await; }}\nlet reply = send(&app, \"GET\", &{list_uri}, None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\");\nassert!(items.contains(&first), \"{{items:?}}\");\n}}\n"
             );
             if has_limit {
                 let limit = &op.params[action.limit.unwrap_or_default()].name;
@@ -350,7 +370,7 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
                 let bind_first = if u3.contains("first") { "let first = " } else { "" };
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_pages_through_every_item_once() {{\nlet app = app();\nlet first = {seed}(&app, 1).await;\nfor n in 2..=5 {{ {seed}(&app, n).await; }}\nlet mut seen = Vec::new();\nlet mut cursor = String::new();\nfor page in 0..10 {{\nlet uri = if page == 0 {{ {u1} }} else {{ {u2} }};\nlet reply = send(&app, \"GET\", &uri, None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\").clone();\nassert!(items.len() <= 2);\nseen.extend(items);\nmatch reply.body[{cursor_field}].as_str() {{ Some(next) => cursor = next.to_string(), None => break }}\n}}\nassert_eq!(seen.len(), 5, \"{{seen:?}}\");\nassert!(seen.contains(&first));\nlet mut unique = seen.clone();\nunique.dedup();\nassert_eq!(unique.len(), 5);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_a_tampered_cursor() {{\nlet app = app();\n{bind_first}{seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &{u3}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n"
+                    "#[tokio::test]\nasync fn {name}_pages_through_every_item_once() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=5 {{ {seed}(&app, n).await; }}\nlet mut seen = Vec::new();\nlet mut cursor = String::new();\nfor page in 0..10 {{\nlet uri = if page == 0 {{ {u1} }} else {{ {u2} }};\nlet reply = send(&app, \"GET\", &uri, None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\").clone();\nassert!(items.len() <= 2);\nseen.extend(items);\nmatch reply.body[{cursor_field}].as_str() {{ Some(next) => cursor = next.to_string(), None => break }}\n}}\nassert_eq!(seen.len(), 5, \"{{seen:?}}\");\nassert!(seen.contains(&first));\nlet mut unique = seen.clone();\nunique.dedup();\nassert_eq!(unique.len(), 5);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_a_tampered_cursor() {{\nlet app = app().await;\n{bind_first}{seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &{u3}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n"
                 );
             }
         }
@@ -382,7 +402,7 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
         if let Some(param) = broken {
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_validates_its_path() {{\nlet reply = send(&app(), \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nassert_eq!(reply.body[\"errors\"][0][\"pointer\"], {pointer});\n}}\n",
+                "#[tokio::test]\nasync fn {name}_validates_its_path() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nassert_eq!(reply.body[\"errors\"][0][\"pointer\"], {pointer});\n}}\n",
                 name = op.ident,
                 path = lit(&path),
                 pointer = lit(&format!("/{param}"))
@@ -390,7 +410,7 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
         } else if op.body.as_ref().is_some_and(|b| b.required && matches!(b.media, Media::Json(_))) {
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_needs_a_body() {{\nlet reply = send(&app(), \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n",
+                "#[tokio::test]\nasync fn {name}_needs_a_body() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n",
                 name = op.ident,
                 path = lit(&path)
             );

@@ -2,7 +2,10 @@
 //! Where each entity is stored: tables, key templates and the fields the server manages.
 
 use super::models::*;
-use super::store::*;
+use super::store::{
+    Entity, EntityDef, EntityIndexDef, ExpiresDef, Generate, IdDef, IndexDef, KeyAttr,
+    KeyDef, KeyKind, Part, TableDef, Template,
+};
 
 /// Table `Main` (`MainTable` in template.yaml; its name comes from `MAIN_TABLE`).
 pub static MAIN_TABLE: TableDef = TableDef {

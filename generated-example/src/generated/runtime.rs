@@ -32,6 +32,16 @@ pub async fn store() -> Result<Store, lambda_http::Error> {
         );
         return Ok(Store::memory());
     }
+    let store = dynamo_store("shop-api").await;
+    if !in_lambda() {
+        store.ensure_tables(TABLES).await?;
+    }
+    Ok(store)
+}
+
+/// A DynamoDB store whose tables are named by their environment variables, or
+/// `<prefix>-<table>` when those are unset.
+pub async fn dynamo_store(prefix: &str) -> Store {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if !in_lambda() {
         if std::env::var_os("AWS_REGION").is_none()
@@ -55,15 +65,7 @@ pub async fn store() -> Result<Store, lambda_http::Error> {
         }
     }
     let config = loader.load().await;
-    let store = Store::dynamo(
-        aws_sdk_dynamodb::Client::new(&config),
-        TABLES,
-        "shop-api",
-    );
-    if !in_lambda() {
-        store.ensure_tables(TABLES).await?;
-    }
-    Ok(store)
+    Store::dynamo(aws_sdk_dynamodb::Client::new(&config), TABLES, prefix)
 }
 
 /// Serves `router` to Lambda's runtime API under Lambda, and on 127.0.0.1:$PORT (default 3000)
