@@ -53,7 +53,10 @@ fn check_reports_errors_rustc_style_and_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let error = stderr.lines().find(|l| l.contains(": error: ")).unwrap_or_default();
-    let prefix = format!("{}:122:25: error: action names entity `Pett`", spec.display());
+    let bad = std::fs::read_to_string(&spec).expect("readable");
+    let line = bad.lines().position(|l| l.contains("{get: Pett}")).expect("the broken line") + 1;
+    let column = bad.lines().nth(line - 1).and_then(|l| l.find("get: Pett")).expect("the verb") + 1;
+    let prefix = format!("{}:{line}:{column}: error: action names entity `Pett`", spec.display());
     assert!(error.starts_with(&prefix), "{stderr}");
     assert!(stderr.contains("= help:"), "{stderr}");
     assert!(stderr.contains("/x-apigen-action/get"), "{stderr}");

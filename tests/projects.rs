@@ -76,7 +76,7 @@ fn request(port: u16, method: &str, path: &str, body: Option<&str>) -> Reply {
     stream.read_to_string(&mut raw).expect("a reply");
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Reply { status, headers: head.to_lowercase(), body: body.to_string() }
+    Reply { status, headers: head.to_string(), body: body.to_string() }
 }
 
 /// Creates one item of every entity that has a create operation, then reads it
@@ -105,7 +105,7 @@ fn exercise(port: u16, api: &apigen::model::Api, service: &Running, store: &str)
         );
         let invalid = request(port, "POST", &path, Some("{\"unexpected\": "));
         assert_eq!(invalid.status, 400, "[{store}] malformed JSON must be a 400: {}", invalid.body);
-        if let Some(location) = created.headers.lines().find_map(|l| l.strip_prefix("location: ")) {
+        if let Some(location) = created.headers.lines().find_map(|l| l.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("location")).map(|(_, v)| v)) {
             let read = request(port, "GET", location.trim(), None);
             assert_eq!(read.status, 200, "[{store}] GET {location} -> {}\n{}", read.body, service.log());
             let a: serde_json::Value = serde_json::from_str(&read.body).expect("JSON");
@@ -158,8 +158,10 @@ fn check_project(spec: &Path) {
     if generated.api.has_storage() {
         let moto_port = free_port();
         let moto = start(
-            "moto_server",
-            Command::new(common::venv_tool("moto_server")).args(["-H", "127.0.0.1", "-p", &moto_port.to_string()]),
+            "moto (DynamoDB-compatible server)",
+            Command::new(common::venv_tool("python"))
+                .arg(common::repo().join(".ci/dynamodb-server.py"))
+                .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()]),
             moto_port,
             work.path().join("moto.log"),
         );

@@ -51,9 +51,24 @@ fn key_def(pk: &Template, sk: Option<&Template>) -> String {
 }
 
 pub fn emit_entities(api: &Api) -> String {
-    let mut out = String::from(
+    let mut imports = vec!["Entity", "EntityDef", "KeyAttr", "KeyDef", "KeyKind", "Part", "TableDef", "Template"];
+    if api.tables.iter().any(|t| !t.indexes.is_empty()) {
+        imports.push("IndexDef");
+    }
+    if api.entities.iter().any(|e| !e.indexes.is_empty()) {
+        imports.push("EntityIndexDef");
+    }
+    if api.entities.iter().any(|e| e.expires.is_some()) {
+        imports.push("ExpiresDef");
+    }
+    if api.entities.iter().any(|e| e.id.is_some()) {
+        imports.extend(["Generate", "IdDef"]);
+    }
+    imports.sort_unstable();
+    let mut out = format!(
         "//! Where each entity is stored: tables, key templates and the fields the server manages.\n\n\
-         use super::models::*;\nuse super::store::{Entity, EntityDef, EntityIndexDef, ExpiresDef, Generate, IdDef, IndexDef, KeyAttr, KeyDef, KeyKind, Part, TableDef, Template};\n\n",
+         use super::models::*;\nuse super::store::{{{}}};\n\n",
+        imports.join(", ")
     );
     for t in &api.tables {
         let sk = match &t.sk {

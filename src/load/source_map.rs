@@ -138,7 +138,7 @@ mod tests {
     fn json_positions() {
         let map = SourceMap::build("{\n  \"a\": {\n    \"b\": [1, {\"c\": 2}]\n  }\n}");
         assert_eq!(map.position("/a/b"), Some((3, 5)));
-        assert_eq!(map.position("/a/b/1/c"), Some((3, 16)));
+        assert_eq!(map.position("/a/b/1/c"), Some((3, 15)));
     }
 }
 
