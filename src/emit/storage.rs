@@ -410,7 +410,10 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
             };
             let limit = match action.limit {
                 Some(p) if op.params[p].required => format!("usize::try_from(request.{}).unwrap_or(1).clamp(1, 1000)", op.params[p].ident),
-                Some(p) => format!("request.{}.map_or(50, |n| usize::try_from(n).unwrap_or(1)).clamp(1, 1000)", op.params[p].ident),
+                Some(p) => {
+                    let default = op.params[p].default.as_ref().and_then(serde_json::Value::as_u64).unwrap_or(50);
+                    format!("request.{}.map_or({default}, |n| usize::try_from(n).unwrap_or(1)).clamp(1, 1000)", op.params[p].ident)
+                }
                 None => "50".into(),
             };
             let cursor = match action.cursor {

@@ -57,17 +57,40 @@ fn text(item: &Value, field: &str) -> String {
     }
 }
 
-/// Makes the unique fields of a body distinct for the `n`-th item.
+/// Makes the given fields of a body distinct for the `n`-th item, keeping their shape: the
+/// last digit (else the last letter) before any `@` moves `n` places; an integer grows by `n`.
 fn vary(mut body: Value, fields: &[&str], n: usize) -> Value {
     for field in fields {
-        if let Some(Value::String(s)) = body.get_mut(*field) {
-            *s = match s.split_once('@') {
-                Some((user, domain)) => format!("{user}{n}@{domain}"),
-                None => format!("{s}{n}"),
-            };
+        match body.get_mut(*field) {
+            Some(Value::String(s)) => *s = bump(s, n),
+            Some(Value::Number(x)) => {
+                if let Some(i) = x.as_i64() {
+                    *x = (i + n as i64).into();
+                }
+            }
+            _ => {}
         }
     }
     body
+}
+
+fn bump(s: &str, n: usize) -> String {
+    let end = s.find('@').unwrap_or(s.len());
+    let mut chars: Vec<char> = s.chars().collect();
+    let head = &chars[..s[..end].chars().count()];
+    let last = head.iter().rposition(char::is_ascii_digit).or_else(|| head.iter().rposition(char::is_ascii_alphanumeric));
+    if let Some(i) = last {
+        let (base, size) = match chars[i] {
+            '0'..='9' => (b'0', 10),
+            'a'..='z' => (b'a', 26),
+            _ => (b'A', 26),
+        };
+        let offset = (chars[i] as u8 - base) as usize;
+        chars[i] = char::from(base + ((offset + n) % size) as u8);
+        chars.into_iter().collect()
+    } else {
+        format!("{s}{n}")
+    }
 }
 
 fn assert_problem(reply: &Reply, status: StatusCode) {
@@ -138,13 +161,14 @@ fn path_values(api: &Api, op: &Operation, action: &BoundAction, item: &str) -> S
 fn query_string(api: &Api, op: &Operation, action: &BoundAction, item: &str, extra: &str) -> String {
     let mut parts = Vec::new();
     for (i, p) in op.params.iter().enumerate() {
-        if p.location != ParamIn::Query || Some(i) == action.limit || Some(i) == action.cursor {
+        let is_range = action.range.as_ref().is_some_and(|r| r.param == i);
+        if p.location != ParamIn::Query || Some(i) == action.limit || Some(i) == action.cursor || (is_range && !p.required) {
             continue;
         }
         let bound = action.bindings.iter().find(|(_, b)| *b == i).map(|(f, _)| f.clone());
         match bound {
             Some(field) => parts.push(format!("format!(\"{}={{}}\", text(&{item}, {}))", p.name, lit(&field))),
-            None if p.required || action.range.as_ref().is_some_and(|r| r.param == i) => {
+            None if p.required => {
                 let v = example(api, &p.shape, true);
                 let s = match v {
                     Value::String(s) => s,
@@ -221,7 +245,7 @@ pub fn emit(api: &Api) -> String {
         let Some(create) = create_op(api, i) else { continue };
         let action = create.action.as_ref().expect("create has an action");
         let Some(body) = body_expr(api, create) else { continue };
-        let unique: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
+        let unique = seed_fields(e, action);
         let _ = writeln!(
             out,
             "/// Creates the `n`-th {name} through `{id}`.\nasync fn seed_{fname}(app: &Router, n: usize) -> Value {{\nlet body = vary({body}, &[{unique}], n);\nlet reply = send(app, \"{method}\", &path({path}, {values}), Some(&body), &[]).await;\nassert!(reply.status.is_success(), \"{id}: {{}} {{}}\", reply.status, reply.body);\nreply.body\n}}\n",
@@ -240,6 +264,20 @@ pub fn emit(api: &Api) -> String {
     }
     emit_stub_tests(api, &mut out);
     out
+}
+
+/// Fields that must differ between seeded items: unique values and the key
+/// fields the client chooses.
+fn seed_fields(e: &Entity, create: &BoundAction) -> Vec<String> {
+    let server = e.server_fields();
+    let bound: Vec<&str> = create.bindings.iter().map(|(f, _)| f.as_str()).collect();
+    let mut fields: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
+    for var in e.key.vars() {
+        if !server.contains(&var) && !bound.contains(&var) && !fields.contains(&lit(var)) {
+            fields.push(lit(var));
+        }
+    }
+    fields
 }
 
 fn seed(api: &Api, entity: &Entity) -> Option<String> {
@@ -289,6 +327,14 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
                 out,
                 "#[tokio::test]\nasync fn {name}_needs_a_json_content_type() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).body(Body::from({body}.to_string())).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_malformed_json() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).header(header::CONTENT_TYPE, \"application/json\").body(Body::from(\"{{not json\")).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::BAD_REQUEST);\n}}\n"
             );
+            let fields = seed_fields(entity, action);
+            if fields.len() > entity.unique.len() {
+                let _ = writeln!(
+                    out,
+                    "#[tokio::test]\nasync fn {name}_refuses_an_existing_key() {{\nlet app = app().await;\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{f}], 1);\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
+                    f = fields.join(", ")
+                );
+            }
             if !entity.unique.is_empty() {
                 let unique: Vec<String> = entity.unique.iter().map(|u| lit(u)).collect();
                 let _ = writeln!(

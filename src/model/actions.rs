@@ -420,7 +420,12 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                     scan = true;
                     warnings.push(
                         Diagnostic::warning(&verb_at, format!("`list: {}` is served by a Scan of table `{}` filtered by type", entity.schema, table.name))
-                            .help(format!("a Scan reads the whole table; give `{}` an index with a constant partition key (`GSI1: {{pk: \"{}\", sk: …}}`) to list it with a Query", entity.schema, entity.type_value)),
+                            .help(format!(
+                                "a Scan reads the whole table; give `{}` an index with a constant partition key (`indexes: {{{}: {{pk: \"{}\", sk: …}}}}`) to list it with a Query",
+                                entity.schema,
+                                table.indexes.first().map_or("GSI1", |i| i.name.as_str()),
+                                entity.type_value
+                            )),
                     );
                 }
             }
@@ -436,8 +441,19 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                     format!("declare `- {{name: {name}, in: query, schema: {{type: string}}}}`"),
                 ));
             };
-            if key_of(index).1.is_none() {
+            let Some(sk) = key_of(index).1 else {
                 return Err(err(&child(at, "range"), "`range` needs a sort key, and this index has none".into(), "remove `range`, or query an index with a sort key".into()));
+            };
+            let first = sk.parts.iter().find_map(|p| match p {
+                super::storage::Part::Var { kind, field } => Some((*kind, field.clone())),
+                super::storage::Part::Lit(_) => None,
+            });
+            if *op_kind == RangeOp::BeginsWith && matches!(first, Some((super::storage::VarKind::Integer, _))) {
+                return Err(err(
+                    &child(at, "range"),
+                    format!("`beginsWith` cannot match integer `{}`: sort keys hold integers in a fixed-width form", first.map(|f| f.1).unwrap_or_default()),
+                    "compare integers with `gt`, `gte`, `lt` or `lte`".into(),
+                ));
             }
             Some(Range { param: p, op: *op_kind })
         }

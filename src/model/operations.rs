@@ -97,6 +97,8 @@ pub struct Param {
     pub doc: Option<String>,
     /// Arrays as repeated keys (`?tag=a&tag=b`) rather than `?tag=a,b`.
     pub explode: bool,
+    /// The schema's `default`, used when the parameter is absent.
+    pub default: Option<serde_json::Value>,
 }
 
 /// How a body is carried.
@@ -274,6 +276,10 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
                         .map(|s| types.convert(s, &format!("{p_at}/content"), &hint))
                         .unwrap_or_else(Shape::string),
                 };
+                let default = match &data.format {
+                    ParameterSchemaOrContent::Schema(s) => types.resolve(s).and_then(|s| s.schema_data.default.clone()),
+                    ParameterSchemaOrContent::Content(_) => None,
+                };
                 params.push(Param {
                     ident: param_idents.claim(names::field_name(&data.name)),
                     name: data.name.clone(),
@@ -282,6 +288,7 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
                     shape,
                     doc: data.description.clone(),
                     explode,
+                    default,
                 });
             }
             for name in path_variables(path) {
@@ -298,6 +305,7 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
                         shape: Shape::string(),
                         doc: None,
                         explode: false,
+                        default: None,
                     });
                 }
             }

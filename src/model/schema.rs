@@ -277,13 +277,15 @@ impl<'a> SchemaConverter<'a> {
                     Shape::new(Ty::Array(Box::new(items)))
                 } else if !a.enumeration.is_empty() {
                     let values: Vec<Value> = a.enumeration.iter().filter(|v| !v.is_null()).cloned().collect();
-                    if values.iter().all(|v| v.is_string()) || values.iter().all(Value::is_i64) {
+                    let mut shape = if values.iter().all(|v| v.is_string()) || values.iter().all(Value::is_i64) {
                         self.enumeration(values, s, at, hint, named)
                     } else {
                         let mut shape = Shape::any();
                         shape.rules.enumeration = values;
                         shape
-                    }
+                    };
+                    shape.nullable = a.enumeration.iter().any(Value::is_null);
+                    shape
                 } else {
                     Shape::any()
                 }
@@ -296,6 +298,18 @@ impl<'a> SchemaConverter<'a> {
     }
 
     fn enumeration(&mut self, values: Vec<Value>, s: &Schema, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+        // The same inline enum written twice (in a schema and in its patch
+        // twin, say) is one type, so that values move between them freely.
+        if named.is_none() {
+            let same = self.space.ids().find(|id| {
+                let def = self.space.get(*id);
+                matches!(&def.kind, TypeKind::Enum(e) if e.values.iter().map(|v| &v.value).eq(values.iter()))
+                    && !self.by_component.values().any(|c| c == id)
+            });
+            if let Some(id) = same {
+                return Shape::new(Ty::Ref(id));
+            }
+        }
         let mut scope = Scope::default();
         let values = values
             .into_iter()

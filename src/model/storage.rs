@@ -488,6 +488,7 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
             r.diagnostics.push(Diagnostic::error(&ix_at, "`indexes` must be a mapping from index name to key templates").help("write `indexes: {GSI1: {pk: \"STATUS#{status}\", sk: \"{createdAt}\"}}`"));
         }
     }
+    check_key_kinds(r, t, &key, &indexes, at);
     let mut created = None;
     let mut updated = None;
     if let Some(ts) = e.get("timestamps") {
@@ -554,6 +555,40 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
         unique,
         pointer: at.clone(),
     })
+}
+
+/// A number or binary key attribute holds one value, not text: its template
+/// must be a single variable (an integer, for `N`).
+fn check_key_kinds(r: &mut Reader, t: &Table, key: &KeyTemplates, indexes: &[EntityIndex], at: &str) {
+    let mut pairs: Vec<(&KeyAttr, &Template, String)> = vec![(&t.pk, &key.pk, child(&child(at, "key"), "pk"))];
+    if let (Some(attr), Some(sk)) = (&t.sk, &key.sk) {
+        pairs.push((attr, sk, child(&child(at, "key"), "sk")));
+    }
+    for ix in indexes {
+        let index = &t.indexes[ix.index];
+        let ix_at = child(&child(at, "indexes"), &index.name);
+        pairs.push((&index.pk, &ix.key.pk, child(&ix_at, "pk")));
+        if let (Some(attr), Some(sk)) = (&index.sk, &ix.key.sk) {
+            pairs.push((attr, sk, child(&ix_at, "sk")));
+        }
+    }
+    for (attr, template, pointer) in pairs {
+        let fits = match attr.kind {
+            KeyKind::S => true,
+            KeyKind::N => matches!(template.parts.as_slice(), [Part::Var { kind: VarKind::Integer, .. }]),
+            KeyKind::B => template.single_var().is_some(),
+        };
+        if !fits {
+            r.diagnostics.push(
+                Diagnostic::error(&pointer, format!("`{}` is a {} attribute, so `{}` cannot fill it", attr.name, if attr.kind == KeyKind::N { "number" } else { "binary" }, template.source))
+                    .help(if attr.kind == KeyKind::N {
+                        "use a template that is one integer property, such as `\"{seq}\"`, or make the attribute a string in `keyType`"
+                    } else {
+                        "use a template that is one property, or make the attribute a string in `keyType`"
+                    }),
+            );
+        }
+    }
 }
 
 fn default_generate(ty: Option<&Ty>) -> Generate {

@@ -72,7 +72,7 @@ pub async fn list_customers(
             descending: false,
             limit: request
                 .limit
-                .map_or(50, |n| usize::try_from(n).unwrap_or(1))
+                .map_or(20, |n| usize::try_from(n).unwrap_or(1))
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,
@@ -164,7 +164,7 @@ pub async fn list_customer_orders(
             descending: true,
             limit: request
                 .limit
-                .map_or(50, |n| usize::try_from(n).unwrap_or(1))
+                .map_or(20, |n| usize::try_from(n).unwrap_or(1))
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,
@@ -313,7 +313,7 @@ pub async fn list_orders_by_status(
             descending: true,
             limit: request
                 .limit
-                .map_or(50, |n| usize::try_from(n).unwrap_or(1))
+                .map_or(20, |n| usize::try_from(n).unwrap_or(1))
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,
@@ -341,7 +341,7 @@ pub async fn list_products(
             descending: false,
             limit: request
                 .limit
-                .map_or(50, |n| usize::try_from(n).unwrap_or(1))
+                .map_or(20, |n| usize::try_from(n).unwrap_or(1))
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,

@@ -179,7 +179,7 @@ pub struct Product {
     #[serde(rename = "unitPrice")]
     pub unit_price: f64,
     /// ISO 4217 currency code of the price.
-    pub currency: ProductCurrency,
+    pub currency: OrderCurrency,
     /// Catalogue categories, each at most once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<String>>,
@@ -280,45 +280,6 @@ impl std::fmt::Display for OrderCurrency {
     }
 }
 
-/// ISO 4217 currency code of the price.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize
-)]
-pub enum ProductCurrency {
-    #[serde(rename = "EUR")]
-    Eur,
-    #[serde(rename = "GBP")]
-    Gbp,
-    #[serde(rename = "USD")]
-    Usd,
-}
-
-impl ProductCurrency {
-    /// The value on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Eur => "EUR",
-            Self::Gbp => "GBP",
-            Self::Usd => "USD",
-        }
-    }
-}
-
-impl std::fmt::Display for ProductCurrency {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// One invalid input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem2ErrorsItem {
@@ -384,7 +345,7 @@ pub struct ProductInput {
     #[serde(rename = "unitPrice")]
     pub unit_price: f64,
     /// ISO 4217 currency code of the price.
-    pub currency: ProductCurrency,
+    pub currency: OrderCurrency,
     /// Catalogue categories, each at most once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<String>>,

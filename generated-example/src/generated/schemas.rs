@@ -506,7 +506,7 @@ pub static PRODUCT: Schema = Schema::Object(Record {
         },
         Property {
             name: "currency",
-            schema: &PRODUCT_CURRENCY,
+            schema: &ORDER_CURRENCY,
             required: true,
             read_only: false,
             write_only: false,
@@ -749,15 +749,6 @@ pub static ORDER_ITEMS_ITEM: Schema = Schema::Object(Record {
 
 /// Constraints of [`OrderCurrency`].
 pub static ORDER_CURRENCY: Schema = Schema::String(Text {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: Format::None,
-    allowed: &["EUR", "GBP", "USD"],
-});
-
-/// Constraints of [`ProductCurrency`].
-pub static PRODUCT_CURRENCY: Schema = Schema::String(Text {
     min_length: None,
     max_length: None,
     pattern: None,

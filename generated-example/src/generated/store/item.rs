@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::keys::{self, Lookup, Rendered};
-use super::{Entity, EntityDef, ExpiresDef, Generate, StoreError, TableDef};
+use super::{Entity, EntityDef, ExpiresDef, Generate, Part, StoreError, Template};
 
 /// DynamoDB refuses items above 400 KB; both backends answer this (a client error).
 pub(super) const TOO_LARGE: &str = "the item is larger than the 400 KB DynamoDB allows";
@@ -19,16 +19,42 @@ pub(super) type Item = HashMap<String, AttributeValue>;
 pub(super) type Fields = Map<String, Value>;
 
 /// Whether the store writes `name` itself: table and index keys, the type and TTL attributes.
-pub(super) fn is_reserved(table: &TableDef, name: &str) -> bool {
+pub(super) fn is_reserved(def: &EntityDef, name: &str) -> bool {
+    let table = def.table;
     let key = |attr: Option<&super::KeyAttr>| attr.is_some_and(|a| a.name == name);
-    name == table.type_attribute
+    let managed = name == table.type_attribute
         || name == table.ttl_attribute
         || key(Some(&table.pk))
         || key(table.sk.as_ref())
         || table
             .indexes
             .iter()
-            .any(|i| key(Some(&i.pk)) || key(i.sk.as_ref()))
+            .any(|i| key(Some(&i.pk)) || key(i.sk.as_ref()));
+    // A key attribute that is a property itself (`pk: deviceId` with the template
+    // `{deviceId}`) holds the field's own value: it belongs to the entity.
+    managed && !is_own_field(def, name)
+}
+
+/// Whether `name` is a key attribute whose template is exactly that field.
+fn is_own_field(def: &EntityDef, name: &str) -> bool {
+    let own = |attr: &super::KeyAttr, template: Option<&Template>| {
+        attr.name == name
+            && matches!(template.map(|t| t.0), Some([Part::Str(f) | Part::Int(f) | Part::DateTime(f)]) if *f == name)
+    };
+    let table = def.table;
+    own(&table.pk, Some(&def.key.pk))
+        || table
+            .sk
+            .as_ref()
+            .is_some_and(|sk| own(sk, def.key.sk.as_ref()))
+        || def.indexes.iter().any(|ix| {
+            own(&ix.index.pk, Some(&ix.key.pk))
+                || ix
+                    .index
+                    .sk
+                    .as_ref()
+                    .is_some_and(|sk| own(sk, ix.key.sk.as_ref()))
+        })
 }
 
 /// The fields a client may write: read-only fields (unless bound from the path) and attribute
@@ -38,8 +64,7 @@ pub(super) fn client_fields(def: &EntityDef, fields: Fields, bound: &[&str]) -> 
         .into_iter()
         .filter(|(name, _)| {
             let name = name.as_str();
-            !is_reserved(def.table, name)
-                && (bound.contains(&name) || !def.read_only.contains(&name))
+            !is_reserved(def, name) && (bound.contains(&name) || !def.read_only.contains(&name))
         })
         .collect()
 }
@@ -104,9 +129,9 @@ pub(super) fn attribute_value(value: &Value) -> Result<AttributeValue, StoreErro
 }
 
 /// An entity's fields as JSON, without the attributes the store manages.
-pub(super) fn fields_of(table: &TableDef, item: &Item) -> Result<Fields, StoreError> {
+pub(super) fn fields_of(def: &EntityDef, item: &Item) -> Result<Fields, StoreError> {
     item.iter()
-        .filter(|(name, _)| !is_reserved(table, name))
+        .filter(|(name, _)| !is_reserved(def, name))
         .map(|(name, value)| {
             let json =
                 serde_dynamo::from_attribute_value::<_, Value>(value.clone()).map_err(|e| {

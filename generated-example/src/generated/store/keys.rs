@@ -347,20 +347,37 @@ pub(super) fn sort_plan(
         ));
     };
     let v = normalise(first, *op, value);
+    // When text follows the variable (`{createdAt}#{id}`), a key whose variable equals `v` is
+    // longer than `P+v`: `v + MAX` sits above all of them, so `lte` keeps them and `gt` drops
+    // them, and the range compares the variable's value, not the whole key.
+    let tail = template
+        .0
+        .iter()
+        .skip_while(|part| matches!(part, Part::Lit(_)))
+        .nth(1)
+        .is_some();
+    let above_equal = if tail {
+        format!("{v}{MAX}")
+    } else {
+        format!("{v}\0")
+    };
     let condition = match (op, prefix.is_empty()) {
         (RangeOp::BeginsWith, _) if prefix.is_empty() && v.is_empty() => return Ok(SortPlan::Any),
         (RangeOp::BeginsWith, _) => SortCondition::BeginsWith(text(prefix + &v)),
         // Every key starts with the empty prefix, so a plain comparison is exact.
         (RangeOp::Gt | RangeOp::Gte, true) if v.is_empty() => return Ok(SortPlan::Any),
         (RangeOp::Lt | RangeOp::Lte, true) if v.is_empty() => return Ok(SortPlan::Nothing),
+        (RangeOp::Gt, true) if tail => SortCondition::Compare(Comparison::Gt, text(above_equal)),
         (RangeOp::Gt, true) => SortCondition::Compare(Comparison::Gt, text(v)),
         (RangeOp::Gte, true) => SortCondition::Compare(Comparison::Gte, text(v)),
         (RangeOp::Lt, true) => SortCondition::Compare(Comparison::Lt, text(v)),
+        (RangeOp::Lte, true) if tail => SortCondition::Compare(Comparison::Lte, text(above_equal)),
         (RangeOp::Lte, true) => SortCondition::Compare(Comparison::Lte, text(v)),
         // A key condition allows one comparison only, so a prefix turns each op into a BETWEEN.
         // `v + "\0"` is the smallest text above `v`.
-        (RangeOp::Gt, false) => between(&prefix, format!("{v}\0"), MAX.to_string(), attr.kind),
+        (RangeOp::Gt, false) => between(&prefix, above_equal, MAX.to_string(), attr.kind),
         (RangeOp::Gte, false) => between(&prefix, v, MAX.to_string(), attr.kind),
+        (RangeOp::Lte, false) if tail => between(&prefix, String::new(), above_equal, attr.kind),
         (RangeOp::Lte, false) => between(&prefix, String::new(), v, attr.kind),
         (RangeOp::Lt, false) => match just_below(&v) {
             Some(below) => between(&prefix, String::new(), below, attr.kind),
@@ -638,6 +655,26 @@ mod tests {
         assert!(!check(RangeOp::Lte, "b", "P#b\0"));
         assert!(check(RangeOp::BeginsWith, "b", "P#bcd"));
         assert!(!check(RangeOp::BeginsWith, "b", "P#ab"));
+
+        // With text after the variable, the range compares the variable, not the whole key.
+        static TAIL: Template = Template(&[
+            Part::Lit("P#"),
+            Part::Str("v"),
+            Part::Lit("#"),
+            Part::Str("id"),
+        ]);
+        let check = |op, v: &str, key: &str| match plan(&TAIL, op, v) {
+            SortPlan::Condition(c) => c.matches(&s(key)),
+            SortPlan::Any => true,
+            SortPlan::Nothing => false,
+        };
+        assert!(check(RangeOp::Lte, "b", "P#b#1"));
+        assert!(!check(RangeOp::Lte, "b", "P#c#1"));
+        assert!(!check(RangeOp::Gt, "b", "P#b#1"));
+        assert!(check(RangeOp::Gt, "b", "P#c#1"));
+        assert!(check(RangeOp::Gte, "b", "P#b#1"));
+        assert!(!check(RangeOp::Lt, "b", "P#b#1"));
+        assert!(check(RangeOp::Lt, "b", "P#a#1"));
     }
 
     #[test]

@@ -94,7 +94,7 @@ impl Store {
         check_version(def, existing.as_ref(), expected_version)?;
         let old = existing
             .as_ref()
-            .map(|found| item::fields_of(def.table, found))
+            .map(|found| item::fields_of(def, found))
             .transpose()?;
 
         let mut new = item::client_fields(def, fields, bound);
@@ -205,7 +205,7 @@ impl Store {
             .filter(|found| item::is_entity(def, found))
             .ok_or(StoreError::NotFound)?;
         check_version(def, Some(&existing), expected_version)?;
-        let old = item::fields_of(def.table, &existing)?;
+        let old = item::fields_of(def, &existing)?;
         conds.extend(unchanged(def, &existing, def.unique.iter().copied()));
         let guards = guard_writes(def, Some(&old), None)?;
         let write = Write {

@@ -968,9 +968,14 @@ async fn range_operators_compare_from_the_first_variable(store: Store) {
         ids(RangeOp::BeginsWith, "2024-01").await,
         (vec!["a".into(), "b".into(), "c".into()], false)
     );
+    // `b` is at exactly that instant: `lte` keeps it, `gt` does not.
     assert_eq!(
         ids(RangeOp::Lte, "2024-01-02T00:00:00.000Z").await,
-        (vec!["a".into()], false)
+        (vec!["a".into(), "b".into()], false)
+    );
+    assert_eq!(
+        ids(RangeOp::Gt, "2024-01-02T00:00:00Z").await,
+        (vec!["c".into(), "d".into()], false)
     );
     let (all, more) = ids(RangeOp::Gt, "2000").await;
     assert_eq!((all.len(), more), (3, true));

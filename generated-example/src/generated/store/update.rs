@@ -108,7 +108,7 @@ impl Store {
             let next = next_version(item::version_of(version, &existing).unwrap_or(0))?;
             change.fields.insert(version.to_string(), next.into());
         }
-        let old = item::fields_of(def.table, &existing)?;
+        let old = item::fields_of(def, &existing)?;
         let mut new = old.clone();
         for (field, value) in &change.fields {
             match value {
