@@ -64,10 +64,15 @@ pub fn emit_entities(api: &Api) -> String {
     if api.entities.iter().any(|e| e.id.is_some()) {
         imports.extend(["Generate", "IdDef"]);
     }
+    if api.has_storage() {
+        imports.extend(["Page", "Query", "Store", "StoreError"]);
+    }
     imports.sort_unstable();
     let mut out = format!(
-        "//! Where each entity is stored: tables, key templates and the fields the server manages.\n\n\
-         use super::models::*;\nuse super::store::{{{}}};\n\n",
+        "//! Where each entity is stored (tables, key templates, the fields the server manages), and a \
+         typed repository per entity.\n\n\
+         use std::future::Future;\n\nuse serde_json::{{Map, Value}};\n\n\
+         use super::models::*;\nuse super::store::{{{}}};\n\n{KEY_FIELDS}",
         imports.join(", ")
     );
     for t in &api.tables {
@@ -164,14 +169,88 @@ pub fn emit_entities(api: &Api) -> String {
             read_only.join(", ")
         );
         let _ = writeln!(out, "impl Entity for {type_name} {{\nconst DEF: &'static EntityDef = &{};\n}}\n", entity_static(e));
+        emit_repository(api, e, &mut out);
     }
     out
 }
 
+/// The words in an entity's repository methods: `order` and `orders`.
+fn method_words(e: &Entity) -> (String, String) {
+    let one = crate::model::names::field_name(&e.schema).trim_start_matches("r#").to_string();
+    let many = if one.ends_with('s') { format!("{one}es") } else { format!("{one}s") };
+    (one, many)
+}
+
+/// The name of an entity's key struct (`OrderKey`).
+pub fn key_name(api: &Api, e: &Entity) -> String {
+    format!("{}Key", api.types.get(e.type_id).name)
+}
+
+/// A typed key and a repository trait per entity, implemented by `Store`
+/// (DynamoDB or memory: the engine below is shared, so the semantics are too).
+fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
+    let type_name = &api.types.get(e.type_id).name;
+    let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else { return };
+    let key = key_name(api, e);
+    let _ = writeln!(
+        out,
+        "/// The primary key of a [`{type_name}`]: the fields its key templates use.\n#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct {key} {{"
+    );
+    for var in e.key.vars() {
+        let Some(f) = s.fields.iter().find(|f| f.name == var) else { continue };
+        if super::rust::unraw(&f.ident) != f.name {
+            let _ = writeln!(out, "#[serde(rename = {})]", lit(&f.name));
+        }
+        let _ = writeln!(out, "pub {}: {},", f.ident, super::rust::bare_type(&api.types, &f.shape));
+    }
+    out.push_str("}\n\n");
+    let (snake, plural) = method_words(e);
+    let ret = |t: &str| format!("impl Future<Output = Result<{t}, StoreError>> + Send");
+    let _ = writeln!(
+        out,
+        "/// Typed access to stored [`{type_name}`]s. [`Store`] implements it for DynamoDB and for memory alike.\npub trait {type_name}Repository {{\n\
+         /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.\n\
+         fn create_{snake}(&self, fields: Map<String, Value>, bound: &[&str]) -> {};\n\
+         /// Reads one.\nfn get_{snake}(&self, key: &{key}) -> {};\n\
+         /// Creates or replaces one; `true` when it was created.\nfn put_{snake}(&self, key: &{key}, fields: Map<String, Value>, bound: &[&str], expected_version: Option<i64>) -> {};\n\
+         /// Applies a merge patch: fields with a value are set, fields with `null` removed.\nfn update_{snake}(&self, key: &{key}, patch: Map<String, Value>, expected_version: Option<i64>) -> {};\n\
+         /// Deletes one.\nfn delete_{snake}(&self, key: &{key}, expected_version: Option<i64>) -> {};\n\
+         /// Reads one page of a query or list.\nfn query_{plural}(&self, query: Query) -> {};\n}}\n",
+        ret(type_name),
+        ret(&format!("Option<{type_name}>")),
+        ret(&format!("({type_name}, bool)")),
+        ret(type_name),
+        ret("()"),
+        ret(&format!("Page<{type_name}>")),
+    );
+    let _ = writeln!(
+        out,
+        "impl {type_name}Repository for Store {{\n\
+         async fn create_{snake}(&self, fields: Map<String, Value>, bound: &[&str]) -> Result<{type_name}, StoreError> {{ self.create(fields, bound).await }}\n\
+         async fn get_{snake}(&self, key: &{key}) -> Result<Option<{type_name}>, StoreError> {{ self.get(key_fields(key)?).await }}\n\
+         async fn put_{snake}(&self, key: &{key}, fields: Map<String, Value>, bound: &[&str], expected_version: Option<i64>) -> Result<({type_name}, bool), StoreError> {{ self.put(key_fields(key)?, fields, bound, expected_version).await }}\n\
+         async fn update_{snake}(&self, key: &{key}, patch: Map<String, Value>, expected_version: Option<i64>) -> Result<{type_name}, StoreError> {{ self.update(key_fields(key)?, patch, expected_version).await }}\n\
+         async fn delete_{snake}(&self, key: &{key}, expected_version: Option<i64>) -> Result<(), StoreError> {{ self.delete::<{type_name}>(key_fields(key)?, expected_version).await }}\n\
+         async fn query_{plural}(&self, query: Query) -> Result<Page<{type_name}>, StoreError> {{ self.query(query).await }}\n}}\n"
+    );
+}
+
+const KEY_FIELDS: &str = r#"
+/// A typed key as the fields the store renders key templates from.
+fn key_fields<K: serde::Serialize>(key: &K) -> Result<Map<String, Value>, StoreError> {
+    match serde_json::to_value(key) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(StoreError::Invalid("a key must be an object of fields".into())),
+        Err(e) => Err(StoreError::Invalid(format!("cannot read the key: {e}"))),
+    }
+}
+
+"#;
+
 pub fn emit_actions(api: &Api) -> String {
     let mut out = String::from(
         "//! The built-in storage actions: the default body of each operation that has one.\n\n\
-         use serde_json::{Map, Value};\n\n#[allow(unused_imports)]\nuse super::http::ApiError;\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::operations::*;\n#[allow(unused_imports)]\nuse super::store::{self, Query, RangeOp, Store};\n\n",
+         use serde_json::{Map, Value};\n\n#[allow(unused_imports)]\nuse super::entities::*;\n#[allow(unused_imports)]\nuse super::http::ApiError;\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::operations::*;\n#[allow(unused_imports)]\nuse super::store::{self, Query, RangeOp, Store};\n\n",
     );
     out.push_str(HELPERS);
     for op in &api.operations {
@@ -195,6 +274,12 @@ fn fields<T: serde::Serialize>(body: &T) -> Result<Map<String, Value>, ApiError>
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::bad_request("the request body must be a JSON object")),
     }
+}
+
+/// The typed key of an item, from the fields bound from the path.
+#[allow(dead_code)]
+fn typed_key<K: serde::de::DeserializeOwned>(fields: Map<String, Value>) -> Result<K, ApiError> {
+    serde_json::from_value(Value::Object(fields)).map_err(|e| ApiError::bad_request(format!("the key is not valid: {e}")))
 }
 
 /// A field's value as text, for building a Location header.
@@ -251,6 +336,27 @@ fn bound_fields(op: &Operation, action: &BoundAction, only: Option<&[&str]>) -> 
         }
     }
     out
+}
+
+/// `let key = OrderKey { .. };` straight from the request's parameters when
+/// their types are the key's, else through the fields (converted by serde).
+fn typed_key_line(api: &Api, op: &Operation, action: &BoundAction, entity: &Entity) -> String {
+    let TypeKind::Struct(s) = &api.types.get(entity.type_id).kind else { unreachable!("entities are structs") };
+    let key = key_name(api, entity);
+    let mut fields = Vec::new();
+    for var in entity.key.vars() {
+        let field = s.fields.iter().find(|f| f.name == var);
+        let param = action.binding(var).map(|p| &op.params[p]);
+        match (field, param) {
+            (Some(f), Some(p)) if p.required && super::rust::type_of(&api.types, &p.shape) == super::rust::bare_type(&api.types, &f.shape) => {
+                fields.push(format!("{}: request.{}", f.ident, p.ident));
+            }
+            _ => {
+                return format!("{}let key: {key} = typed_key(key)?;\n", bound_fields(op, action, Some(&entity.key.vars())));
+            }
+        }
+    }
+    format!("let key = {key} {{ {} }};\n", fields.join(", "))
 }
 
 fn if_match(op: &Operation, action: &BoundAction) -> String {
@@ -320,7 +426,6 @@ fn location(api: &Api, entity: &Entity) -> String {
 
 fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
     let entity = &api.entities[action.entity];
-    let type_name = &api.types.get(entity.type_id).name;
     let _ = writeln!(
         out,
         "/// `{} {}`: `{}` on `{}`.\npub async fn {}(store: &Store, request: {}Request) -> Result<{}, ApiError> {{",
@@ -332,7 +437,6 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
         op.type_name,
         response_name(op)
     );
-    let key_vars = entity.key.vars();
     let bound_names: Vec<String> = action.bindings.iter().map(|(f, _)| lit(f)).collect();
     let needs_doc = |index: usize| {
         op.responses[index].headers.iter().any(|h| h.name.eq_ignore_ascii_case("etag") || h.name.eq_ignore_ascii_case("location"))
@@ -344,20 +448,22 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
             String::new()
         }
     };
+    let (snake, plural) = method_words(entity);
+    let key = key_name(api, entity);
     match action.verb {
         Verb::Create => {
             out.push_str(&bound_fields(op, action, None));
             out.push_str("let mut fields = fields(&request.body)?;\nfields.extend(key);\n");
-            let _ = writeln!(out, "let item: {type_name} = store.create(fields, &[{}]).await?;", bound_names.join(", "));
+            let _ = writeln!(out, "let item = store.create_{snake}(fields, &[{}]).await?;", bound_names.join(", "));
             out.push_str(&doc_line(action.success, "item"));
             let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
         }
         Verb::Get => {
-            out.push_str(&bound_fields(op, action, Some(&key_vars)));
+            out.push_str(&typed_key_line(api, op, action, entity));
             let _ = writeln!(
                 out,
-                "let item: {type_name} = store.get(key).await?.ok_or_else(|| ApiError::not_found({}))?;",
-                lit(&format!("{} not found", entity.schema))
+                "let item = store.get_{snake}(&key).await?.ok_or_else(|| ApiError::not_found({}))?;",
+                lit(&format!("no {} has this key", entity.schema))
             );
             out.push_str(&doc_line(action.success, "item"));
             let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
@@ -367,7 +473,7 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
             out.push_str(&if_match(op, action));
             let _ = writeln!(
                 out,
-                "let (item, created): ({type_name}, bool) = store.put(key.clone(), {{ let mut fields = fields(&request.body)?; fields.extend(key); fields }}, &[{}], expected).await?;",
+                "let mut fields = fields(&request.body)?;\nfields.extend(key.clone());\nlet key: {key} = typed_key(key)?;\nlet (item, created) = store.put_{snake}(&key, fields, &[{}], expected).await?;",
                 bound_names.join(", ")
             );
             let created = action.created.unwrap_or(action.success);
@@ -382,16 +488,16 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
             );
         }
         Verb::Update => {
-            out.push_str(&bound_fields(op, action, Some(&key_vars)));
+            out.push_str(&typed_key_line(api, op, action, entity));
             out.push_str(&if_match(op, action));
-            let _ = writeln!(out, "let item: {type_name} = store.update(key, fields(&request.body)?, expected).await?;");
+            let _ = writeln!(out, "let item = store.update_{snake}(&key, fields(&request.body)?, expected).await?;");
             out.push_str(&doc_line(action.success, "item"));
             let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
         }
         Verb::Delete => {
-            out.push_str(&bound_fields(op, action, Some(&key_vars)));
+            out.push_str(&typed_key_line(api, op, action, entity));
             out.push_str(&if_match(op, action));
-            let _ = writeln!(out, "store.delete::<{type_name}>(key, expected).await?;");
+            let _ = writeln!(out, "store.delete_{snake}(&key, expected).await?;");
             let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
         }
         Verb::Query | Verb::List => {
@@ -423,7 +529,7 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
             };
             let _ = writeln!(
                 out,
-                "let page: store::Page<{type_name}> = store.query(Query {{ index: {index}, values, range: {range}, descending: {}, limit: {limit}, cursor: {cursor}, scan: {} }}).await?;",
+                "let page = store.query_{plural}(Query {{ index: {index}, values, range: {range}, descending: {}, limit: {limit}, cursor: {cursor}, scan: {} }}).await?;",
                 action.order == crate::model::actions::SortOrder::Desc,
                 action.scan
             );

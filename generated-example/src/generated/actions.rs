@@ -4,6 +4,9 @@
 use serde_json::{Map, Value};
 
 #[allow(unused_imports)]
+use super::entities::*;
+
+#[allow(unused_imports)]
 use super::http::ApiError;
 
 #[allow(unused_imports)]
@@ -25,6 +28,15 @@ fn fields<T: serde::Serialize>(body: &T) -> Result<Map<String, Value>, ApiError>
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::bad_request("the request body must be a JSON object")),
     }
+}
+
+/// The typed key of an item, from the fields bound from the path.
+#[allow(dead_code)]
+fn typed_key<K: serde::de::DeserializeOwned>(
+    fields: Map<String, Value>,
+) -> Result<K, ApiError> {
+    serde_json::from_value(Value::Object(fields))
+        .map_err(|e| ApiError::bad_request(format!("the key is not valid: {e}")))
 }
 
 /// A field's value as text, for building a Location header.
@@ -64,8 +76,8 @@ pub async fn list_customers(
     request: ListCustomersRequest,
 ) -> Result<ListCustomersResponse, ApiError> {
     let values = Map::new();
-    let page: store::Page<Customer> = store
-        .query(Query {
+    let page = store
+        .query_customers(Query {
             index: Some("GSI2"),
             values,
             range: None,
@@ -94,7 +106,7 @@ pub async fn create_customer(
     let key = Map::new();
     let mut fields = fields(&request.body)?;
     fields.extend(key);
-    let item: Customer = store.create(fields, &[]).await?;
+    let item = store.create_customer(fields, &[]).await?;
     let doc = json(&item)?;
     Ok(CreateCustomerResponse::Created {
         body: item,
@@ -108,12 +120,13 @@ pub async fn get_customer(
     store: &Store,
     request: GetCustomerRequest,
 ) -> Result<GetCustomerResponse, ApiError> {
-    let mut key = Map::new();
-    key.insert("customerId".into(), json(&request.customer_id)?);
-    let item: Customer = store
-        .get(key)
+    let key = CustomerKey {
+        customer_id: request.customer_id,
+    };
+    let item = store
+        .get_customer(&key)
         .await?
-        .ok_or_else(|| ApiError::not_found("Customer not found"))?;
+        .ok_or_else(|| ApiError::not_found("no Customer has this key"))?;
     let doc = json(&item)?;
     Ok(GetCustomerResponse::Ok {
         body: item,
@@ -126,10 +139,11 @@ pub async fn delete_customer(
     store: &Store,
     request: DeleteCustomerRequest,
 ) -> Result<DeleteCustomerResponse, ApiError> {
-    let mut key = Map::new();
-    key.insert("customerId".into(), json(&request.customer_id)?);
+    let key = CustomerKey {
+        customer_id: request.customer_id,
+    };
     let expected = expected_version(request.if_match.as_deref())?;
-    store.delete::<Customer>(key, expected).await?;
+    store.delete_customer(&key, expected).await?;
     Ok(DeleteCustomerResponse::NoContent)
 }
 
@@ -138,10 +152,11 @@ pub async fn update_customer(
     store: &Store,
     request: UpdateCustomerRequest,
 ) -> Result<UpdateCustomerResponse, ApiError> {
-    let mut key = Map::new();
-    key.insert("customerId".into(), json(&request.customer_id)?);
+    let key = CustomerKey {
+        customer_id: request.customer_id,
+    };
     let expected = expected_version(request.if_match.as_deref())?;
-    let item: Customer = store.update(key, fields(&request.body)?, expected).await?;
+    let item = store.update_customer(&key, fields(&request.body)?, expected).await?;
     let doc = json(&item)?;
     Ok(UpdateCustomerResponse::Ok {
         body: item,
@@ -156,8 +171,8 @@ pub async fn list_customer_orders(
 ) -> Result<ListCustomerOrdersResponse, ApiError> {
     let mut values = Map::new();
     values.insert("customerId".into(), json(&request.customer_id)?);
-    let page: store::Page<Order> = store
-        .query(Query {
+    let page = store
+        .query_orders(Query {
             index: None,
             values,
             range: None,
@@ -187,7 +202,7 @@ pub async fn create_order(
     key.insert("customerId".into(), json(&request.customer_id)?);
     let mut fields = fields(&request.body)?;
     fields.extend(key);
-    let item: Order = store.create(fields, &["customerId"]).await?;
+    let item = store.create_order(fields, &["customerId"]).await?;
     let doc = json(&item)?;
     Ok(CreateOrderResponse::Created {
         body: item,
@@ -206,13 +221,14 @@ pub async fn get_order(
     store: &Store,
     request: GetOrderRequest,
 ) -> Result<GetOrderResponse, ApiError> {
-    let mut key = Map::new();
-    key.insert("customerId".into(), json(&request.customer_id)?);
-    key.insert("orderId".into(), json(&request.order_id)?);
-    let item: Order = store
-        .get(key)
+    let key = OrderKey {
+        customer_id: request.customer_id,
+        order_id: request.order_id,
+    };
+    let item = store
+        .get_order(&key)
         .await?
-        .ok_or_else(|| ApiError::not_found("Order not found"))?;
+        .ok_or_else(|| ApiError::not_found("no Order has this key"))?;
     let doc = json(&item)?;
     Ok(GetOrderResponse::Ok {
         body: item,
@@ -229,17 +245,11 @@ pub async fn replace_order(
     key.insert("customerId".into(), json(&request.customer_id)?);
     key.insert("orderId".into(), json(&request.order_id)?);
     let expected = expected_version(request.if_match.as_deref())?;
-    let (item, created): (Order, bool) = store
-        .put(
-            key.clone(),
-            {
-                let mut fields = fields(&request.body)?;
-                fields.extend(key);
-                fields
-            },
-            &["customerId", "orderId"],
-            expected,
-        )
+    let mut fields = fields(&request.body)?;
+    fields.extend(key.clone());
+    let key: OrderKey = typed_key(key)?;
+    let (item, created) = store
+        .put_order(&key, fields, &["customerId", "orderId"], expected)
         .await?;
     let doc = json(&item)?;
     Ok(
@@ -268,11 +278,12 @@ pub async fn delete_order(
     store: &Store,
     request: DeleteOrderRequest,
 ) -> Result<DeleteOrderResponse, ApiError> {
-    let mut key = Map::new();
-    key.insert("customerId".into(), json(&request.customer_id)?);
-    key.insert("orderId".into(), json(&request.order_id)?);
+    let key = OrderKey {
+        customer_id: request.customer_id,
+        order_id: request.order_id,
+    };
     let expected = expected_version(request.if_match.as_deref())?;
-    store.delete::<Order>(key, expected).await?;
+    store.delete_order(&key, expected).await?;
     Ok(DeleteOrderResponse::NoContent)
 }
 
@@ -281,11 +292,12 @@ pub async fn update_order(
     store: &Store,
     request: UpdateOrderRequest,
 ) -> Result<UpdateOrderResponse, ApiError> {
-    let mut key = Map::new();
-    key.insert("customerId".into(), json(&request.customer_id)?);
-    key.insert("orderId".into(), json(&request.order_id)?);
+    let key = OrderKey {
+        customer_id: request.customer_id,
+        order_id: request.order_id,
+    };
     let expected = expected_version(request.if_match.as_deref())?;
-    let item: Order = store.update(key, fields(&request.body)?, expected).await?;
+    let item = store.update_order(&key, fields(&request.body)?, expected).await?;
     let doc = json(&item)?;
     Ok(UpdateOrderResponse::Ok {
         body: item,
@@ -300,8 +312,8 @@ pub async fn list_orders_by_status(
 ) -> Result<ListOrdersByStatusResponse, ApiError> {
     let mut values = Map::new();
     values.insert("status".into(), json(&request.status)?);
-    let page: store::Page<Order> = store
-        .query(Query {
+    let page = store
+        .query_orders(Query {
             index: Some("GSI1"),
             values,
             range: request
@@ -333,8 +345,8 @@ pub async fn list_products(
     request: ListProductsRequest,
 ) -> Result<ListProductsResponse, ApiError> {
     let values = Map::new();
-    let page: store::Page<Product> = store
-        .query(Query {
+    let page = store
+        .query_products(Query {
             index: Some("GSI2"),
             values,
             range: None,
@@ -360,12 +372,11 @@ pub async fn get_product(
     store: &Store,
     request: GetProductRequest,
 ) -> Result<GetProductResponse, ApiError> {
-    let mut key = Map::new();
-    key.insert("sku".into(), json(&request.sku)?);
-    let item: Product = store
-        .get(key)
+    let key = ProductKey { sku: request.sku };
+    let item = store
+        .get_product(&key)
         .await?
-        .ok_or_else(|| ApiError::not_found("Product not found"))?;
+        .ok_or_else(|| ApiError::not_found("no Product has this key"))?;
     let doc = json(&item)?;
     Ok(GetProductResponse::Ok {
         body: item,
@@ -381,18 +392,10 @@ pub async fn put_product(
     let mut key = Map::new();
     key.insert("sku".into(), json(&request.sku)?);
     let expected = expected_version(request.if_match.as_deref())?;
-    let (item, created): (Product, bool) = store
-        .put(
-            key.clone(),
-            {
-                let mut fields = fields(&request.body)?;
-                fields.extend(key);
-                fields
-            },
-            &["sku"],
-            expected,
-        )
-        .await?;
+    let mut fields = fields(&request.body)?;
+    fields.extend(key.clone());
+    let key: ProductKey = typed_key(key)?;
+    let (item, created) = store.put_product(&key, fields, &["sku"], expected).await?;
     let doc = json(&item)?;
     Ok(
         if created {
