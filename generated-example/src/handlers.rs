@@ -4,17 +4,10 @@
 //! [`Handlers`]; override any of them here. Every other operation must be written here.
 
 #[allow(unused_imports)]
-use crate::generated::api::Handlers;
-
-#[allow(unused_imports)]
-use crate::generated::http::{ApiError, RequestContext};
-
-#[allow(unused_imports)]
-use crate::generated::models::*;
-
-#[allow(unused_imports)]
-use crate::generated::operations::*;
-use crate::generated::store::Store;
+use crate::generated::{
+    api::Handlers, http::{ApiError, RequestContext},
+    models::*, operations::*, store::Store,
+};
 
 /// The service's state: add clients and configuration here.
 pub struct Service {

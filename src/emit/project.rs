@@ -189,7 +189,23 @@ fn curl(api: &Api, op: &crate::model::Operation) -> String {
         };
         path = path.replace(&format!("{{{}}}", p.name), &text);
     }
+    let text = |shape| match super::examples::example(api, shape, true) {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    let query: Vec<String> = op
+        .params
+        .iter()
+        .filter(|p| p.location == ParamIn::Query && p.required)
+        .map(|p| format!("{}={}", p.name, text(&p.shape)))
+        .collect();
+    if !query.is_empty() {
+        path = format!("{path}?{}", query.join("&"));
+    }
     let mut line = format!("curl -i -X {} 'http://127.0.0.1:3000{path}'", op.method.upper());
+    for p in op.params.iter().filter(|p| p.location == ParamIn::Header && p.required) {
+        line.push_str(&format!(" -H '{}: {}'", p.name, text(&p.shape)));
+    }
     if let Some(body) = &op.body {
         if let Media::Json(shape) = &body.media {
             let value = super::examples::example(api, shape, true);
