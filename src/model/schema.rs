@@ -201,9 +201,10 @@ impl<'a> SchemaConverter<'a> {
                 shape.rules.pattern = t.pattern.clone();
                 if let Some(p) = &t.pattern {
                     if let Err(e) = regex::Regex::new(p) {
+                        let reason = e.to_string().lines().last().unwrap_or_default().trim().to_string();
                         self.diagnostics.push(
-                            Diagnostic::error(format!("{at}/pattern"), format!("this pattern is not a valid regular expression: {e}"))
-                                .help("write a pattern in the ECMA 262 subset that Rust's regex crate reads (no look-around or back-references)"),
+                            Diagnostic::warning(format!("{at}/pattern"), format!("this pattern is not checked: Rust's regex crate cannot read it ({reason})"))
+                                .help("write the pattern without look-around or back-references so that the generated service can enforce it"),
                         );
                         shape.rules.pattern = None;
                     }
