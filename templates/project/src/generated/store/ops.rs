@@ -70,8 +70,8 @@ impl Store {
 
     /// Creates or replaces the whole item (key from `key`; client fields from `fields`;
     /// read-only fields except `bound` dropped, and kept from the existing item). With
-    /// `expected_version` the item must exist with that version (else NotFound, or
-    /// VersionMismatch). Keeps created and the id of an existing item, increments version, sets
+    /// `expected_version` the item must exist with that version, else VersionMismatch: an
+    /// If-Match that names no current version fails its precondition (RFC 9110, 13.1.1). Keeps created and the id of an existing item, increments version, sets
     /// updated. Returns the item and whether it was created. One GetItem, then one conditional
     /// PutItem (or TransactWriteItems when guards move); a lost race is VersionMismatch.
     pub async fn put<E: Entity>(
@@ -90,6 +90,9 @@ impl Store {
             .is_some_and(|found| !item::is_entity(def, found))
         {
             return Err(StoreError::AlreadyExists);
+        }
+        if existing.is_none() && expected_version.is_some() {
+            return Err(StoreError::VersionMismatch);
         }
         check_version(def, existing.as_ref(), expected_version)?;
         let old = existing
@@ -165,12 +168,9 @@ impl Store {
             op: WriteOp::Put(stored.clone()),
             conds,
         };
-        self.write_with_guards(write, guards, |found| match found {
-            // Deleted since it was read: with If-Match the client expected it to exist.
-            Found::Nothing if !created && expected_version.is_some() => StoreError::NotFound,
-            _ => StoreError::VersionMismatch,
-        })
-        .await?;
+        // Whatever changed since the read (even a delete), the precondition no longer holds.
+        self.write_with_guards(write, guards, |_| StoreError::VersionMismatch)
+            .await?;
         Ok((item::into_entity(stored)?, created))
     }
 

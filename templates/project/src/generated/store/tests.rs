@@ -652,7 +652,7 @@ async fn versions_guard_updates_puts_and_deletes(store: Store) {
     let gone = store
         .put::<Order>(key.clone(), obj(json!({})), &[], Some(1))
         .await;
-    assert!(matches!(gone, Err(StoreError::NotFound)));
+    assert!(matches!(gone, Err(StoreError::VersionMismatch)));
 
     // An unversioned entity has nothing to match.
     let user = new_user(&store, "v@x.io").await.unwrap();
