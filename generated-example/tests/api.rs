@@ -179,6 +179,30 @@ async fn seed_order(app: &Router, n: usize) -> Value {
     reply.body
 }
 
+/// Creates the `n`-th Product through `putProduct`.
+async fn seed_product(app: &Router, n: usize) -> Value {
+    let body = vary(
+        serde_json::from_str::<
+            Value,
+        >(
+                "{\"name\":\"example\",\"unitPrice\":1.5,\"currency\":\"EUR\",\"categories\":[\"a-a\"],\"active\":true}",
+            )
+            .expect("valid example"),
+        &[],
+        n,
+    );
+    let reply = send(
+            app,
+            "PUT",
+            &path("/products/{sku}", &[("sku", bump("AAA-0000", n))]),
+            Some(&body),
+            &[],
+        )
+        .await;
+    assert!(reply.status.is_success(), "putProduct: {} {}", reply.status, reply.body);
+    reply.body
+}
+
 #[tokio::test]
 async fn list_customers_lists_created_items() {
     let app = app().await;
@@ -925,4 +949,145 @@ async fn list_orders_by_status_rejects_a_tampered_cursor() {
         )
         .await;
     assert_problem(&reply, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn list_products_lists_created_items() {
+    let app = app().await;
+    let first = seed_product(&app, 1).await;
+    for n in 2..=3 {
+        seed_product(&app, n).await;
+    }
+    let reply = send(&app, "GET", &path("/products", &[]), None, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let items = reply.body["items"].as_array().expect("a page holds items");
+    assert!(items.contains(& first), "{items:?}");
+}
+
+#[tokio::test]
+async fn list_products_pages_through_every_item_once() {
+    let app = app().await;
+    let first = seed_product(&app, 1).await;
+    for n in 2..=5 {
+        seed_product(&app, n).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    for page in 0..10 {
+        let uri = if page == 0 {
+            format!("{}?{}", path("/products", & []), ["limit=2".to_string()].join("&"))
+        } else {
+            format!(
+                "{}?{}", path("/products", & []), [format!("limit=2&cursor={cursor}")]
+                .join("&")
+            )
+        };
+        let reply = send(&app, "GET", &uri, None, &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let items = reply.body["items"].as_array().expect("a page holds items").clone();
+        assert!(items.len() <= 2);
+        seen.extend(items);
+        match reply.body["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert!(seen.contains(& first));
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 5);
+}
+
+#[tokio::test]
+async fn list_products_rejects_a_tampered_cursor() {
+    let app = app().await;
+    seed_product(&app, 1).await;
+    let reply = send(
+            &app,
+            "GET",
+            &format!(
+                "{}?{}", path("/products", & []), ["cursor=not-a-cursor".to_string()]
+                .join("&")
+            ),
+            None,
+            &[],
+        )
+        .await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn get_product_reads_what_was_created() {
+    let app = app().await;
+    let item = seed_product(&app, 1).await;
+    let reply = send(
+            &app,
+            "GET",
+            &path("/products/{sku}", &[("sku", text(&item, "sku"))]),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body, item);
+}
+
+#[tokio::test]
+async fn get_product_answers_404_for_a_missing_item() {
+    let app = app().await;
+    let reply = send(
+            &app,
+            "GET",
+            &path("/products/{sku}", &[("sku", "AAA-0000".to_string())]),
+            None,
+            &[],
+        )
+        .await;
+    assert_problem(&reply, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn put_product_changes_an_item() {
+    let app = app().await;
+    let item = seed_product(&app, 1).await;
+    let reply = send(
+            &app,
+            "PUT",
+            &path("/products/{sku}", &[("sku", text(&item, "sku"))]),
+            Some(
+                &serde_json::from_str::<
+                    Value,
+                >(
+                        "{\"name\":\"example\",\"unitPrice\":1.5,\"currency\":\"EUR\",\"categories\":[\"a-a\"],\"active\":true}",
+                    )
+                    .expect("valid example"),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    assert_eq!(reply.body["version"], 2);
+}
+
+#[tokio::test]
+async fn put_product_refuses_a_stale_if_match() {
+    let app = app().await;
+    let item = seed_product(&app, 1).await;
+    let reply = send(
+            &app,
+            "PUT",
+            &path("/products/{sku}", &[("sku", text(&item, "sku"))]),
+            Some(
+                &serde_json::from_str::<
+                    Value,
+                >(
+                        "{\"name\":\"example\",\"unitPrice\":1.5,\"currency\":\"EUR\",\"categories\":[\"a-a\"],\"active\":true}",
+                    )
+                    .expect("valid example"),
+            ),
+            &[("If-Match", "\"99\"".to_string())],
+        )
+        .await;
+    assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
 }

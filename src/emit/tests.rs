@@ -204,6 +204,39 @@ fn create_op<'a>(api: &'a Api, entity: usize) -> Option<&'a Operation> {
     api.operations.iter().find(|o| o.action.as_ref().is_some_and(|a| a.verb == Verb::Create && a.entity == entity))
 }
 
+/// The operation tests seed items through: `create`, else `put` (which
+/// creates what does not exist yet).
+fn seed_op<'a>(api: &'a Api, entity: usize) -> Option<&'a Operation> {
+    create_op(api, entity).or_else(|| {
+        api.operations.iter().find(|o| o.action.as_ref().is_some_and(|a| a.verb == Verb::Put && a.entity == entity))
+    })
+}
+
+/// Path values for seeding the `n`-th item: with `put`, the key fields in
+/// the path differ per item.
+fn seed_path_values(api: &Api, op: &Operation, action: &BoundAction, entity: &Entity) -> String {
+    if action.verb != Verb::Put {
+        return path_values(api, op, action, "");
+    }
+    let keys = entity.key.vars();
+    let values: Vec<String> = op
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.location == ParamIn::Path)
+        .map(|(i, p)| {
+            let s = match example(api, &p.shape, true) {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            let key_field = action.bindings.iter().any(|(f, b)| *b == i && keys.contains(&f.as_str()));
+            let value = if key_field { format!("bump({}, n)", lit(&s)) } else { format!("{}.to_string()", lit(&s)) };
+            format!("({}, {value})", lit(&p.name))
+        })
+        .collect();
+    format!("&[{}]", values.join(", "))
+}
+
 /// A request body for `op` as a Rust expression.
 fn body_expr(api: &Api, op: &Operation) -> Option<String> {
     match &op.body.as_ref()?.media {
@@ -242,8 +275,8 @@ pub fn emit(api: &Api) -> String {
     out.push_str(APP_WITH_STORE);
     // One seeding helper per entity that can be created over HTTP.
     for (i, e) in api.entities.iter().enumerate() {
-        let Some(create) = create_op(api, i) else { continue };
-        let action = create.action.as_ref().expect("create has an action");
+        let Some(create) = seed_op(api, i) else { continue };
+        let action = create.action.as_ref().expect("a seeding operation has an action");
         let Some(body) = body_expr(api, create) else { continue };
         let unique = seed_fields(e, action);
         let _ = writeln!(
@@ -255,7 +288,7 @@ pub fn emit(api: &Api) -> String {
             unique = unique.join(", "),
             method = create.method.upper(),
             path = lit(&create.path),
-            values = path_values(api, create, action, ""),
+            values = seed_path_values(api, create, action, e),
         );
     }
     for op in &api.operations {
@@ -282,7 +315,7 @@ fn seed_fields(e: &Entity, create: &BoundAction) -> Vec<String> {
 
 fn seed(api: &Api, entity: &Entity) -> Option<String> {
     let i = api.entities.iter().position(|e| e.schema == entity.schema)?;
-    let create = create_op(api, i)?;
+    let create = seed_op(api, i)?;
     body_expr(api, create)?;
     Some(format!("seed_{}", crate::model::names::field_name(&entity.schema).trim_start_matches("r#")))
 }
