@@ -71,6 +71,7 @@ pub async fn dynamo_store(prefix: &str) -> Store {
 /// Serves `router` to Lambda's runtime API under Lambda, and on 127.0.0.1:$PORT (default 3000)
 /// elsewhere.
 pub async fn serve(router: Router) -> Result<(), lambda_http::Error> {
+    let router = router.layer(axum::middleware::from_fn(log_request));
     if in_lambda() {
         return lambda_http::run(router).await;
     }
@@ -85,4 +86,20 @@ pub async fn serve(router: Router) -> Result<(), lambda_http::Error> {
     tracing::info!(address = % listener.local_addr() ?, "listening");
     axum::serve(listener, router).await?;
     Ok(())
+}
+
+/// One log line per request: method, path, status and duration.
+async fn log_request(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        % method, % path, status = response.status().as_u16(), elapsed_ms = started
+        .elapsed().as_secs_f64() * 1000.0, "request"
+    );
+    response
 }
