@@ -13,7 +13,11 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             collect(&path, root, out);
         } else {
-            out.push(path.strip_prefix(root).expect("under the root").to_path_buf());
+            out.push(
+                path.strip_prefix(root)
+                    .expect("under the root")
+                    .to_path_buf(),
+            );
         }
     }
 }
@@ -23,14 +27,20 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
-    let mut code = String::from("/// (name, contents) of every template.\npub const EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// (name, contents) of every template.\npub const EMBEDDED: &[(&str, &str)] = &[\n",
+    );
     for file in &files {
         let name = file.to_string_lossy().replace('\\', "/");
         let full = root.join(file);
         println!("cargo:rerun-if-changed={}", full.display());
-        code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", full.display().to_string()));
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            full.display().to_string()
+        ));
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("templates.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("templates.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");
 }

@@ -123,7 +123,11 @@ impl Report {
             paint(color, "1", &d.message)
         );
         if !d.pointer.is_empty() {
-            out.push_str(&format!("  {} at {}\n", paint(color, "1;34", "="), d.pointer));
+            out.push_str(&format!(
+                "  {} at {}\n",
+                paint(color, "1;34", "="),
+                d.pointer
+            ));
         }
         if let Some(help) = &d.help {
             out.push_str(&format!("  {} help: {help}\n", paint(color, "1;34", "=")));

@@ -51,10 +51,14 @@ pub struct Generated {
 /// Loads, checks and plans the project for the spec at `spec`. Writes nothing.
 pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
     let loaded = load::load(spec)?;
-    let api = model::build(&loaded, options.name.as_deref()).map_err(|d| Error::Invalid(loaded.report(d)))?;
+    let api = model::build(&loaded, options.name.as_deref())
+        .map_err(|d| Error::Invalid(loaded.report(d)))?;
     let plan = emit::emit(
         &api,
-        &emit::EmitOptions { spec_text: loaded.text.clone(), templates: options.templates.clone() },
+        &emit::EmitOptions {
+            spec_text: loaded.text.clone(),
+            templates: options.templates.clone(),
+        },
     )?;
     let report = loaded.report(api.warnings.clone());
     Ok(Generated { api, plan, report })
@@ -64,16 +68,33 @@ pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
 pub fn explain(api: &model::Api) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(out, "{} ({}): {} operations, {} types, {} tables, {} entities", api.settings.name, api.title, api.operations.len(), api.types.defs.len(), api.tables.len(), api.entities.len());
+    let _ = writeln!(
+        out,
+        "{} ({}): {} operations, {} types, {} tables, {} entities",
+        api.settings.name,
+        api.title,
+        api.operations.len(),
+        api.types.defs.len(),
+        api.tables.len(),
+        api.entities.len()
+    );
     for e in &api.entities {
         let t = &api.tables[e.table];
-        let _ = write!(out, "\nentity {} (type {}) in table {}\n  key: pk {}", e.schema, e.type_value, t.name, e.key.pk.source);
+        let _ = write!(
+            out,
+            "\nentity {} (type {}) in table {}\n  key: pk {}",
+            e.schema, e.type_value, t.name, e.key.pk.source
+        );
         if let Some(sk) = &e.key.sk {
             let _ = write!(out, ", sk {}", sk.source);
         }
         out.push('\n');
         for ix in &e.indexes {
-            let _ = write!(out, "  index {}: pk {}", t.indexes[ix.index].name, ix.key.pk.source);
+            let _ = write!(
+                out,
+                "  index {}: pk {}",
+                t.indexes[ix.index].name, ix.key.pk.source
+            );
             if let Some(sk) = &ix.key.sk {
                 let _ = write!(out, ", sk {}", sk.source);
             }
@@ -82,7 +103,14 @@ pub fn explain(api: &model::Api) -> String {
     }
     out.push('\n');
     for op in &api.operations {
-        let _ = writeln!(out, "{:<7} {:<40} {:<28} {}", op.method.upper(), op.path, op.id, op.reason);
+        let _ = writeln!(
+            out,
+            "{:<7} {:<40} {:<28} {}",
+            op.method.upper(),
+            op.path,
+            op.id,
+            op.reason
+        );
     }
     out
 }

@@ -8,7 +8,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "apigen", version, about = "Generate a serverless Rust backend (Lambda, API Gateway, DynamoDB) from an annotated OpenAPI spec")]
+#[command(
+    name = "apigen",
+    version,
+    about = "Generate a serverless Rust backend (Lambda, API Gateway, DynamoDB) from an annotated OpenAPI spec"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,9 +50,7 @@ enum Command {
         templates: Option<PathBuf>,
     },
     /// Check a spec and its hints, and explain what will be generated.
-    Check {
-        spec: PathBuf,
-    },
+    Check { spec: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -61,7 +63,9 @@ fn main() -> ExitCode {
                 eprint!("{}", report.render(std::io::stderr().is_terminal()));
                 return ExitCode::from(1);
             }
-            if let Some(apigen::Error::Load(apigen::load::LoadError::Invalid(report))) = e.downcast_ref::<apigen::Error>() {
+            if let Some(apigen::Error::Load(apigen::load::LoadError::Invalid(report))) =
+                e.downcast_ref::<apigen::Error>()
+            {
                 eprint!("{}", report.render(std::io::stderr().is_terminal()));
                 return ExitCode::from(1);
             }
@@ -74,11 +78,18 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let color = std::io::stderr().is_terminal();
     match cli.command {
-        Command::New { spec, output, name, force, templates } => {
+        Command::New {
+            spec,
+            output,
+            name,
+            force,
+            templates,
+        } => {
             let generated = apigen::plan(&spec, &apigen::Options { name, templates })?;
             eprint!("{}", generated.report.render(color));
             let dir = output.unwrap_or_else(|| PathBuf::from(&generated.api.settings.name));
-            let outcome = apigen::write::create(&generated.plan, &dir, force).map_err(apigen::Error::from)?;
+            let outcome =
+                apigen::write::create(&generated.plan, &dir, force).map_err(apigen::Error::from)?;
             eprintln!(
                 "created `{}` ({} files) from `{}`: {} operations, {} entities",
                 dir.display(),
@@ -89,14 +100,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             eprintln!("next: cd {} && cargo test && cargo run", dir.display());
         }
-        Command::Generate { spec, output, name, templates } => {
+        Command::Generate {
+            spec,
+            output,
+            name,
+            templates,
+        } => {
             let dir = output.unwrap_or_else(|| PathBuf::from("."));
             let spec = spec.unwrap_or_else(|| dir.join("openapi.yaml"));
             let generated = apigen::plan(&spec, &apigen::Options { name, templates })
                 .with_context(|| format!("cannot generate from `{}`", spec.display()))?;
             eprint!("{}", generated.report.render(color));
-            let outcome = apigen::write::update(&generated.plan, &dir).map_err(apigen::Error::from)?;
-            eprintln!("{} files written, {} of yours kept", outcome.written.len(), outcome.kept.len());
+            let outcome =
+                apigen::write::update(&generated.plan, &dir).map_err(apigen::Error::from)?;
+            eprintln!(
+                "{} files written, {} of yours kept",
+                outcome.written.len(),
+                outcome.kept.len()
+            );
         }
         Command::Check { spec } => {
             let generated = apigen::plan(&spec, &apigen::Options::default())?;

@@ -13,22 +13,50 @@ fn new_creates_a_project_and_refuses_a_non_empty_folder() {
     let work = tempfile::tempdir().expect("a temporary folder");
     let dir = work.path().join("shop");
     let spec = common::repo().join("specs/shop.yaml");
-    let out = apigen().arg("new").arg(&spec).arg("-o").arg(&dir).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = apigen()
+        .arg("new")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("src/handlers.rs").is_file());
     assert!(dir.join("template.yaml").is_file());
 
-    let again = apigen().arg("new").arg(&spec).arg("-o").arg(&dir).output().expect("runs");
+    let again = apigen()
+        .arg("new")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&dir)
+        .output()
+        .expect("runs");
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
 
     // --force regenerates, and keeps the user's files.
     std::fs::write(dir.join("src/handlers.rs"), "// mine\n").expect("writable");
     std::fs::write(dir.join("src/generated/models.rs"), "// stale\n").expect("writable");
-    let forced = apigen().arg("new").arg(&spec).arg("-o").arg(&dir).arg("--force").output().expect("runs");
+    let forced = apigen()
+        .arg("new")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&dir)
+        .arg("--force")
+        .output()
+        .expect("runs");
     assert!(forced.status.success());
-    assert_eq!(std::fs::read_to_string(dir.join("src/handlers.rs")).expect("readable"), "// mine\n");
-    assert!(std::fs::read_to_string(dir.join("src/generated/models.rs")).expect("readable").contains("@generated"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/handlers.rs")).expect("readable"),
+        "// mine\n"
+    );
+    assert!(std::fs::read_to_string(dir.join("src/generated/models.rs"))
+        .expect("readable")
+        .contains("@generated"));
 }
 
 #[test]
@@ -36,10 +64,25 @@ fn generate_inside_a_project_uses_its_own_spec() {
     let work = tempfile::tempdir().expect("a temporary folder");
     let dir = work.path().join("pets");
     let spec = common::repo().join("specs/petstore.yaml");
-    assert!(apigen().arg("new").arg(&spec).arg("-o").arg(&dir).status().expect("runs").success());
+    assert!(apigen()
+        .arg("new")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&dir)
+        .status()
+        .expect("runs")
+        .success());
     std::fs::remove_file(dir.join("src/generated/routes.rs")).expect("removable");
-    let out = apigen().arg("generate").current_dir(&dir).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = apigen()
+        .arg("generate")
+        .current_dir(&dir)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("src/generated/routes.rs").is_file());
 }
 
@@ -47,16 +90,40 @@ fn generate_inside_a_project_uses_its_own_spec() {
 fn check_reports_errors_rustc_style_and_exits_1() {
     let work = tempfile::tempdir().expect("a temporary folder");
     let spec = work.path().join("bad.yaml");
-    let text = std::fs::read_to_string(common::repo().join("specs/petstore.yaml")).expect("readable");
-    std::fs::write(&spec, text.replacen("x-apigen-action: {get: Pet}", "x-apigen-action: {get: Pett}", 1)).expect("writable");
+    let text =
+        std::fs::read_to_string(common::repo().join("specs/petstore.yaml")).expect("readable");
+    std::fs::write(
+        &spec,
+        text.replacen(
+            "x-apigen-action: {get: Pet}",
+            "x-apigen-action: {get: Pett}",
+            1,
+        ),
+    )
+    .expect("writable");
     let out = apigen().arg("check").arg(&spec).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let error = stderr.lines().find(|l| l.contains(": error: ")).unwrap_or_default();
+    let error = stderr
+        .lines()
+        .find(|l| l.contains(": error: "))
+        .unwrap_or_default();
     let bad = std::fs::read_to_string(&spec).expect("readable");
-    let line = bad.lines().position(|l| l.contains("{get: Pett}")).expect("the broken line") + 1;
-    let column = bad.lines().nth(line - 1).and_then(|l| l.find("get: Pett")).expect("the verb") + 1;
-    let prefix = format!("{}:{line}:{column}: error: action names entity `Pett`", spec.display());
+    let line = bad
+        .lines()
+        .position(|l| l.contains("{get: Pett}"))
+        .expect("the broken line")
+        + 1;
+    let column = bad
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.find("get: Pett"))
+        .expect("the verb")
+        + 1;
+    let prefix = format!(
+        "{}:{line}:{column}: error: action names entity `Pett`",
+        spec.display()
+    );
     assert!(error.starts_with(&prefix), "{stderr}");
     assert!(stderr.contains("= help:"), "{stderr}");
     assert!(stderr.contains("/x-apigen-action/get"), "{stderr}");
@@ -64,16 +131,27 @@ fn check_reports_errors_rustc_style_and_exits_1() {
 
 #[test]
 fn check_explains_what_will_be_generated() {
-    let out = apigen().arg("check").arg(common::repo().join("specs/shop.yaml")).output().expect("runs");
+    let out = apigen()
+        .arg("check")
+        .arg(common::repo().join("specs/shop.yaml"))
+        .output()
+        .expect("runs");
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("entity Order (type ORDER) in table Main"), "{stdout}");
+    assert!(
+        stdout.contains("entity Order (type ORDER) in table Main"),
+        "{stdout}"
+    );
     assert!(stdout.contains("declared `query: Order`"), "{stdout}");
 }
 
 #[test]
 fn a_spec_without_hints_gives_stub_handlers() {
-    let out = apigen().arg("check").arg(common::repo().join("../shared/corpus/oai-petstore.yaml")).output().expect("runs");
+    let out = apigen()
+        .arg("check")
+        .arg(common::repo().join("../shared/corpus/oai-petstore.yaml"))
+        .output()
+        .expect("runs");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("hand-written"));
 }

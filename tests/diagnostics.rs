@@ -48,7 +48,14 @@ fn errors(text: &str) -> Vec<(String, String, String, usize)> {
         Err(LoadError::Invalid(report)) => {
             return report
                 .errors()
-                .map(|d| (d.pointer.clone(), d.message.clone(), d.help.clone().unwrap_or_default(), report.position(&d.pointer).map_or(0, |p| p.0)))
+                .map(|d| {
+                    (
+                        d.pointer.clone(),
+                        d.message.clone(),
+                        d.help.clone().unwrap_or_default(),
+                        report.position(&d.pointer).map_or(0, |p| p.0),
+                    )
+                })
                 .collect()
         }
         Err(e) => panic!("{e}"),
@@ -59,7 +66,14 @@ fn errors(text: &str) -> Vec<(String, String, String, usize)> {
             let report = spec.report(diagnostics);
             report
                 .errors()
-                .map(|d| (d.pointer.clone(), d.message.clone(), d.help.clone().unwrap_or_default(), report.position(&d.pointer).map_or(0, |p| p.0)))
+                .map(|d| {
+                    (
+                        d.pointer.clone(),
+                        d.message.clone(),
+                        d.help.clone().unwrap_or_default(),
+                        report.position(&d.pointer).map_or(0, |p| p.0),
+                    )
+                })
                 .collect()
         }
     }
@@ -87,7 +101,10 @@ fn unknown_hint_key() {
 
 #[test]
 fn entity_naming_a_missing_table() {
-    let (pointer, message, help, _) = one_error(&BASE.replace("key: {pk: \"ITEM#{id}\", sk: ITEM}", "table: Other\n        key: {pk: \"ITEM#{id}\", sk: ITEM}"));
+    let (pointer, message, help, _) = one_error(&BASE.replace(
+        "key: {pk: \"ITEM#{id}\", sk: ITEM}",
+        "table: Other\n        key: {pk: \"ITEM#{id}\", sk: ITEM}",
+    ));
     assert_eq!(pointer, "/components/schemas/Item/x-apigen-entity/table");
     assert!(message.contains("table `Other`"), "{message}");
     assert!(help.contains("`Main`"), "{help}");
@@ -95,7 +112,10 @@ fn entity_naming_a_missing_table() {
 
 #[test]
 fn entity_naming_a_missing_index() {
-    let (_, message, help, _) = one_error(&BASE.replace("sk: ITEM}", "sk: ITEM}\n        indexes: {GSI9: {pk: \"X#{name}\"}}"));
+    let (_, message, help, _) = one_error(&BASE.replace(
+        "sk: ITEM}",
+        "sk: ITEM}\n        indexes: {GSI9: {pk: \"X#{name}\"}}",
+    ));
     assert!(message.contains("no index `GSI9`"), "{message}");
     assert!(help.contains("`GSI1`"), "{help}");
 }
@@ -107,9 +127,16 @@ fn template_variable_that_is_not_a_required_scalar() {
     let (_, message, help, _) = one_error(&BASE.replace("sk: ITEM}", "sk: \"ITEM#{color}\"}"));
     assert!(message.contains("not a property of `Item`"), "{message}");
     assert!(help.contains("`name`"), "{help}");
-    let optional = BASE.replace("required: [id, name]", "required: [id]").replace("sk: ITEM}", "sk: \"ITEM#{name}\"}");
+    let optional = BASE
+        .replace("required: [id, name]", "required: [id]")
+        .replace("sk: ITEM}", "sk: \"ITEM#{name}\"}");
     let found = errors(&optional);
-    assert!(found.iter().any(|e| e.1.contains("not a required property")), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|e| e.1.contains("not a required property")),
+        "{found:#?}"
+    );
 }
 
 #[test]
@@ -128,9 +155,14 @@ fn action_naming_a_missing_entity() {
 
 #[test]
 fn unbound_key_variable() {
-    let text = BASE.replace("/items/{itemId}:", "/items/{other}:").replace("name: itemId", "name: other");
+    let text = BASE
+        .replace("/items/{itemId}:", "/items/{other}:")
+        .replace("name: itemId", "name: other");
     let (_, message, help, _) = one_error(&text);
-    assert!(message.contains("`{id}`") && message.contains("not bound"), "{message}");
+    assert!(
+        message.contains("`{id}`") && message.contains("not bound"),
+        "{message}"
+    );
     assert!(help.contains("bind"), "{help}");
 }
 
@@ -153,7 +185,9 @@ fn verb_that_does_not_fit_the_method() {
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let text = BASE.replace("{get: Item}", "{get: Thing}").replace("key: {pk:", "kee: {pk:");
+    let text = BASE
+        .replace("{get: Item}", "{get: Thing}")
+        .replace("key: {pk:", "kee: {pk:");
     assert_eq!(errors(&text).len(), 2, "{:#?}", errors(&text));
 }
 
@@ -166,7 +200,8 @@ fn loader_errors() {
     assert!(message.contains("invalid JSON"), "{message}");
     let (_, message, _, _) = one_error("");
     assert!(message.contains("empty"), "{message}");
-    let (pointer, message, help, _) = one_error("swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths: {}\n");
+    let (pointer, message, help, _) =
+        one_error("swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths: {}\n");
     assert_eq!(pointer, "/swagger");
     assert!(message.contains("Swagger 2.0"), "{message}");
     assert!(help.contains("convert"), "{help}");
@@ -176,7 +211,10 @@ fn loader_errors() {
 
 #[test]
 fn reference_to_nothing() {
-    let (pointer, message, _, _) = one_error(&BASE.replace("tags: {type: array, items: {type: string}}", "tags: {$ref: '#/components/schemas/Nope'}"));
+    let (pointer, message, _, _) = one_error(&BASE.replace(
+        "tags: {type: array, items: {type: string}}",
+        "tags: {$ref: '#/components/schemas/Nope'}",
+    ));
     assert_eq!(pointer, "/components/schemas/Item/properties/tags/$ref");
     assert!(message.contains("points to nothing"), "{message}");
 }

@@ -12,7 +12,11 @@ fn files_under(root: &Path) -> BTreeSet<String> {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("readable") {
             let path = entry.expect("entry").path();
-            let rel = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .expect("under root")
+                .to_string_lossy()
+                .replace('\\', "/");
             if rel == "target" || rel == "Cargo.lock" {
                 continue;
             }
@@ -29,15 +33,25 @@ fn files_under(root: &Path) -> BTreeSet<String> {
 #[test]
 fn generated_example_is_fresh() {
     let root = common::repo().join("generated-example");
-    let generated = apigen::plan(&common::repo().join("specs/shop.yaml"), &apigen::Options::default()).expect("valid");
+    let generated = apigen::plan(
+        &common::repo().join("specs/shop.yaml"),
+        &apigen::Options::default(),
+    )
+    .expect("valid");
     let mut stale = Vec::new();
     for file in &generated.plan.files {
-        let on_disk = std::fs::read_to_string(apigen::emit::path_in(&root, file)).unwrap_or_default();
+        let on_disk =
+            std::fs::read_to_string(apigen::emit::path_in(&root, file)).unwrap_or_default();
         if on_disk != file.contents {
             stale.push(file.path.clone());
         }
     }
-    let planned: BTreeSet<String> = generated.plan.files.iter().map(|f| f.path.clone()).collect();
+    let planned: BTreeSet<String> = generated
+        .plan
+        .files
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
     let extra: Vec<String> = files_under(&root).difference(&planned).cloned().collect();
     assert!(
         stale.is_empty() && extra.is_empty(),
@@ -48,7 +62,10 @@ fn generated_example_is_fresh() {
 #[test]
 fn generated_example_is_clippy_clean_and_passes_its_tests() {
     let root = common::repo().join("generated-example");
-    common::cargo(&root, &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"]);
+    common::cargo(
+        &root,
+        &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"],
+    );
     let out = common::cargo(&root, &["test", "--quiet"]);
     assert!(out.contains("test result: ok"), "{out}");
 }

@@ -36,7 +36,11 @@ impl Drop for Running {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("an address").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("an address")
+        .port()
 }
 
 fn start(name: &str, command: &mut Command, port: u16, log: PathBuf) -> Running {
@@ -46,10 +50,18 @@ fn start(name: &str, command: &mut Command, port: u16, log: PathBuf) -> Running 
         .stderr(Stdio::from(file))
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-    let running = Running { name: name.to_string(), child, log };
+    let running = Running {
+        name: name.to_string(),
+        child,
+        log,
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{name} did not listen on {port}:\n{}", running.log());
+        assert!(
+            Instant::now() < deadline,
+            "{name} did not listen on {port}:\n{}",
+            running.log()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     running
@@ -64,10 +76,15 @@ struct Reply {
 /// One HTTP/1.1 request, with `Connection: close` so the reply ends the stream.
 fn request(port: u16, method: &str, path: &str, body: Option<&str>) -> Reply {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the service listens");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("a timeout");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("a timeout");
     let mut text = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
     if let Some(b) = body {
-        text.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+        text.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            b.len()
+        ));
     }
     text.push_str("\r\n");
     text.push_str(body.unwrap_or(""));
@@ -75,8 +92,16 @@ fn request(port: u16, method: &str, path: &str, body: Option<&str>) -> Reply {
     let mut raw = String::new();
     stream.read_to_string(&mut raw).expect("a reply");
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Reply { status, headers: head.to_string(), body: body.to_string() }
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        headers: head.to_string(),
+        body: body.to_string(),
+    }
 }
 
 /// Creates one item of every entity that has a create operation, then reads it
@@ -88,9 +113,15 @@ fn exercise(port: u16, api: &apigen::model::Api, service: &Running, store: &str)
         if action.verb != Verb::Create {
             continue;
         }
-        let Some(Media::Json(shape)) = op.body.as_ref().map(|b| &b.media) else { continue };
+        let Some(Media::Json(shape)) = op.body.as_ref().map(|b| &b.media) else {
+            continue;
+        };
         let mut path = op.path.clone();
-        for p in op.params.iter().filter(|p| p.location == apigen::model::ParamIn::Path) {
+        for p in op
+            .params
+            .iter()
+            .filter(|p| p.location == apigen::model::ParamIn::Path)
+        {
             let value = apigen::emit::example_body(api, &p.shape);
             path = path.replace(&format!("{{{}}}", p.name), value.trim_matches('"'));
         }
@@ -104,13 +135,30 @@ fn exercise(port: u16, api: &apigen::model::Api, service: &Running, store: &str)
             service.log()
         );
         let invalid = request(port, "POST", &path, Some("{\"unexpected\": "));
-        assert_eq!(invalid.status, 400, "[{store}] malformed JSON must be a 400: {}", invalid.body);
-        if let Some(location) = created.headers.lines().find_map(|l| l.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("location")).map(|(_, v)| v)) {
+        assert_eq!(
+            invalid.status, 400,
+            "[{store}] malformed JSON must be a 400: {}",
+            invalid.body
+        );
+        if let Some(location) = created.headers.lines().find_map(|l| {
+            l.split_once(':')
+                .filter(|(name, _)| name.eq_ignore_ascii_case("location"))
+                .map(|(_, v)| v)
+        }) {
             let read = request(port, "GET", location.trim(), None);
-            assert_eq!(read.status, 200, "[{store}] GET {location} -> {}\n{}", read.body, service.log());
+            assert_eq!(
+                read.status,
+                200,
+                "[{store}] GET {location} -> {}\n{}",
+                read.body,
+                service.log()
+            );
             let a: serde_json::Value = serde_json::from_str(&read.body).expect("JSON");
             let b: serde_json::Value = serde_json::from_str(&created.body).expect("JSON");
-            assert_eq!(a, b, "[{store}] what was read differs from what was created");
+            assert_eq!(
+                a, b,
+                "[{store}] what was read differs from what was created"
+            );
         }
         round_trips += 1;
     }
@@ -124,17 +172,38 @@ fn check_project(spec: &Path) {
     let name = format!("check-{stem}");
     let work = tempfile::tempdir().expect("a temporary folder");
     let dir = work.path().join(&name);
-    let generated = apigen::plan(spec, &apigen::Options { name: Some(name.clone()), ..Default::default() }).expect("valid");
+    let generated = apigen::plan(
+        spec,
+        &apigen::Options {
+            name: Some(name.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("valid");
     apigen::write::create(&generated.plan, &dir, false).expect("written");
 
-    common::cargo(&dir, &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"]);
+    common::cargo(
+        &dir,
+        &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"],
+    );
     let tests = common::cargo(&dir, &["test", "--quiet"]);
     assert!(tests.contains("test result: ok"), "{tests}");
 
-    common::run(Command::new(common::venv_tool("cfn-lint")).arg("template.yaml").current_dir(&dir));
+    common::run(
+        Command::new(common::venv_tool("cfn-lint"))
+            .arg("template.yaml")
+            .current_dir(&dir),
+    );
     common::run(
         Command::new(common::venv_tool("sam"))
-            .args(["validate", "--lint", "--region", "us-east-1", "--template-file", "template.yaml"])
+            .args([
+                "validate",
+                "--lint",
+                "--region",
+                "us-east-1",
+                "--template-file",
+                "template.yaml",
+            ])
             .env("SAM_CLI_TELEMETRY", "0")
             .current_dir(&dir),
     );
@@ -146,7 +215,9 @@ fn check_project(spec: &Path) {
     let port = free_port();
     let service = start(
         &name,
-        Command::new(&binary).env("PORT", port.to_string()).env_remove("AWS_ENDPOINT_URL_DYNAMODB"),
+        Command::new(&binary)
+            .env("PORT", port.to_string())
+            .env_remove("AWS_ENDPOINT_URL_DYNAMODB"),
         port,
         work.path().join("memory.log"),
     );
@@ -174,9 +245,15 @@ fn check_project(spec: &Path) {
                 .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)
                 .env("APIGEN_TEST_DYNAMODB_URL", &endpoint),
         );
-        let results: Vec<&str> = on_dynamo.lines().filter(|l| l.starts_with("test result")).collect();
+        let results: Vec<&str> = on_dynamo
+            .lines()
+            .filter(|l| l.starts_with("test result"))
+            .collect();
         assert!(
-            !results.is_empty() && results.iter().all(|l| l.contains(" 0 failed") && l.contains(" 0 ignored")),
+            !results.is_empty()
+                && results
+                    .iter()
+                    .all(|l| l.contains(" 0 failed") && l.contains(" 0 ignored")),
             "every test must run, and pass, on DynamoDB too:\n{on_dynamo}"
         );
         let port = free_port();

@@ -8,14 +8,19 @@ use apigen::emit::Owner;
 /// Files copied verbatim from templates/ are the same for every spec; their
 /// own tests cover them.
 fn is_static(path: &str) -> bool {
-    path == "src/generated/http.rs" || path.starts_with("src/generated/store/") || path == ".cargo/config.toml" || path == ".gitignore" || path == "openapi.yaml"
+    path == "src/generated/http.rs"
+        || path.starts_with("src/generated/store/")
+        || path == ".cargo/config.toml"
+        || path == ".gitignore"
+        || path == "openapi.yaml"
 }
 
 #[test]
 fn generated_files_match_their_snapshots() {
     for spec in common::specs() {
         let stem = common::stem(&spec);
-        let generated = apigen::plan(&spec, &apigen::Options::default()).expect("the example specs are valid");
+        let generated =
+            apigen::plan(&spec, &apigen::Options::default()).expect("the example specs are valid");
         for file in generated.plan.files.iter().filter(|f| !is_static(&f.path)) {
             let name = format!("{stem}__{}", file.path.replace(['/', '.'], "_"));
             insta::with_settings!({ snapshot_suffix => "", omit_expression => true, description => format!("{} ({:?})", file.path, file.owner) }, {
@@ -41,7 +46,11 @@ fn generated_files_carry_the_marker_and_user_files_do_not() {
         for file in &generated.plan.files {
             let marked = apigen::emit::is_generated(&file.contents);
             match file.owner {
-                Owner::Generator => assert!(marked && file.contents.contains("do not edit"), "{} lacks the marker", file.path),
+                Owner::Generator => assert!(
+                    marked && file.contents.contains("do not edit"),
+                    "{} lacks the marker",
+                    file.path
+                ),
                 Owner::User => assert!(!marked, "{} is the user's but is marked", file.path),
             }
         }

@@ -29,7 +29,16 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
             if let Some(v) = r.enumeration.first() {
                 return v.clone();
             }
-            let mut n = r.minimum.map(|m| if r.exclusive_minimum { m.floor() + 1.0 } else { m.ceil() }).unwrap_or(1.0);
+            let mut n = r
+                .minimum
+                .map(|m| {
+                    if r.exclusive_minimum {
+                        m.floor() + 1.0
+                    } else {
+                        m.ceil()
+                    }
+                })
+                .unwrap_or(1.0);
             if let Some(max) = r.maximum {
                 if n > max {
                     n = max;
@@ -54,7 +63,11 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
         }
         Ty::String(f) => Value::String(string(f, r)),
         Ty::Array(items) => {
-            let count = r.min_items.unwrap_or(1).max(1).min(r.max_items.unwrap_or(usize::MAX));
+            let count = r
+                .min_items
+                .unwrap_or(1)
+                .max(1)
+                .min(r.max_items.unwrap_or(usize::MAX));
             let mut values: Vec<Value> = Vec::new();
             for i in 0..count {
                 let mut v = build(api, items, request, depth + 1);
@@ -74,9 +87,17 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
                 return example.clone();
             }
             match &def.kind {
-                TypeKind::Enum(e) => e.values.first().map(|v| v.value.clone()).unwrap_or(Value::Null),
+                TypeKind::Enum(e) => e
+                    .values
+                    .first()
+                    .map(|v| v.value.clone())
+                    .unwrap_or(Value::Null),
                 TypeKind::Alias(inner) => build(api, inner, request, depth + 1),
-                TypeKind::Union(u) => u.variants.first().map(|v| build(api, &v.shape, request, depth + 1)).unwrap_or(Value::Null),
+                TypeKind::Union(u) => u
+                    .variants
+                    .first()
+                    .map(|v| build(api, &v.shape, request, depth + 1))
+                    .unwrap_or(Value::Null),
                 TypeKind::Struct(s) => {
                     let mut map = Map::new();
                     for f in &s.fields {
@@ -106,8 +127,14 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
 
 fn string(f: &StrFormat, r: &crate::model::Rules) -> String {
     let base = match f {
-        StrFormat::DateTime => chrono::Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).single().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
-        StrFormat::Date => NaiveDate::from_ymd_opt(2024, 1, 2).map(|d| d.to_string()).unwrap_or_default(),
+        StrFormat::DateTime => chrono::Utc
+            .with_ymd_and_hms(2024, 1, 2, 3, 4, 5)
+            .single()
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default(),
+        StrFormat::Date => NaiveDate::from_ymd_opt(2024, 1, 2)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         StrFormat::Uuid => "3fa85f64-5717-4562-b3fc-2c963f66afa6".into(),
         StrFormat::Email => "user@example.com".into(),
         StrFormat::Uri => "https://example.com/".into(),
@@ -138,7 +165,10 @@ pub fn from_pattern(pattern: &str) -> Option<String> {
     let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
     let mut out = String::new();
     walk(&hir, &mut out);
-    regex::Regex::new(pattern).ok()?.is_match(&out).then_some(out)
+    regex::Regex::new(pattern)
+        .ok()?
+        .is_match(&out)
+        .then_some(out)
 }
 
 fn walk(hir: &Hir, out: &mut String) {
@@ -149,8 +179,17 @@ fn walk(hir: &Hir, out: &mut String) {
             let preferred = ['a', 'A', '0', 'x'];
             let pick = preferred
                 .into_iter()
-                .find(|ch| c.ranges().iter().any(|r| r.start() <= *ch && *ch <= r.end()))
-                .or_else(|| c.ranges().iter().map(|r| r.start()).find(|ch| !ch.is_control()));
+                .find(|ch| {
+                    c.ranges()
+                        .iter()
+                        .any(|r| r.start() <= *ch && *ch <= r.end())
+                })
+                .or_else(|| {
+                    c.ranges()
+                        .iter()
+                        .map(|r| r.start())
+                        .find(|ch| !ch.is_control())
+                });
             if let Some(ch) = pick {
                 out.push(ch);
             }
@@ -161,7 +200,11 @@ fn walk(hir: &Hir, out: &mut String) {
             }
         }
         HirKind::Repetition(rep) => {
-            for _ in 0..rep.min.max(u32::from(rep.min == 0 && rep.max.is_none())).min(64) {
+            for _ in 0..rep
+                .min
+                .max(u32::from(rep.min == 0 && rep.max.is_none()))
+                .min(64)
+            {
                 walk(&rep.sub, out);
             }
         }
@@ -181,7 +224,12 @@ mod tests {
 
     #[test]
     fn patterns_give_matching_strings() {
-        for p in ["^[A-Z]{3}-\\d{4}$", "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", "^\\+?[0-9 ]{7,20}$", "a|b"] {
+        for p in [
+            "^[A-Z]{3}-\\d{4}$",
+            "^[0-7][0-9A-HJKMNP-TV-Z]{25}$",
+            "^\\+?[0-9 ]{7,20}$",
+            "a|b",
+        ] {
             let s = from_pattern(p).expect(p);
             assert!(regex::Regex::new(p).unwrap().is_match(&s), "{p} -> {s}");
         }

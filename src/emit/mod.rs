@@ -41,7 +41,11 @@ pub struct FilePlan {
 
 impl FilePlan {
     fn add(&mut self, path: &str, contents: String, owner: Owner) {
-        self.files.push(PlannedFile { path: path.to_string(), contents, owner });
+        self.files.push(PlannedFile {
+            path: path.to_string(),
+            contents,
+            owner,
+        });
     }
 
     pub fn get(&self, path: &str) -> Option<&PlannedFile> {
@@ -76,14 +80,45 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
     let names = schemas::SchemaNames::new(api);
     let mut patterns = schemas::Patterns::default();
     let specs = operations::specs(api, &names, &mut patterns);
-    plan.add("src/generated/schemas.rs", rust("schemas.rs", schemas::emit(api, &names, &specs, &mut patterns))?, gen);
-    plan.add("src/generated/models.rs", rust("models.rs", models::emit(api))?, gen);
-    plan.add("src/generated/operations.rs", rust("operations.rs", operations::emit_operations(api))?, gen);
-    plan.add("src/generated/api.rs", rust("api.rs", operations::emit_api(api))?, gen);
-    plan.add("src/generated/routes.rs", rust("routes.rs", operations::emit_routes(api))?, gen);
+    plan.add(
+        "src/generated/schemas.rs",
+        rust(
+            "schemas.rs",
+            schemas::emit(api, &names, &specs, &mut patterns),
+        )?,
+        gen,
+    );
+    plan.add(
+        "src/generated/models.rs",
+        rust("models.rs", models::emit(api))?,
+        gen,
+    );
+    plan.add(
+        "src/generated/operations.rs",
+        rust("operations.rs", operations::emit_operations(api))?,
+        gen,
+    );
+    plan.add(
+        "src/generated/api.rs",
+        rust("api.rs", operations::emit_api(api))?,
+        gen,
+    );
+    plan.add(
+        "src/generated/routes.rs",
+        rust("routes.rs", operations::emit_routes(api))?,
+        gen,
+    );
     if api.has_storage() {
-        plan.add("src/generated/entities.rs", rust("entities.rs", storage::emit_entities(api))?, gen);
-        plan.add("src/generated/actions.rs", rust("actions.rs", storage::emit_actions(api))?, gen);
+        plan.add(
+            "src/generated/entities.rs",
+            rust("entities.rs", storage::emit_entities(api))?,
+            gen,
+        );
+        plan.add(
+            "src/generated/actions.rs",
+            rust("actions.rs", storage::emit_actions(api))?,
+            gen,
+        );
     }
     plan.add("tests/api.rs", rust("tests/api.rs", tests::emit(api))?, gen);
     project::emit(api, options, &templates, &mut plan)?;
@@ -101,5 +136,7 @@ pub fn is_generated(contents: &str) -> bool {
 
 /// The path of a planned file under `root`.
 pub fn path_in(root: &Path, file: &PlannedFile) -> PathBuf {
-    file.path.split('/').fold(root.to_path_buf(), |p, s| p.join(s))
+    file.path
+        .split('/')
+        .fold(root.to_path_buf(), |p, s| p.join(s))
 }

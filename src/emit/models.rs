@@ -22,7 +22,13 @@ pub fn emit(api: &Api) -> String {
             TypeKind::Enum(e) => emit_enum(def, e, &mut out),
             TypeKind::Union(u) => emit_union(api, def, u, &mut out),
             TypeKind::Alias(shape) => {
-                let _ = writeln!(out, "{}pub type {} = {};\n", doc(def.doc.as_deref()), def.name, type_of(space, shape));
+                let _ = writeln!(
+                    out,
+                    "{}pub type {} = {};\n",
+                    doc(def.doc.as_deref()),
+                    def.name,
+                    type_of(space, shape)
+                );
             }
         }
     }
@@ -64,7 +70,11 @@ mod double_option {
 "#;
 
 fn derives(api: &Api, def: &TypeDef) -> &'static str {
-    let eq = is_eq(&api.types, &crate::model::Shape::new(crate::model::Ty::Ref(type_id(api, def))), &mut Vec::new());
+    let eq = is_eq(
+        &api.types,
+        &crate::model::Shape::new(crate::model::Ty::Ref(type_id(api, def))),
+        &mut Vec::new(),
+    );
     if eq {
         "#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]"
     } else {
@@ -73,7 +83,13 @@ fn derives(api: &Api, def: &TypeDef) -> &'static str {
 }
 
 fn type_id(api: &Api, def: &TypeDef) -> crate::model::TypeId {
-    crate::model::TypeId(api.types.defs.iter().position(|d| std::ptr::eq(d, def)).expect("def is in the space"))
+    crate::model::TypeId(
+        api.types
+            .defs
+            .iter()
+            .position(|d| std::ptr::eq(d, def))
+            .expect("def is in the space"),
+    )
 }
 
 /// The Rust type of a field: boxed, optional and nullable as needed.
@@ -120,7 +136,11 @@ fn emit_struct(api: &Api, def: &TypeDef, s: &StructDef, out: &mut String) {
     if let Additional::Typed(shape) = &s.additional {
         let name = idents.claim("additional_properties".into());
         out.push_str("/// Properties beyond the declared ones.\n#[serde(flatten)]\n");
-        let _ = writeln!(out, "pub {name}: std::collections::BTreeMap<String, {}>,", type_of(&api.types, shape));
+        let _ = writeln!(
+            out,
+            "pub {name}: std::collections::BTreeMap<String, {}>,",
+            type_of(&api.types, shape)
+        );
     }
     out.push_str("}\n\n");
 }
@@ -163,7 +183,12 @@ fn emit_enum(def: &TypeDef, e: &EnumDef, out: &mut String) {
     } else {
         let _ = writeln!(out, "impl {name} {{\n/// The value on the wire.\npub fn as_str(self) -> &'static str {{ match self {{");
         for v in &e.values {
-            let _ = writeln!(out, "Self::{} => {},", v.ident, lit(v.value.as_str().unwrap_or_default()));
+            let _ = writeln!(
+                out,
+                "Self::{} => {},",
+                v.ident,
+                lit(v.value.as_str().unwrap_or_default())
+            );
         }
         out.push_str("} } }\n\n");
         let _ = writeln!(

@@ -60,11 +60,17 @@ pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> String 
             None => "None".to_string(),
             Some(b) => {
                 let kind = match &b.media {
-                    Media::Json(shape) => format!("BodyKind::Json({})", names.reference(api, shape, patterns)),
+                    Media::Json(shape) => {
+                        format!("BodyKind::Json({})", names.reference(api, shape, patterns))
+                    }
                     Media::Text => "BodyKind::Text".into(),
                     Media::Binary => "BodyKind::Binary".into(),
                 };
-                format!("Some(BodySpec {{ required: {}, content_type: {}, kind: {kind} }})", b.required, lit(&b.content_type))
+                format!(
+                    "Some(BodySpec {{ required: {}, content_type: {}, kind: {kind} }})",
+                    b.required,
+                    lit(&b.content_type)
+                )
             }
         };
         let _ = writeln!(
@@ -93,9 +99,24 @@ pub fn response_name(op: &Operation) -> String {
 fn header_type(api: &Api, shape: &Shape) -> String {
     let resolved = api.types.resolve(shape);
     match &resolved.ty {
-        Ty::String(_) | Ty::Integer(_) | Ty::Number(_) | Ty::Bool => type_of(&api.types, &Shape { nullable: false, ..shape.clone() }),
-        Ty::Ref(id) if matches!(api.types.get(*id).kind, TypeKind::Enum(_)) && !is_integer_enum(api, *id) => {
-            type_of(&api.types, &Shape { nullable: false, ..shape.clone() })
+        Ty::String(_) | Ty::Integer(_) | Ty::Number(_) | Ty::Bool => type_of(
+            &api.types,
+            &Shape {
+                nullable: false,
+                ..shape.clone()
+            },
+        ),
+        Ty::Ref(id)
+            if matches!(api.types.get(*id).kind, TypeKind::Enum(_))
+                && !is_integer_enum(api, *id) =>
+        {
+            type_of(
+                &api.types,
+                &Shape {
+                    nullable: false,
+                    ..shape.clone()
+                },
+            )
         }
         _ => "String".into(),
     }
@@ -134,7 +155,13 @@ pub fn emit_operations(api: &Api) -> String {
 
 fn emit_request(api: &Api, op: &Operation, out: &mut String) {
     let name = request_name(op);
-    let _ = writeln!(out, "/// The request of `{} {}` ([`super::api::Handlers::{}`]).", op.method.upper(), op.path, op.ident);
+    let _ = writeln!(
+        out,
+        "/// The request of `{} {}` ([`super::api::Handlers::{}`]).",
+        op.method.upper(),
+        op.path,
+        op.ident
+    );
     out.push_str("#[derive(Debug, Clone)]\n");
     let _ = writeln!(out, "pub struct {name} {{");
     let mut fields = Vec::new();
@@ -145,7 +172,12 @@ fn emit_request(api: &Api, op: &Operation, out: &mut String) {
             ty = format!("Option<{ty}>");
         }
         let _ = writeln!(out, "pub {}: {ty},", p.ident);
-        fields.push(format!("{}: input.param({}, {})?", p.ident, location(p.location), lit(&p.name)));
+        fields.push(format!(
+            "{}: input.param({}, {})?",
+            p.ident,
+            location(p.location),
+            lit(&p.name)
+        ));
     }
     if let Some(b) = &op.body {
         let (ty, read) = match &b.media {
@@ -153,13 +185,21 @@ fn emit_request(api: &Api, op: &Operation, out: &mut String) {
             Media::Text => ("String".to_string(), "input.text()?"),
             Media::Binary => ("bytes::Bytes".to_string(), "input.bytes()?"),
         };
-        let ty = if b.required || !matches!(b.media, Media::Json(_)) { ty } else { format!("Option<{ty}>") };
+        let ty = if b.required || !matches!(b.media, Media::Json(_)) {
+            ty
+        } else {
+            format!("Option<{ty}>")
+        };
         out.push_str(&doc(b.doc.as_deref().or(Some("The request body."))));
         let _ = writeln!(out, "pub body: {ty},");
         fields.push(format!("body: {read}"));
     }
     out.push_str("}\n\n");
-    let input = if fields.is_empty() { "_input" } else { "mut input" };
+    let input = if fields.is_empty() {
+        "_input"
+    } else {
+        "mut input"
+    };
     let _ = writeln!(
         out,
         "impl<S: Send + Sync> axum::extract::FromRequest<S> for {name} {{\ntype Rejection = ApiError;\n\n\
@@ -173,7 +213,12 @@ fn emit_request(api: &Api, op: &Operation, out: &mut String) {
 fn emit_response(api: &Api, op: &Operation, out: &mut String) {
     let name = response_name(op);
     let variants: Vec<&Response> = op.responses.iter().filter(|r| !r.problem).collect();
-    let _ = writeln!(out, "/// The responses of `{} {}`; errors are [`ApiError`]s.", op.method.upper(), op.path);
+    let _ = writeln!(
+        out,
+        "/// The responses of `{} {}`; errors are [`ApiError`]s.",
+        op.method.upper(),
+        op.path
+    );
     out.push_str("#[derive(Debug, Clone)]\n#[allow(clippy::large_enum_variant)]\n");
     let _ = writeln!(out, "pub enum {name} {{");
     for r in &variants {
@@ -195,7 +240,11 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
             }
             for h in &r.headers {
                 let ty = header_type(api, &h.shape);
-                let ty = if h.required { ty } else { format!("Option<{ty}>") };
+                let ty = if h.required {
+                    ty
+                } else {
+                    format!("Option<{ty}>")
+                };
                 let _ = write!(out, "{}: {ty}, ", h.ident);
             }
             out.push_str("},\n");
@@ -206,10 +255,15 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
         }
     }
     out.push_str("}\n\n");
-    let _ = writeln!(out, "impl IntoResponse for {name} {{\nfn into_response(self) -> Response {{\nmatch self {{");
+    let _ = writeln!(
+        out,
+        "impl IntoResponse for {name} {{\nfn into_response(self) -> Response {{\nmatch self {{"
+    );
     for r in &variants {
         let status = match r.status.code() {
-            Some(c) if r.status != Status::Range(c / 100) => format!("StatusCode::from_u16({c}).unwrap_or(StatusCode::OK)"),
+            Some(c) if r.status != Status::Range(c / 100) => {
+                format!("StatusCode::from_u16({c}).unwrap_or(StatusCode::OK)")
+            }
             _ => "status".into(),
         };
         let status = match r.status {
@@ -218,8 +272,17 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
         };
         let make = |binding: &str| -> String {
             match &r.media {
-                Some(Media::Json(_)) => format!("http::json({status}, {}, &{binding})", lit(r.content_type.as_deref().unwrap_or("application/json"))),
-                Some(_) => format!("http::raw({status}, {}, {binding})", lit(r.content_type.as_deref().unwrap_or("application/octet-stream"))),
+                Some(Media::Json(_)) => format!(
+                    "http::json({status}, {}, &{binding})",
+                    lit(r.content_type.as_deref().unwrap_or("application/json"))
+                ),
+                Some(_) => format!(
+                    "http::raw({status}, {}, {binding})",
+                    lit(r
+                        .content_type
+                        .as_deref()
+                        .unwrap_or("application/octet-stream"))
+                ),
                 None => format!("http::empty({status})"),
             }
         };
@@ -291,16 +354,26 @@ pub fn emit_api(api: &Api) -> String {
     }
     out.push_str("\n/// The API's operations. Implemented by `handlers::Service`.\npub trait Handlers: Send + Sync + 'static {\n");
     if api.has_storage() {
-        out.push_str("/// The store that the built-in storage actions use.\nfn store(&self) -> &Store;\n\n");
+        out.push_str(
+            "/// The store that the built-in storage actions use.\nfn store(&self) -> &Store;\n\n",
+        );
     }
     for op in &api.operations {
         let mut text = op.doc().unwrap_or_default();
         let _ = write!(text, "\n\n`{} {}`", op.method.upper(), op.path);
         if let Some(a) = &op.action {
-            let _ = write!(text, ": `{}` on `{}` by default.", a.verb.as_str(), api.entities[a.entity].schema);
+            let _ = write!(
+                text,
+                ": `{}` on `{}` by default.",
+                a.verb.as_str(),
+                api.entities[a.entity].schema
+            );
         }
         out.push_str(&doc(Some(text.trim())));
-        let sig_ret = format!("impl Future<Output = Result<{}, ApiError>> + Send", response_name(op));
+        let sig_ret = format!(
+            "impl Future<Output = Result<{}, ApiError>> + Send",
+            response_name(op)
+        );
         if op.action.is_some() {
             let _ = writeln!(
                 out,
@@ -310,7 +383,12 @@ pub fn emit_api(api: &Api) -> String {
                 op.ident
             );
         } else {
-            let _ = writeln!(out, "fn {}(&self, context: RequestContext, request: {}) -> {sig_ret};\n", op.ident, request_name(op));
+            let _ = writeln!(
+                out,
+                "fn {}(&self, context: RequestContext, request: {}) -> {sig_ret};\n",
+                op.ident,
+                request_name(op)
+            );
         }
     }
     out.push_str("}\n");

@@ -94,29 +94,52 @@ impl SchemaNames {
                 let additional = match &s.additional {
                     Additional::Allow => "Additional::Allow".to_string(),
                     Additional::Deny => "Additional::Deny".to_string(),
-                    Additional::Typed(shape) => format!("Additional::Schema({})", self.reference(api, shape, patterns)),
+                    Additional::Typed(shape) => format!(
+                        "Additional::Schema({})",
+                        self.reference(api, shape, patterns)
+                    ),
                 };
                 format!("Schema::Object(Record {{ properties: &[\n{props}], additional: {additional} }})")
             }
             TypeKind::Enum(e) => {
                 if e.is_integer() {
-                    let allowed: Vec<String> = e.values.iter().map(|v| float(v.value.as_f64().unwrap_or_default())).collect();
+                    let allowed: Vec<String> = e
+                        .values
+                        .iter()
+                        .map(|v| float(v.value.as_f64().unwrap_or_default()))
+                        .collect();
                     let mut n = numeric(&Rules::default());
-                    n = n.replace("allowed: &[]", &format!("allowed: &[{}]", allowed.join(", ")));
+                    n = n.replace(
+                        "allowed: &[]",
+                        &format!("allowed: &[{}]", allowed.join(", ")),
+                    );
                     format!("Schema::Integer({n})")
                 } else {
-                    let allowed: Vec<String> = e.values.iter().map(|v| lit(v.value.as_str().unwrap_or_default())).collect();
-                    format!("Schema::String({})", text(&Rules::default(), &StrFormat::Plain, &allowed, patterns))
+                    let allowed: Vec<String> = e
+                        .values
+                        .iter()
+                        .map(|v| lit(v.value.as_str().unwrap_or_default()))
+                        .collect();
+                    format!(
+                        "Schema::String({})",
+                        text(&Rules::default(), &StrFormat::Plain, &allowed, patterns)
+                    )
                 }
             }
             TypeKind::Union(u) => {
-                let members: Vec<String> = u.variants.iter().map(|v| self.reference(api, &v.shape, patterns)).collect();
+                let members: Vec<String> = u
+                    .variants
+                    .iter()
+                    .map(|v| self.reference(api, &v.shape, patterns))
+                    .collect();
                 let kind = if u.exclusive { "OneOf" } else { "AnyOf" };
                 format!("Schema::{kind}(&[{}])", members.join(", "))
             }
             TypeKind::Alias(shape) => match &shape.ty {
                 Ty::Ref(_) => format!("Schema::AllOf(&[{}])", self.reference(api, shape, patterns)),
-                _ if shape.nullable => format!("Schema::Nullable(&{})", self.value(api, shape, patterns)),
+                _ if shape.nullable => {
+                    format!("Schema::Nullable(&{})", self.value(api, shape, patterns))
+                }
                 _ => self.value(api, shape, patterns),
             },
         }
@@ -150,7 +173,12 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 }
 
 fn numeric(r: &Rules) -> String {
-    let allowed: Vec<String> = r.enumeration.iter().filter_map(|v| v.as_f64()).map(float).collect();
+    let allowed: Vec<String> = r
+        .enumeration
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .map(float)
+        .collect();
     format!(
         "Numeric {{ minimum: {}, maximum: {}, exclusive_minimum: {}, exclusive_maximum: {}, multiple_of: {}, allowed: &[{}] }}",
         opt(r.minimum.map(float)),
@@ -192,7 +220,11 @@ pub fn emit(api: &Api, names: &SchemaNames, extra: &str, patterns: &mut Patterns
     for (id, name) in &names.by_type {
         let def = api.types.get(*id);
         let _ = writeln!(body, "/// Constraints of [`{}`].", def.name);
-        let _ = writeln!(body, "pub static {name}: Schema = {};\n", names.definition(api, *id, patterns));
+        let _ = writeln!(
+            body,
+            "pub static {name}: Schema = {};\n",
+            names.definition(api, *id, patterns)
+        );
     }
     let mut out = String::from(
         "//! Validation tables: the spec's constraints on every schema, checked before any handler runs.\n\n\

@@ -34,9 +34,18 @@ fn template(t: &Template) -> String {
         .iter()
         .map(|p| match p {
             Part::Lit(s) => format!("Part::Lit({})", lit(s)),
-            Part::Var { field, kind: VarKind::String } => format!("Part::Str({})", lit(field)),
-            Part::Var { field, kind: VarKind::Integer } => format!("Part::Int({})", lit(field)),
-            Part::Var { field, kind: VarKind::DateTime } => format!("Part::DateTime({})", lit(field)),
+            Part::Var {
+                field,
+                kind: VarKind::String,
+            } => format!("Part::Str({})", lit(field)),
+            Part::Var {
+                field,
+                kind: VarKind::Integer,
+            } => format!("Part::Int({})", lit(field)),
+            Part::Var {
+                field,
+                kind: VarKind::DateTime,
+            } => format!("Part::DateTime({})", lit(field)),
         })
         .collect();
     format!("Template(&[{}])", parts.join(", "))
@@ -51,7 +60,16 @@ fn key_def(pk: &Template, sk: Option<&Template>) -> String {
 }
 
 pub fn emit_entities(api: &Api) -> String {
-    let mut imports = vec!["Entity", "EntityDef", "KeyAttr", "KeyDef", "KeyKind", "Part", "TableDef", "Template"];
+    let mut imports = vec![
+        "Entity",
+        "EntityDef",
+        "KeyAttr",
+        "KeyDef",
+        "KeyKind",
+        "Part",
+        "TableDef",
+        "Template",
+    ];
     if api.tables.iter().any(|t| !t.indexes.is_empty()) {
         imports.push("IndexDef");
     }
@@ -77,7 +95,11 @@ pub fn emit_entities(api: &Api) -> String {
     );
     for t in &api.tables {
         let sk = match &t.sk {
-            Some(sk) => format!("Some(KeyAttr {{ name: {}, kind: {} }})", lit(&sk.name), kind(sk.kind)),
+            Some(sk) => format!(
+                "Some(KeyAttr {{ name: {}, kind: {} }})",
+                lit(&sk.name),
+                kind(sk.kind)
+            ),
             None => "None".into(),
         };
         let indexes: Vec<String> = t
@@ -113,8 +135,16 @@ pub fn emit_entities(api: &Api) -> String {
             lit(&t.ttl_attribute)
         );
     }
-    let all: Vec<String> = api.tables.iter().map(|t| format!("&{}", table_static(t))).collect();
-    let _ = writeln!(out, "/// Every table the API uses.\npub static TABLES: &[&TableDef] = &[{}];\n", all.join(", "));
+    let all: Vec<String> = api
+        .tables
+        .iter()
+        .map(|t| format!("&{}", table_static(t)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "/// Every table the API uses.\npub static TABLES: &[&TableDef] = &[{}];\n",
+        all.join(", ")
+    );
     for e in &api.entities {
         let t = &api.tables[e.table];
         let type_name = &api.types.get(e.type_id).name;
@@ -147,11 +177,22 @@ pub fn emit_entities(api: &Api) -> String {
             None => "None".into(),
         };
         let expires = match &e.expires {
-            Some(x) => format!("Some(ExpiresDef {{ field: {}, epoch: {} }})", lit(&x.field), x.epoch),
+            Some(x) => format!(
+                "Some(ExpiresDef {{ field: {}, epoch: {} }})",
+                lit(&x.field),
+                x.epoch
+            ),
             None => "None".into(),
         };
-        let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else { continue };
-        let read_only: Vec<String> = s.fields.iter().filter(|f| f.read_only).map(|f| lit(&f.name)).collect();
+        let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else {
+            continue;
+        };
+        let read_only: Vec<String> = s
+            .fields
+            .iter()
+            .filter(|f| f.read_only)
+            .map(|f| lit(&f.name))
+            .collect();
         let unique: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
         let _ = writeln!(
             out,
@@ -168,7 +209,11 @@ pub fn emit_entities(api: &Api) -> String {
             unique.join(", "),
             read_only.join(", ")
         );
-        let _ = writeln!(out, "impl Entity for {type_name} {{\nconst DEF: &'static EntityDef = &{};\n}}\n", entity_static(e));
+        let _ = writeln!(
+            out,
+            "impl Entity for {type_name} {{\nconst DEF: &'static EntityDef = &{};\n}}\n",
+            entity_static(e)
+        );
         emit_repository(api, e, &mut out);
     }
     out
@@ -176,8 +221,14 @@ pub fn emit_entities(api: &Api) -> String {
 
 /// The words in an entity's repository methods: `order` and `orders`.
 fn method_words(e: &Entity) -> (String, String) {
-    let one = crate::model::names::field_name(&e.schema).trim_start_matches("r#").to_string();
-    let many = if one.ends_with('s') { format!("{one}es") } else { format!("{one}s") };
+    let one = crate::model::names::field_name(&e.schema)
+        .trim_start_matches("r#")
+        .to_string();
+    let many = if one.ends_with('s') {
+        format!("{one}es")
+    } else {
+        format!("{one}s")
+    };
     (one, many)
 }
 
@@ -190,18 +241,27 @@ pub fn key_name(api: &Api, e: &Entity) -> String {
 /// (DynamoDB or memory: the engine below is shared, so the semantics are too).
 fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
     let type_name = &api.types.get(e.type_id).name;
-    let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else { return };
+    let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else {
+        return;
+    };
     let key = key_name(api, e);
     let _ = writeln!(
         out,
         "/// The primary key of a [`{type_name}`]: the fields its key templates use.\n#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct {key} {{"
     );
     for var in e.key.vars() {
-        let Some(f) = s.fields.iter().find(|f| f.name == var) else { continue };
+        let Some(f) = s.fields.iter().find(|f| f.name == var) else {
+            continue;
+        };
         if super::rust::unraw(&f.ident) != f.name {
             let _ = writeln!(out, "#[serde(rename = {})]", lit(&f.name));
         }
-        let _ = writeln!(out, "pub {}: {},", f.ident, super::rust::bare_type(&api.types, &f.shape));
+        let _ = writeln!(
+            out,
+            "pub {}: {},",
+            f.ident,
+            super::rust::bare_type(&api.types, &f.shape)
+        );
     }
     out.push_str("}\n\n");
     let (snake, plural) = method_words(e);
@@ -317,15 +377,27 @@ fn expected_version(if_match: Option<&str>) -> Result<Option<i64>, ApiError> {
 
 /// Key (or bound) fields of an item, read from the request's parameters.
 fn bound_fields(op: &Operation, action: &BoundAction, only: Option<&[&str]>) -> String {
-    let any = action.bindings.iter().any(|(f, _)| only.is_none_or(|o| o.contains(&f.as_str())));
-    let mut out = String::from(if any { "let mut key = Map::new();\n" } else { "let key = Map::new();\n" });
+    let any = action
+        .bindings
+        .iter()
+        .any(|(f, _)| only.is_none_or(|o| o.contains(&f.as_str())));
+    let mut out = String::from(if any {
+        "let mut key = Map::new();\n"
+    } else {
+        "let key = Map::new();\n"
+    });
     for (field, p) in &action.bindings {
         if only.is_some_and(|o| !o.contains(&field.as_str())) {
             continue;
         }
         let param = &op.params[*p];
         if param.required {
-            let _ = writeln!(out, "key.insert({}.into(), json(&request.{})?);", lit(field), param.ident);
+            let _ = writeln!(
+                out,
+                "key.insert({}.into(), json(&request.{})?);",
+                lit(field),
+                param.ident
+            );
         } else {
             let _ = writeln!(
                 out,
@@ -341,18 +413,27 @@ fn bound_fields(op: &Operation, action: &BoundAction, only: Option<&[&str]>) -> 
 /// `let key = OrderKey { .. };` straight from the request's parameters when
 /// their types are the key's, else through the fields (converted by serde).
 fn typed_key_line(api: &Api, op: &Operation, action: &BoundAction, entity: &Entity) -> String {
-    let TypeKind::Struct(s) = &api.types.get(entity.type_id).kind else { unreachable!("entities are structs") };
+    let TypeKind::Struct(s) = &api.types.get(entity.type_id).kind else {
+        unreachable!("entities are structs")
+    };
     let key = key_name(api, entity);
     let mut fields = Vec::new();
     for var in entity.key.vars() {
         let field = s.fields.iter().find(|f| f.name == var);
         let param = action.binding(var).map(|p| &op.params[p]);
         match (field, param) {
-            (Some(f), Some(p)) if p.required && super::rust::type_of(&api.types, &p.shape) == super::rust::bare_type(&api.types, &f.shape) => {
+            (Some(f), Some(p))
+                if p.required
+                    && super::rust::type_of(&api.types, &p.shape)
+                        == super::rust::bare_type(&api.types, &f.shape) =>
+            {
                 fields.push(format!("{}: request.{}", f.ident, p.ident));
             }
             _ => {
-                return format!("{}let key: {key} = typed_key(key)?;\n", bound_fields(op, action, Some(&entity.key.vars())));
+                return format!(
+                    "{}let key: {key} = typed_key(key)?;\n",
+                    bound_fields(op, action, Some(&entity.key.vars()))
+                );
             }
         }
     }
@@ -361,8 +442,14 @@ fn typed_key_line(api: &Api, op: &Operation, action: &BoundAction, entity: &Enti
 
 fn if_match(op: &Operation, action: &BoundAction) -> String {
     match action.if_match {
-        Some(p) if op.params[p].required => format!("let expected = expected_version(Some(request.{}.as_str()))?;\n", op.params[p].ident),
-        Some(p) => format!("let expected = expected_version(request.{}.as_deref())?;\n", op.params[p].ident),
+        Some(p) if op.params[p].required => format!(
+            "let expected = expected_version(Some(request.{}.as_str()))?;\n",
+            op.params[p].ident
+        ),
+        Some(p) => format!(
+            "let expected = expected_version(request.{}.as_deref())?;\n",
+            op.params[p].ident
+        ),
         None => "let expected = None;\n".into(),
     }
 }
@@ -372,7 +459,11 @@ fn respond(api: &Api, op: &Operation, index: usize, item: &str, entity: &Entity)
     let r = &op.responses[index];
     let name = response_name(op);
     if !variant_has_fields(r) {
-        return if r.media.is_some() { format!("{name}::{}({item})", r.variant) } else { format!("{name}::{}", r.variant) };
+        return if r.media.is_some() {
+            format!("{name}::{}({item})", r.variant)
+        } else {
+            format!("{name}::{}", r.variant)
+        };
     }
     let mut fields = Vec::new();
     if r.media.is_some() {
@@ -380,7 +471,10 @@ fn respond(api: &Api, op: &Operation, index: usize, item: &str, entity: &Entity)
     }
     for h in &r.headers {
         let value = if h.name.eq_ignore_ascii_case("etag") && entity.version.is_some() {
-            format!("etag(&doc, {})", lit(entity.version.as_deref().unwrap_or_default()))
+            format!(
+                "etag(&doc, {})",
+                lit(entity.version.as_deref().unwrap_or_default())
+            )
         } else if h.name.eq_ignore_ascii_case("location") {
             format!("Some({})", location(api, entity))
         } else {
@@ -399,22 +493,35 @@ fn respond(api: &Api, op: &Operation, index: usize, item: &str, entity: &Entity)
 /// operation with its parameters filled in from the item.
 fn location(api: &Api, entity: &Entity) -> String {
     let get = api.operations.iter().find(|o| {
-        o.action.as_ref().is_some_and(|a| a.verb == Verb::Get && api.entities[a.entity].schema == entity.schema)
+        o.action
+            .as_ref()
+            .is_some_and(|a| a.verb == Verb::Get && api.entities[a.entity].schema == entity.schema)
     });
-    let Some(get) = get else { return "String::new()".into() };
+    let Some(get) = get else {
+        return "String::new()".into();
+    };
     let action = get.action.as_ref().expect("found by its action");
     let mut template = String::new();
     let mut args = Vec::new();
     let mut rest = get.path.as_str();
     while let Some(start) = rest.find('{') {
         template.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
-        let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e)
+            .unwrap_or(rest.len() - 1);
         let name = &rest[start + 1..end];
         let field = get
             .params
             .iter()
             .position(|p| p.name == name)
-            .and_then(|p| action.bindings.iter().find(|(_, b)| *b == p).map(|(f, _)| f.clone()))
+            .and_then(|p| {
+                action
+                    .bindings
+                    .iter()
+                    .find(|(_, b)| *b == p)
+                    .map(|(f, _)| f.clone())
+            })
             .unwrap_or_else(|| name.to_string());
         template.push_str("{}");
         args.push(format!("text(&doc, {})", lit(&field)));
@@ -439,7 +546,10 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
     );
     let bound_names: Vec<String> = action.bindings.iter().map(|(f, _)| lit(f)).collect();
     let needs_doc = |index: usize| {
-        op.responses[index].headers.iter().any(|h| h.name.eq_ignore_ascii_case("etag") || h.name.eq_ignore_ascii_case("location"))
+        op.responses[index]
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("etag") || h.name.eq_ignore_ascii_case("location"))
     };
     let doc_line = |index: usize, item: &str| {
         if needs_doc(index) {
@@ -454,9 +564,17 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
         Verb::Create => {
             out.push_str(&bound_fields(op, action, None));
             out.push_str("let mut fields = fields(&request.body)?;\nfields.extend(key);\n");
-            let _ = writeln!(out, "let item = store.create_{snake}(fields, &[{}]).await?;", bound_names.join(", "));
+            let _ = writeln!(
+                out,
+                "let item = store.create_{snake}(fields, &[{}]).await?;",
+                bound_names.join(", ")
+            );
             out.push_str(&doc_line(action.success, "item"));
-            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
+            let _ = writeln!(
+                out,
+                "Ok({})",
+                respond(api, op, action.success, "item", entity)
+            );
         }
         Verb::Get => {
             out.push_str(&typed_key_line(api, op, action, entity));
@@ -466,7 +584,11 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
                 lit(&format!("no {} has this key", entity.schema))
             );
             out.push_str(&doc_line(action.success, "item"));
-            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
+            let _ = writeln!(
+                out,
+                "Ok({})",
+                respond(api, op, action.success, "item", entity)
+            );
         }
         Verb::Put => {
             out.push_str(&bound_fields(op, action, None));
@@ -490,18 +612,34 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
         Verb::Update => {
             out.push_str(&typed_key_line(api, op, action, entity));
             out.push_str(&if_match(op, action));
-            let _ = writeln!(out, "let item = store.update_{snake}(&key, fields(&request.body)?, expected).await?;");
+            let _ = writeln!(
+                out,
+                "let item = store.update_{snake}(&key, fields(&request.body)?, expected).await?;"
+            );
             out.push_str(&doc_line(action.success, "item"));
-            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
+            let _ = writeln!(
+                out,
+                "Ok({})",
+                respond(api, op, action.success, "item", entity)
+            );
         }
         Verb::Delete => {
             out.push_str(&typed_key_line(api, op, action, entity));
             out.push_str(&if_match(op, action));
             let _ = writeln!(out, "store.delete_{snake}(&key, expected).await?;");
-            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, "item", entity));
+            let _ = writeln!(
+                out,
+                "Ok({})",
+                respond(api, op, action.success, "item", entity)
+            );
         }
         Verb::Query | Verb::List => {
-            out.push_str(&bound_fields(op, action, None).replace("let mut key", "let mut values").replace("let key", "let values").replace("key.insert", "values.insert"));
+            out.push_str(
+                &bound_fields(op, action, None)
+                    .replace("let mut key", "let mut values")
+                    .replace("let key", "let values")
+                    .replace("key.insert", "values.insert"),
+            );
             let index = match action.index {
                 Some(i) => format!("Some({})", lit(&api.tables[entity.table].indexes[i].name)),
                 None => "None".into(),
@@ -509,21 +647,37 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
             let range = match &action.range {
                 Some(r) => {
                     let p = &op.params[r.param];
-                    let value = if p.required { format!("Some(&request.{})", p.ident) } else { format!("request.{}.as_ref()", p.ident) };
-                    format!("{value}.map(json).transpose()?.map(|v| (RangeOp::{}, key_text(v)))", r.op.rust())
+                    let value = if p.required {
+                        format!("Some(&request.{})", p.ident)
+                    } else {
+                        format!("request.{}.as_ref()", p.ident)
+                    };
+                    format!(
+                        "{value}.map(json).transpose()?.map(|v| (RangeOp::{}, key_text(v)))",
+                        r.op.rust()
+                    )
                 }
                 None => "None".into(),
             };
             let limit = match action.limit {
-                Some(p) if op.params[p].required => format!("usize::try_from(request.{}).unwrap_or(1).clamp(1, 1000)", op.params[p].ident),
+                Some(p) if op.params[p].required => format!(
+                    "usize::try_from(request.{}).unwrap_or(1).clamp(1, 1000)",
+                    op.params[p].ident
+                ),
                 Some(p) => {
-                    let default = op.params[p].default.as_ref().and_then(serde_json::Value::as_u64).unwrap_or(50);
+                    let default = op.params[p]
+                        .default
+                        .as_ref()
+                        .and_then(serde_json::Value::as_u64)
+                        .unwrap_or(50);
                     format!("request.{}.map_or({default}, |n| usize::try_from(n).unwrap_or(1)).clamp(1, 1000)", op.params[p].ident)
                 }
                 None => "50".into(),
             };
             let cursor = match action.cursor {
-                Some(p) if op.params[p].required => format!("Some(request.{}.clone())", op.params[p].ident),
+                Some(p) if op.params[p].required => {
+                    format!("Some(request.{}.clone())", op.params[p].ident)
+                }
                 Some(p) => format!("request.{}.clone()", op.params[p].ident),
                 None => "None".into(),
             };
@@ -535,12 +689,18 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
             );
             let shape = action.page.as_ref().expect("queries have a page shape");
             let page_def = api.types.get(shape.type_id);
-            let TypeKind::Struct(s) = &page_def.kind else { unreachable!("pages are structs") };
+            let TypeKind::Struct(s) = &page_def.kind else {
+                unreachable!("pages are structs")
+            };
             let mut fields = Vec::new();
             for f in &s.fields {
                 let ty = field_type(api, f);
                 let value = if f.name == shape.items {
-                    if f.optional() { "Some(page.items)".to_string() } else { "page.items".to_string() }
+                    if f.optional() {
+                        "Some(page.items)".to_string()
+                    } else {
+                        "page.items".to_string()
+                    }
                 } else if Some(&f.name) == shape.cursor.as_ref() {
                     match (f.optional(), f.shape.nullable) {
                         (true, true) => "Some(page.next_cursor)".into(),
@@ -558,7 +718,11 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
                 fields.push("additional_properties: Default::default()".into());
             }
             let body = format!("{} {{ {} }}", page_def.name, fields.join(", "));
-            let _ = writeln!(out, "Ok({})", respond(api, op, action.success, &body, entity));
+            let _ = writeln!(
+                out,
+                "Ok({})",
+                respond(api, op, action.success, &body, entity)
+            );
         }
     }
     out.push_str("}\n\n");

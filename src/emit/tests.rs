@@ -128,7 +128,10 @@ fn lit(s: &str) -> String {
 
 /// `json!(...)` of a value, as Rust source.
 fn json_lit(v: &Value) -> String {
-    format!("serde_json::from_str::<Value>({}).expect(\"valid example\")", lit(&v.to_string()))
+    format!(
+        "serde_json::from_str::<Value>({}).expect(\"valid example\")",
+        lit(&v.to_string())
+    )
 }
 
 /// The path values for an operation: bound parameters from `item`, others
@@ -158,16 +161,34 @@ fn path_values(api: &Api, op: &Operation, action: &BoundAction, item: &str) -> S
 }
 
 /// Required query parameters that are not bound to item fields, as a query string.
-fn query_string(api: &Api, op: &Operation, action: &BoundAction, item: &str, extra: &str) -> String {
+fn query_string(
+    api: &Api,
+    op: &Operation,
+    action: &BoundAction,
+    item: &str,
+    extra: &str,
+) -> String {
     let mut parts = Vec::new();
     for (i, p) in op.params.iter().enumerate() {
         let is_range = action.range.as_ref().is_some_and(|r| r.param == i);
-        if p.location != ParamIn::Query || Some(i) == action.limit || Some(i) == action.cursor || (is_range && !p.required) {
+        if p.location != ParamIn::Query
+            || Some(i) == action.limit
+            || Some(i) == action.cursor
+            || (is_range && !p.required)
+        {
             continue;
         }
-        let bound = action.bindings.iter().find(|(_, b)| *b == i).map(|(f, _)| f.clone());
+        let bound = action
+            .bindings
+            .iter()
+            .find(|(_, b)| *b == i)
+            .map(|(f, _)| f.clone());
         match bound {
-            Some(field) => parts.push(format!("format!(\"{}={{}}\", text(&{item}, {}))", p.name, lit(&field))),
+            Some(field) => parts.push(format!(
+                "format!(\"{}={{}}\", text(&{item}, {}))",
+                p.name,
+                lit(&field)
+            )),
             None if p.required => {
                 let v = example(api, &p.shape, true);
                 let s = match v {
@@ -200,15 +221,23 @@ fn uri(template: &str, values: &str, query: &str) -> String {
     }
 }
 
-fn create_op<'a>(api: &'a Api, entity: usize) -> Option<&'a Operation> {
-    api.operations.iter().find(|o| o.action.as_ref().is_some_and(|a| a.verb == Verb::Create && a.entity == entity))
+fn create_op(api: &Api, entity: usize) -> Option<&Operation> {
+    api.operations.iter().find(|o| {
+        o.action
+            .as_ref()
+            .is_some_and(|a| a.verb == Verb::Create && a.entity == entity)
+    })
 }
 
 /// The operation tests seed items through: `create`, else `put` (which
 /// creates what does not exist yet).
-fn seed_op<'a>(api: &'a Api, entity: usize) -> Option<&'a Operation> {
+fn seed_op(api: &Api, entity: usize) -> Option<&Operation> {
     create_op(api, entity).or_else(|| {
-        api.operations.iter().find(|o| o.action.as_ref().is_some_and(|a| a.verb == Verb::Put && a.entity == entity))
+        api.operations.iter().find(|o| {
+            o.action
+                .as_ref()
+                .is_some_and(|a| a.verb == Verb::Put && a.entity == entity)
+        })
     })
 }
 
@@ -229,8 +258,15 @@ fn seed_path_values(api: &Api, op: &Operation, action: &BoundAction, entity: &En
                 Value::String(s) => s,
                 other => other.to_string(),
             };
-            let key_field = action.bindings.iter().any(|(f, b)| *b == i && keys.contains(&f.as_str()));
-            let value = if key_field { format!("bump({}, n)", lit(&s)) } else { format!("{}.to_string()", lit(&s)) };
+            let key_field = action
+                .bindings
+                .iter()
+                .any(|(f, b)| *b == i && keys.contains(&f.as_str()));
+            let value = if key_field {
+                format!("bump({}, n)", lit(&s))
+            } else {
+                format!("{}.to_string()", lit(&s))
+            };
             format!("({}, {value})", lit(&p.name))
         })
         .collect();
@@ -251,7 +287,9 @@ fn broken_field(api: &Api, shape: &Shape) -> Option<(String, Value)> {
     let f = s.fields.iter().find(|f| f.required && !f.read_only)?;
     let wrong = match &api.types.resolve(&f.shape).ty {
         Ty::String(_) | Ty::Ref(_) => Value::from(12345),
-        Ty::Integer(_) | Ty::Number(_) | Ty::Bool | Ty::Array(_) | Ty::Map(_) => Value::from("not the right type"),
+        Ty::Integer(_) | Ty::Number(_) | Ty::Bool | Ty::Array(_) | Ty::Map(_) => {
+            Value::from("not the right type")
+        }
         Ty::Any => return None,
     };
     Some((f.name.clone(), wrong))
@@ -259,12 +297,16 @@ fn broken_field(api: &Api, shape: &Shape) -> Option<(String, Value)> {
 
 pub fn emit(api: &Api) -> String {
     let krate = api.settings.crate_ident();
-    let mut out = format!(
-        "//! Drives the router against the in-memory store: every operation with a storage action, on its success and failure paths.\n\n\
-         #![allow(unused_imports, dead_code)]\n\n"
+    let mut out = String::from(
+        "//! Drives the router through every operation with a storage action, on its success and \
+         failure paths: against the in-memory store, or against fresh tables on the server that \
+         `AWS_ENDPOINT_URL_DYNAMODB` names.\n\n#![allow(unused_imports, dead_code)]\n\n",
     );
     if !api.has_storage() {
-        let _ = writeln!(out, "use {krate}::generated::routes;\nuse {krate}::handlers::Service;\n");
+        let _ = writeln!(
+            out,
+            "use {krate}::generated::routes;\nuse {krate}::handlers::Service;\n"
+        );
         out.push_str(PRELUDE);
         out.push_str(APP_WITHOUT_STORE);
         emit_stub_tests(api, &mut out);
@@ -275,9 +317,16 @@ pub fn emit(api: &Api) -> String {
     out.push_str(APP_WITH_STORE);
     // One seeding helper per entity that can be created over HTTP.
     for (i, e) in api.entities.iter().enumerate() {
-        let Some(create) = seed_op(api, i) else { continue };
-        let action = create.action.as_ref().expect("a seeding operation has an action");
-        let Some(body) = body_expr(api, create) else { continue };
+        let Some(create) = seed_op(api, i) else {
+            continue;
+        };
+        let action = create
+            .action
+            .as_ref()
+            .expect("a seeding operation has an action");
+        let Some(body) = body_expr(api, create) else {
+            continue;
+        };
         let unique = seed_fields(e, action);
         let _ = writeln!(
             out,
@@ -314,10 +363,16 @@ fn seed_fields(e: &Entity, create: &BoundAction) -> Vec<String> {
 }
 
 fn seed(api: &Api, entity: &Entity) -> Option<String> {
-    let i = api.entities.iter().position(|e| e.schema == entity.schema)?;
+    let i = api
+        .entities
+        .iter()
+        .position(|e| e.schema == entity.schema)?;
     let create = seed_op(api, i)?;
     body_expr(api, create)?;
-    Some(format!("seed_{}", crate::model::names::field_name(&entity.schema).trim_start_matches("r#")))
+    Some(format!(
+        "seed_{}",
+        crate::model::names::field_name(&entity.schema).trim_start_matches("r#")
+    ))
 }
 
 fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
@@ -335,7 +390,11 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
                 "#[tokio::test]\nasync fn {name}_creates() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nassert!(item.is_object(), \"{{item}}\");"
             );
             for f in entity.server_fields() {
-                let _ = writeln!(out, "assert!(!item[{}].is_null(), \"the server sets `{f}`: {{item}}\");", lit(f));
+                let _ = writeln!(
+                    out,
+                    "assert!(!item[{}].is_null(), \"the server sets `{f}`: {{item}}\");",
+                    lit(f)
+                );
             }
             if let Some(v) = &entity.version {
                 let _ = writeln!(out, "assert_eq!(item[{}], 1);", lit(v));
@@ -392,7 +451,9 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
         }
         Verb::Update | Verb::Put => {
             let Some(seed) = seed else { return };
-            let Some(body) = body_expr(api, op) else { return };
+            let Some(body) = body_expr(api, op) else {
+                return;
+            };
             let values = path_values(api, op, action, "item");
             let expected = status(action.success);
             let _ = writeln!(
@@ -432,7 +493,8 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             let Some(page) = &action.page else { return };
             let values = path_values(api, op, action, "first");
             let items = lit(&page.items);
-            let has_limit = action.limit.is_some() && page.cursor.is_some() && action.cursor.is_some();
+            let has_limit =
+                action.limit.is_some() && page.cursor.is_some() && action.cursor.is_some();
             let query = query_string(api, op, action, "first", "");
             let list_uri = uri(&template, &values, &query);
             let _ = writeln!(
@@ -443,10 +505,44 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
                 let limit = &op.params[action.limit.unwrap_or_default()].name;
                 let cursor_param = &op.params[action.cursor.unwrap_or_default()].name;
                 let cursor_field = lit(page.cursor.as_deref().unwrap_or_default());
-                let u1 = uri(&template, &values, &query_string(api, op, action, "first", &format!("\"{limit}=2\".to_string()")));
-                let u2 = uri(&template, &values, &query_string(api, op, action, "first", &format!("format!(\"{limit}=2&{cursor_param}={{cursor}}\")")));
-                let u3 = uri(&template, &values, &query_string(api, op, action, "first", &format!("\"{cursor_param}=not-a-cursor\".to_string()")));
-                let bind_first = if u3.contains("first") { "let first = " } else { "" };
+                let u1 = uri(
+                    &template,
+                    &values,
+                    &query_string(
+                        api,
+                        op,
+                        action,
+                        "first",
+                        &format!("\"{limit}=2\".to_string()"),
+                    ),
+                );
+                let u2 = uri(
+                    &template,
+                    &values,
+                    &query_string(
+                        api,
+                        op,
+                        action,
+                        "first",
+                        &format!("format!(\"{limit}=2&{cursor_param}={{cursor}}\")"),
+                    ),
+                );
+                let u3 = uri(
+                    &template,
+                    &values,
+                    &query_string(
+                        api,
+                        op,
+                        action,
+                        "first",
+                        &format!("\"{cursor_param}=not-a-cursor\".to_string()"),
+                    ),
+                );
+                let bind_first = if u3.contains("first") {
+                    "let first = "
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
                     "#[tokio::test]\nasync fn {name}_pages_through_every_item_once() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=5 {{ {seed}(&app, n).await; }}\nlet mut seen = Vec::new();\nlet mut cursor = String::new();\nfor page in 0..10 {{\nlet uri = if page == 0 {{ {u1} }} else {{ {u2} }};\nlet reply = send(&app, \"GET\", &uri, None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\").clone();\nassert!(items.len() <= 2);\nseen.extend(items);\nmatch reply.body[{cursor_field}].as_str() {{ Some(next) => cursor = next.to_string(), None => break }}\n}}\nassert_eq!(seen.len(), 5, \"{{seen:?}}\");\nassert!(seen.contains(&first));\nlet mut unique = seen.clone();\nunique.dedup();\nassert_eq!(unique.len(), 5);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_a_tampered_cursor() {{\nlet app = app().await;\n{bind_first}{seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &{u3}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n"
@@ -469,8 +565,10 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
                 Value::String(s) => s,
                 other => other.to_string(),
             };
-            let invalid = matches!(resolved.ty, Ty::Integer(_) | Ty::Number(_) | Ty::String(StrFormat::Uuid))
-                || resolved.rules.pattern.is_some();
+            let invalid = matches!(
+                resolved.ty,
+                Ty::Integer(_) | Ty::Number(_) | Ty::String(StrFormat::Uuid)
+            ) || resolved.rules.pattern.is_some();
             if invalid && broken.is_none() {
                 broken = Some(p.name.clone());
                 path = path.replace(&format!("{{{}}}", p.name), "not%20valid");
@@ -486,7 +584,11 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
                 path = lit(&path),
                 pointer = lit(&format!("/{param}"))
             );
-        } else if op.body.as_ref().is_some_and(|b| b.required && matches!(b.media, Media::Json(_))) {
+        } else if op
+            .body
+            .as_ref()
+            .is_some_and(|b| b.required && matches!(b.media, Media::Json(_)))
+        {
             let _ = writeln!(
                 out,
                 "#[tokio::test]\nasync fn {name}_needs_a_body() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n",

@@ -86,15 +86,17 @@ pub fn parse(path: &Path, text: String) -> Result<Spec, LoadError> {
             );
         }
     }
-    let document: openapiv3::OpenAPI =
-        serde_path_to_error::deserialize(&value).map_err(|e| {
-            let pointer = path_to_pointer(&e.path().to_string());
-            fail(
-                Diagnostic::error(pointer, format!("not a valid OpenAPI document: {}", e.inner()))
-                    .help("check this value against the OpenAPI specification's object definitions"),
-                map(),
+    let document: openapiv3::OpenAPI = serde_path_to_error::deserialize(&value).map_err(|e| {
+        let pointer = path_to_pointer(&e.path().to_string());
+        fail(
+            Diagnostic::error(
+                pointer,
+                format!("not a valid OpenAPI document: {}", e.inner()),
             )
-        })?;
+            .help("check this value against the OpenAPI specification's object definitions"),
+            map(),
+        )
+    })?;
     Ok(Spec {
         path: path.to_path_buf(),
         text,
@@ -115,7 +117,9 @@ fn parse_text(path: &Path, text: &str) -> Result<Value, SyntaxError> {
             None,
         ));
     }
-    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('{');
     if is_json {
         serde_json::from_str(text).map_err(|e| {
@@ -153,7 +157,12 @@ fn yaml_to_json(v: serde_norway::Value) -> Result<Value, String> {
             }
         }
         Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect::<Result<_, _>>()?),
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(yaml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
         Y::Mapping(map) => {
             let mut out = serde_json::Map::new();
             for (k, v) in map {
@@ -174,8 +183,11 @@ fn yaml_to_json(v: serde_norway::Value) -> Result<Value, String> {
 
 fn detect_version(value: &Value) -> Result<SpecVersion, Diagnostic> {
     let Some(root) = value.as_object() else {
-        return Err(Diagnostic::error("", "not an OpenAPI document: the top level is not an object")
-            .help("an OpenAPI document is a mapping that starts with `openapi: 3.1.0`"));
+        return Err(Diagnostic::error(
+            "",
+            "not an OpenAPI document: the top level is not an object",
+        )
+        .help("an OpenAPI document is a mapping that starts with `openapi: 3.1.0`"));
     };
     if let Some(swagger) = root.get("swagger") {
         return Err(Diagnostic::error(
@@ -187,15 +199,21 @@ fn detect_version(value: &Value) -> Result<SpecVersion, Diagnostic> {
     match root.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.0") => Ok(SpecVersion::V30),
         Some(v) if v.starts_with("3.1") => Ok(SpecVersion::V31),
-        Some(v) => Err(Diagnostic::error("/openapi", format!("OpenAPI {v} is not supported"))
-            .help("apigen reads OpenAPI 3.0.x and 3.1.x: write `openapi: 3.1.0`")),
-        None => Err(Diagnostic::error("", "not an OpenAPI document: no `openapi` version field")
-            .help("add `openapi: 3.1.0` (or 3.0.3) at the top of the document")),
+        Some(v) => Err(
+            Diagnostic::error("/openapi", format!("OpenAPI {v} is not supported"))
+                .help("apigen reads OpenAPI 3.0.x and 3.1.x: write `openapi: 3.1.0`"),
+        ),
+        None => Err(
+            Diagnostic::error("", "not an OpenAPI document: no `openapi` version field")
+                .help("add `openapi: 3.1.0` (or 3.0.3) at the top of the document"),
+        ),
     }
 }
 
 fn display(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }
 
 /// serde_path_to_error writes `paths./pets.get`; turn it into a pointer.
@@ -204,7 +222,12 @@ fn path_to_pointer(path: &str) -> String {
         return String::new();
     }
     path.split('.')
-        .map(|s| format!("/{}", crate::diagnostic::escape_segment(s.trim_matches(|c| c == '[' || c == ']'))))
+        .map(|s| {
+            format!(
+                "/{}",
+                crate::diagnostic::escape_segment(s.trim_matches(|c| c == '[' || c == ']'))
+            )
+        })
         .collect()
 }
 

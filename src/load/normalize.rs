@@ -4,7 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Rewrites a 3.1 document in place and returns how many webhooks it dropped.
 pub fn normalize_31(doc: &mut Value) -> usize {
@@ -101,7 +103,11 @@ pub fn schema(value: &mut Value) {
         return;
     };
     if let Some(Value::Array(types)) = s.get("type").cloned() {
-        let non_null: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+        let non_null: Vec<Value> = types
+            .iter()
+            .filter(|t| t.as_str() != Some("null"))
+            .cloned()
+            .collect();
         if non_null.len() != types.len() {
             s.insert("nullable".into(), json!(true));
         }
@@ -130,7 +136,10 @@ pub fn schema(value: &mut Value) {
             s.entry("example").or_insert(first);
         }
     }
-    for (bound, exclusive) in [("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")] {
+    for (bound, exclusive) in [
+        ("minimum", "exclusiveMinimum"),
+        ("maximum", "exclusiveMaximum"),
+    ] {
         if let Some(n) = s.get(exclusive).filter(|v| v.is_number()).cloned() {
             s.insert(bound.into(), n);
             s.insert(exclusive.into(), json!(true));
@@ -172,8 +181,7 @@ pub fn schema(value: &mut Value) {
 }
 
 fn is_null_schema(v: &Value) -> bool {
-    v.get("type").and_then(Value::as_str) == Some("null")
-        || v.get("type") == Some(&json!(["null"]))
+    v.get("type").and_then(Value::as_str) == Some("null") || v.get("type") == Some(&json!(["null"]))
 }
 
 #[cfg(test)]
@@ -194,6 +202,9 @@ mod tests {
     fn null_member_of_one_of_becomes_nullable() {
         let mut s = json!({"oneOf": [{"$ref": "#/components/schemas/A"}, {"type": "null"}]});
         schema(&mut s);
-        assert_eq!(s, json!({"allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true}));
+        assert_eq!(
+            s,
+            json!({"allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true})
+        );
     }
 }

@@ -47,9 +47,21 @@ impl SourceMap {
     }
 }
 
+impl SourceMap {
+    pub(crate) fn insert(&mut self, pointer: &str, line: usize, col: usize) {
+        self.positions.insert(pointer.to_string(), (line, col));
+    }
+}
+
 enum Frame {
-    Map { pointer: String, key: Option<String> },
-    Seq { pointer: String, index: usize },
+    Map {
+        pointer: String,
+        key: Option<String>,
+    },
+    Seq {
+        pointer: String,
+        index: usize,
+    },
 }
 
 #[derive(Default)]
@@ -105,11 +117,17 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(..) => {
                 let p = self.on_value(mark).unwrap_or_default();
-                self.stack.push(Frame::Map { pointer: p, key: None });
+                self.stack.push(Frame::Map {
+                    pointer: p,
+                    key: None,
+                });
             }
             Event::SequenceStart(..) => {
                 let p = self.on_value(mark).unwrap_or_default();
-                self.stack.push(Frame::Seq { pointer: p, index: 0 });
+                self.stack.push(Frame::Seq {
+                    pointer: p,
+                    index: 0,
+                });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
@@ -128,7 +146,8 @@ mod tests {
 
     #[test]
     fn yaml_positions() {
-        let map = SourceMap::build("openapi: 3.0.3\npaths:\n  /pets:\n    get:\n      operationId: x\n");
+        let map =
+            SourceMap::build("openapi: 3.0.3\npaths:\n  /pets:\n    get:\n      operationId: x\n");
         assert_eq!(map.position("/paths/~1pets/get"), Some((4, 5)));
         assert_eq!(map.position("/paths/~1pets/get/operationId"), Some((5, 7)));
         assert_eq!(map.position("/paths/~1pets/get/missing"), Some((4, 5)));
@@ -139,11 +158,5 @@ mod tests {
         let map = SourceMap::build("{\n  \"a\": {\n    \"b\": [1, {\"c\": 2}]\n  }\n}");
         assert_eq!(map.position("/a/b"), Some((3, 5)));
         assert_eq!(map.position("/a/b/1/c"), Some((3, 15)));
-    }
-}
-
-impl SourceMap {
-    pub(crate) fn insert(&mut self, pointer: &str, line: usize, col: usize) {
-        self.positions.insert(pointer.to_string(), (line, col));
     }
 }

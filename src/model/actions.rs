@@ -21,7 +21,15 @@ pub enum Verb {
 }
 
 impl Verb {
-    pub const ALL: [Verb; 7] = [Verb::Create, Verb::Get, Verb::Put, Verb::Update, Verb::Delete, Verb::Query, Verb::List];
+    pub const ALL: [Verb; 7] = [
+        Verb::Create,
+        Verb::Get,
+        Verb::Put,
+        Verb::Update,
+        Verb::Delete,
+        Verb::Query,
+        Verb::List,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -137,7 +145,10 @@ pub struct BoundAction {
 
 impl BoundAction {
     pub fn binding(&self, field: &str) -> Option<usize> {
-        self.bindings.iter().find(|(f, _)| f == field).map(|(_, p)| *p)
+        self.bindings
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, p)| *p)
     }
 }
 
@@ -151,7 +162,9 @@ struct Declared {
     bind: Vec<(String, String)>,
 }
 
-const ACTION_KEYS: &[&str] = &["create", "get", "put", "update", "delete", "query", "list", "index", "order", "range", "bind"];
+const ACTION_KEYS: &[&str] = &[
+    "create", "get", "put", "update", "delete", "query", "list", "index", "order", "range", "bind",
+];
 
 pub struct Context<'a> {
     /// Every schema that carries an entity hint, valid or not: an action on
@@ -176,14 +189,17 @@ pub fn resolve(ops: &mut [Operation], cx: &Context, diagnostics: &mut Vec<Diagno
                     ops[i].reason = "declared action has errors".into();
                     continue;
                 };
-                if cx.declared.contains(&declared.entity) && !cx.entities.iter().any(|e| e.schema == declared.entity) {
+                if cx.declared.contains(&declared.entity)
+                    && !cx.entities.iter().any(|e| e.schema == declared.entity)
+                {
                     ops[i].reason = format!("entity `{}` has errors", declared.entity);
                     continue;
                 }
                 match bind(&ops[i], &declared, cx, &at) {
                     Ok((action, warnings)) => {
                         diagnostics.extend(warnings);
-                        ops[i].reason = format!("declared `{}: {}`", declared.verb.as_str(), declared.entity);
+                        ops[i].reason =
+                            format!("declared `{}: {}`", declared.verb.as_str(), declared.entity);
                         ops[i].action = Some(action);
                     }
                     Err(d) => {
@@ -205,20 +221,26 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
     let map = match hint {
         Value::String(s) => {
             r.diagnostics.push(
-                Diagnostic::error(at, format!("`x-apigen-action: {s}` is not an action"))
-                    .help("write `none` for a hand-written operation, or a mapping such as `{get: Pet}`"),
+                Diagnostic::error(at, format!("`x-apigen-action: {s}` is not an action")).help(
+                    "write `none` for a hand-written operation, or a mapping such as `{get: Pet}`",
+                ),
             );
             return None;
         }
         other => r.object(other, at, "`x-apigen-action`", ACTION_KEYS)?,
     };
-    let verbs: Vec<Verb> = Verb::ALL.into_iter().filter(|v| map.contains_key(v.as_str())).collect();
+    let verbs: Vec<Verb> = Verb::ALL
+        .into_iter()
+        .filter(|v| map.contains_key(v.as_str()))
+        .collect();
     let verb = match verbs.as_slice() {
         [v] => *v,
         [] => {
             r.diagnostics.push(
-                Diagnostic::error(at, "this action names no verb")
-                    .help(format!("add one of {} with the entity as its value, such as `get: Pet`", list(&Verb::ALL.map(Verb::as_str)))),
+                Diagnostic::error(at, "this action names no verb").help(format!(
+                    "add one of {} with the entity as its value, such as `get: Pet`",
+                    list(&Verb::ALL.map(Verb::as_str))
+                )),
             );
             return None;
         }
@@ -232,7 +254,10 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
     };
     let entity = r.string(map, verb.as_str(), at)?.value;
     let index = r.string(map, "index", at).map(|s| s.value);
-    let order = match r.choice(map, "order", at, &["asc", "desc"]).map(|s| s.value) {
+    let order = match r
+        .choice(map, "order", at, &["asc", "desc"])
+        .map(|s| s.value)
+    {
         Some(o) if o == "desc" => SortOrder::Desc,
         _ => SortOrder::Asc,
     };
@@ -244,23 +269,46 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
         Some((param, RangeOp::parse(&op)?))
     });
     let bind = match map.get("bind") {
-        Some(Value::Object(b)) => b.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect(),
+        Some(Value::Object(b)) => b
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect(),
         Some(_) => {
             r.diagnostics.push(
-                Diagnostic::error(child(at, "bind"), "`bind` must map parameter names to field names")
-                    .help("write `bind: {petName: name}`"),
+                Diagnostic::error(
+                    child(at, "bind"),
+                    "`bind` must map parameter names to field names",
+                )
+                .help("write `bind: {petName: name}`"),
             );
             Vec::new()
         }
         None => Vec::new(),
     };
-    if matches!(verb, Verb::Create | Verb::Get | Verb::Put | Verb::Update | Verb::Delete) && (map.contains_key("index") || map.contains_key("range")) {
+    if matches!(
+        verb,
+        Verb::Create | Verb::Get | Verb::Put | Verb::Update | Verb::Delete
+    ) && (map.contains_key("index") || map.contains_key("range"))
+    {
         r.diagnostics.push(
-            Diagnostic::error(at, format!("`{}` works on the primary key; `index` and `range` belong to `query`", verb.as_str()))
-                .help("remove `index` and `range`, or make the action a `query`"),
+            Diagnostic::error(
+                at,
+                format!(
+                    "`{}` works on the primary key; `index` and `range` belong to `query`",
+                    verb.as_str()
+                ),
+            )
+            .help("remove `index` and `range`, or make the action a `query`"),
         );
     }
-    Some(Declared { verb, entity, index, order, range, bind })
+    Some(Declared {
+        verb,
+        entity,
+        index,
+        order,
+        range,
+        bind,
+    })
 }
 
 type Bound = Result<(BoundAction, Vec<Diagnostic>), Box<Diagnostic>>;
@@ -276,7 +324,12 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
         let methods: Vec<String> = d.verb.methods().iter().map(|m| m.upper()).collect();
         return Err(err(
             &verb_at,
-            format!("`{}` does not fit {} {}", d.verb.as_str(), op.method.upper(), op.path),
+            format!(
+                "`{}` does not fit {} {}",
+                d.verb.as_str(),
+                op.method.upper(),
+                op.path
+            ),
             format!(
                 "`{}` serves {}; {}",
                 d.verb.as_str(),
@@ -291,7 +344,10 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
             &verb_at,
             format!("action names entity `{}`, which does not exist", d.entity),
             if names.is_empty() {
-                format!("add `x-apigen-entity` to schema `{}` under `components.schemas`", d.entity)
+                format!(
+                    "add `x-apigen-entity` to schema `{}` under `components.schemas`",
+                    d.entity
+                )
             } else {
                 format!("name one of the entities: {}", list(&names))
             },
@@ -300,60 +356,91 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
     let entity = &cx.entities[entity_index];
     let table = &cx.tables[entity.table];
     let def = cx.space.get(entity.type_id);
-    let TypeKind::Struct(schema) = &def.kind else { unreachable!("entities are structs") };
+    let TypeKind::Struct(schema) = &def.kind else {
+        unreachable!("entities are structs")
+    };
     let mut warnings = Vec::new();
 
     // Parameters bound to entity fields.
     let mut bindings: Vec<(String, usize)> = Vec::new();
     for (param, field) in &d.bind {
         let Some(p) = op.params.iter().position(|p| &p.name == param) else {
-            return Err(err(&child(at, "bind"), format!("`bind` names parameter `{param}`, which this operation does not have"), "name one of the operation's parameters".into()));
+            return Err(err(
+                &child(at, "bind"),
+                format!("`bind` names parameter `{param}`, which this operation does not have"),
+                "name one of the operation's parameters".into(),
+            ));
         };
         if !schema.fields.iter().any(|f| &f.name == field) {
-            return Err(err(&child(at, "bind"), format!("`bind` names field `{field}`, which `{}` does not have", entity.schema), "name one of the entity's properties".into()));
+            return Err(err(
+                &child(at, "bind"),
+                format!(
+                    "`bind` names field `{field}`, which `{}` does not have",
+                    entity.schema
+                ),
+                "name one of the entity's properties".into(),
+            ));
         }
         bindings.push((field.clone(), p));
     }
     let id_param = format!("{}Id", lower_first(&entity.schema));
     for (i, p) in op.params.iter().enumerate() {
-        if !matches!(p.location, ParamIn::Path | ParamIn::Query) || bindings.iter().any(|(_, b)| *b == i) {
+        if !matches!(p.location, ParamIn::Path | ParamIn::Query)
+            || bindings.iter().any(|(_, b)| *b == i)
+        {
             continue;
         }
         let field = if schema.fields.iter().any(|f| f.name == p.name) {
             Some(p.name.clone())
         } else if p.location == ParamIn::Path && p.name == id_param {
-            Some(entity.id.as_ref().map(|i| i.field.clone()).unwrap_or_else(|| "id".into()))
+            Some(
+                entity
+                    .id
+                    .as_ref()
+                    .map(|i| i.field.clone())
+                    .unwrap_or_else(|| "id".into()),
+            )
         } else {
             None
         };
         if let Some(field) = field {
-            if !bindings.iter().any(|(f, _)| *f == field) && (p.location == ParamIn::Path || !d.verb.is_item()) {
+            if !bindings.iter().any(|(f, _)| *f == field)
+                && (p.location == ParamIn::Path || !d.verb.is_item())
+            {
                 bindings.push((field, i));
             }
         }
     }
 
-    let index = match (&d.index, d.verb) {
-        (Some(name), Verb::Query | Verb::List) => match table.index(name) {
-            Some(i) if entity.index_for(i).is_some() => Some(i),
-            Some(_) => {
-                return Err(err(
+    let index =
+        match (&d.index, d.verb) {
+            (Some(name), Verb::Query | Verb::List) => match table.index(name) {
+                Some(i) if entity.index_for(i).is_some() => Some(i),
+                Some(_) => return Err(err(
                     &child(at, "index"),
-                    format!("entity `{}` has no key template for index `{name}`", entity.schema),
-                    format!("add it under the entity's `indexes`: `{name}: {{pk: \"…\", sk: \"…\"}}`"),
-                ))
-            }
-            None => {
-                let names: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
-                return Err(err(
-                    &child(at, "index"),
-                    format!("table `{}` has no index `{name}`", table.name),
-                    if names.is_empty() { "declare the index on the table under `indexes`".into() } else { format!("use one of {}", list(&names)) },
-                ));
-            }
-        },
-        _ => None,
-    };
+                    format!(
+                        "entity `{}` has no key template for index `{name}`",
+                        entity.schema
+                    ),
+                    format!(
+                        "add it under the entity's `indexes`: `{name}: {{pk: \"…\", sk: \"…\"}}`"
+                    ),
+                )),
+                None => {
+                    let names: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
+                    return Err(err(
+                        &child(at, "index"),
+                        format!("table `{}` has no index `{name}`", table.name),
+                        if names.is_empty() {
+                            "declare the index on the table under `indexes`".into()
+                        } else {
+                            format!("use one of {}", list(&names))
+                        },
+                    ));
+                }
+            },
+            _ => None,
+        };
     let key_of = |index: Option<usize>| -> (&Template, Option<&Template>) {
         match index {
             None => (&entity.key.pk, entity.key.sk.as_ref()),
@@ -371,7 +458,10 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
             let server = entity.server_fields();
             for var in entity.key.vars() {
                 let from_body = d.verb == Verb::Put && body_has(op, cx.space, var);
-                if bindings.iter().all(|(f, _)| f != var) && !from_body && !(d.verb == Verb::Put && server.contains(&var)) {
+                if bindings.iter().all(|(f, _)| f != var)
+                    && !from_body
+                    && !(d.verb == Verb::Put && server.contains(&var))
+                {
                     return Err(err(
                         &verb_at,
                         format!("key variable `{{{var}}}` of `{}` is not bound by any parameter of {} {}", entity.schema, op.method.upper(), op.path),
@@ -383,7 +473,10 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
         Verb::Create => {
             let server = entity.server_fields();
             for var in entity.key.vars() {
-                if bindings.iter().all(|(f, _)| f != var) && !server.contains(&var) && !body_has(op, cx.space, var) {
+                if bindings.iter().all(|(f, _)| f != var)
+                    && !server.contains(&var)
+                    && !body_has(op, cx.space, var)
+                {
                     return Err(err(
                         &verb_at,
                         format!("key variable `{{{var}}}` of `{}` comes from nowhere: not a parameter, not in the body, not set by the server", entity.schema),
@@ -396,7 +489,9 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
             let (pk, _) = key_of(index);
             for var in pk.vars() {
                 if bindings.iter().all(|(f, _)| f != var) {
-                    let where_ = index.map(|i| format!("index `{}`", table.indexes[i].name)).unwrap_or_else(|| "the primary key".into());
+                    let where_ = index
+                        .map(|i| format!("index `{}`", table.indexes[i].name))
+                        .unwrap_or_else(|| "the primary key".into());
                     return Err(err(
                         &verb_at,
                         format!("partition key variable `{{{var}}}` of {where_} is not bound by any parameter"),
@@ -415,7 +510,11 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                     ));
                 }
             } else {
-                index = entity.indexes.iter().find(|ix| ix.key.pk.is_constant()).map(|ix| ix.index);
+                index = entity
+                    .indexes
+                    .iter()
+                    .find(|ix| ix.key.pk.is_constant())
+                    .map(|ix| ix.index);
                 if index.is_none() {
                     scan = true;
                     warnings.push(
@@ -434,7 +533,11 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
 
     let range = match &d.range {
         Some((name, op_kind)) => {
-            let Some(p) = op.params.iter().position(|p| &p.name == name && p.location == ParamIn::Query) else {
+            let Some(p) = op
+                .params
+                .iter()
+                .position(|p| &p.name == name && p.location == ParamIn::Query)
+            else {
                 return Err(err(
                     &child(at, "range"),
                     format!("`range` names query parameter `{name}`, which this operation does not have"),
@@ -442,29 +545,43 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                 ));
             };
             let Some(sk) = key_of(index).1 else {
-                return Err(err(&child(at, "range"), "`range` needs a sort key, and this index has none".into(), "remove `range`, or query an index with a sort key".into()));
+                return Err(err(
+                    &child(at, "range"),
+                    "`range` needs a sort key, and this index has none".into(),
+                    "remove `range`, or query an index with a sort key".into(),
+                ));
             };
             let first = sk.parts.iter().find_map(|p| match p {
                 super::storage::Part::Var { kind, field } => Some((*kind, field.clone())),
                 super::storage::Part::Lit(_) => None,
             });
-            if *op_kind == RangeOp::BeginsWith && matches!(first, Some((super::storage::VarKind::Integer, _))) {
+            if *op_kind == RangeOp::BeginsWith
+                && matches!(first, Some((super::storage::VarKind::Integer, _)))
+            {
                 return Err(err(
                     &child(at, "range"),
                     format!("`beginsWith` cannot match integer `{}`: sort keys hold integers in a fixed-width form", first.map(|f| f.1).unwrap_or_default()),
                     "compare integers with `gt`, `gte`, `lt` or `lte`".into(),
                 ));
             }
-            Some(Range { param: p, op: *op_kind })
+            Some(Range {
+                param: p,
+                op: *op_kind,
+            })
         }
         None => None,
     };
 
     let find_param = |names: &[&str], location: ParamIn| {
-        op.params.iter().position(|p| location == p.location && names.iter().any(|n| p.name.eq_ignore_ascii_case(n)))
+        op.params.iter().position(|p| {
+            location == p.location && names.iter().any(|n| p.name.eq_ignore_ascii_case(n))
+        })
     };
     let limit = find_param(&["limit", "pageSize", "page_size"], ParamIn::Query);
-    let cursor = find_param(&["cursor", "nextCursor", "pageToken", "page_token", "next"], ParamIn::Query);
+    let cursor = find_param(
+        &["cursor", "nextCursor", "pageToken", "page_token", "next"],
+        ParamIn::Query,
+    );
     let if_match = find_param(&["If-Match"], ParamIn::Header);
 
     // Body checks.
@@ -500,9 +617,9 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
     // Response checks.
     let wants_item = |shape: &super::types::Shape| shape.is_ref_to(entity.type_id);
     let find = |codes: &[u16], pred: &dyn Fn(&super::operations::Response) -> bool| {
-        op.responses
-            .iter()
-            .position(|r| !r.problem && r.status.code().is_some_and(|c| codes.contains(&c)) && pred(r))
+        op.responses.iter().position(|r| {
+            !r.problem && r.status.code().is_some_and(|c| codes.contains(&c)) && pred(r)
+        })
     };
     let item_response = |r: &super::operations::Response| r.json().is_some_and(wants_item);
     let (success, created, page) = match d.verb {
@@ -543,8 +660,11 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
     if let Some(p) = &page {
         if p.cursor.is_none() {
             warnings.push(
-                Diagnostic::warning(child(&op.pointer, "responses"), "this page has no cursor property, so only the first page can be read")
-                    .help("add `nextCursor: {type: [string, \"null\"]}` to the page schema"),
+                Diagnostic::warning(
+                    child(&op.pointer, "responses"),
+                    "this page has no cursor property, so only the first page can be read",
+                )
+                .help("add `nextCursor: {type: [string, \"null\"]}` to the page schema"),
             );
         }
     }
@@ -578,9 +698,16 @@ fn body_has(op: &Operation, space: &TypeSpace, field: &str) -> bool {
 }
 
 fn suggest_verb(method: Method) -> String {
-    let verbs: Vec<&str> = Verb::ALL.iter().filter(|v| v.methods().contains(&method)).map(|v| v.as_str()).collect();
+    let verbs: Vec<&str> = Verb::ALL
+        .iter()
+        .filter(|v| v.methods().contains(&method))
+        .map(|v| v.as_str())
+        .collect();
     if verbs.is_empty() {
-        format!("no action serves {}; write `x-apigen-action: none`", method.upper())
+        format!(
+            "no action serves {}; write `x-apigen-action: none`",
+            method.upper()
+        )
     } else {
         format!("for {} use {}", method.upper(), list(&verbs))
     }
@@ -597,7 +724,10 @@ fn lower_first(s: &str) -> String {
 /// A response schema that is a page of `entity`.
 fn page_shape(space: &TypeSpace, shape: &super::types::Shape, entity: TypeId) -> Option<PageShape> {
     let (type_id, s) = space.struct_of(shape)?;
-    let items = s.fields.iter().find(|f| matches!(&f.shape.ty, Ty::Array(inner) if inner.is_ref_to(entity)))?;
+    let items = s
+        .fields
+        .iter()
+        .find(|f| matches!(&f.shape.ty, Ty::Array(inner) if inner.is_ref_to(entity)))?;
     let is_string = |f: &&Field| matches!(space.resolve(&f.shape).ty, Ty::String(StrFormat::Plain));
     let strings: Vec<&Field> = s.fields.iter().filter(is_string).collect();
     let cursor = strings
@@ -620,7 +750,10 @@ fn page_shape(space: &TypeSpace, shape: &super::types::Shape, entity: TypeId) ->
 fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, String) {
     let op = &ops[i];
     if cx.entities.is_empty() {
-        return (None, "no action: the spec declares no entities; hand-written".into());
+        return (
+            None,
+            "no action: the spec declares no entities; hand-written".into(),
+        );
     }
     let is_item_path = op.path.trim_end_matches('/').ends_with('}');
     let entity_of_shape = |shape: &super::types::Shape| -> Option<usize> {
@@ -628,16 +761,22 @@ fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, Str
             Ty::Ref(id) => *id,
             _ => return None,
         };
-        cx.entities.iter().position(|e| e.type_id == id || cx.space.get(id).input_of == Some(e.type_id))
+        cx.entities
+            .iter()
+            .position(|e| e.type_id == id || cx.space.get(id).input_of == Some(e.type_id))
     };
     let body_entity = op.body.as_ref().and_then(|b| match &b.media {
         Media::Json(s) => entity_of_shape(s),
         _ => None,
     });
-    let response_entity = op.success().find_map(|r| r.json().and_then(entity_of_shape));
+    let response_entity = op
+        .success()
+        .find_map(|r| r.json().and_then(entity_of_shape));
     let page_entity = op.success().find_map(|r| {
         let shape = r.json()?;
-        cx.entities.iter().position(|e| page_shape(cx.space, shape, e.type_id).is_some())
+        cx.entities
+            .iter()
+            .position(|e| page_shape(cx.space, shape, e.type_id).is_some())
     });
     let sibling_entity = || {
         ops.iter()
@@ -651,10 +790,26 @@ fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, Str
         (Method::Patch, true) => (Verb::Update, response_entity.or(body_entity)),
         (Method::Delete, true) => (Verb::Delete, response_entity.or_else(sibling_entity)),
         (Method::Get, false) => (Verb::Query, page_entity),
-        _ => return (None, format!("no action: {} {} matches no storage pattern; hand-written", op.method.upper(), op.path)),
+        _ => {
+            return (
+                None,
+                format!(
+                    "no action: {} {} matches no storage pattern; hand-written",
+                    op.method.upper(),
+                    op.path
+                ),
+            )
+        }
     };
     let Some(entity) = entity else {
-        return (None, format!("no action: {} {} uses no entity schema; hand-written", op.method.upper(), op.path));
+        return (
+            None,
+            format!(
+                "no action: {} {} uses no entity schema; hand-written",
+                op.method.upper(),
+                op.path
+            ),
+        );
     };
     let name = cx.entities[entity].schema.clone();
     let attempt = |verb: Verb, index: Option<String>| Declared {
@@ -669,7 +824,10 @@ fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, Str
     if verb == Verb::Query {
         let e = &cx.entities[entity];
         for ix in &e.indexes {
-            candidates.push(attempt(Verb::Query, Some(cx.tables[e.table].indexes[ix.index].name.clone())));
+            candidates.push(attempt(
+                Verb::Query,
+                Some(cx.tables[e.table].indexes[ix.index].name.clone()),
+            ));
         }
         candidates.push(attempt(Verb::List, None));
     }
@@ -681,14 +839,32 @@ fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, Str
                     Some(ix) => format!("`{}: {name}, index: {ix}`", d.verb.as_str()),
                     None => format!("`{}: {name}`", d.verb.as_str()),
                 };
-                let scan = if action.scan { " (served by a Scan)" } else { "" };
+                let scan = if action.scan {
+                    " (served by a Scan)"
+                } else {
+                    ""
+                };
                 return (
                     Some(action),
-                    format!("inferred {how}{scan}: {} on a {} path with {name} schemas", op.method.upper(), if is_item_path { "single-item" } else { "collection" }),
+                    format!(
+                        "inferred {how}{scan}: {} on a {} path with {name} schemas",
+                        op.method.upper(),
+                        if is_item_path {
+                            "single-item"
+                        } else {
+                            "collection"
+                        }
+                    ),
                 );
             }
             Err(e) => last_error = e.message,
         }
     }
-    (None, format!("no action: looks like `{}: {name}`, but {last_error}; hand-written", verb.as_str()))
+    (
+        None,
+        format!(
+            "no action: looks like `{}: {name}`, but {last_error}; hand-written",
+            verb.as_str()
+        ),
+    )
 }

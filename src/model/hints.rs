@@ -24,11 +24,19 @@ pub struct Reader<'d> {
 
 impl Reader<'_> {
     /// The object at `value`, after checking that it only has `allowed` keys.
-    pub fn object<'v>(&mut self, value: &'v Value, at: &str, what: &str, allowed: &[&str]) -> Option<&'v Map<String, Value>> {
+    pub fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        at: &str,
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
         let Some(map) = value.as_object() else {
             self.diagnostics.push(
-                Diagnostic::error(at, format!("{what} must be a mapping"))
-                    .help(format!("write it as a mapping with the keys {}", list(allowed))),
+                Diagnostic::error(at, format!("{what} must be a mapping")).help(format!(
+                    "write it as a mapping with the keys {}",
+                    list(allowed)
+                )),
             );
             return None;
         };
@@ -50,10 +58,14 @@ impl Reader<'_> {
         let value = map.get(key)?;
         let pointer = child(at, key);
         match value {
-            Value::String(s) => Some(At { value: s.clone(), pointer }),
+            Value::String(s) => Some(At {
+                value: s.clone(),
+                pointer,
+            }),
             _ => {
                 self.diagnostics.push(
-                    Diagnostic::error(&pointer, format!("`{key}` must be a string")).help(format!("write `{key}: <text>`")),
+                    Diagnostic::error(&pointer, format!("`{key}` must be a string"))
+                        .help(format!("write `{key}: <text>`")),
                 );
                 None
             }
@@ -74,14 +86,26 @@ impl Reader<'_> {
         }
     }
 
-    pub fn integer(&mut self, map: &Map<String, Value>, key: &str, at: &str, range: (u64, u64)) -> Option<u64> {
+    pub fn integer(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        at: &str,
+        range: (u64, u64),
+    ) -> Option<u64> {
         let value = map.get(key)?;
         match value.as_u64() {
             Some(n) if n >= range.0 && n <= range.1 => Some(n),
             _ => {
                 self.diagnostics.push(
-                    Diagnostic::error(child(at, key), format!("`{key}` must be a whole number from {} to {}", range.0, range.1))
-                        .help(format!("write for example `{key}: {}`", range.0.max(1))),
+                    Diagnostic::error(
+                        child(at, key),
+                        format!(
+                            "`{key}` must be a whole number from {} to {}",
+                            range.0, range.1
+                        ),
+                    )
+                    .help(format!("write for example `{key}: {}`", range.0.max(1))),
                 );
                 None
             }
@@ -89,7 +113,13 @@ impl Reader<'_> {
     }
 
     /// One of `choices`, compared as written.
-    pub fn choice(&mut self, map: &Map<String, Value>, key: &str, at: &str, choices: &[&str]) -> Option<At<String>> {
+    pub fn choice(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        at: &str,
+        choices: &[&str],
+    ) -> Option<At<String>> {
         let s = self.string(map, key, at)?;
         if choices.contains(&s.value.as_str()) {
             Some(s)
@@ -103,7 +133,9 @@ impl Reader<'_> {
     }
 
     pub fn strings(&mut self, map: &Map<String, Value>, key: &str, at: &str) -> Vec<At<String>> {
-        let Some(value) = map.get(key) else { return Vec::new() };
+        let Some(value) = map.get(key) else {
+            return Vec::new();
+        };
         let pointer = child(at, key);
         match value.as_array() {
             Some(items) if items.iter().all(Value::is_string) => items
@@ -130,7 +162,11 @@ pub fn child(at: &str, key: &str) -> String {
 }
 
 pub fn list(items: &[&str]) -> String {
-    items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The allowed key closest to a misspelt one, if any is close.

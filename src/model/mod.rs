@@ -83,11 +83,15 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     let raw = &spec.value;
 
     // Root settings and tables.
-    let mut r = Reader { diagnostics: &mut diagnostics };
+    let mut r = Reader {
+        diagnostics: &mut diagnostics,
+    };
     let root_at = pointer([hints::ROOT]);
     let empty = serde_json::Map::new();
     let root = match raw.get(hints::ROOT) {
-        Some(v) => r.object(v, &root_at, "`x-apigen`", ROOT_KEYS).unwrap_or(&empty),
+        Some(v) => r
+            .object(v, &root_at, "`x-apigen`", ROOT_KEYS)
+            .unwrap_or(&empty),
         None => &empty,
     };
     let name_hint = r.string(root, "name", &root_at);
@@ -95,18 +99,28 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         .map(str::to_string)
         .or(name_hint.as_ref().map(|n| n.value.clone()))
         .unwrap_or_else(|| doc.info.title.to_kebab_case());
-    let name = if name.is_empty() { "api".to_string() } else { name };
+    let name = if name.is_empty() {
+        "api".to_string()
+    } else {
+        name
+    };
     if !valid_package_name(&name) {
         r.diagnostics.push(
             Diagnostic::error(name_hint.map(|n| n.pointer).unwrap_or_else(|| "/info/title".into()), format!("`{name}` is not usable as a Rust package name"))
                 .help("set `x-apigen: {name: my-api}` with lowercase letters, digits and dashes, starting with a letter"),
         );
     }
-    let api = match r.choice(root, "api", &root_at, &["http", "rest"]).map(|s| s.value) {
+    let api = match r
+        .choice(root, "api", &root_at, &["http", "rest"])
+        .map(|s| s.value)
+    {
         Some(a) if a == "rest" => ApiKind::Rest,
         _ => ApiKind::Http,
     };
-    let functions = match r.choice(root, "functions", &root_at, &["single", "perOperation"]).map(|s| s.value) {
+    let functions = match r
+        .choice(root, "functions", &root_at, &["single", "perOperation"])
+        .map(|s| s.value)
+    {
         Some(f) if f == "perOperation" => Functions::PerOperation,
         _ => Functions::Single,
     };
@@ -116,7 +130,9 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
                 .help("remove `functions`, or keep it: the API behaves the same, only the deployment differs"),
         );
     }
-    let memory = r.integer(root, "memory", &root_at, (128, 10240)).unwrap_or(256);
+    let memory = r
+        .integer(root, "memory", &root_at, (128, 10240))
+        .unwrap_or(256);
     let timeout = r.integer(root, "timeout", &root_at, (1, 29)).unwrap_or(10);
     let mut tables = match root.get("tables") {
         Some(t) => storage::read_tables(&mut r, t, &child(&root_at, "tables")),
@@ -125,7 +141,11 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
 
     // Types.
     let empty_components = indexmap::IndexMap::new();
-    let components = doc.components.as_ref().map(|c| &c.schemas).unwrap_or(&empty_components);
+    let components = doc
+        .components
+        .as_ref()
+        .map(|c| &c.schemas)
+        .unwrap_or(&empty_components);
     let mut converter = schema::SchemaConverter::new(components);
     converter.convert_components();
     let mut operations = operations::read_operations(doc, raw, &mut converter, &mut diagnostics);
@@ -133,10 +153,15 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
 
     // Entities.
     let mut inputs = Vec::new();
-    if let Some(schemas) = raw.pointer("/components/schemas").and_then(Value::as_object) {
+    if let Some(schemas) = raw
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
         for (name, schema) in schemas {
             if let Some(hint) = schema.get(hints::ENTITY) {
-                let id = converter.component(name).expect("every component is registered");
+                let id = converter
+                    .component(name)
+                    .expect("every component is registered");
                 inputs.push(storage::EntityInput {
                     schema: name,
                     type_id: id,
@@ -147,12 +172,19 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         }
     }
     let mut types = converter.space;
-    let mut r = Reader { diagnostics: &mut diagnostics };
+    let mut r = Reader {
+        diagnostics: &mut diagnostics,
+    };
     let declared: Vec<String> = inputs.iter().map(|i| i.schema.to_string()).collect();
     let entities = storage::read_entities(&mut r, inputs, &mut tables, &types);
 
     // Actions.
-    let cx = actions::Context { declared: &declared, space: &types, entities: &entities, tables: &tables };
+    let cx = actions::Context {
+        declared: &declared,
+        space: &types,
+        entities: &entities,
+        tables: &tables,
+    };
     actions::resolve(&mut operations, &cx, &mut diagnostics);
 
     add_input_types(&mut types, &operations);
@@ -162,7 +194,13 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         return Err(diagnostics);
     }
     Ok(Api {
-        settings: Settings { name, api, functions, memory, timeout },
+        settings: Settings {
+            name,
+            api,
+            functions,
+            memory,
+            timeout,
+        },
         title: doc.info.title.clone(),
         version: doc.info.version.clone(),
         description: doc.info.description.clone(),
@@ -176,7 +214,9 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
 
 fn valid_package_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// Request bodies whose schema has readOnly properties get a twin type
@@ -187,12 +227,16 @@ fn add_input_types(types: &mut TypeSpace, operations: &[Operation]) {
         names.claim(def.name.clone());
     }
     for op in operations {
-        let Some(Media::Json(shape)) = op.body.as_ref().map(|b| &b.media) else { continue };
+        let Some(Media::Json(shape)) = op.body.as_ref().map(|b| &b.media) else {
+            continue;
+        };
         let Ty::Ref(id) = shape.ty else { continue };
         if types.get(id).input.is_some() {
             continue;
         }
-        let TypeKind::Struct(s) = &types.get(id).kind else { continue };
+        let TypeKind::Struct(s) = &types.get(id).kind else {
+            continue;
+        };
         if !s.fields.iter().any(|f| f.read_only) {
             continue;
         }

@@ -52,7 +52,7 @@ pub fn field_name(s: &str) -> String {
         name = "value".into();
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert_str(0, "n");
+        name.insert(0, 'n');
     }
     if NOT_RAW.contains(&name.as_str()) {
         name.push('_');
@@ -91,7 +91,9 @@ impl Scope {
         }
         let (base, sep) = match wanted.strip_prefix("r#") {
             Some(b) => (b.to_string(), "_"),
-            None if wanted.contains('_') || wanted.chars().all(|c| !c.is_uppercase()) => (wanted.clone(), "_"),
+            None if wanted.contains('_') || wanted.chars().all(|c| !c.is_uppercase()) => {
+                (wanted.clone(), "_")
+            }
             None => (wanted.clone(), ""),
         };
         (2..)

@@ -3,14 +3,14 @@
 
 use indexmap::IndexMap;
 use openapiv3::{
-    Components, MediaType, OpenAPI, Parameter, ParameterSchemaOrContent, PathItem, QueryStyle, ReferenceOr,
-    RequestBody, Response as OaResponse, StatusCode,
+    Components, MediaType, OpenAPI, Parameter, ParameterSchemaOrContent, PathItem, QueryStyle,
+    ReferenceOr, RequestBody, Response as OaResponse, StatusCode,
 };
 
+use super::actions::BoundAction;
 use super::names::{self, Scope};
 use super::schema::SchemaConverter;
 use super::types::{Shape, Ty};
-use super::actions::BoundAction;
 use crate::diagnostic::{escape_segment, pointer, Diagnostic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -103,6 +103,7 @@ pub struct Param {
 
 /// How a body is carried.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // a handful per operation
 pub enum Media {
     Json(Shape),
     Text,
@@ -175,7 +176,9 @@ impl Response {
     }
 
     pub fn header(&self, name: &str) -> Option<&ResponseHeader> {
-        self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -204,7 +207,9 @@ pub struct Operation {
 
 impl Operation {
     pub fn param(&self, name: &str, location: ParamIn) -> Option<usize> {
-        self.params.iter().position(|p| p.name == name && p.location == location)
+        self.params
+            .iter()
+            .position(|p| p.name == name && p.location == location)
     }
 
     pub fn success(&self) -> impl Iterator<Item = &Response> {
@@ -213,7 +218,9 @@ impl Operation {
 
     pub fn doc(&self) -> Option<String> {
         match (&self.summary, &self.description) {
-            (Some(s), Some(d)) if s.trim() != d.trim() => Some(format!("{}\n\n{}", s.trim(), d.trim())),
+            (Some(s), Some(d)) if s.trim() != d.trim() => {
+                Some(format!("{}\n\n{}", s.trim(), d.trim()))
+            }
             (Some(s), _) => Some(s.trim().to_string()),
             (None, Some(d)) => Some(d.trim().to_string()),
             (None, None) => None,
@@ -222,7 +229,12 @@ impl Operation {
 }
 
 /// Reads every operation, in path order then method order.
-pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut SchemaConverter, diagnostics: &mut Vec<Diagnostic>) -> Vec<Operation> {
+pub fn read_operations(
+    doc: &OpenAPI,
+    raw: &serde_json::Value,
+    types: &mut SchemaConverter,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Operation> {
     let mut ops = Vec::new();
     let mut fn_names = Scope::with_reserved(&["new", "router", "store", "repositories"]);
     let mut type_names = Scope::default();
@@ -231,8 +243,11 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
         let item_at = pointer(["paths", path.as_str()]);
         let ReferenceOr::Item(item) = item else {
             diagnostics.push(
-                Diagnostic::warning(&item_at, "path item references are not followed; this path is skipped")
-                    .help("write the path's operations inline"),
+                Diagnostic::warning(
+                    &item_at,
+                    "path item references are not followed; this path is skipped",
+                )
+                .help("write the path's operations inline"),
             );
             continue;
         };
@@ -245,30 +260,58 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
                         .help("apigen generates the API's own handlers; a callback is a request the API makes, so write it by hand"),
                 );
             }
-            let wanted = op.operation_id.clone().unwrap_or_else(|| format!("{} {}", method.lower(), path));
-            let ident = fn_names.claim(names::field_name(&wanted).trim_start_matches("r#").to_string());
+            let wanted = op
+                .operation_id
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", method.lower(), path));
+            let ident = fn_names.claim(
+                names::field_name(&wanted)
+                    .trim_start_matches("r#")
+                    .to_string(),
+            );
             let type_name = types.claim_operation(&type_names.claim(names::type_name(&wanted)));
             let mut params = Vec::new();
             let mut param_idents = Scope::with_reserved(&["body"]);
             let merged = merge_params(&item.parameters, &op.parameters, components);
             for (p, p_at) in merged {
                 let Some(p) = p else {
-                    diagnostics.push(Diagnostic::error(p_at, "this parameter `$ref` points to nothing").help("reference a parameter under `components.parameters`"));
+                    diagnostics.push(
+                        Diagnostic::error(p_at, "this parameter `$ref` points to nothing")
+                            .help("reference a parameter under `components.parameters`"),
+                    );
                     continue;
                 };
-                let p_at = if p_at.is_empty() { at.clone() } else { p_at.replace("{op}", &at).replace("{item}", &item_at) };
+                let p_at = if p_at.is_empty() {
+                    at.clone()
+                } else {
+                    p_at.replace("{op}", &at).replace("{item}", &item_at)
+                };
                 let (data, location, explode) = match p {
-                    Parameter::Query { parameter_data, style, .. } => {
-                        let explode = parameter_data.explode.unwrap_or(matches!(style, QueryStyle::Form));
+                    Parameter::Query {
+                        parameter_data,
+                        style,
+                        ..
+                    } => {
+                        let explode = parameter_data
+                            .explode
+                            .unwrap_or(matches!(style, QueryStyle::Form));
                         (parameter_data, ParamIn::Query, explode)
                     }
-                    Parameter::Path { parameter_data, .. } => (parameter_data, ParamIn::Path, false),
-                    Parameter::Header { parameter_data, .. } => (parameter_data, ParamIn::Header, false),
-                    Parameter::Cookie { parameter_data, .. } => (parameter_data, ParamIn::Cookie, false),
+                    Parameter::Path { parameter_data, .. } => {
+                        (parameter_data, ParamIn::Path, false)
+                    }
+                    Parameter::Header { parameter_data, .. } => {
+                        (parameter_data, ParamIn::Header, false)
+                    }
+                    Parameter::Cookie { parameter_data, .. } => {
+                        (parameter_data, ParamIn::Cookie, false)
+                    }
                 };
                 let hint = format!("{type_name}{}", names::type_name(&data.name));
                 let shape = match &data.format {
-                    ParameterSchemaOrContent::Schema(s) => types.convert(s, &format!("{p_at}/schema"), &hint),
+                    ParameterSchemaOrContent::Schema(s) => {
+                        types.convert(s, &format!("{p_at}/schema"), &hint)
+                    }
                     ParameterSchemaOrContent::Content(c) => c
                         .values()
                         .next()
@@ -277,7 +320,9 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
                         .unwrap_or_else(Shape::string),
                 };
                 let default = match &data.format {
-                    ParameterSchemaOrContent::Schema(s) => types.resolve(s).and_then(|s| s.schema_data.default.clone()),
+                    ParameterSchemaOrContent::Schema(s) => {
+                        types.resolve(s).and_then(|s| s.schema_data.default.clone())
+                    }
                     ParameterSchemaOrContent::Content(_) => None,
                 };
                 params.push(Param {
@@ -292,7 +337,10 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
                 });
             }
             for name in path_variables(path) {
-                if !params.iter().any(|p| p.location == ParamIn::Path && p.name == name) {
+                if !params
+                    .iter()
+                    .any(|p| p.location == ParamIn::Path && p.name == name)
+                {
                     diagnostics.push(
                         Diagnostic::error(&at, format!("path `{path}` has a variable `{{{name}}}` that no parameter describes"))
                             .help(format!("add `- {{name: {name}, in: path, required: true, schema: {{type: string}}}}` to `parameters`")),
@@ -314,7 +362,10 @@ pub fn read_operations(doc: &OpenAPI, raw: &serde_json::Value, types: &mut Schem
                 read_body(b, &b_at, &format!("{type_name}RequestBody"), types)
             });
             let responses = read_responses(&op.responses, components, &at, &type_name, types);
-            let hint = raw.pointer(&at).and_then(|o| o.get(super::hints::ACTION)).cloned();
+            let hint = raw
+                .pointer(&at)
+                .and_then(|o| o.get(super::hints::ACTION))
+                .cloned();
             ops.push(Operation {
                 id: op.operation_id.clone().unwrap_or_else(|| ident.clone()),
                 ident,
@@ -341,7 +392,9 @@ pub fn path_variables(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         out.push(rest[start + 1..start + end].to_string());
         rest = &rest[start + end + 1..];
     }
@@ -385,7 +438,11 @@ fn merge_params<'a>(
     out
 }
 
-fn resolve_body<'a>(b: &'a ReferenceOr<RequestBody>, components: Option<&'a Components>, at: &str) -> Option<(&'a RequestBody, String)> {
+fn resolve_body<'a>(
+    b: &'a ReferenceOr<RequestBody>,
+    components: Option<&'a Components>,
+    at: &str,
+) -> Option<(&'a RequestBody, String)> {
     match b {
         ReferenceOr::Item(b) => Some((b, format!("{at}/requestBody"))),
         ReferenceOr::Reference { reference } => {
@@ -419,7 +476,11 @@ fn media_of(ct: &str, m: &MediaType, at: &str, hint: &str, types: &mut SchemaCon
     let lower = ct.to_ascii_lowercase();
     if lower.contains("json") || lower == "*/*" && m.schema.is_some() {
         let shape = match &m.schema {
-            Some(s) => types.convert(s, &format!("{at}/content/{}/schema", escape_segment(ct)), hint),
+            Some(s) => types.convert(
+                s,
+                &format!("{at}/content/{}/schema", escape_segment(ct)),
+                hint,
+            ),
             None => Shape::any(),
         };
         Media::Json(shape)
@@ -475,7 +536,8 @@ fn read_responses(
             }
         };
         let picked = pick_media(&r.content);
-        let problem = picked.is_some_and(|(ct, _)| ct.eq_ignore_ascii_case("application/problem+json"))
+        let problem = picked
+            .is_some_and(|(ct, _)| ct.eq_ignore_ascii_case("application/problem+json"))
             || (picked.is_none() && !status.is_success());
         let hint = if status.is_success() && successes == 1 {
             format!("{type_name}ResponseBody")
@@ -492,14 +554,21 @@ fn read_responses(
                 let h = match h {
                     ReferenceOr::Item(h) => h,
                     ReferenceOr::Reference { reference } => {
-                        match components?.headers.get(reference.strip_prefix("#/components/headers/")?)? {
+                        match components?
+                            .headers
+                            .get(reference.strip_prefix("#/components/headers/")?)?
+                        {
                             ReferenceOr::Item(h) => h,
                             ReferenceOr::Reference { .. } => return None,
                         }
                     }
                 };
                 let shape = match &h.format {
-                    ParameterSchemaOrContent::Schema(s) => types.convert(s, &format!("{r_at}/headers/{name}/schema"), &format!("{hint}{}", names::type_name(name))),
+                    ParameterSchemaOrContent::Schema(s) => types.convert(
+                        s,
+                        &format!("{r_at}/headers/{name}/schema"),
+                        &format!("{hint}{}", names::type_name(name)),
+                    ),
                     ParameterSchemaOrContent::Content(_) => Shape::string(),
                 };
                 Some(ResponseHeader {

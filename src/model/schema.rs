@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 use openapiv3::{
-    AdditionalProperties, ReferenceOr, Schema, SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty,
+    AdditionalProperties, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
+    VariantOrUnknownOrEmpty,
 };
 use serde_json::Value;
 
@@ -31,9 +32,28 @@ impl<'a> SchemaConverter<'a> {
     pub fn new(components: &'a IndexMap<String, ReferenceOr<Schema>>) -> Self {
         // Names the generated modules use for their own items.
         let reserved = [
-            "Page", "Problem", "ApiError", "Violation", "RequestContext", "Store", "Handlers", "Option",
-            "Result", "String", "Vec", "Box", "Value", "Map", "HashMap", "Default", "Some", "None",
-            "Ok", "Err", "Send", "Sync",
+            "Page",
+            "Problem",
+            "ApiError",
+            "Violation",
+            "RequestContext",
+            "Store",
+            "Handlers",
+            "Option",
+            "Result",
+            "String",
+            "Vec",
+            "Box",
+            "Value",
+            "Map",
+            "HashMap",
+            "Default",
+            "Some",
+            "None",
+            "Ok",
+            "Err",
+            "Send",
+            "Sync",
         ];
         let mut converter = Self {
             components,
@@ -74,8 +94,17 @@ impl<'a> SchemaConverter<'a> {
     pub fn claim_operation(&mut self, wanted: &str) -> String {
         let base = names::type_name(wanted);
         let prefix = (1..)
-            .map(|n| if n == 1 { base.clone() } else { format!("{base}{n}") })
-            .find(|p| !self.type_names.contains(&format!("{p}Request")) && !self.type_names.contains(&format!("{p}Response")))
+            .map(|n| {
+                if n == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}{n}")
+                }
+            })
+            .find(|p| {
+                !self.type_names.contains(&format!("{p}Request"))
+                    && !self.type_names.contains(&format!("{p}Response"))
+            })
             .expect("a free name exists");
         self.type_names.claim(format!("{prefix}Request"));
         self.type_names.claim(format!("{prefix}Response"));
@@ -100,7 +129,14 @@ impl<'a> SchemaConverter<'a> {
         TypeId(self.space.defs.len() - 1)
     }
 
-    fn define(&mut self, named: Option<TypeId>, hint: &str, at: &str, schema: &Schema, kind: TypeKind) -> TypeId {
+    fn define(
+        &mut self,
+        named: Option<TypeId>,
+        hint: &str,
+        at: &str,
+        schema: &Schema,
+        kind: TypeKind,
+    ) -> TypeId {
         let id = named.unwrap_or_else(|| self.allocate(hint, at));
         let def = self.space.get_mut(id);
         def.kind = kind;
@@ -115,14 +151,25 @@ impl<'a> SchemaConverter<'a> {
     }
 
     /// Like [`convert`](Self::convert) for a boxed schema.
-    pub fn convert_boxed(&mut self, schema: &ReferenceOr<Box<Schema>>, at: &str, hint: &str) -> Shape {
+    pub fn convert_boxed(
+        &mut self,
+        schema: &ReferenceOr<Box<Schema>>,
+        at: &str,
+        hint: &str,
+    ) -> Shape {
         match schema {
             ReferenceOr::Reference { reference } => self.reference(reference, at),
             ReferenceOr::Item(s) => self.convert_item(s, at, hint, None),
         }
     }
 
-    fn convert_with(&mut self, schema: &ReferenceOr<Schema>, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+    fn convert_with(
+        &mut self,
+        schema: &ReferenceOr<Schema>,
+        at: &str,
+        hint: &str,
+        named: Option<TypeId>,
+    ) -> Shape {
         match schema {
             ReferenceOr::Reference { reference } => self.reference(reference, at),
             ReferenceOr::Item(s) => self.convert_item(s, at, hint, named),
@@ -130,7 +177,10 @@ impl<'a> SchemaConverter<'a> {
     }
 
     fn reference(&mut self, reference: &str, at: &str) -> Shape {
-        match reference.strip_prefix(COMPONENT_PREFIX).and_then(|n| self.component(n)) {
+        match reference
+            .strip_prefix(COMPONENT_PREFIX)
+            .and_then(|n| self.component(n))
+        {
             Some(id) => Shape::new(Ty::Ref(id)),
             None => {
                 self.diagnostics.push(
@@ -152,7 +202,9 @@ impl<'a> SchemaConverter<'a> {
             match current {
                 ReferenceOr::Item(s) => return Some(s),
                 ReferenceOr::Reference { reference } => {
-                    current = self.components.get(reference.strip_prefix(COMPONENT_PREFIX)?)?;
+                    current = self
+                        .components
+                        .get(reference.strip_prefix(COMPONENT_PREFIX)?)?;
                 }
             }
         }
@@ -165,28 +217,40 @@ impl<'a> SchemaConverter<'a> {
     {
         match schema {
             ReferenceOr::Item(s) => Some(s),
-            ReferenceOr::Reference { reference } => {
-                self.resolve(self.components.get(reference.strip_prefix(COMPONENT_PREFIX)?)?)
-            }
+            ReferenceOr::Reference { reference } => self.resolve(
+                self.components
+                    .get(reference.strip_prefix(COMPONENT_PREFIX)?)?,
+            ),
         }
     }
 
     fn convert_item(&mut self, s: &Schema, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
         // An inline schema's own title names it better than its position.
-        let titled = s.schema_data.title.as_deref().filter(|t| named.is_none() && !t.trim().is_empty()).map(names::type_name);
+        let titled = s
+            .schema_data
+            .title
+            .as_deref()
+            .filter(|t| named.is_none() && !t.trim().is_empty())
+            .map(names::type_name);
         let hint = titled.as_deref().unwrap_or(hint);
         let mut shape = match &s.schema_kind {
             SchemaKind::Type(Type::String(t)) => {
-                let values: Vec<Value> = t.enumeration.iter().flatten().map(|v| Value::String(v.clone())).collect();
+                let values: Vec<Value> = t
+                    .enumeration
+                    .iter()
+                    .flatten()
+                    .map(|v| Value::String(v.clone()))
+                    .collect();
                 let mut shape = if values.is_empty() {
                     let format = match &t.format {
-                        VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => StrFormat::DateTime,
+                        VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => {
+                            StrFormat::DateTime
+                        }
                         VariantOrUnknownOrEmpty::Item(StringFormat::Date) => StrFormat::Date,
                         VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => StrFormat::Byte,
                         VariantOrUnknownOrEmpty::Item(StringFormat::Binary) => StrFormat::Binary,
-                        VariantOrUnknownOrEmpty::Item(StringFormat::Password) | VariantOrUnknownOrEmpty::Empty => {
-                            StrFormat::Plain
-                        }
+                        VariantOrUnknownOrEmpty::Item(StringFormat::Password)
+                        | VariantOrUnknownOrEmpty::Empty => StrFormat::Plain,
                         VariantOrUnknownOrEmpty::Unknown(f) => StrFormat::from_format(Some(f)),
                     };
                     Shape::new(Ty::String(format))
@@ -201,7 +265,13 @@ impl<'a> SchemaConverter<'a> {
                 shape.rules.pattern = t.pattern.clone();
                 if let Some(p) = &t.pattern {
                     if let Err(e) = regex::Regex::new(p) {
-                        let reason = e.to_string().lines().last().unwrap_or_default().trim().to_string();
+                        let reason = e
+                            .to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string();
                         self.diagnostics.push(
                             Diagnostic::warning(format!("{at}/pattern"), format!("this pattern is not checked: Rust's regex crate cannot read it ({reason})"))
                                 .help("write the pattern without look-around or back-references so that the generated service can enforce it"),
@@ -212,10 +282,19 @@ impl<'a> SchemaConverter<'a> {
                 shape
             }
             SchemaKind::Type(Type::Integer(t)) => {
-                let values: Vec<Value> = t.enumeration.iter().flatten().map(|v| Value::from(*v)).collect();
+                let values: Vec<Value> = t
+                    .enumeration
+                    .iter()
+                    .flatten()
+                    .map(|v| Value::from(*v))
+                    .collect();
                 let format = match &t.format {
-                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => IntFormat::I32,
-                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) => IntFormat::I64,
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => {
+                        IntFormat::I32
+                    }
+                    VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) => {
+                        IntFormat::I64
+                    }
                     VariantOrUnknownOrEmpty::Unknown(f) => IntFormat::from_format(Some(f)),
                     VariantOrUnknownOrEmpty::Empty => IntFormat::I64,
                 };
@@ -237,7 +316,12 @@ impl<'a> SchemaConverter<'a> {
                     _ => NumFormat::F64,
                 };
                 let mut shape = Shape::new(Ty::Number(format));
-                shape.rules.enumeration = t.enumeration.iter().flatten().map(|v| Value::from(*v)).collect();
+                shape.rules.enumeration = t
+                    .enumeration
+                    .iter()
+                    .flatten()
+                    .map(|v| Value::from(*v))
+                    .collect();
                 shape.rules.minimum = t.minimum;
                 shape.rules.maximum = t.maximum;
                 shape.rules.exclusive_minimum = t.exclusive_minimum;
@@ -248,7 +332,9 @@ impl<'a> SchemaConverter<'a> {
             SchemaKind::Type(Type::Boolean(_)) => Shape::new(Ty::Bool),
             SchemaKind::Type(Type::Array(a)) => {
                 let items = match &a.items {
-                    Some(items) => self.convert_boxed(items, &format!("{at}/items"), &format!("{hint}Item")),
+                    Some(items) => {
+                        self.convert_boxed(items, &format!("{at}/items"), &format!("{hint}Item"))
+                    }
                     None => Shape::any(),
                 };
                 let mut shape = Shape::new(Ty::Array(Box::new(items)));
@@ -257,16 +343,37 @@ impl<'a> SchemaConverter<'a> {
                 shape.rules.unique_items = a.unique_items;
                 shape
             }
-            SchemaKind::Type(Type::Object(o)) => {
-                self.object(s, &o.properties, &o.required, o.additional_properties.as_ref(), at, hint, named, o.min_properties, o.max_properties)
-            }
+            SchemaKind::Type(Type::Object(o)) => self.object(
+                s,
+                &o.properties,
+                &o.required,
+                o.additional_properties.as_ref(),
+                at,
+                hint,
+                named,
+                o.min_properties,
+                o.max_properties,
+            ),
             SchemaKind::OneOf { one_of } => self.union(s, one_of, true, at, hint, named),
             SchemaKind::AnyOf { any_of } => self.union(s, any_of, false, at, hint, named),
             SchemaKind::AllOf { all_of } => self.all_of(s, all_of, at, hint, named),
             SchemaKind::Not { .. } => Shape::any(),
             SchemaKind::Any(a) => {
-                if !a.properties.is_empty() || a.typ.as_deref() == Some("object") || a.additional_properties.is_some() {
-                    self.object(s, &a.properties, &a.required, a.additional_properties.as_ref(), at, hint, named, a.min_properties, a.max_properties)
+                if !a.properties.is_empty()
+                    || a.typ.as_deref() == Some("object")
+                    || a.additional_properties.is_some()
+                {
+                    self.object(
+                        s,
+                        &a.properties,
+                        &a.required,
+                        a.additional_properties.as_ref(),
+                        at,
+                        hint,
+                        named,
+                        a.min_properties,
+                        a.max_properties,
+                    )
                 } else if !a.one_of.is_empty() {
                     self.union(s, &a.one_of, true, at, hint, named)
                 } else if !a.any_of.is_empty() {
@@ -274,11 +381,19 @@ impl<'a> SchemaConverter<'a> {
                 } else if !a.all_of.is_empty() {
                     self.all_of(s, &a.all_of, at, hint, named)
                 } else if let Some(items) = &a.items {
-                    let items = self.convert_boxed(items, &format!("{at}/items"), &format!("{hint}Item"));
+                    let items =
+                        self.convert_boxed(items, &format!("{at}/items"), &format!("{hint}Item"));
                     Shape::new(Ty::Array(Box::new(items)))
                 } else if !a.enumeration.is_empty() {
-                    let values: Vec<Value> = a.enumeration.iter().filter(|v| !v.is_null()).cloned().collect();
-                    let mut shape = if values.iter().all(|v| v.is_string()) || values.iter().all(Value::is_i64) {
+                    let values: Vec<Value> = a
+                        .enumeration
+                        .iter()
+                        .filter(|v| !v.is_null())
+                        .cloned()
+                        .collect();
+                    let mut shape = if values.iter().all(|v| v.is_string())
+                        || values.iter().all(Value::is_i64)
+                    {
                         self.enumeration(values, s, at, hint, named)
                     } else {
                         let mut shape = Shape::any();
@@ -298,7 +413,14 @@ impl<'a> SchemaConverter<'a> {
         shape
     }
 
-    fn enumeration(&mut self, values: Vec<Value>, s: &Schema, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+    fn enumeration(
+        &mut self,
+        values: Vec<Value>,
+        s: &Schema,
+        at: &str,
+        hint: &str,
+        named: Option<TypeId>,
+    ) -> Shape {
         // The same inline enum written twice (in a schema and in its patch
         // twin, say) is one type, so that values move between them freely.
         if named.is_none() {
@@ -324,7 +446,10 @@ impl<'a> SchemaConverter<'a> {
                 if ident == "Unnamed" || text.chars().all(|c| !c.is_ascii_alphanumeric()) {
                     ident = format!("Value{i}");
                 }
-                EnumValue { ident: scope.claim(ident), value }
+                EnumValue {
+                    ident: scope.claim(ident),
+                    value,
+                }
             })
             .collect();
         let id = self.define(named, hint, at, s, TypeKind::Enum(EnumDef { values }));
@@ -345,15 +470,19 @@ impl<'a> SchemaConverter<'a> {
         max_properties: Option<usize>,
     ) -> Shape {
         let additional_shape = match additional {
-            Some(AdditionalProperties::Schema(schema)) => {
-                Some(self.convert(schema, &format!("{at}/additionalProperties"), &format!("{hint}Value")))
-            }
+            Some(AdditionalProperties::Schema(schema)) => Some(self.convert(
+                schema,
+                &format!("{at}/additionalProperties"),
+                &format!("{hint}Value"),
+            )),
             Some(AdditionalProperties::Any(true)) => Some(Shape::any()),
             _ => None,
         };
         if properties.is_empty() && named.is_none() {
             // A dictionary, not a record.
-            let mut shape = Shape::new(Ty::Map(Box::new(additional_shape.unwrap_or_else(Shape::any))));
+            let mut shape = Shape::new(Ty::Map(Box::new(
+                additional_shape.unwrap_or_else(Shape::any),
+            )));
             shape.rules.min_properties = min_properties;
             shape.rules.max_properties = max_properties;
             return shape;
@@ -366,7 +495,13 @@ impl<'a> SchemaConverter<'a> {
             (_, Some(shape)) if shape.ty != Ty::Any => Additional::Typed(Box::new(shape)),
             _ => Additional::Allow,
         };
-        self.define(Some(id), hint, at, s, TypeKind::Struct(StructDef { fields, additional }));
+        self.define(
+            Some(id),
+            hint,
+            at,
+            s,
+            TypeKind::Struct(StructDef { fields, additional }),
+        );
         Shape::new(Ty::Ref(id))
     }
 
@@ -380,12 +515,21 @@ impl<'a> SchemaConverter<'a> {
         let mut idents = Scope::default();
         let mut fields = Vec::new();
         for (name, prop) in properties {
-            let prop_at = format!("{at}/properties/{}", crate::diagnostic::escape_segment(name));
-            let shape = self.convert_boxed(prop, &prop_at, &format!("{parent}{}", names::type_name(name)));
+            let prop_at = format!(
+                "{at}/properties/{}",
+                crate::diagnostic::escape_segment(name)
+            );
+            let shape = self.convert_boxed(
+                prop,
+                &prop_at,
+                &format!("{parent}{}", names::type_name(name)),
+            );
             let data = self.resolve_boxed(prop).map(|p| &p.schema_data);
             // Siblings of a $ref are ignored in 3.0, but readOnly on the
             // referenced schema itself counts.
-            let (read_only, write_only) = data.map(|d| (d.read_only, d.write_only)).unwrap_or_default();
+            let (read_only, write_only) = data
+                .map(|d| (d.read_only, d.write_only))
+                .unwrap_or_default();
             let doc = match prop {
                 ReferenceOr::Item(p) => doc_of(p),
                 ReferenceOr::Reference { .. } => None,
@@ -404,7 +548,15 @@ impl<'a> SchemaConverter<'a> {
         fields
     }
 
-    fn union(&mut self, s: &Schema, members: &[ReferenceOr<Schema>], exclusive: bool, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+    fn union(
+        &mut self,
+        s: &Schema,
+        members: &[ReferenceOr<Schema>],
+        exclusive: bool,
+        at: &str,
+        hint: &str,
+        named: Option<TypeId>,
+    ) -> Shape {
         let key = if exclusive { "oneOf" } else { "anyOf" };
         if members.len() == 1 && named.is_none() {
             return self.convert(&members[0], &format!("{at}/{key}/0"), hint);
@@ -426,29 +578,57 @@ impl<'a> SchemaConverter<'a> {
                     .unwrap_or_else(|| variant_name_for_kind(&m.schema_kind, i)),
             };
             let ident = idents.claim(wanted);
-            let shape = self.convert(member, &format!("{at}/{key}/{i}"), &format!("{parent}{ident}"));
+            let shape = self.convert(
+                member,
+                &format!("{at}/{key}/{i}"),
+                &format!("{parent}{ident}"),
+            );
             variants.push(UnionVariant { ident, shape });
         }
         let discriminator = s.schema_data.discriminator.as_ref().and_then(|d| {
             let values = members
                 .iter()
                 .map(|m| {
-                    let ReferenceOr::Reference { reference } = m else { return None };
+                    let ReferenceOr::Reference { reference } = m else {
+                        return None;
+                    };
                     let mapped = d
                         .mapping
                         .iter()
                         .find(|(_, target)| *target == reference)
                         .map(|(value, _)| value.clone());
-                    Some(mapped.unwrap_or_else(|| reference.rsplit('/').next().unwrap_or_default().to_string()))
+                    Some(mapped.unwrap_or_else(|| {
+                        reference.rsplit('/').next().unwrap_or_default().to_string()
+                    }))
                 })
                 .collect::<Option<Vec<_>>>()?;
-            Some(Discriminator { property: d.property_name.clone(), values })
+            Some(Discriminator {
+                property: d.property_name.clone(),
+                values,
+            })
         });
-        self.define(Some(id), hint, at, s, TypeKind::Union(UnionDef { variants, exclusive, discriminator }));
+        self.define(
+            Some(id),
+            hint,
+            at,
+            s,
+            TypeKind::Union(UnionDef {
+                variants,
+                exclusive,
+                discriminator,
+            }),
+        );
         Shape::new(Ty::Ref(id))
     }
 
-    fn all_of(&mut self, s: &Schema, members: &[ReferenceOr<Schema>], at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+    fn all_of(
+        &mut self,
+        s: &Schema,
+        members: &[ReferenceOr<Schema>],
+        at: &str,
+        hint: &str,
+        named: Option<TypeId>,
+    ) -> Shape {
         if members.len() == 1 && named.is_none() {
             return self.convert(&members[0], &format!("{at}/allOf/0"), hint);
         }
@@ -493,7 +673,17 @@ impl<'a> SchemaConverter<'a> {
         // `additionalProperties: false` on one member would reject the
         // other members' properties: only keep it as a schema.
         let additional = additional.filter(|a| !matches!(a, AdditionalProperties::Any(false)));
-        self.object(s, &properties, &required, additional.as_ref(), at, hint, named, None, None)
+        self.object(
+            s,
+            &properties,
+            &required,
+            additional.as_ref(),
+            at,
+            hint,
+            named,
+            None,
+            None,
+        )
     }
 }
 

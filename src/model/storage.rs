@@ -214,10 +214,28 @@ impl Entity {
 }
 
 const TABLE_KEYS: &[&str] = &[
-    "pk", "sk", "keyType", "indexes", "typeAttribute", "ttlAttribute", "stream", "replicas",
-    "pointInTimeRecovery", "deletionProtection",
+    "pk",
+    "sk",
+    "keyType",
+    "indexes",
+    "typeAttribute",
+    "ttlAttribute",
+    "stream",
+    "replicas",
+    "pointInTimeRecovery",
+    "deletionProtection",
 ];
-const ENTITY_KEYS: &[&str] = &["table", "type", "id", "key", "indexes", "timestamps", "version", "expires", "unique"];
+const ENTITY_KEYS: &[&str] = &[
+    "table",
+    "type",
+    "id",
+    "key",
+    "indexes",
+    "timestamps",
+    "version",
+    "expires",
+    "unique",
+];
 const STREAM_VIEWS: &[&str] = &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
 
 /// Reads `x-apigen.tables`.
@@ -234,35 +252,57 @@ pub fn read_tables(r: &mut Reader, tables: &Value, at: &str) -> Vec<Table> {
         let t_at = child(at, name);
         if !is_identifier(name) {
             r.diagnostics.push(
-                Diagnostic::error(&t_at, format!("table name `{name}` is not usable as a CloudFormation resource name"))
-                    .help("use letters and digits only, starting with a letter, such as `Main`"),
+                Diagnostic::error(
+                    &t_at,
+                    format!("table name `{name}` is not usable as a CloudFormation resource name"),
+                )
+                .help("use letters and digits only, starting with a letter, such as `Main`"),
             );
             continue;
         }
-        let Some(t) = r.object(value, &t_at, &format!("table `{name}`"), TABLE_KEYS) else { continue };
+        let Some(t) = r.object(value, &t_at, &format!("table `{name}`"), TABLE_KEYS) else {
+            continue;
+        };
         let key_types = t.get("keyType").and_then(|k| {
-            r.object(k, &child(&t_at, "keyType"), "`keyType`", &["pk", "sk"]).cloned()
+            r.object(k, &child(&t_at, "keyType"), "`keyType`", &["pk", "sk"])
+                .cloned()
         });
         let key_kind = |r: &mut Reader, which: &str| -> KeyKind {
-            let Some(kt) = &key_types else { return KeyKind::S };
-            match r.choice(kt, which, &child(&t_at, "keyType"), &["S", "N", "B"]).map(|c| c.value) {
+            let Some(kt) = &key_types else {
+                return KeyKind::S;
+            };
+            match r
+                .choice(kt, which, &child(&t_at, "keyType"), &["S", "N", "B"])
+                .map(|c| c.value)
+            {
                 Some(v) if v == "N" => KeyKind::N,
                 Some(v) if v == "B" => KeyKind::B,
                 _ => KeyKind::S,
             }
         };
         let pk = KeyAttr {
-            name: r.string(t, "pk", &t_at).map(|s| s.value).unwrap_or_else(|| "PK".into()),
+            name: r
+                .string(t, "pk", &t_at)
+                .map(|s| s.value)
+                .unwrap_or_else(|| "PK".into()),
             kind: key_kind(r, "pk"),
         };
-        let sk = r.string(t, "sk", &t_at).map(|s| KeyAttr { name: s.value, kind: key_kind(r, "sk") });
+        let sk = r.string(t, "sk", &t_at).map(|s| KeyAttr {
+            name: s.value,
+            kind: key_kind(r, "sk"),
+        });
         let mut indexes = Vec::new();
         if let Some(ix) = t.get("indexes") {
             let ix_at = child(&t_at, "indexes");
             if let Some(ix_map) = ix.as_object() {
                 for (iname, ivalue) in ix_map {
                     let i_at = child(&ix_at, iname);
-                    let Some(i) = r.object(ivalue, &i_at, &format!("index `{iname}`"), &["pk", "sk", "projection"]) else {
+                    let Some(i) = r.object(
+                        ivalue,
+                        &i_at,
+                        &format!("index `{iname}`"),
+                        &["pk", "sk", "projection"],
+                    ) else {
                         continue;
                     };
                     let Some(ipk) = r.string(i, "pk", &i_at) else {
@@ -272,21 +312,34 @@ pub fn read_tables(r: &mut Reader, tables: &Value, at: &str) -> Vec<Table> {
                         );
                         continue;
                     };
-                    let projection = match r.choice(i, "projection", &i_at, &["ALL", "KEYS_ONLY"]).map(|p| p.value) {
+                    let projection = match r
+                        .choice(i, "projection", &i_at, &["ALL", "KEYS_ONLY"])
+                        .map(|p| p.value)
+                    {
                         Some(p) if p == "KEYS_ONLY" => Projection::KeysOnly,
                         _ => Projection::All,
                     };
                     indexes.push(Index {
                         name: iname.clone(),
-                        pk: KeyAttr { name: ipk.value, kind: KeyKind::S },
-                        sk: r.string(i, "sk", &i_at).map(|s| KeyAttr { name: s.value, kind: KeyKind::S }),
+                        pk: KeyAttr {
+                            name: ipk.value,
+                            kind: KeyKind::S,
+                        },
+                        sk: r.string(i, "sk", &i_at).map(|s| KeyAttr {
+                            name: s.value,
+                            kind: KeyKind::S,
+                        }),
                         projection,
                     });
                 }
             }
         }
         let stream = r.choice(t, "stream", &t_at, STREAM_VIEWS).map(|s| s.value);
-        let replicas: Vec<String> = r.strings(t, "replicas", &t_at).into_iter().map(|s| s.value).collect();
+        let replicas: Vec<String> = r
+            .strings(t, "replicas", &t_at)
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
         out.push(Table {
             resource: format!("{}Table", names::type_name(name)),
             env: format!("{}_TABLE", names::const_name(name)),
@@ -294,8 +347,14 @@ pub fn read_tables(r: &mut Reader, tables: &Value, at: &str) -> Vec<Table> {
             pk,
             sk,
             indexes,
-            type_attribute: r.string(t, "typeAttribute", &t_at).map(|s| s.value).unwrap_or_else(|| "_type".into()),
-            ttl_attribute: r.string(t, "ttlAttribute", &t_at).map(|s| s.value).unwrap_or_else(|| "ttl".into()),
+            type_attribute: r
+                .string(t, "typeAttribute", &t_at)
+                .map(|s| s.value)
+                .unwrap_or_else(|| "_type".into()),
+            ttl_attribute: r
+                .string(t, "ttlAttribute", &t_at)
+                .map(|s| s.value)
+                .unwrap_or_else(|| "ttl".into()),
             uses_ttl: false,
             stream,
             replicas,
@@ -308,7 +367,8 @@ pub fn read_tables(r: &mut Reader, tables: &Value, at: &str) -> Vec<Table> {
 }
 
 fn is_identifier(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric())
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Everything an entity hint needs to be checked against.
@@ -320,18 +380,31 @@ pub struct EntityInput<'a> {
 }
 
 /// Reads every `x-apigen-entity` and checks it against its schema and table.
-pub fn read_entities(r: &mut Reader, inputs: Vec<EntityInput>, tables: &mut [Table], space: &TypeSpace) -> Vec<Entity> {
+pub fn read_entities(
+    r: &mut Reader,
+    inputs: Vec<EntityInput>,
+    tables: &mut [Table],
+    space: &TypeSpace,
+) -> Vec<Entity> {
     let mut out: Vec<Entity> = Vec::new();
     let mut types: BTreeMap<String, String> = BTreeMap::new();
     for input in inputs {
-        let Some(entity) = read_entity(r, &input, tables, space) else { continue };
+        let Some(entity) = read_entity(r, &input, tables, space) else {
+            continue;
+        };
         if let Some(other) = types.insert(entity.type_value.clone(), input.schema.to_string()) {
             r.diagnostics.push(
                 Diagnostic::error(
                     child(&input.at, "type"),
-                    format!("entities `{other}` and `{}` both have type `{}`", input.schema, entity.type_value),
+                    format!(
+                        "entities `{other}` and `{}` both have type `{}`",
+                        input.schema, entity.type_value
+                    ),
                 )
-                .help(format!("give one of them its own `type`, for example `type: {}`", input.schema.to_shouty_snake_case())),
+                .help(format!(
+                    "give one of them its own `type`, for example `type: {}`",
+                    input.schema.to_shouty_snake_case()
+                )),
             );
             continue;
         }
@@ -343,13 +416,24 @@ pub fn read_entities(r: &mut Reader, inputs: Vec<EntityInput>, tables: &mut [Tab
     out
 }
 
-fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &TypeSpace) -> Option<Entity> {
+fn read_entity(
+    r: &mut Reader,
+    input: &EntityInput,
+    tables: &[Table],
+    space: &TypeSpace,
+) -> Option<Entity> {
     let at = &input.at;
     let e = r.object(input.hint, at, "`x-apigen-entity`", ENTITY_KEYS)?;
     let TypeKind::Struct(schema) = &space.get(input.type_id).kind else {
         r.diagnostics.push(
-            Diagnostic::error(at, format!("schema `{}` is not an object, so it cannot be stored", input.schema))
-                .help("put `x-apigen-entity` on an object schema with `type: object` and `properties`"),
+            Diagnostic::error(
+                at,
+                format!(
+                    "schema `{}` is not an object, so it cannot be stored",
+                    input.schema
+                ),
+            )
+            .help("put `x-apigen-entity` on an object schema with `type: object` and `properties`"),
         );
         return None;
     };
@@ -369,26 +453,34 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
                 return None;
             }
         },
-        None => match tables.len() {
-            1 => 0,
-            0 => {
-                r.diagnostics.push(
+        None => {
+            match tables.len() {
+                1 => 0,
+                0 => {
+                    r.diagnostics.push(
                     Diagnostic::error(at, format!("entity `{}` needs a table, and none is declared", input.schema))
                         .help("declare one at the root: `x-apigen: {tables: {Main: {pk: PK, sk: SK}}}`"),
                 );
-                return None;
-            }
-            _ => {
-                r.diagnostics.push(
-                    Diagnostic::error(at, format!("entity `{}` does not say which table it lives in", input.schema))
+                    return None;
+                }
+                _ => {
+                    r.diagnostics.push(
+                        Diagnostic::error(
+                            at,
+                            format!(
+                                "entity `{}` does not say which table it lives in",
+                                input.schema
+                            ),
+                        )
                         .help(format!(
                             "add `table:` with one of {}",
                             list(&tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>())
                         )),
-                );
-                return None;
+                    );
+                    return None;
+                }
             }
-        },
+        }
     };
     let t = &tables[table];
     let type_value = r
@@ -401,8 +493,14 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
             true
         } else {
             r.diagnostics.push(
-                Diagnostic::error(&f.pointer, format!("`{}` is not a property of `{}`", f.value, input.schema))
-                    .help(format!("name a property for {role}: {}", property_list(schema))),
+                Diagnostic::error(
+                    &f.pointer,
+                    format!("`{}` is not a property of `{}`", f.value, input.schema),
+                )
+                .help(format!(
+                    "name a property for {role}: {}",
+                    property_list(schema)
+                )),
             );
             false
         }
@@ -446,14 +544,32 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
     if let Some(sk) = &key.sk {
         if t.sk.is_none() {
             r.diagnostics.push(
-                Diagnostic::error(child(&child(at, "key"), "sk"), format!("table `{}` has no sort key, so `sk: {}` cannot be used", t.name, sk.source))
-                    .help(format!("remove `sk` from the key, or give table `{}` one: `sk: SK`", t.name)),
+                Diagnostic::error(
+                    child(&child(at, "key"), "sk"),
+                    format!(
+                        "table `{}` has no sort key, so `sk: {}` cannot be used",
+                        t.name, sk.source
+                    ),
+                )
+                .help(format!(
+                    "remove `sk` from the key, or give table `{}` one: `sk: SK`",
+                    t.name
+                )),
             );
         }
     } else if t.sk.is_some() {
         r.diagnostics.push(
-            Diagnostic::error(child(at, "key"), format!("table `{}` has a sort key `{}`, and this key does not set it", t.name, t.sk.as_ref().map(|s| s.name.as_str()).unwrap_or_default()))
-                .help(format!("add a sort key template, for example `sk: \"{type_value}\"`")),
+            Diagnostic::error(
+                child(at, "key"),
+                format!(
+                    "table `{}` has a sort key `{}`, and this key does not set it",
+                    t.name,
+                    t.sk.as_ref().map(|s| s.name.as_str()).unwrap_or_default()
+                ),
+            )
+            .help(format!(
+                "add a sort key template, for example `sk: \"{type_value}\"`"
+            )),
         );
     }
     let mut indexes = Vec::new();
@@ -485,7 +601,13 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
                 }
             }
         } else {
-            r.diagnostics.push(Diagnostic::error(&ix_at, "`indexes` must be a mapping from index name to key templates").help("write `indexes: {GSI1: {pk: \"STATUS#{status}\", sk: \"{createdAt}\"}}`"));
+            r.diagnostics.push(
+                Diagnostic::error(
+                    &ix_at,
+                    "`indexes` must be a mapping from index name to key templates",
+                )
+                .help("write `indexes: {GSI1: {pk: \"STATUS#{status}\", sk: \"{createdAt}\"}}`"),
+            );
         }
     }
     check_key_kinds(r, t, &key, &indexes, at);
@@ -504,15 +626,27 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
             }
         }
     }
-    let version = r.string(e, "version", at).filter(|f| check_field(r, f, "the version")).map(|f| {
-        if !matches!(field(&f.value).map(|x| &space.resolve(&x.shape).ty), Some(Ty::Integer(_))) {
-            r.diagnostics.push(
-                Diagnostic::error(&f.pointer, format!("version field `{}` must be an integer", f.value))
-                    .help(format!("declare it as `{}: {{type: integer, readOnly: true}}`", f.value)),
-            );
-        }
-        f.value
-    });
+    let version = r
+        .string(e, "version", at)
+        .filter(|f| check_field(r, f, "the version"))
+        .map(|f| {
+            if !matches!(
+                field(&f.value).map(|x| &space.resolve(&x.shape).ty),
+                Some(Ty::Integer(_))
+            ) {
+                r.diagnostics.push(
+                    Diagnostic::error(
+                        &f.pointer,
+                        format!("version field `{}` must be an integer", f.value),
+                    )
+                    .help(format!(
+                        "declare it as `{}: {{type: integer, readOnly: true}}`",
+                        f.value
+                    )),
+                );
+            }
+            f.value
+        });
     let expires = r.string(e, "expires", at).filter(|f| check_field(r, f, "the expiry time")).and_then(|f| {
         match field(&f.value).map(|x| &space.resolve(&x.shape).ty) {
             Some(Ty::String(StrFormat::DateTime)) => Some(Expires { field: f.value, epoch: false }),
@@ -535,8 +669,14 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
             unique.push(f.value);
         } else {
             r.diagnostics.push(
-                Diagnostic::error(&f.pointer, format!("unique field `{}` must be a string, integer or enum", f.value))
-                    .help("only scalar values can be guarded; name a scalar property"),
+                Diagnostic::error(
+                    &f.pointer,
+                    format!(
+                        "unique field `{}` must be a string, integer or enum",
+                        f.value
+                    ),
+                )
+                .help("only scalar values can be guarded; name a scalar property"),
             );
         }
     }
@@ -559,8 +699,15 @@ fn read_entity(r: &mut Reader, input: &EntityInput, tables: &[Table], space: &Ty
 
 /// A number or binary key attribute holds one value, not text: its template
 /// must be a single variable (an integer, for `N`).
-fn check_key_kinds(r: &mut Reader, t: &Table, key: &KeyTemplates, indexes: &[EntityIndex], at: &str) {
-    let mut pairs: Vec<(&KeyAttr, &Template, String)> = vec![(&t.pk, &key.pk, child(&child(at, "key"), "pk"))];
+fn check_key_kinds(
+    r: &mut Reader,
+    t: &Table,
+    key: &KeyTemplates,
+    indexes: &[EntityIndex],
+    at: &str,
+) {
+    let mut pairs: Vec<(&KeyAttr, &Template, String)> =
+        vec![(&t.pk, &key.pk, child(&child(at, "key"), "pk"))];
     if let (Some(attr), Some(sk)) = (&t.sk, &key.sk) {
         pairs.push((attr, sk, child(&child(at, "key"), "sk")));
     }
@@ -575,7 +722,13 @@ fn check_key_kinds(r: &mut Reader, t: &Table, key: &KeyTemplates, indexes: &[Ent
     for (attr, template, pointer) in pairs {
         let fits = match attr.kind {
             KeyKind::S => true,
-            KeyKind::N => matches!(template.parts.as_slice(), [Part::Var { kind: VarKind::Integer, .. }]),
+            KeyKind::N => matches!(
+                template.parts.as_slice(),
+                [Part::Var {
+                    kind: VarKind::Integer,
+                    ..
+                }]
+            ),
             KeyKind::B => template.single_var().is_some(),
         };
         if !fits {
@@ -607,8 +760,14 @@ fn check_date_time(r: &mut Reader, f: &At<String>, schema: &StructDef, space: &T
         .is_some_and(|x| space.resolve(&x.shape).ty == Ty::String(StrFormat::DateTime));
     if !ok {
         r.diagnostics.push(
-            Diagnostic::error(&f.pointer, format!("timestamp field `{}` must be a date-time", f.value))
-                .help(format!("declare it as `{}: {{type: string, format: date-time, readOnly: true}}`", f.value)),
+            Diagnostic::error(
+                &f.pointer,
+                format!("timestamp field `{}` must be a date-time", f.value),
+            )
+            .help(format!(
+                "declare it as `{}: {{type: string, format: date-time, readOnly: true}}`",
+                f.value
+            )),
         );
     }
 }
@@ -655,7 +814,8 @@ fn read_keys(
     let m: &Map<String, Value> = r.object(value, at, "a key", &["pk", "sk"])?;
     let Some(pk) = r.string(m, "pk", at) else {
         r.diagnostics.push(
-            Diagnostic::error(at, "a key needs a `pk` template").help("write `{pk: \"TYPE#{id}\", sk: \"TYPE\"}`"),
+            Diagnostic::error(at, "a key needs a `pk` template")
+                .help("write `{pk: \"TYPE#{id}\", sk: \"TYPE\"}`"),
         );
         return None;
     };
@@ -684,15 +844,21 @@ fn parse_template(
             Some(0) => {
                 let Some(end) = rest.find('}') else {
                     r.diagnostics.push(
-                        Diagnostic::error(&t.pointer, format!("`{}` has a `{{` without a closing `}}`", t.value))
-                            .help("write variables as `{field}`, like path templates"),
+                        Diagnostic::error(
+                            &t.pointer,
+                            format!("`{}` has a `{{` without a closing `}}`", t.value),
+                        )
+                        .help("write variables as `{field}`, like path templates"),
                     );
                     return None;
                 };
                 let name = &rest[1..end];
                 match schema.fields.iter().find(|f| f.name == name) {
                     Some(f) if is_scalar(space, &f.shape.ty) && (f.required || !primary) => {
-                        parts.push(Part::Var { field: name.to_string(), kind: var_kind(space, &f.shape.ty) });
+                        parts.push(Part::Var {
+                            field: name.to_string(),
+                            kind: var_kind(space, &f.shape.ty),
+                        });
                     }
                     Some(f) if !is_scalar(space, &f.shape.ty) => {
                         ok = false;
@@ -711,8 +877,17 @@ fn parse_template(
                     None => {
                         ok = false;
                         r.diagnostics.push(
-                            Diagnostic::error(&t.pointer, format!("`{{{name}}}` in `{}` is not a property of `{schema_name}`", t.value))
-                                .help(format!("use one of its properties: {}", property_list(schema))),
+                            Diagnostic::error(
+                                &t.pointer,
+                                format!(
+                                    "`{{{name}}}` in `{}` is not a property of `{schema_name}`",
+                                    t.value
+                                ),
+                            )
+                            .help(format!(
+                                "use one of its properties: {}",
+                                property_list(schema)
+                            )),
                         );
                     }
                 }
@@ -728,26 +903,48 @@ fn parse_template(
             }
         }
     }
-    ok.then(|| Template { source: t.value.clone(), parts })
+    ok.then(|| Template {
+        source: t.value.clone(),
+        parts,
+    })
 }
 
-fn default_key(t: &Table, schema: &StructDef, type_value: &str, id: Option<&IdSpec>, at: &str, r: &mut Reader) -> Option<KeyTemplates> {
+fn default_key(
+    t: &Table,
+    schema: &StructDef,
+    type_value: &str,
+    id: Option<&IdSpec>,
+    at: &str,
+    r: &mut Reader,
+) -> Option<KeyTemplates> {
     if let Some(f) = schema.fields.iter().find(|f| f.name == t.pk.name) {
         let pk = Template {
             source: format!("{{{}}}", f.name),
-            parts: vec![Part::Var { field: f.name.clone(), kind: VarKind::String }],
+            parts: vec![Part::Var {
+                field: f.name.clone(),
+                kind: VarKind::String,
+            }],
         };
-        let sk = t.sk.as_ref().and_then(|sk| schema.fields.iter().find(|f| f.name == sk.name)).map(|f| Template {
-            source: format!("{{{}}}", f.name),
-            parts: vec![Part::Var { field: f.name.clone(), kind: VarKind::String }],
-        });
+        let sk =
+            t.sk.as_ref()
+                .and_then(|sk| schema.fields.iter().find(|f| f.name == sk.name))
+                .map(|f| Template {
+                    source: format!("{{{}}}", f.name),
+                    parts: vec![Part::Var {
+                        field: f.name.clone(),
+                        kind: VarKind::String,
+                    }],
+                });
         let sk = sk.or_else(|| t.sk.as_ref().map(|_| literal(type_value)));
         return Some(KeyTemplates { pk, sk });
     }
     let Some(id) = id else {
         r.diagnostics.push(
-            Diagnostic::error(at, "this entity has no `key` and no id field to build a default key from")
-                .help("add `key: {pk: \"TYPE#{field}\", sk: \"TYPE\"}`, or an `id` property"),
+            Diagnostic::error(
+                at,
+                "this entity has no `key` and no id field to build a default key from",
+            )
+            .help("add `key: {pk: \"TYPE#{field}\", sk: \"TYPE\"}`, or an `id` property"),
         );
         return None;
     };
@@ -755,12 +952,21 @@ fn default_key(t: &Table, schema: &StructDef, type_value: &str, id: Option<&IdSp
         source: format!("{type_value}#{{{}}}", id.field),
         parts: vec![
             Part::Lit(format!("{type_value}#")),
-            Part::Var { field: id.field.clone(), kind: VarKind::String },
+            Part::Var {
+                field: id.field.clone(),
+                kind: VarKind::String,
+            },
         ],
     };
-    Some(KeyTemplates { pk, sk: t.sk.as_ref().map(|_| literal(type_value)) })
+    Some(KeyTemplates {
+        pk,
+        sk: t.sk.as_ref().map(|_| literal(type_value)),
+    })
 }
 
 fn literal(s: &str) -> Template {
-    Template { source: s.to_string(), parts: vec![Part::Lit(s.to_string())] }
+    Template {
+        source: s.to_string(),
+        parts: vec![Part::Lit(s.to_string())],
+    }
 }

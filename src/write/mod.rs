@@ -21,7 +21,10 @@ pub enum WriteError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
-    move |source| WriteError::Io { path: path.to_path_buf(), source }
+    move |source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// What a write did, for the summary the CLI prints.
@@ -47,7 +50,10 @@ pub fn create(plan: &FilePlan, dir: &Path, force: bool) -> Result<Outcome, Write
     }
     // Build the whole project beside its destination, then move it in one
     // rename, so that a failure leaves nothing half-made.
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io(parent))?;
     let staging = tempfile_dir(parent)?;
     let result = (|| {
@@ -91,7 +97,10 @@ pub fn update(plan: &FilePlan, dir: &Path) -> Result<Outcome, WriteError> {
 pub fn write_file(path: &Path, contents: &str) -> Result<(), WriteError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = parent.join(format!(".{name}.apigen-tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -114,5 +123,7 @@ fn tempfile_dir(parent: &Path) -> Result<PathBuf, WriteError> {
             Err(e) => return Err(io(&candidate)(e)),
         }
     }
-    Err(io(parent)(std::io::Error::other("no free name for a staging folder")))
+    Err(io(parent)(std::io::Error::other(
+        "no free name for a staging folder",
+    )))
 }

@@ -23,38 +23,60 @@ fn specs_in(folder: &str) -> Vec<PathBuf> {
     let mut specs: Vec<PathBuf> = std::fs::read_dir(repo().join(folder))
         .expect("specs/ exists")
         .map(|e| e.expect("a readable entry").path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
         .collect();
     specs.sort();
     specs
 }
 
 pub fn stem(path: &Path) -> String {
-    path.file_stem().and_then(|s| s.to_str()).expect("a UTF-8 file name").to_string()
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .expect("a UTF-8 file name")
+        .to_string()
 }
 
 /// The cargo target directory shared by every generated project, outside
 /// the checkout, so that the AWS SDK is built once.
 pub fn projects_target() -> PathBuf {
-    std::env::var_os("APIGEN_PROJECTS_TARGET").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
-        home.join(".cache/apigen-target/projects")
-    })
+    std::env::var_os("APIGEN_PROJECTS_TARGET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(std::env::temp_dir);
+            home.join(".cache/apigen-target/projects")
+        })
 }
 
 /// A tool from the checkout's Python venv (made by .ci/python-tools.sh).
 pub fn venv_tool(name: &str) -> PathBuf {
     let path = repo().join(".venv/bin").join(name);
-    assert!(path.exists(), "{} is missing: run `bash .ci/python-tools.sh` first", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `bash .ci/python-tools.sh` first",
+        path.display()
+    );
     path
 }
 
 /// Runs a command, failing the test with its output when it fails.
 pub fn run(command: &mut Command) -> String {
-    let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{command:?} failed ({}):\n{stdout}\n{stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
     stdout
 }
 
