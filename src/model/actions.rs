@@ -412,11 +412,11 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
         }
     }
 
-    let index =
-        match (&d.index, d.verb) {
-            (Some(name), Verb::Query | Verb::List) => match table.index(name) {
-                Some(i) if entity.index_for(i).is_some() => Some(i),
-                Some(_) => return Err(err(
+    let index = match (&d.index, d.verb) {
+        (Some(name), Verb::Query | Verb::List) => match table.index(name) {
+            Some(i) if entity.index_for(i).is_some() => Some(i),
+            Some(_) => {
+                return Err(err(
                     &child(at, "index"),
                     format!(
                         "entity `{}` has no key template for index `{name}`",
@@ -425,22 +425,23 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                     format!(
                         "add it under the entity's `indexes`: `{name}: {{pk: \"…\", sk: \"…\"}}`"
                     ),
-                )),
-                None => {
-                    let names: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
-                    return Err(err(
-                        &child(at, "index"),
-                        format!("table `{}` has no index `{name}`", table.name),
-                        if names.is_empty() {
-                            "declare the index on the table under `indexes`".into()
-                        } else {
-                            format!("use one of {}", list(&names))
-                        },
-                    ));
-                }
-            },
-            _ => None,
-        };
+                ))
+            }
+            None => {
+                let names: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
+                return Err(err(
+                    &child(at, "index"),
+                    format!("table `{}` has no index `{name}`", table.name),
+                    if names.is_empty() {
+                        "declare the index on the table under `indexes`".into()
+                    } else {
+                        format!("use one of {}", list(&names))
+                    },
+                ));
+            }
+        },
+        _ => None,
+    };
     let key_of = |index: Option<usize>| -> (&Template, Option<&Template>) {
         match index {
             None => (&entity.key.pk, entity.key.sk.as_ref()),
