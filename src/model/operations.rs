@@ -326,7 +326,11 @@ pub fn read_operations(
                     ParameterSchemaOrContent::Content(_) => None,
                 };
                 params.push(Param {
-                    ident: param_idents.claim(names::field_name(&data.name)),
+                    ident: param_idents.claim(names::field_name(&if location == ParamIn::Header {
+                        data.name.to_ascii_lowercase()
+                    } else {
+                        data.name.clone()
+                    })),
                     name: data.name.clone(),
                     location,
                     required: data.required || location == ParamIn::Path,
@@ -573,7 +577,8 @@ fn read_responses(
                 };
                 Some(ResponseHeader {
                     name: name.clone(),
-                    ident: header_idents.claim(names::field_name(name)),
+                    // Header names are case-insensitive: `ETag` is `etag`, not `e_tag`.
+                    ident: header_idents.claim(names::field_name(&name.to_ascii_lowercase())),
                     required: h.required,
                     shape,
                     doc: h.description.clone(),

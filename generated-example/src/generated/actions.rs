@@ -111,7 +111,7 @@ pub async fn create_customer(
     Ok(CreateCustomerResponse::Created {
         body: item,
         location: Some(format!("/customers/{}", text(& doc, "customerId"))),
-        e_tag: etag(&doc, "version"),
+        etag: etag(&doc, "version"),
     })
 }
 
@@ -130,7 +130,7 @@ pub async fn get_customer(
     let doc = json(&item)?;
     Ok(GetCustomerResponse::Ok {
         body: item,
-        e_tag: etag(&doc, "version"),
+        etag: etag(&doc, "version"),
     })
 }
 
@@ -160,7 +160,7 @@ pub async fn update_customer(
     let doc = json(&item)?;
     Ok(UpdateCustomerResponse::Ok {
         body: item,
-        e_tag: etag(&doc, "version"),
+        etag: etag(&doc, "version"),
     })
 }
 
@@ -212,7 +212,7 @@ pub async fn create_order(
                 "orderId")
             ),
         ),
-        e_tag: etag(&doc, "version"),
+        etag: etag(&doc, "version"),
     })
 }
 
@@ -232,7 +232,7 @@ pub async fn get_order(
     let doc = json(&item)?;
     Ok(GetOrderResponse::Ok {
         body: item,
-        e_tag: etag(&doc, "version"),
+        etag: etag(&doc, "version"),
     })
 }
 
@@ -262,12 +262,12 @@ pub async fn replace_order(
                         "orderId")
                     ),
                 ),
-                e_tag: etag(&doc, "version"),
+                etag: etag(&doc, "version"),
             }
         } else {
             ReplaceOrderResponse::Ok {
                 body: item,
-                e_tag: etag(&doc, "version"),
+                etag: etag(&doc, "version"),
             }
         },
     )
@@ -301,7 +301,7 @@ pub async fn update_order(
     let doc = json(&item)?;
     Ok(UpdateOrderResponse::Ok {
         body: item,
-        e_tag: etag(&doc, "version"),
+        etag: etag(&doc, "version"),
     })
 }
 
@@ -380,7 +380,7 @@ pub async fn get_product(
     let doc = json(&item)?;
     Ok(GetProductResponse::Ok {
         body: item,
-        e_tag: etag(&doc, "version"),
+        etag: etag(&doc, "version"),
     })
 }
 
@@ -402,12 +402,12 @@ pub async fn put_product(
             PutProductResponse::Created {
                 body: item,
                 location: Some(format!("/products/{}", text(& doc, "sku"))),
-                e_tag: etag(&doc, "version"),
+                etag: etag(&doc, "version"),
             }
         } else {
             PutProductResponse::Ok {
                 body: item,
-                e_tag: etag(&doc, "version"),
+                etag: etag(&doc, "version"),
             }
         },
     )

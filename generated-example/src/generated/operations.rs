@@ -75,13 +75,13 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for CreateCustomerRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum CreateCustomerResponse {
     /// 201: The customer was created.
-    Created { body: Customer, location: Option<String>, e_tag: Option<String> },
+    Created { body: Customer, location: Option<String>, etag: Option<String> },
 }
 
 impl IntoResponse for CreateCustomerResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Created { body, location, e_tag } => {
+            Self::Created { body, location, etag } => {
                 let response = http::json(
                     StatusCode::CREATED,
                     "application/json",
@@ -91,7 +91,7 @@ impl IntoResponse for CreateCustomerResponse {
                     Some(value) => http::with_header(response, "Location", value),
                     None => response,
                 };
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
@@ -126,15 +126,15 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for GetCustomerRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum GetCustomerResponse {
     /// 200: The customer.
-    Ok { body: Customer, e_tag: Option<String> },
+    Ok { body: Customer, etag: Option<String> },
 }
 
 impl IntoResponse for GetCustomerResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Ok { body, e_tag } => {
+            Self::Ok { body, etag } => {
                 let response = http::json(StatusCode::OK, "application/json", &body);
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
@@ -217,15 +217,15 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for UpdateCustomerRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateCustomerResponse {
     /// 200: The updated customer.
-    Ok { body: Customer, e_tag: Option<String> },
+    Ok { body: Customer, etag: Option<String> },
 }
 
 impl IntoResponse for UpdateCustomerResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Ok { body, e_tag } => {
+            Self::Ok { body, etag } => {
                 let response = http::json(StatusCode::OK, "application/json", &body);
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
@@ -307,13 +307,13 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for CreateOrderRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum CreateOrderResponse {
     /// 201: The order was created.
-    Created { body: Order, location: Option<String>, e_tag: Option<String> },
+    Created { body: Order, location: Option<String>, etag: Option<String> },
 }
 
 impl IntoResponse for CreateOrderResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Created { body, location, e_tag } => {
+            Self::Created { body, location, etag } => {
                 let response = http::json(
                     StatusCode::CREATED,
                     "application/json",
@@ -323,7 +323,7 @@ impl IntoResponse for CreateOrderResponse {
                     Some(value) => http::with_header(response, "Location", value),
                     None => response,
                 };
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
@@ -361,15 +361,15 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for GetOrderRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum GetOrderResponse {
     /// 200: The order.
-    Ok { body: Order, e_tag: Option<String> },
+    Ok { body: Order, etag: Option<String> },
 }
 
 impl IntoResponse for GetOrderResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Ok { body, e_tag } => {
+            Self::Ok { body, etag } => {
                 let response = http::json(StatusCode::OK, "application/json", &body);
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
@@ -414,22 +414,22 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for ReplaceOrderRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ReplaceOrderResponse {
     /// 200: The order was replaced.
-    Ok { body: Order, e_tag: Option<String> },
+    Ok { body: Order, etag: Option<String> },
     /// 201: The order was created.
-    Created { body: Order, location: Option<String>, e_tag: Option<String> },
+    Created { body: Order, location: Option<String>, etag: Option<String> },
 }
 
 impl IntoResponse for ReplaceOrderResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Ok { body, e_tag } => {
+            Self::Ok { body, etag } => {
                 let response = http::json(StatusCode::OK, "application/json", &body);
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
             }
-            Self::Created { body, location, e_tag } => {
+            Self::Created { body, location, etag } => {
                 let response = http::json(
                     StatusCode::CREATED,
                     "application/json",
@@ -439,7 +439,7 @@ impl IntoResponse for ReplaceOrderResponse {
                     Some(value) => http::with_header(response, "Location", value),
                     None => response,
                 };
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
@@ -528,15 +528,15 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for UpdateOrderRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateOrderResponse {
     /// 200: The updated order.
-    Ok { body: Order, e_tag: Option<String> },
+    Ok { body: Order, etag: Option<String> },
 }
 
 impl IntoResponse for UpdateOrderResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Ok { body, e_tag } => {
+            Self::Ok { body, etag } => {
                 let response = http::json(StatusCode::OK, "application/json", &body);
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
@@ -658,15 +658,15 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for GetProductRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum GetProductResponse {
     /// 200: The product.
-    Ok { body: Product, e_tag: Option<String> },
+    Ok { body: Product, etag: Option<String> },
 }
 
 impl IntoResponse for GetProductResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Ok { body, e_tag } => {
+            Self::Ok { body, etag } => {
                 let response = http::json(StatusCode::OK, "application/json", &body);
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
@@ -708,22 +708,22 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for PutProductRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum PutProductResponse {
     /// 200: The product was replaced.
-    Ok { body: Product, e_tag: Option<String> },
+    Ok { body: Product, etag: Option<String> },
     /// 201: The product was created.
-    Created { body: Product, location: Option<String>, e_tag: Option<String> },
+    Created { body: Product, location: Option<String>, etag: Option<String> },
 }
 
 impl IntoResponse for PutProductResponse {
     fn into_response(self) -> Response {
         match self {
-            Self::Ok { body, e_tag } => {
+            Self::Ok { body, etag } => {
                 let response = http::json(StatusCode::OK, "application/json", &body);
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
             }
-            Self::Created { body, location, e_tag } => {
+            Self::Created { body, location, etag } => {
                 let response = http::json(
                     StatusCode::CREATED,
                     "application/json",
@@ -733,7 +733,7 @@ impl IntoResponse for PutProductResponse {
                     Some(value) => http::with_header(response, "Location", value),
                     None => response,
                 };
-                match e_tag {
+                match etag {
                     Some(value) => http::with_header(response, "ETag", value),
                     None => response,
                 }
