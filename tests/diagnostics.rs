@@ -43,40 +43,26 @@ components:
 
 /// The errors of a spec, as (pointer, message, help, line).
 fn errors(text: &str) -> Vec<(String, String, String, usize)> {
-    let spec = match load::parse(Path::new("spec.yaml"), text.to_string()) {
-        Ok(spec) => spec,
-        Err(LoadError::Invalid(report)) => {
-            return report
-                .errors()
-                .map(|d| {
-                    (
-                        d.pointer.clone(),
-                        d.message.clone(),
-                        d.help.clone().unwrap_or_default(),
-                        report.position(&d.pointer).map_or(0, |p| p.0),
-                    )
-                })
-                .collect()
-        }
+    let report = match load::parse(Path::new("spec.yaml"), text.to_string()) {
+        Ok(spec) => match model::build(&spec, None) {
+            Ok(_) => return Vec::new(),
+            Err(diagnostics) => spec.report(diagnostics),
+        },
+        Err(LoadError::Invalid(report)) => report,
         Err(e) => panic!("{e}"),
     };
-    match model::build(&spec, None) {
-        Ok(_) => Vec::new(),
-        Err(diagnostics) => {
-            let report = spec.report(diagnostics);
-            report
-                .errors()
-                .map(|d| {
-                    (
-                        d.pointer.clone(),
-                        d.message.clone(),
-                        d.help.clone().unwrap_or_default(),
-                        report.position(&d.pointer).map_or(0, |p| p.0),
-                    )
-                })
-                .collect()
-        }
-    }
+    report
+        .errors()
+        .map(|d| {
+            let line = report.position(&d.pointer).map_or(0, |p| p.0);
+            (
+                d.pointer.clone(),
+                d.message.clone(),
+                d.help.clone().unwrap_or_default(),
+                line,
+            )
+        })
+        .collect()
 }
 
 fn one_error(text: &str) -> (String, String, String, usize) {

@@ -55,7 +55,7 @@ fn generated_example_is_fresh() {
     let extra: Vec<String> = files_under(&root).difference(&planned).cloned().collect();
     assert!(
         stale.is_empty() && extra.is_empty(),
-        "generated-example/ is out of date (differs: {stale:?}, not generated: {extra:?}); refresh it with\n  cargo run -- new specs/shop.yaml -o generated-example --force && rm -rf generated-example/src/generated ... \nor simply: rm -rf generated-example && cargo run -- new specs/shop.yaml -o generated-example"
+        "generated-example/ is out of date (differs: {stale:?}, not generated: {extra:?}); refresh it with\n  rm -rf generated-example && cargo run -- new specs/shop.yaml -o generated-example"
     );
 }
 
