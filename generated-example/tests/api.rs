@@ -203,6 +203,23 @@ async fn seed_product(app: &Router, n: usize) -> Value {
     reply.body
 }
 
+/// Creates the `n`-th Category through `createCategory`.
+async fn seed_category(app: &Router, n: usize) -> Value {
+    let body = vary(
+        serde_json::from_str::<
+            Value,
+        >("{\"slug\":\"a-a\",\"name\":\"example\",\"featuredRank\":1}")
+            .expect("valid example"),
+        &["slug"],
+        n,
+    );
+    let reply = send(app, "POST", &path("/categories", &[]), Some(&body), &[]).await;
+    assert!(
+        reply.status.is_success(), "createCategory: {} {}", reply.status, reply.body
+    );
+    reply.body
+}
+
 #[tokio::test]
 async fn list_customers_lists_created_items() {
     let app = app().await;
@@ -1090,4 +1107,259 @@ async fn put_product_refuses_a_stale_if_match() {
         )
         .await;
     assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
+}
+
+#[tokio::test]
+async fn create_category_creates() {
+    let app = app().await;
+    let item = seed_category(&app, 1).await;
+    assert!(item.is_object(), "{item}");
+    assert!(! item["version"].is_null(), "the server sets `version`: {item}");
+    assert_eq!(item["version"], 1);
+}
+
+#[tokio::test]
+async fn create_category_rejects_an_invalid_body() {
+    let app = app().await;
+    let mut body = serde_json::from_str::<
+        Value,
+    >("{\"slug\":\"a-a\",\"name\":\"example\",\"featuredRank\":1}")
+        .expect("valid example");
+    body["slug"] = serde_json::from_str::<Value>("12345").expect("valid example");
+    let reply = send(&app, "POST", &path("/categories", &[]), Some(&body), &[]).await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST);
+    let errors = reply.body["errors"].as_array().expect("violations are listed");
+    assert!(errors.iter().any(| e | e["pointer"] == "/slug"), "{errors:?}");
+}
+
+#[tokio::test]
+async fn create_category_needs_a_json_content_type() {
+    let app = app().await;
+    let request = Request::builder()
+        .method("POST")
+        .uri(path("/categories", &[]))
+        .body(
+            Body::from(
+                serde_json::from_str::<
+                    Value,
+                >("{\"slug\":\"a-a\",\"name\":\"example\",\"featuredRank\":1}")
+                    .expect("valid example")
+                    .to_string(),
+            ),
+        )
+        .expect("a valid request");
+    let response = app.oneshot(request).await.expect("the router never fails");
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn create_category_rejects_malformed_json() {
+    let app = app().await;
+    let request = Request::builder()
+        .method("POST")
+        .uri(path("/categories", &[]))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .expect("a valid request");
+    let response = app.oneshot(request).await.expect("the router never fails");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn create_category_refuses_an_existing_key() {
+    let app = app().await;
+    let _first = seed_category(&app, 1).await;
+    let body = vary(
+        serde_json::from_str::<
+            Value,
+        >("{\"slug\":\"a-a\",\"name\":\"example\",\"featuredRank\":1}")
+            .expect("valid example"),
+        &["slug"],
+        1,
+    );
+    let reply = send(&app, "POST", &path("/categories", &[]), Some(&body), &[]).await;
+    assert_problem(&reply, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn get_category_reads_what_was_created() {
+    let app = app().await;
+    let item = seed_category(&app, 1).await;
+    let reply = send(
+            &app,
+            "GET",
+            &path("/categories/{slug}", &[("slug", text(&item, "slug"))]),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body, item);
+}
+
+#[tokio::test]
+async fn get_category_answers_404_for_a_missing_item() {
+    let app = app().await;
+    let reply = send(
+            &app,
+            "GET",
+            &path("/categories/{slug}", &[("slug", "a-a".to_string())]),
+            None,
+            &[],
+        )
+        .await;
+    assert_problem(&reply, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn delete_category_removes_an_item() {
+    let app = app().await;
+    let item = seed_category(&app, 1).await;
+    let reply = send(
+            &app,
+            "DELETE",
+            &path("/categories/{slug}", &[("slug", text(&item, "slug"))]),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 204, "{}", reply.body);
+    let again = send(
+            &app,
+            "DELETE",
+            &path("/categories/{slug}", &[("slug", text(&item, "slug"))]),
+            None,
+            &[],
+        )
+        .await;
+    assert_problem(&again, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn update_category_changes_an_item() {
+    let app = app().await;
+    let item = seed_category(&app, 1).await;
+    let reply = send(
+            &app,
+            "PATCH",
+            &path("/categories/{slug}", &[("slug", text(&item, "slug"))]),
+            Some(
+                &serde_json::from_str::<
+                    Value,
+                >("{\"name\":\"example\",\"featuredRank\":1}")
+                    .expect("valid example"),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    assert_eq!(reply.body["version"], 2);
+}
+
+#[tokio::test]
+async fn update_category_refuses_a_stale_if_match() {
+    let app = app().await;
+    let item = seed_category(&app, 1).await;
+    let reply = send(
+            &app,
+            "PATCH",
+            &path("/categories/{slug}", &[("slug", text(&item, "slug"))]),
+            Some(
+                &serde_json::from_str::<
+                    Value,
+                >("{\"name\":\"example\",\"featuredRank\":1}")
+                    .expect("valid example"),
+            ),
+            &[("If-Match", "\"99\"".to_string())],
+        )
+        .await;
+    assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
+}
+
+#[tokio::test]
+async fn update_category_answers_404_for_a_missing_item() {
+    let app = app().await;
+    let reply = send(
+            &app,
+            "PATCH",
+            &path("/categories/{slug}", &[("slug", "a-a".to_string())]),
+            Some(
+                &serde_json::from_str::<
+                    Value,
+                >("{\"name\":\"example\",\"featuredRank\":1}")
+                    .expect("valid example"),
+            ),
+            &[],
+        )
+        .await;
+    assert_problem(&reply, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn list_featured_categories_lists_created_items() {
+    let app = app().await;
+    let first = seed_category(&app, 1).await;
+    for n in 2..=3 {
+        seed_category(&app, n).await;
+    }
+    let reply = send(&app, "GET", &path("/featured-categories", &[]), None, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let items = reply.body["items"].as_array().expect("a page holds items");
+    assert!(items.contains(& first), "{items:?}");
+}
+
+#[tokio::test]
+async fn list_featured_categories_pages_through_every_item_once() {
+    let app = app().await;
+    let first = seed_category(&app, 1).await;
+    for n in 2..=5 {
+        seed_category(&app, n).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    for page in 0..10 {
+        let uri = if page == 0 {
+            format!(
+                "{}?{}", path("/featured-categories", & []), ["limit=2".to_string()]
+                .join("&")
+            )
+        } else {
+            format!(
+                "{}?{}", path("/featured-categories", & []),
+                [format!("limit=2&cursor={cursor}")].join("&")
+            )
+        };
+        let reply = send(&app, "GET", &uri, None, &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let items = reply.body["items"].as_array().expect("a page holds items").clone();
+        assert!(items.len() <= 2);
+        seen.extend(items);
+        match reply.body["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert!(seen.contains(& first));
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 5);
+}
+
+#[tokio::test]
+async fn list_featured_categories_rejects_a_tampered_cursor() {
+    let app = app().await;
+    seed_category(&app, 1).await;
+    let reply = send(
+            &app,
+            "GET",
+            &format!(
+                "{}?{}", path("/featured-categories", & []), ["cursor=not-a-cursor"
+                .to_string()].join("&")
+            ),
+            None,
+            &[],
+        )
+        .await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST);
 }

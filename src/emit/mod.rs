@@ -15,7 +15,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use crate::model::Api;
-pub use examples::example_body;
+pub use examples::{example, example_body};
 
 /// Who owns a file: the generator rewrites its files on every run; the
 /// user's files are written once and never touched again.

@@ -412,3 +412,91 @@ pub async fn put_product(
         },
     )
 }
+
+/// `POST /categories`: `create` on `Category`.
+pub async fn create_category(
+    store: &Store,
+    request: CreateCategoryRequest,
+) -> Result<CreateCategoryResponse, ApiError> {
+    let key = Map::new();
+    let mut fields = fields(&request.body)?;
+    fields.extend(key);
+    let item = store.create_category(fields, &[]).await?;
+    let doc = json(&item)?;
+    Ok(CreateCategoryResponse::Created {
+        body: item,
+        location: Some(format!("/categories/{}", text(& doc, "slug"))),
+        etag: etag(&doc, "version"),
+    })
+}
+
+/// `GET /categories/{slug}`: `get` on `Category`.
+pub async fn get_category(
+    store: &Store,
+    request: GetCategoryRequest,
+) -> Result<GetCategoryResponse, ApiError> {
+    let key = CategoryKey { slug: request.slug };
+    let item = store
+        .get_category(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no Category has this key"))?;
+    let doc = json(&item)?;
+    Ok(GetCategoryResponse::Ok {
+        body: item,
+        etag: etag(&doc, "version"),
+    })
+}
+
+/// `DELETE /categories/{slug}`: `delete` on `Category`.
+pub async fn delete_category(
+    store: &Store,
+    request: DeleteCategoryRequest,
+) -> Result<DeleteCategoryResponse, ApiError> {
+    let key = CategoryKey { slug: request.slug };
+    let expected = expected_version(request.if_match.as_deref())?;
+    store.delete_category(&key, expected).await?;
+    Ok(DeleteCategoryResponse::NoContent)
+}
+
+/// `PATCH /categories/{slug}`: `update` on `Category`.
+pub async fn update_category(
+    store: &Store,
+    request: UpdateCategoryRequest,
+) -> Result<UpdateCategoryResponse, ApiError> {
+    let key = CategoryKey { slug: request.slug };
+    let expected = expected_version(request.if_match.as_deref())?;
+    let item = store.update_category(&key, fields(&request.body)?, expected).await?;
+    let doc = json(&item)?;
+    Ok(UpdateCategoryResponse::Ok {
+        body: item,
+        etag: etag(&doc, "version"),
+    })
+}
+
+/// `GET /featured-categories`: `query` on `Category`.
+pub async fn list_featured_categories(
+    store: &Store,
+    request: ListFeaturedCategoriesRequest,
+) -> Result<ListFeaturedCategoriesResponse, ApiError> {
+    let values = Map::new();
+    let page = store
+        .query_categorys(Query {
+            index: Some("GSI1"),
+            values,
+            range: None,
+            descending: false,
+            limit: request
+                .limit
+                .map_or(20, |n| usize::try_from(n).unwrap_or(1))
+                .clamp(1, 1000),
+            cursor: request.cursor.clone(),
+            scan: false,
+        })
+        .await?;
+    Ok(
+        ListFeaturedCategoriesResponse::Ok(CategoryPage {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }),
+    )
+}

@@ -224,6 +224,69 @@ pub trait Handlers: Send + Sync + 'static {
         actions::put_product(self.store(), request)
     }
 
+    /// Create a category
+    ///
+    /// Creates a category under the slug given in the body. A slug that is
+    /// already taken is a 409: create never overwrites.
+    ///
+    /// `POST /categories`: `create` on `Category` by default.
+    fn create_category(
+        &self,
+        _context: RequestContext,
+        request: CreateCategoryRequest,
+    ) -> impl Future<Output = Result<CreateCategoryResponse, ApiError>> + Send {
+        actions::create_category(self.store(), request)
+    }
+
+    /// Get a category
+    ///
+    /// `GET /categories/{slug}`: `get` on `Category` by default.
+    fn get_category(
+        &self,
+        _context: RequestContext,
+        request: GetCategoryRequest,
+    ) -> impl Future<Output = Result<GetCategoryResponse, ApiError>> + Send {
+        actions::get_category(self.store(), request)
+    }
+
+    /// Delete a category
+    ///
+    /// `DELETE /categories/{slug}`: `delete` on `Category` by default.
+    fn delete_category(
+        &self,
+        _context: RequestContext,
+        request: DeleteCategoryRequest,
+    ) -> impl Future<Output = Result<DeleteCategoryResponse, ApiError>> + Send {
+        actions::delete_category(self.store(), request)
+    }
+
+    /// Update a category
+    ///
+    /// Applies a JSON merge patch. Setting `featuredRank` puts the category
+    /// on the featured list at that rank; setting it to null takes it off.
+    ///
+    /// `PATCH /categories/{slug}`: `update` on `Category` by default.
+    fn update_category(
+        &self,
+        _context: RequestContext,
+        request: UpdateCategoryRequest,
+    ) -> impl Future<Output = Result<UpdateCategoryResponse, ApiError>> + Send {
+        actions::update_category(self.store(), request)
+    }
+
+    /// List featured categories
+    ///
+    /// Returns the categories that have a `featuredRank`, best rank first.
+    ///
+    /// `GET /featured-categories`: `query` on `Category` by default.
+    fn list_featured_categories(
+        &self,
+        _context: RequestContext,
+        request: ListFeaturedCategoriesRequest,
+    ) -> impl Future<Output = Result<ListFeaturedCategoriesResponse, ApiError>> + Send {
+        actions::list_featured_categories(self.store(), request)
+    }
+
     /// Daily sales report
     ///
     /// Counts the orders created on one day and their revenue. Hand-written:

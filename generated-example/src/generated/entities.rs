@@ -484,3 +484,141 @@ impl ProductRepository for Store {
         self.query(query).await
     }
 }
+
+/// How [`Category`] is stored.
+pub static CATEGORY_ENTITY: EntityDef = EntityDef {
+    name: "Category",
+    type_value: "CATEGORY",
+    table: &MAIN_TABLE,
+    key: KeyDef {
+        pk: Template(&[Part::Lit("CATEGORY#"), Part::Str("slug")]),
+        sk: Some(Template(&[Part::Lit("CATEGORY")])),
+    },
+    indexes: &[
+        EntityIndexDef {
+            index: &MAIN_TABLE.indexes[0],
+            key: KeyDef {
+                pk: Template(&[Part::Lit("FEATURED_CATEGORIES")]),
+                sk: Some(
+                    Template(
+                        &[Part::Int("featuredRank"), Part::Lit("#"), Part::Str("slug")],
+                    ),
+                ),
+            },
+        },
+    ],
+    id: Some(IdDef {
+        field: "slug",
+        generate: Generate::Client,
+    }),
+    created: None,
+    updated: None,
+    version: Some("version"),
+    expires: None,
+    unique: &[],
+    read_only: &["version"],
+};
+
+impl Entity for Category {
+    const DEF: &'static EntityDef = &CATEGORY_ENTITY;
+}
+
+/// The primary key of a [`Category`]: the fields its key templates use.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CategoryKey {
+    pub slug: String,
+}
+
+/// Typed access to stored [`Category`]s. [`Store`] implements it for DynamoDB and for memory alike.
+pub trait CategoryRepository {
+    /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.
+    fn create_category(
+        &self,
+        fields: Map<String, Value>,
+        bound: &[&str],
+    ) -> impl Future<Output = Result<Category, StoreError>> + Send;
+
+    /// Reads one.
+    fn get_category(
+        &self,
+        key: &CategoryKey,
+    ) -> impl Future<Output = Result<Option<Category>, StoreError>> + Send;
+
+    /// Creates or replaces one; `true` when it was created.
+    fn put_category(
+        &self,
+        key: &CategoryKey,
+        fields: Map<String, Value>,
+        bound: &[&str],
+        expected_version: Option<i64>,
+    ) -> impl Future<Output = Result<(Category, bool), StoreError>> + Send;
+
+    /// Applies a merge patch: fields with a value are set, fields with `null` removed.
+    fn update_category(
+        &self,
+        key: &CategoryKey,
+        patch: Map<String, Value>,
+        expected_version: Option<i64>,
+    ) -> impl Future<Output = Result<Category, StoreError>> + Send;
+
+    /// Deletes one.
+    fn delete_category(
+        &self,
+        key: &CategoryKey,
+        expected_version: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Reads one page of a query or list.
+    fn query_categorys(
+        &self,
+        query: Query,
+    ) -> impl Future<Output = Result<Page<Category>, StoreError>> + Send;
+}
+
+impl CategoryRepository for Store {
+    async fn create_category(
+        &self,
+        fields: Map<String, Value>,
+        bound: &[&str],
+    ) -> Result<Category, StoreError> {
+        self.create(fields, bound).await
+    }
+
+    async fn get_category(
+        &self,
+        key: &CategoryKey,
+    ) -> Result<Option<Category>, StoreError> {
+        self.get(key_fields(key)?).await
+    }
+
+    async fn put_category(
+        &self,
+        key: &CategoryKey,
+        fields: Map<String, Value>,
+        bound: &[&str],
+        expected_version: Option<i64>,
+    ) -> Result<(Category, bool), StoreError> {
+        self.put(key_fields(key)?, fields, bound, expected_version).await
+    }
+
+    async fn update_category(
+        &self,
+        key: &CategoryKey,
+        patch: Map<String, Value>,
+        expected_version: Option<i64>,
+    ) -> Result<Category, StoreError> {
+        self.update(key_fields(key)?, patch, expected_version).await
+    }
+
+    async fn delete_category(
+        &self,
+        key: &CategoryKey,
+        expected_version: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.delete::<Category>(key_fields(key)?, expected_version).await
+    }
+
+    async fn query_categorys(&self, query: Query) -> Result<Page<Category>, StoreError> {
+        self.query(query).await
+    }
+}

@@ -206,6 +206,46 @@ pub struct ProductPage {
     pub next_cursor: Option<String>,
 }
 
+/// A catalogue category, optionally featured on the home page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    /// URL-safe name, chosen by the client; the category's id.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Position on the featured list (1 first); absent when not featured.
+    #[serde(rename = "featuredRank", default, skip_serializing_if = "Option::is_none")]
+    pub featured_rank: Option<i64>,
+    /// Incremented on every change; sent back as the ETag.
+    pub version: i64,
+}
+
+/// A JSON merge patch for a category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryPatch {
+    /// New display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New featured rank, or null to take the category off the featured list.
+    #[serde(
+        rename = "featuredRank",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "double_option"
+    )]
+    pub featured_rank: Option<Option<i64>>,
+}
+
+/// One page of categories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryPage {
+    /// The categories on this page.
+    pub items: Vec<Category>,
+    /// Opaque cursor for the next page; null on the last page.
+    #[serde(rename = "nextCursor", default)]
+    pub next_cursor: Option<String>,
+}
+
 /// An error, as RFC 9457 problem details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem2 {
@@ -352,6 +392,18 @@ pub struct ProductInput {
     /// Whether the product can be ordered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+}
+
+/// [`Category`] as a client sends it: without the read-only fields the server sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryInput {
+    /// URL-safe name, chosen by the client; the category's id.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Position on the featured list (1 first); absent when not featured.
+    #[serde(rename = "featuredRank", default, skip_serializing_if = "Option::is_none")]
+    pub featured_rank: Option<i64>,
 }
 
 /// Serde glue for fields that may be absent, `null` or a value.

@@ -742,6 +742,233 @@ impl IntoResponse for PutProductResponse {
     }
 }
 
+/// The request of `POST /categories` ([`super::api::Handlers::create_category`]).
+#[derive(Debug, Clone)]
+pub struct CreateCategoryRequest {
+    /// The request body.
+    pub body: CategoryInput,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for CreateCategoryRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let mut input = http::extract(request, &schemas::CREATE_CATEGORY_REQUEST).await?;
+        Ok(Self { body: input.json()? })
+    }
+}
+
+/// The responses of `POST /categories`; errors are [`ApiError`]s.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum CreateCategoryResponse {
+    /// 201: The category was created.
+    Created { body: Category, location: Option<String>, etag: Option<String> },
+}
+
+impl IntoResponse for CreateCategoryResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Created { body, location, etag } => {
+                let response = http::json(
+                    StatusCode::CREATED,
+                    "application/json",
+                    &body,
+                );
+                let response = match location {
+                    Some(value) => http::with_header(response, "Location", value),
+                    None => response,
+                };
+                match etag {
+                    Some(value) => http::with_header(response, "ETag", value),
+                    None => response,
+                }
+            }
+        }
+    }
+}
+
+/// The request of `GET /categories/{slug}` ([`super::api::Handlers::get_category`]).
+#[derive(Debug, Clone)]
+pub struct GetCategoryRequest {
+    /// The category's slug.
+    pub slug: String,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for GetCategoryRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let mut input = http::extract(request, &schemas::GET_CATEGORY_REQUEST).await?;
+        Ok(Self {
+            slug: input.param(Location::Path, "slug")?,
+        })
+    }
+}
+
+/// The responses of `GET /categories/{slug}`; errors are [`ApiError`]s.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum GetCategoryResponse {
+    /// 200: The category.
+    Ok { body: Category, etag: Option<String> },
+}
+
+impl IntoResponse for GetCategoryResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Ok { body, etag } => {
+                let response = http::json(StatusCode::OK, "application/json", &body);
+                match etag {
+                    Some(value) => http::with_header(response, "ETag", value),
+                    None => response,
+                }
+            }
+        }
+    }
+}
+
+/// The request of `DELETE /categories/{slug}` ([`super::api::Handlers::delete_category`]).
+#[derive(Debug, Clone)]
+pub struct DeleteCategoryRequest {
+    /// The category's slug.
+    pub slug: String,
+    /// The ETag of the version this request is based on. The request fails
+    /// with 412 if the item has changed since.
+    pub if_match: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for DeleteCategoryRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let mut input = http::extract(request, &schemas::DELETE_CATEGORY_REQUEST).await?;
+        Ok(Self {
+            slug: input.param(Location::Path, "slug")?,
+            if_match: input.param(Location::Header, "If-Match")?,
+        })
+    }
+}
+
+/// The responses of `DELETE /categories/{slug}`; errors are [`ApiError`]s.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum DeleteCategoryResponse {
+    /// 204: The category was deleted.
+    NoContent,
+}
+
+impl IntoResponse for DeleteCategoryResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::NoContent => http::empty(StatusCode::NO_CONTENT),
+        }
+    }
+}
+
+/// The request of `PATCH /categories/{slug}` ([`super::api::Handlers::update_category`]).
+#[derive(Debug, Clone)]
+pub struct UpdateCategoryRequest {
+    /// The category's slug.
+    pub slug: String,
+    /// The ETag of the version this request is based on. The request fails
+    /// with 412 if the item has changed since.
+    pub if_match: Option<String>,
+    /// The request body.
+    pub body: CategoryPatch,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for UpdateCategoryRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let mut input = http::extract(request, &schemas::UPDATE_CATEGORY_REQUEST).await?;
+        Ok(Self {
+            slug: input.param(Location::Path, "slug")?,
+            if_match: input.param(Location::Header, "If-Match")?,
+            body: input.json()?,
+        })
+    }
+}
+
+/// The responses of `PATCH /categories/{slug}`; errors are [`ApiError`]s.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum UpdateCategoryResponse {
+    /// 200: The updated category.
+    Ok { body: Category, etag: Option<String> },
+}
+
+impl IntoResponse for UpdateCategoryResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Ok { body, etag } => {
+                let response = http::json(StatusCode::OK, "application/json", &body);
+                match etag {
+                    Some(value) => http::with_header(response, "ETag", value),
+                    None => response,
+                }
+            }
+        }
+    }
+}
+
+/// The request of `GET /featured-categories` ([`super::api::Handlers::list_featured_categories`]).
+#[derive(Debug, Clone)]
+pub struct ListFeaturedCategoriesRequest {
+    /// Maximum number of items on the page.
+    pub limit: Option<i64>,
+    /// The `nextCursor` of the previous page; omit it for the first page.
+    pub cursor: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ListFeaturedCategoriesRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let mut input = http::extract(
+                request,
+                &schemas::LIST_FEATURED_CATEGORIES_REQUEST,
+            )
+            .await?;
+        Ok(Self {
+            limit: input.param(Location::Query, "limit")?,
+            cursor: input.param(Location::Query, "cursor")?,
+        })
+    }
+}
+
+/// The responses of `GET /featured-categories`; errors are [`ApiError`]s.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListFeaturedCategoriesResponse {
+    /// 200: One page of featured categories.
+    Ok(CategoryPage),
+}
+
+impl IntoResponse for ListFeaturedCategoriesResponse {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Ok(body) => http::json(StatusCode::OK, "application/json", &body),
+        }
+    }
+}
+
 /// The request of `GET /reports/daily` ([`super::api::Handlers::daily_report`]).
 #[derive(Debug, Clone)]
 pub struct DailyReportRequest {

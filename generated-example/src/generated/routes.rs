@@ -41,6 +41,14 @@ pub fn router<H: Handlers>(handlers: Arc<H>) -> Router {
             "/products/{sku}",
             axum::routing::get(get_product::<H>).put(put_product::<H>),
         )
+        .route("/categories", axum::routing::post(create_category::<H>))
+        .route(
+            "/categories/{slug}",
+            axum::routing::get(get_category::<H>)
+                .delete(delete_category::<H>)
+                .patch(update_category::<H>),
+        )
+        .route("/featured-categories", axum::routing::get(list_featured_categories::<H>))
         .route("/reports/daily", axum::routing::get(daily_report::<H>))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
@@ -165,6 +173,46 @@ async fn put_product<H: Handlers>(
     request: PutProductRequest,
 ) -> Response {
     handlers.put_product(context, request).await.into_response()
+}
+
+async fn create_category<H: Handlers>(
+    State(handlers): State<Arc<H>>,
+    context: RequestContext,
+    request: CreateCategoryRequest,
+) -> Response {
+    handlers.create_category(context, request).await.into_response()
+}
+
+async fn get_category<H: Handlers>(
+    State(handlers): State<Arc<H>>,
+    context: RequestContext,
+    request: GetCategoryRequest,
+) -> Response {
+    handlers.get_category(context, request).await.into_response()
+}
+
+async fn delete_category<H: Handlers>(
+    State(handlers): State<Arc<H>>,
+    context: RequestContext,
+    request: DeleteCategoryRequest,
+) -> Response {
+    handlers.delete_category(context, request).await.into_response()
+}
+
+async fn update_category<H: Handlers>(
+    State(handlers): State<Arc<H>>,
+    context: RequestContext,
+    request: UpdateCategoryRequest,
+) -> Response {
+    handlers.update_category(context, request).await.into_response()
+}
+
+async fn list_featured_categories<H: Handlers>(
+    State(handlers): State<Arc<H>>,
+    context: RequestContext,
+    request: ListFeaturedCategoriesRequest,
+) -> Response {
+    handlers.list_featured_categories(context, request).await.into_response()
 }
 
 async fn daily_report<H: Handlers>(

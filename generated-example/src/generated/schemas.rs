@@ -17,11 +17,11 @@ static PATTERN_1: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static PATTERN_2: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("^\\+[1-9][0-9]{1,14}$").expect("apigen compiled this pattern")
+    Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").expect("apigen compiled this pattern")
 });
 
 static PATTERN_3: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").expect("apigen compiled this pattern")
+    Regex::new("^\\+[1-9][0-9]{1,14}$").expect("apigen compiled this pattern")
 });
 
 /// Constraints of [`Customer`].
@@ -71,7 +71,7 @@ pub static CUSTOMER: Schema = Schema::Object(Record {
             schema: &Schema::String(Text {
                 min_length: None,
                 max_length: None,
-                pattern: Some(&PATTERN_2),
+                pattern: Some(&PATTERN_3),
                 format: Format::None,
                 allowed: &[],
             }),
@@ -165,7 +165,7 @@ pub static CUSTOMER_PATCH: Schema = Schema::Object(Record {
                 &Schema::String(Text {
                     min_length: None,
                     max_length: None,
-                    pattern: Some(&PATTERN_2),
+                    pattern: Some(&PATTERN_3),
                     format: Format::None,
                     allowed: &[],
                 }),
@@ -517,7 +517,7 @@ pub static PRODUCT: Schema = Schema::Object(Record {
                 items: &Schema::String(Text {
                     min_length: None,
                     max_length: None,
-                    pattern: Some(&PATTERN_3),
+                    pattern: Some(&PATTERN_2),
                     format: Format::None,
                     allowed: &[],
                 }),
@@ -587,6 +587,137 @@ pub static PRODUCT_PAGE: Schema = Schema::Object(Record {
             name: "items",
             schema: &Schema::Array(List {
                 items: &PRODUCT,
+                min_items: None,
+                max_items: None,
+                unique_items: false,
+            }),
+            required: true,
+            read_only: false,
+            write_only: false,
+        },
+        Property {
+            name: "nextCursor",
+            schema: &Schema::Nullable(
+                &Schema::String(Text {
+                    min_length: None,
+                    max_length: None,
+                    pattern: None,
+                    format: Format::None,
+                    allowed: &[],
+                }),
+            ),
+            required: true,
+            read_only: false,
+            write_only: false,
+        },
+    ],
+    additional: Additional::Allow,
+});
+
+/// Constraints of [`Category`].
+pub static CATEGORY: Schema = Schema::Object(Record {
+    properties: &[
+        Property {
+            name: "slug",
+            schema: &Schema::String(Text {
+                min_length: None,
+                max_length: Some(40),
+                pattern: Some(&PATTERN_2),
+                format: Format::None,
+                allowed: &[],
+            }),
+            required: true,
+            read_only: false,
+            write_only: false,
+        },
+        Property {
+            name: "name",
+            schema: &Schema::String(Text {
+                min_length: Some(1),
+                max_length: Some(80),
+                pattern: None,
+                format: Format::None,
+                allowed: &[],
+            }),
+            required: true,
+            read_only: false,
+            write_only: false,
+        },
+        Property {
+            name: "featuredRank",
+            schema: &Schema::Integer(Numeric {
+                minimum: Some(1.0),
+                maximum: Some(999.0),
+                exclusive_minimum: false,
+                exclusive_maximum: false,
+                multiple_of: None,
+                allowed: &[],
+            }),
+            required: false,
+            read_only: false,
+            write_only: false,
+        },
+        Property {
+            name: "version",
+            schema: &Schema::Integer(Numeric {
+                minimum: Some(1.0),
+                maximum: Some(9.223372036854776e18),
+                exclusive_minimum: false,
+                exclusive_maximum: false,
+                multiple_of: None,
+                allowed: &[],
+            }),
+            required: true,
+            read_only: true,
+            write_only: false,
+        },
+    ],
+    additional: Additional::Allow,
+});
+
+/// Constraints of [`CategoryPatch`].
+pub static CATEGORY_PATCH: Schema = Schema::Object(Record {
+    properties: &[
+        Property {
+            name: "name",
+            schema: &Schema::String(Text {
+                min_length: Some(1),
+                max_length: Some(80),
+                pattern: None,
+                format: Format::None,
+                allowed: &[],
+            }),
+            required: false,
+            read_only: false,
+            write_only: false,
+        },
+        Property {
+            name: "featuredRank",
+            schema: &Schema::Nullable(
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(999.0),
+                    exclusive_minimum: false,
+                    exclusive_maximum: false,
+                    multiple_of: None,
+                    allowed: &[],
+                }),
+            ),
+            required: false,
+            read_only: false,
+            write_only: false,
+        },
+    ],
+    additional: Additional::Allow,
+});
+
+/// Constraints of [`CategoryPage`].
+pub static CATEGORY_PAGE: Schema = Schema::Object(Record {
+    properties: &[
+        Property {
+            name: "items",
+            schema: &Schema::Array(List {
+                items: &CATEGORY,
                 min_items: None,
                 max_items: None,
                 unique_items: false,
@@ -1400,6 +1531,145 @@ pub static PUT_PRODUCT_REQUEST: OperationSpec = OperationSpec {
         content_type: "application/json",
         kind: BodyKind::Json(&PRODUCT),
     }),
+};
+
+/// What `createCategory` accepts.
+pub static CREATE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
+    id: "createCategory",
+    params: &[],
+    body: Some(BodySpec {
+        required: true,
+        content_type: "application/json",
+        kind: BodyKind::Json(&CATEGORY),
+    }),
+};
+
+/// What `getCategory` accepts.
+pub static GET_CATEGORY_REQUEST: OperationSpec = OperationSpec {
+    id: "getCategory",
+    params: &[
+        ParamSpec {
+            name: "slug",
+            location: Location::Path,
+            required: true,
+            schema: &Schema::String(Text {
+                min_length: None,
+                max_length: Some(40),
+                pattern: Some(&PATTERN_2),
+                format: Format::None,
+                allowed: &[],
+            }),
+            explode: false,
+        },
+    ],
+    body: None,
+};
+
+/// What `deleteCategory` accepts.
+pub static DELETE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
+    id: "deleteCategory",
+    params: &[
+        ParamSpec {
+            name: "slug",
+            location: Location::Path,
+            required: true,
+            schema: &Schema::String(Text {
+                min_length: None,
+                max_length: Some(40),
+                pattern: Some(&PATTERN_2),
+                format: Format::None,
+                allowed: &[],
+            }),
+            explode: false,
+        },
+        ParamSpec {
+            name: "If-Match",
+            location: Location::Header,
+            required: false,
+            schema: &Schema::String(Text {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Format::None,
+                allowed: &[],
+            }),
+            explode: false,
+        },
+    ],
+    body: None,
+};
+
+/// What `updateCategory` accepts.
+pub static UPDATE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
+    id: "updateCategory",
+    params: &[
+        ParamSpec {
+            name: "slug",
+            location: Location::Path,
+            required: true,
+            schema: &Schema::String(Text {
+                min_length: None,
+                max_length: Some(40),
+                pattern: Some(&PATTERN_2),
+                format: Format::None,
+                allowed: &[],
+            }),
+            explode: false,
+        },
+        ParamSpec {
+            name: "If-Match",
+            location: Location::Header,
+            required: false,
+            schema: &Schema::String(Text {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Format::None,
+                allowed: &[],
+            }),
+            explode: false,
+        },
+    ],
+    body: Some(BodySpec {
+        required: true,
+        content_type: "application/merge-patch+json",
+        kind: BodyKind::Json(&CATEGORY_PATCH),
+    }),
+};
+
+/// What `listFeaturedCategories` accepts.
+pub static LIST_FEATURED_CATEGORIES_REQUEST: OperationSpec = OperationSpec {
+    id: "listFeaturedCategories",
+    params: &[
+        ParamSpec {
+            name: "limit",
+            location: Location::Query,
+            required: false,
+            schema: &Schema::Integer(Numeric {
+                minimum: Some(1.0),
+                maximum: Some(100.0),
+                exclusive_minimum: false,
+                exclusive_maximum: false,
+                multiple_of: None,
+                allowed: &[],
+            }),
+            explode: true,
+        },
+        ParamSpec {
+            name: "cursor",
+            location: Location::Query,
+            required: false,
+            schema: &Schema::String(Text {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Format::None,
+                allowed: &[],
+            }),
+            explode: true,
+        },
+    ],
+    body: None,
 };
 
 /// What `dailyReport` accepts.

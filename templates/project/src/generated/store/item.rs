@@ -78,6 +78,9 @@ pub(super) fn stored_item(def: &EntityDef, fields: &Fields) -> Result<Item, Stor
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    for (name, value) in &present {
+        storable_numbers(value, &format!("/{name}"))?;
+    }
     let mut item: Item = serde_dynamo::to_item(&present)
         .map_err(|e| StoreError::Backend(format!("cannot convert a `{}`: {e}", def.name)))?;
     item.extend(keys::primary_key(def, fields)?);
@@ -122,8 +125,35 @@ pub(super) fn ttl_value(expires: &ExpiresDef, value: &Value) -> Result<Attribute
         .ok_or_else(|| StoreError::Invalid(format!("`{}` must be {what}", expires.field)))
 }
 
-/// A field value as an attribute value.
-pub(super) fn attribute_value(value: &Value) -> Result<AttributeValue, StoreError> {
+/// DynamoDB stores numbers from 1e-130 to just under 1e126 in magnitude (and zero). A JSON
+/// number outside that range is valid input to the schema but would fail the write, so it is
+/// refused as invalid input before anything is written.
+fn storable_numbers(value: &Value, at: &str) -> Result<(), StoreError> {
+    match value {
+        Value::Number(n) => {
+            let magnitude = n.as_f64().unwrap_or(0.0).abs();
+            if magnitude == 0.0 || (1e-130..1e126).contains(&magnitude) {
+                Ok(())
+            } else {
+                Err(StoreError::Invalid(format!(
+                    "`{at}` is {n}, and DynamoDB stores numbers from 1e-130 to 1e126 in magnitude"
+                )))
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| storable_numbers(v, &format!("{at}/{i}"))),
+        Value::Object(map) => map
+            .iter()
+            .try_for_each(|(k, v)| storable_numbers(v, &format!("{at}/{k}"))),
+        _ => Ok(()),
+    }
+}
+
+/// The value of the field `name` as an attribute value.
+pub(super) fn attribute_value(name: &str, value: &Value) -> Result<AttributeValue, StoreError> {
+    storable_numbers(value, &format!("/{name}"))?;
     serde_dynamo::to_attribute_value(value)
         .map_err(|e| StoreError::Backend(format!("cannot convert a value: {e}")))
 }

@@ -206,7 +206,7 @@ fn field_actions(changes: &Fields) -> Result<Actions, StoreError> {
         .map(|(name, value)| {
             let action = match value {
                 Value::Null => Action::Remove,
-                value => Action::Set(item::attribute_value(value)?),
+                value => Action::Set(item::attribute_value(name, value)?),
             };
             Ok((name.clone(), action))
         })

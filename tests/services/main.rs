@@ -1,0 +1,242 @@
+//! The proof that generated services work: for every spec in specs/, the
+//! project is generated and built, its template passes cfn-lint and
+//! `sam validate`, its own tests pass on both stores, and the service runs
+//! on 127.0.0.1 against moto's DynamoDB-compatible server and against the
+//! in-memory store, where scripted journeys, races of twenty clients and
+//! schemathesis probe it over HTTP. The two stores must answer the same,
+//! and each action must make the fewest DynamoDB requests it can.
+//!
+//! Specs in tests/specs/ (written without apigen in mind) get the project
+//! checks, their own tests on both stores, and a started service on both.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod client;
+mod concurrency;
+mod entities;
+mod journeys;
+mod process;
+mod report;
+mod schemathesis;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use client::Session;
+use process::{free_port, Moto, Running};
+
+struct Project {
+    name: String,
+    dir: PathBuf,
+    api: apigen::model::Api,
+}
+
+/// Generates, lints, tests and builds the project of `spec` under `work`.
+fn project(spec: &Path, work: &Path) -> Project {
+    let name = format!("check-{}", common::stem(spec));
+    let dir = work.join(&name);
+    let generated = apigen::plan(
+        spec,
+        &apigen::Options {
+            name: Some(name.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("valid");
+    apigen::write::create(&generated.plan, &dir, false).expect("written");
+    // The hand-written half of an example spec, as its user would write it.
+    let handlers = spec.with_extension("handlers.rs");
+    if handlers.exists() {
+        std::fs::copy(&handlers, dir.join("src/handlers.rs")).expect("handlers copied");
+    }
+    common::cargo(
+        &dir,
+        &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"],
+    );
+    let tests = common::cargo(&dir, &["test", "--quiet"]);
+    assert!(tests.contains("test result: ok"), "{tests}");
+    common::run(
+        Command::new(common::venv_tool("cfn-lint"))
+            .arg("template.yaml")
+            .current_dir(&dir),
+    );
+    common::run(
+        Command::new(common::venv_tool("sam"))
+            .args([
+                "validate",
+                "--lint",
+                "--region",
+                "us-east-1",
+                "--template-file",
+                "template.yaml",
+            ])
+            .env("SAM_CLI_TELEMETRY", "0")
+            .current_dir(&dir),
+    );
+    common::cargo(&dir, &["build", "--quiet"]);
+    Project {
+        name,
+        dir,
+        api: generated.api,
+    }
+}
+
+/// Runs the project's own tests again with DynamoDB as the store.
+fn own_tests_on(project: &Project, moto: &Moto) {
+    let output = common::run(
+        Command::new(env!("CARGO"))
+            .args(["test", "--quiet", "--", "--include-ignored"])
+            .current_dir(&project.dir)
+            .env("CARGO_TARGET_DIR", common::projects_target())
+            .env("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint())
+            .env("APIGEN_TEST_DYNAMODB_URL", moto.endpoint()),
+    );
+    let results: Vec<&str> = output
+        .lines()
+        .filter(|l| l.starts_with("test result"))
+        .collect();
+    assert!(
+        !results.is_empty()
+            && results
+                .iter()
+                .all(|l| l.contains(" 0 failed") && l.contains(" 0 ignored")),
+        "every test must run, and pass, on DynamoDB too:\n{output}"
+    );
+}
+
+/// Starts the built service the way a user runs it: `PORT`, and
+/// `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB (the in-memory store without it).
+fn serve(project: &Project, moto: Option<&Moto>, log: PathBuf) -> Running {
+    let binary = common::projects_target().join("debug").join(&project.name);
+    let port = free_port();
+    let mut command = Command::new(binary);
+    command
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "info");
+    match moto {
+        Some(moto) => command
+            .env("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1"),
+        None => command.env_remove("AWS_ENDPOINT_URL_DYNAMODB"),
+    };
+    Running::start(&project.name, &mut command, port, log)
+}
+
+/// Journeys and races on one store; answers the session for comparison.
+fn probe<'a>(
+    project: &Project,
+    store: &'static str,
+    service: &'a Running,
+    moto: Option<&'a Moto>,
+) -> (Session<'a>, Vec<String>) {
+    let mut session = Session::new(store, service, moto);
+    let mut passed = journeys::run(&mut session, &project.api);
+    passed.extend(concurrency::run(&mut session, &project.api));
+    let unknown = session.call_unrecorded(
+        "unknown route",
+        client::Request::get("/no/such/route/anywhere"),
+    );
+    session.check_status("an unknown route", &unknown, 404);
+    (session, passed)
+}
+
+/// The two stores must have answered every step alike.
+fn agree(memory: &Session, dynamo: &Session) {
+    for (i, (m, d)) in memory.transcript.iter().zip(&dynamo.transcript).enumerate() {
+        assert_eq!(
+            m, d,
+            "step {i}: the in-memory store and DynamoDB answered differently"
+        );
+    }
+    assert_eq!(
+        memory.transcript.len(),
+        dynamo.transcript.len(),
+        "the stores ran different numbers of steps"
+    );
+}
+
+fn prove(spec: &Path, fuzz: bool) -> Option<report::Row> {
+    eprintln!("proving {}", spec.display());
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let project = project(spec, work.path());
+    if !project.api.has_storage() {
+        let service = serve(&project, None, work.path().join("memory.log"));
+        let session = Session::new("memory", &service, None);
+        let unknown = session
+            .client
+            .send(&client::Request::get("/no/such/route/anywhere"));
+        assert_eq!(unknown.map(|r| r.status), Ok(404), "unknown routes are 404");
+        return None;
+    }
+    let moto = Moto::start(work.path());
+    own_tests_on(&project, &moto);
+    if !fuzz {
+        // Specs not written for apigen: the service must start and route on
+        // both stores; the journeys are for the specs in specs/ (see the README).
+        for store in [None, Some(&moto)] {
+            let service = serve(&project, store, work.path().join("service.log"));
+            let session = Session::new("either", &service, store);
+            let unknown = session
+                .client
+                .send(&client::Request::get("/no/such/route/anywhere"));
+            assert_eq!(unknown.map(|r| r.status), Ok(404), "unknown routes are 404");
+        }
+        return None;
+    }
+
+    let memory_service = serve(&project, None, work.path().join("memory.log"));
+    let (memory, _) = probe(&project, "memory", &memory_service, None);
+    let dynamo_service = serve(&project, Some(&moto), work.path().join("dynamodb.log"));
+    let (dynamo, passed) = probe(&project, "DynamoDB", &dynamo_service, Some(&moto));
+    agree(&memory, &dynamo);
+
+    let mut row = report::Row {
+        spec: common::stem(spec),
+        journeys: passed,
+        steps: dynamo.transcript.len(),
+        requests: dynamo.requests.clone(),
+        schemathesis: None,
+    };
+    if fuzz {
+        let outcome = schemathesis::run(
+            &project.dir.join("openapi.yaml"),
+            dynamo_service.port,
+            work.path(),
+            || {
+                format!(
+                    "{}\n{}",
+                    dynamo_service.log_tail(60),
+                    moto.process.log_tail(20)
+                )
+            },
+        );
+        row.schemathesis = Some(outcome);
+    }
+    drop(memory);
+    drop(dynamo);
+    drop(dynamo_service);
+    drop(memory_service);
+    drop(moto);
+    Some(row)
+}
+
+#[test]
+fn every_spec_in_specs_gives_a_proven_service() {
+    // One at a time: the projects share a target directory, and the
+    // machines have two cores.
+    let rows: Vec<report::Row> = common::specs()
+        .iter()
+        .filter_map(|spec| prove(spec, true))
+        .collect();
+    report::write(&rows);
+}
+
+#[test]
+fn unseen_specs_give_working_services() {
+    for spec in common::unseen_specs() {
+        prove(&spec, false);
+    }
+}
