@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use apigen::model::actions::{BoundAction, RangeOp, SortOrder, Verb};
-use apigen::model::storage::{Generate, KeyTemplates, Part, Template, VarKind};
+use apigen::model::storage::{KeyTemplates, Part, Template, VarKind};
 use apigen::model::{Api, Entity, Media, Operation, ParamIn, Shape};
 use serde_json::Value;
 
