@@ -142,7 +142,8 @@ impl fmt::Display for Report {
     }
 }
 
-fn paint(color: bool, code: &str, text: &str) -> String {
+/// `text` in an ANSI style (`1;31` is bold red) when `color`.
+pub fn paint(color: bool, code: &str, text: &str) -> String {
     if color {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {

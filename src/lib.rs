@@ -4,12 +4,15 @@
 //!
 //! The pipeline has one module per stage:
 //! [`load`] (text to document) → [`model`] (checked IR) → [`emit`] (IR to a
-//! [`emit::FilePlan`]) → [`write`] (plan to disk).
+//! [`emit::FilePlan`]) → [`write`] (plan to disk). [`build`] runs the same
+//! pipeline from a build script.
 
+pub mod build;
 pub mod diagnostic;
 pub mod emit;
 pub mod load;
 pub mod model;
+pub mod user_code;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +31,8 @@ pub enum Error {
     Emit(#[from] emit::EmitError),
     #[error(transparent)]
     Write(#[from] write::WriteError),
+    #[error("OUT_DIR is not set: `apigen::build` runs from a build script (or give it `out_dir`)")]
+    NoOutDir,
 }
 
 /// What to generate from.
@@ -62,6 +67,63 @@ pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
     )?;
     let report = loaded.report(api.warnings.clone());
     Ok(Generated { api, plan, report })
+}
+
+/// A project to regenerate in place, planned.
+#[derive(Debug)]
+pub struct Regeneration {
+    pub dir: PathBuf,
+    pub spec: PathBuf,
+    pub generated: Generated,
+    /// The options to record in the manifest.
+    pub recorded: write::Recorded,
+}
+
+/// Plans the regeneration of the project in `dir` from `spec` (its own
+/// `openapi.yaml` by default), with the options it was generated with
+/// unless `options` overrides them. Writes nothing.
+pub fn regeneration(
+    dir: &Path,
+    spec: Option<&Path>,
+    options: Options,
+) -> Result<Regeneration, Error> {
+    let previous = write::read_manifest(dir)?
+        .map(|m| m.options)
+        .unwrap_or_default();
+    let options = Options {
+        templates: options.templates.or_else(|| previous.templates_in(dir)),
+        name: options.name.or(previous.name),
+    };
+    let spec = spec.map_or_else(|| dir.join("openapi.yaml"), Path::to_path_buf);
+    let generated = plan(&spec, &options)?;
+    let recorded = record(&options, dir);
+    Ok(Regeneration {
+        dir: dir.to_path_buf(),
+        spec,
+        generated,
+        recorded,
+    })
+}
+
+/// The options to keep in the manifest of a project in `dir`.
+pub fn record(options: &Options, dir: &Path) -> write::Recorded {
+    write::Recorded {
+        name: options.name.clone(),
+        templates: options
+            .templates
+            .as_deref()
+            .map(|t| write::manifest::relative(t, dir)),
+    }
+}
+
+/// The project `start` is in: the nearest folder at or above it with a
+/// manifest.
+pub fn find_project(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    start
+        .ancestors()
+        .find(|d| d.join(write::manifest::PATH).is_file())
+        .map(Path::to_path_buf)
 }
 
 /// What will be generated, for `apigen check`.

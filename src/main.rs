@@ -1,11 +1,16 @@
 //! The `apigen` command line.
+//!
+//! Exit codes: 0 success, 1 the spec has errors (or `generate --check`
+//! found changes), 2 usage, IO, or a refusal to overwrite hand edits.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use apigen::diagnostic::paint;
+use apigen::write::{self, Conflict, KeptReason, WriteError};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -14,8 +19,18 @@ use clap::{Parser, Subcommand};
     about = "Generate a serverless Rust backend (Lambda, API Gateway, DynamoDB) from an annotated OpenAPI spec"
 )]
 struct Cli {
+    /// Colour in messages: `auto` uses it on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand)]
@@ -30,7 +45,8 @@ enum Command {
         /// The package name [default: `x-apigen.name`, or the spec's title].
         #[arg(long)]
         name: Option<String>,
-        /// Generate into a non-empty folder (files you own are kept).
+        /// Generate into a non-empty folder: generated files are overwritten,
+        /// files you own are kept.
         #[arg(long)]
         force: bool,
         /// A folder of templates that override the built-in ones.
@@ -39,15 +55,24 @@ enum Command {
     },
     /// Regenerate a project from its spec; files you own are never touched.
     Generate {
-        /// The spec [default: openapi.yaml in the current folder].
+        /// The spec [default: the project's openapi.yaml].
         spec: Option<PathBuf>,
-        /// The project folder [default: the current folder].
+        /// The project [default: the project the current folder is in].
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// The package name [default: as the project was generated].
         #[arg(long)]
         name: Option<String>,
+        /// Template overrides [default: as the project was generated].
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// Overwrite generated files that were edited by hand.
+        #[arg(long)]
+        force: bool,
+        /// Write nothing; print what would change as a diff and exit 1 if
+        /// anything would.
+        #[arg(long, conflicts_with = "force")]
+        check: bool,
     },
     /// Check a spec and its hints, and explain what will be generated.
     Check { spec: PathBuf },
@@ -55,29 +80,59 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match run(cli.command, color) {
         Ok(code) => code,
-        Err(e) => {
-            // A spec with errors has already been reported in full.
-            if let Some(apigen::Error::Invalid(report)) = e.downcast_ref::<apigen::Error>() {
-                eprint!("{}", report.render(std::io::stderr().is_terminal()));
-                return ExitCode::from(1);
-            }
-            if let Some(apigen::Error::Load(apigen::load::LoadError::Invalid(report))) =
-                e.downcast_ref::<apigen::Error>()
-            {
-                eprint!("{}", report.render(std::io::stderr().is_terminal()));
-                return ExitCode::from(1);
-            }
-            eprintln!("error: {e:#}");
+        Err(e) => report_error(&e, color),
+    }
+}
+
+fn report_error(e: &anyhow::Error, color: bool) -> ExitCode {
+    let error = paint(color, "1;31", "error");
+    match e.downcast_ref::<apigen::Error>() {
+        // A spec with errors is reported in full, each with its location.
+        Some(
+            apigen::Error::Invalid(report)
+            | apigen::Error::Load(apigen::load::LoadError::Invalid(report)),
+        ) => {
+            eprint!("{}", report.render(color));
+            ExitCode::from(1)
+        }
+        Some(apigen::Error::Write(WriteError::Edited(conflicts))) => {
+            eprint!("{}", edited(conflicts, color));
+            ExitCode::from(2)
+        }
+        _ => {
+            eprintln!("{error}: {e:#}");
             ExitCode::from(2)
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let color = std::io::stderr().is_terminal();
-    match cli.command {
+fn edited(conflicts: &[Conflict], color: bool) -> String {
+    let n = conflicts.len();
+    let mut out = format!(
+        "{}: {} generated file{} changed by hand since apigen wrote {}; nothing was written\n",
+        paint(color, "1;31", "error"),
+        n,
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it" } else { "them" },
+    );
+    for c in conflicts {
+        out.push_str(&format!("  {}: {}\n", c.path, c.reason.describe()));
+    }
+    let eq = paint(color, "1;34", "=");
+    out.push_str(&format!("  {eq} help: keep your code in src/handlers.rs (or a --templates override), or delete a file's `@generated` line to make it yours\n"));
+    out.push_str(&format!("  {eq} help: `apigen generate --check` shows the changes; `apigen generate --force` overwrites the edits\n"));
+    out
+}
+
+fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
+    match command {
         Command::New {
             spec,
             output,
@@ -85,45 +140,193 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             force,
             templates,
         } => {
-            let generated = apigen::plan(&spec, &apigen::Options { name, templates })?;
+            let options = apigen::Options { name, templates };
+            let generated = apigen::plan(&spec, &options)?;
             eprint!("{}", generated.report.render(color));
             let dir = output.unwrap_or_else(|| PathBuf::from(&generated.api.settings.name));
-            let outcome =
-                apigen::write::create(&generated.plan, &dir, force).map_err(apigen::Error::from)?;
+            let recorded = apigen::record(&options, &dir);
+            let outcome = write::create(&generated.plan, &dir, &recorded, force)
+                .map_err(apigen::Error::from)?;
             eprintln!(
-                "created `{}` ({} files) from `{}`: {} operations, {} entities",
+                "{} `{}` ({} files) from `{}`: {} operations, {} entities",
+                paint(color, "1;32", "created"),
                 dir.display(),
-                outcome.written.len(),
+                outcome.changed.len(),
                 spec.display(),
                 generated.api.operations.len(),
                 generated.api.entities.len()
             );
             eprintln!("next: cd {} && cargo test && cargo run", dir.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Generate {
             spec,
             output,
             name,
             templates,
+            force,
+            check,
         } => {
-            let dir = output.unwrap_or_else(|| PathBuf::from("."));
-            let spec = spec.unwrap_or_else(|| dir.join("openapi.yaml"));
-            let generated = apigen::plan(&spec, &apigen::Options { name, templates })
-                .with_context(|| format!("cannot generate from `{}`", spec.display()))?;
-            eprint!("{}", generated.report.render(color));
-            let outcome =
-                apigen::write::update(&generated.plan, &dir).map_err(apigen::Error::from)?;
-            eprintln!(
-                "{} files written, {} of yours kept",
-                outcome.written.len(),
-                outcome.kept.len()
-            );
+            let dir = match output {
+                Some(dir) => dir,
+                None => project_dir()?,
+            };
+            let options = apigen::Options { name, templates };
+            let plan = apigen::regeneration(&dir, spec.as_deref(), options)?;
+            eprint!("{}", plan.generated.report.render(color));
+            if check {
+                return check_only(&plan, color);
+            }
+            let outcome = write::regenerate(&plan.generated.plan, &dir, &plan.recorded, force)
+                .map_err(apigen::Error::from)?;
+            summarize(&plan, &outcome, color);
+            advise(&plan, color);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check { spec } => {
             let generated = apigen::plan(&spec, &apigen::Options::default())?;
             eprint!("{}", generated.report.render(color));
             print!("{}", apigen::explain(&generated.api));
+            Ok(ExitCode::SUCCESS)
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The project the current folder is in; the current folder itself when it
+/// is not in one but holds a spec.
+fn project_dir() -> anyhow::Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    if let Some(dir) = apigen::find_project(&cwd) {
+        return Ok(dir);
+    }
+    anyhow::ensure!(
+        cwd.join("openapi.yaml").is_file(),
+        "`{}` is not in a generated project (no .apigen/manifest.json here or above, and no openapi.yaml)\n  = help: run it inside a project, or name one: `apigen generate SPEC -o DIR`",
+        cwd.display()
+    );
+    Ok(cwd)
+}
+
+fn check_only(plan: &apigen::Regeneration, color: bool) -> anyhow::Result<ExitCode> {
+    // Forced, so that the diff also shows what hand edits would become.
+    let changes = write::changes(&plan.generated.plan, &plan.dir, &plan.recorded, true)
+        .map_err(apigen::Error::from)?;
+    print!("{}", write::diff::unified(&changes));
+    for c in &changes.overwritten {
+        eprintln!(
+            "{}: `{}` was {}; `apigen generate` would refuse to overwrite it",
+            paint(color, "1;33", "warning"),
+            c.path,
+            c.reason.describe()
+        );
+    }
+    if changes.is_empty() {
+        eprintln!(
+            "`{}` is up to date with `{}`",
+            plan.dir.display(),
+            plan.spec.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = changes.changes.len();
+    eprintln!(
+        "{}: regenerating `{}` from `{}` would change {n} file{}",
+        paint(color, "1;31", "error"),
+        plan.dir.display(),
+        plan.spec.display(),
+        if n == 1 { "" } else { "s" }
+    );
+    Ok(ExitCode::from(1))
+}
+
+fn summarize(plan: &apigen::Regeneration, outcome: &write::Outcome, color: bool) {
+    for (verb, path) in &outcome.changed {
+        eprintln!("{:>12} {path}", paint(color, "1;32", &capitalize(verb)));
+    }
+    for c in &outcome.overwritten {
+        eprintln!(
+            "{}: overwrote your edits to `{}` (--force)",
+            paint(color, "1;33", "warning"),
+            c.path
+        );
+    }
+    for k in outcome.kept.iter().filter(|k| k.why == KeptReason::Adopted) {
+        eprintln!(
+            "{}: `{}` is yours (its `@generated` line is gone), so it was not regenerated",
+            paint(color, "1;36", "note"),
+            k.path
+        );
+    }
+    let yours = outcome.kept.len();
+    eprintln!(
+        "{} `{}` from `{}`: {} file{} changed, {yours} of yours kept",
+        paint(color, "1;32", "regenerated"),
+        plan.dir.display(),
+        plan.spec.display(),
+        outcome.changed.len(),
+        if outcome.changed.len() == 1 { "" } else { "s" },
+    );
+}
+
+/// What the new spec asks of the user's code: the compiler will say it too,
+/// but not with the code to paste.
+fn advise(plan: &apigen::Regeneration, color: bool) {
+    let api = &plan.generated.api;
+    let gaps = apigen::user_code::handler_gaps(api, &plan.dir);
+    let at = gaps
+        .files
+        .first()
+        .map(|f| relative(f, &plan.dir))
+        .unwrap_or_default();
+    if !gaps.missing.is_empty() {
+        let n = gaps.missing.len();
+        eprintln!(
+            "{}: `impl Handlers` in {at} has no method for {n} operation{}; the build fails until it does. Add:\n",
+            paint(color, "1;33", "warning"),
+            if n == 1 { "" } else { "s" }
+        );
+        for m in &gaps.missing {
+            eprintln!("{}", m.stub);
+        }
+    }
+    for method in &gaps.unknown {
+        eprintln!(
+            "{}: `impl Handlers` in {at} has `{method}`, which is no longer an operation: delete it",
+            paint(color, "1;33", "warning")
+        );
+    }
+    let planned = plan
+        .generated
+        .plan
+        .get("Cargo.toml")
+        .map(|f| f.contents.as_str());
+    let yours = std::fs::read_to_string(plan.dir.join("Cargo.toml")).ok();
+    if let (Some(planned), Some(yours)) = (planned, yours) {
+        let missing = apigen::user_code::missing_dependencies(planned, &yours);
+        if !missing.is_empty() {
+            eprintln!(
+                "{}: Cargo.toml is yours and lacks dependencies the generated code now uses; add to [dependencies]:\n",
+                paint(color, "1;33", "warning")
+            );
+            for line in missing {
+                eprintln!("    {line}");
+            }
+            eprintln!();
+        }
+    }
+}
+
+fn relative(path: &Path, dir: &Path) -> String {
+    path.strip_prefix(dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -38,9 +38,13 @@ fn new_creates_a_project_and_refuses_a_non_empty_folder() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
 
-    // --force regenerates, and keeps the user's files.
+    // --force regenerates over hand edits, and keeps the user's files:
+    // theirs from the start, and generated ones they took over by deleting
+    // the `@generated` line.
     std::fs::write(dir.join("src/handlers.rs"), "// mine\n").expect("writable");
-    std::fs::write(dir.join("src/generated/models.rs"), "// stale\n").expect("writable");
+    std::fs::write(dir.join("src/generated/models.rs"), "// @generated, edited\n")
+        .expect("writable");
+    std::fs::write(dir.join("src/generated/routes.rs"), "// adopted\n").expect("writable");
     let forced = apigen()
         .arg("new")
         .arg(&spec)
@@ -56,7 +60,11 @@ fn new_creates_a_project_and_refuses_a_non_empty_folder() {
     );
     assert!(std::fs::read_to_string(dir.join("src/generated/models.rs"))
         .expect("readable")
-        .contains("@generated"));
+        .contains("pub struct"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/generated/routes.rs")).expect("readable"),
+        "// adopted\n"
+    );
 }
 
 #[test]

@@ -38,24 +38,23 @@ fn generated_example_is_fresh() {
         &apigen::Options::default(),
     )
     .expect("valid");
-    let mut stale = Vec::new();
-    for file in &generated.plan.files {
-        let on_disk =
-            std::fs::read_to_string(apigen::emit::path_in(&root, file)).unwrap_or_default();
-        if on_disk != file.contents {
-            stale.push(file.path.clone());
-        }
-    }
-    let planned: BTreeSet<String> = generated
+    // What `apigen generate specs/shop.yaml -o generated-example --check`
+    // does, hand edits included.
+    let changes = apigen::write::changes(&generated.plan, &root, &Default::default(), true)
+        .expect("readable");
+    let stale: Vec<&str> = changes.changes.iter().map(|c| c.path()).collect();
+    let mut known: BTreeSet<String> = generated
         .plan
         .files
         .iter()
         .map(|f| f.path.clone())
         .collect();
-    let extra: Vec<String> = files_under(&root).difference(&planned).cloned().collect();
+    known.insert(apigen::write::manifest::PATH.to_string());
+    let extra: Vec<String> = files_under(&root).difference(&known).cloned().collect();
     assert!(
-        stale.is_empty() && extra.is_empty(),
-        "generated-example/ is out of date (differs: {stale:?}, not generated: {extra:?}); refresh it with\n  rm -rf generated-example && cargo run -- new specs/shop.yaml -o generated-example"
+        stale.is_empty() && extra.is_empty() && changes.kept.iter().all(|k| k.why == apigen::write::KeptReason::Yours),
+        "generated-example/ is out of date (differs: {stale:?}, not generated: {extra:?}, kept: {:?}); refresh it with\n  rm -rf generated-example && cargo run -- new specs/shop.yaml -o generated-example",
+        changes.kept
     );
 }
 

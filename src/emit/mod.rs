@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Api;
 pub use examples::{example, example_body};
+pub use project::stub as handler_stub;
 
 /// Who owns a file: the generator rewrites its files on every run; the
 /// user's files are written once and never touched again.

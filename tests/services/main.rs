@@ -44,7 +44,7 @@ fn project(spec: &Path, work: &Path) -> Project {
         },
     )
     .expect("valid");
-    apigen::write::create(&generated.plan, &dir, false).expect("written");
+    apigen::write::create(&generated.plan, &dir, &Default::default(), false).expect("written");
     // The hand-written half of an example spec, as its user would write it.
     let handlers = spec.with_extension("handlers.rs");
     if handlers.exists() {

@@ -1,0 +1,268 @@
+//! What regenerating a project would do, worked out before anything is
+//! written: which files change, which go, which are the user's, and which
+//! the user edited by hand (conflicts).
+
+use std::path::{Path, PathBuf};
+
+use super::manifest::{self, Manifest, Recorded};
+use super::WriteError;
+use crate::emit::{is_generated, path_in, FilePlan, Owner};
+
+/// One change to the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Write `new` at `path`; `old` is what is there now, if anything.
+    Write {
+        path: String,
+        old: Option<String>,
+        new: String,
+    },
+    /// Delete a generated file the spec no longer gives.
+    Remove { path: String, old: String },
+}
+
+impl Change {
+    pub fn path(&self) -> &str {
+        match self {
+            Change::Write { path, .. } | Change::Remove { path, .. } => path,
+        }
+    }
+
+    /// A word for the summary: created, updated or removed.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Change::Write { old: None, .. } => "created",
+            Change::Write { .. } => "updated",
+            Change::Remove { .. } => "removed",
+        }
+    }
+}
+
+/// A generated file whose contents on disk apigen did not write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub path: String,
+    pub reason: ConflictReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictReason {
+    /// Edited since apigen wrote it.
+    Edited,
+    /// Edited since apigen wrote it, and the spec no longer gives it.
+    EditedStale,
+    /// A file apigen has no record of writing is where it would write one.
+    Untracked,
+}
+
+impl ConflictReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ConflictReason::Edited => "edited since apigen wrote it",
+            ConflictReason::EditedStale => {
+                "edited since apigen wrote it, and no longer generated (it would be removed)"
+            }
+            ConflictReason::Untracked => "not written by apigen (no record in the manifest)",
+        }
+    }
+}
+
+/// A file regeneration leaves alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub path: String,
+    pub why: KeptReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptReason {
+    /// A file written once for the user (handlers, Cargo.toml).
+    Yours,
+    /// A generated file whose `@generated` line the user deleted to own it.
+    Adopted,
+}
+
+/// Everything regeneration would do to a project.
+#[derive(Debug, Clone)]
+pub struct Changes {
+    pub dir: PathBuf,
+    /// In the order they are applied; the manifest comes last.
+    pub changes: Vec<Change>,
+    /// Hand edits that stop regeneration. Empty when forced: the edits are
+    /// then in `changes` and named in `overwritten`.
+    pub conflicts: Vec<Conflict>,
+    /// Hand edits `--force` will overwrite or remove.
+    pub overwritten: Vec<Conflict>,
+    pub kept: Vec<Kept>,
+}
+
+impl Changes {
+    /// Whether regeneration would change nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.conflicts.is_empty()
+    }
+
+    /// The changes besides the manifest's own update.
+    pub fn files(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.path() != manifest::PATH)
+    }
+}
+
+/// Reads a project's manifest; `None` when it has none.
+pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, WriteError> {
+    let path = dir.join(manifest::PATH);
+    let Some(text) = read(&path)? else {
+        return Ok(None);
+    };
+    Manifest::parse(&text)
+        .map(Some)
+        .map_err(|e| WriteError::Manifest {
+            path,
+            message: e.to_string(),
+        })
+}
+
+/// Compares `plan` with the project in `dir`. Reads, never writes.
+pub fn changes(
+    plan: &FilePlan,
+    dir: &Path,
+    options: &Recorded,
+    force: bool,
+) -> Result<Changes, WriteError> {
+    let previous = read_manifest(dir)?;
+    let mut manifest = Manifest::new(options.clone());
+    let mut out = Changes {
+        dir: dir.to_path_buf(),
+        changes: Vec::new(),
+        conflicts: Vec::new(),
+        overwritten: Vec::new(),
+        kept: Vec::new(),
+    };
+    let conflict = |out: &mut Changes, path: &str, reason, change: Change| {
+        let c = Conflict {
+            path: path.to_string(),
+            reason,
+        };
+        if force {
+            out.overwritten.push(c);
+            out.changes.push(change);
+        } else {
+            out.conflicts.push(c);
+        }
+    };
+
+    for file in &plan.files {
+        let disk = read(&path_in(dir, file))?;
+        if file.owner == Owner::User {
+            match disk {
+                Some(_) => out.kept.push(Kept {
+                    path: file.path.clone(),
+                    why: KeptReason::Yours,
+                }),
+                None => out.changes.push(Change::Write {
+                    path: file.path.clone(),
+                    old: None,
+                    new: file.contents.clone(),
+                }),
+            }
+            continue;
+        }
+        let Some(old) = disk else {
+            manifest
+                .files
+                .insert(file.path.clone(), manifest::hash(&file.contents));
+            out.changes.push(Change::Write {
+                path: file.path.clone(),
+                old: None,
+                new: file.contents.clone(),
+            });
+            continue;
+        };
+        if is_generated(&file.contents) && !is_generated(&old) {
+            out.kept.push(Kept {
+                path: file.path.clone(),
+                why: KeptReason::Adopted,
+            });
+            continue;
+        }
+        manifest
+            .files
+            .insert(file.path.clone(), manifest::hash(&file.contents));
+        if old == file.contents {
+            continue;
+        }
+        let change = Change::Write {
+            path: file.path.clone(),
+            old: Some(old.clone()),
+            new: file.contents.clone(),
+        };
+        match &previous {
+            Some(m) if m.wrote(&file.path, &old) => out.changes.push(change),
+            Some(m) if m.files.contains_key(&file.path) => {
+                conflict(&mut out, &file.path, ConflictReason::Edited, change)
+            }
+            _ => conflict(&mut out, &file.path, ConflictReason::Untracked, change),
+        }
+    }
+
+    if let Some(previous) = &previous {
+        for path in previous.files.keys() {
+            if plan.get(path).is_some() || path == manifest::PATH {
+                continue;
+            }
+            let Some(old) = read(&path_in_str(dir, path))? else {
+                continue;
+            };
+            let change = Change::Remove {
+                path: path.clone(),
+                old: old.clone(),
+            };
+            if previous.wrote(path, &old) {
+                out.changes.push(change);
+            } else if is_generated(&old) {
+                conflict(&mut out, path, ConflictReason::EditedStale, change);
+            } else {
+                // Its `@generated` line is gone: the user took it over.
+                out.kept.push(Kept {
+                    path: path.clone(),
+                    why: KeptReason::Adopted,
+                });
+            }
+        }
+    }
+
+    let text = manifest.to_text();
+    let old = read(&dir.join(manifest::PATH))?;
+    if old.as_deref() != Some(text.as_str()) {
+        out.changes.push(Change::Write {
+            path: manifest::PATH.to_string(),
+            old,
+            new: text,
+        });
+    }
+    Ok(out)
+}
+
+/// A file's text, or `None` when there is no file.
+fn read(path: &Path) -> Result<Option<String>, WriteError> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| WriteError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "not UTF-8 text, so not a file apigen wrote",
+                ),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(WriteError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+pub(super) fn path_in_str(root: &Path, path: &str) -> PathBuf {
+    path.split('/').fold(root.to_path_buf(), |p, s| p.join(s))
+}
