@@ -1,12 +1,11 @@
 //! Generating a project's code from its build script.
 //!
+//! In `build.rs`'s `main`:
+//!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     if let Err(e) = apigen::build::Builder::new("openapi.yaml").generate() {
-//!         eprintln!("{e}");
-//!         std::process::exit(1);
-//!     }
+//! if let Err(e) = apigen::build::Builder::new("openapi.yaml").generate() {
+//!     eprintln!("{e}");
+//!     std::process::exit(1);
 //! }
 //! ```
 //!

@@ -60,6 +60,8 @@ pub struct Report {
     pub file: PathBuf,
     pub diagnostics: Vec<Diagnostic>,
     source_map: Option<SourceMap>,
+    /// The file's text, to quote the line a diagnostic points at.
+    source: Option<String>,
 }
 
 impl Report {
@@ -68,7 +70,14 @@ impl Report {
             file: file.to_path_buf(),
             diagnostics,
             source_map,
+            source: None,
         }
+    }
+
+    /// Quotes the spec's lines under each diagnostic, as rustc quotes code.
+    pub fn with_source(mut self, text: &str) -> Self {
+        self.source = Some(text.to_string());
+        self
     }
 
     pub fn has_errors(&self) -> bool {
@@ -112,7 +121,8 @@ impl Report {
             Severity::Error => ("error", "1;31"),
             Severity::Warning => ("warning", "1;33"),
         };
-        let location = match self.position(&d.pointer) {
+        let position = self.position(&d.pointer);
+        let location = match position {
             Some((line, col)) => format!("{}:{line}:{col}", self.file.display()),
             None => self.file.display().to_string(),
         };
@@ -122,15 +132,27 @@ impl Report {
             paint(color, code, label),
             paint(color, "1", &d.message)
         );
+        // rustc aligns the notes under the quote's gutter.
+        let mut indent = "  ".to_string();
+        if let (Some((line, col)), Some(source)) = (position, &self.source) {
+            let quoted = quote(source, line, col, color, code);
+            if !quoted.is_empty() {
+                indent = " ".repeat(line.to_string().len() + 1);
+            }
+            out.push_str(&quoted);
+        }
         if !d.pointer.is_empty() {
             out.push_str(&format!(
-                "  {} at {}\n",
+                "{indent}{} at {}\n",
                 paint(color, "1;34", "="),
                 d.pointer
             ));
         }
         if let Some(help) = &d.help {
-            out.push_str(&format!("  {} help: {help}\n", paint(color, "1;34", "=")));
+            out.push_str(&format!(
+                "{indent}{} help: {help}\n",
+                paint(color, "1;34", "=")
+            ));
         }
         out
     }
@@ -140,6 +162,36 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render(false))
     }
+}
+
+/// The line `line` of `source` with a caret under the token at `col`
+/// (both 1-based), in rustc's layout.
+fn quote(source: &str, line: usize, col: usize, color: bool, code: &str) -> String {
+    let Some(text) = source.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let text = text.trim_end();
+    let start: usize = text
+        .chars()
+        .take(col.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    let token = text.get(start..).unwrap_or("");
+    let width = token
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !":,{}[]".contains(*c))
+        .count()
+        .max(1);
+    let gutter = line.to_string().len();
+    let bar = paint(color, "1;34", "|");
+    format!(
+        "{:gutter$} {bar}\n{} {bar} {text}\n{:gutter$} {bar} {}{}\n",
+        "",
+        paint(color, "1;34", &line.to_string()),
+        "",
+        " ".repeat(text[..start.min(text.len())].chars().count()),
+        paint(color, code, &"^".repeat(width)),
+    )
 }
 
 /// `text` in an ANSI style (`1;31` is bold red) when `color`.

@@ -444,3 +444,30 @@ fn a_failure_at_any_step_leaves_the_project_as_it_was() {
     );
     fail_at_every_step(&dir, &plain, &removal);
 }
+
+#[test]
+fn a_spec_with_errors_is_refused_with_exit_1_and_nothing_is_written() {
+    let (_work, dir) = project(STORED);
+    std::fs::write(
+        dir.join("openapi.yaml"),
+        STORED.replace("{get: Note}", "{get: Nope}"),
+    )
+    .expect("writable");
+    let before = tree(&dir);
+    for args in [&["generate"][..], &["generate", "--check"]] {
+        let out = apigen(&dir, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("error: action names entity `Nope`"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(tree(&dir), before);
+    }
+    let colored = apigen(&dir, &["--color", "always", "generate"]);
+    assert!(
+        stderr(&colored).contains("\x1b[1;31merror\x1b[0m"),
+        "{}",
+        stderr(&colored)
+    );
+}

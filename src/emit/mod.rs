@@ -22,7 +22,13 @@ pub use project::stub as handler_stub;
 /// user's files are written once and never touched again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Owner {
+    /// Marked `@generated`, rewritten on every run.
     Generator,
+    /// The project's copy of the spec: rewritten when the project is
+    /// regenerated from another spec, and like a generated file refused if
+    /// edited in place meanwhile; it carries no marker, being the user's text.
+    Spec,
+    /// Written once, when missing.
     User,
 }
 

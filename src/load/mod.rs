@@ -39,7 +39,7 @@ impl Spec {
 
     /// A report for diagnostics found in this spec.
     pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
-        Report::new(&self.path, diagnostics, Some(self.source_map()))
+        Report::new(&self.path, diagnostics, Some(self.source_map())).with_source(&self.text)
     }
 }
 
@@ -68,7 +68,7 @@ pub fn load(path: &Path) -> Result<Spec, LoadError> {
 /// Parses spec text; `path` is used for messages and to pick the format.
 pub fn parse(path: &Path, text: String) -> Result<Spec, LoadError> {
     let fail = |diagnostic: Diagnostic, map: Option<SourceMap>| {
-        LoadError::Invalid(Report::new(path, vec![diagnostic], map))
+        LoadError::Invalid(Report::new(path, vec![diagnostic], map).with_source(&text))
     };
     let mut value = parse_text(path, &text).map_err(|(d, line_col)| {
         let map = line_col.map(|(line, col)| SourceMap::single("", line, col));

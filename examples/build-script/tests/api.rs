@@ -1,0 +1,72 @@
+//! The generated router with the hand-written handlers, over the in-memory
+//! store.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use notes_api::generated::{routes, store::Store};
+use notes_api::handlers::Service;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    let response = app
+        .clone()
+        .oneshot(request.body(body).expect("a valid request"))
+        .await
+        .expect("the router never fails");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn notes_are_stored_listed_newest_first_and_deleted() {
+    let app = routes::router(Arc::new(Service::new(Store::memory())));
+    let (status, body) = send(&app, "GET", "/health", None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+
+    let mut ids = Vec::new();
+    for text in ["first", "second"] {
+        let (status, note) = send(&app, "POST", "/notes", Some(json!({"text": text}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{note}");
+        ids.push(note["id"].as_str().expect("an id").to_string());
+    }
+    let (status, page) = send(&app, "GET", "/notes", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let texts: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|n| n["text"].as_str().expect("text"))
+        .collect();
+    assert_eq!(texts, ["second", "first"]);
+
+    let (status, problem) = send(&app, "POST", "/notes", Some(json!({"text": ""}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+
+    let (status, _) = send(&app, "DELETE", &format!("/notes/{}", ids[0]), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = send(&app, "GET", &format!("/notes/{}", ids[0]), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
