@@ -42,8 +42,11 @@ fn new_creates_a_project_and_refuses_a_non_empty_folder() {
     // theirs from the start, and generated ones they took over by deleting
     // the `@generated` line.
     std::fs::write(dir.join("src/handlers.rs"), "// mine\n").expect("writable");
-    std::fs::write(dir.join("src/generated/models.rs"), "// @generated, edited\n")
-        .expect("writable");
+    std::fs::write(
+        dir.join("src/generated/models.rs"),
+        "// @generated, edited\n",
+    )
+    .expect("writable");
     std::fs::write(dir.join("src/generated/routes.rs"), "// adopted\n").expect("writable");
     let forced = apigen()
         .arg("new")
@@ -135,6 +138,48 @@ fn check_reports_errors_rustc_style_and_exits_1() {
     assert!(error.starts_with(&prefix), "{stderr}");
     assert!(stderr.contains("= help:"), "{stderr}");
     assert!(stderr.contains("/x-apigen-action/get"), "{stderr}");
+    // The line is quoted under the message with a caret at the column, as
+    // rustc quotes code.
+    let quoted = format!(
+        "{line} | {}\n",
+        bad.lines().nth(line - 1).expect("the line").trim_end()
+    );
+    let caret = format!("| {}^^^\n", " ".repeat(column - 1));
+    assert!(
+        stderr.contains(&quoted) && stderr.contains(&caret),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\x1b'),
+        "colour only on a terminal: {stderr}"
+    );
+    assert!(stderr.ends_with("due to 1 previous error\n"), "{stderr}");
+}
+
+#[test]
+fn check_prints_warnings_and_colour_only_when_asked() {
+    let spec = common::repo().join("specs/petstore.yaml");
+    let out = apigen().arg("check").arg(&spec).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(": warning: `list: Pet` is served by a Scan"),
+        "{stderr}"
+    );
+    let colored = apigen()
+        .args(["--color", "always", "check"])
+        .arg(&spec)
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&colored.stderr).contains("\x1b[1;33mwarning\x1b[0m"));
+    let usage = apigen().args(["check"]).output().expect("runs");
+    assert_eq!(usage.status.code(), Some(2), "a usage error");
+    let missing = apigen()
+        .args(["check", "no/such.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(missing.status.code(), Some(2), "an IO error");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read `no/such.yaml`"));
 }
 
 #[test]
