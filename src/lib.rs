@@ -81,12 +81,18 @@ pub struct Regeneration {
 
 /// Plans the regeneration of the project in `dir` from `spec` (its own
 /// `openapi.yaml` by default), with the options it was generated with
-/// unless `options` overrides them. Writes nothing.
+/// unless `options` overrides them. Writes nothing; a write interrupted
+/// earlier is an error until [`write::recover`] rolls it back.
 pub fn regeneration(
     dir: &Path,
     spec: Option<&Path>,
     options: Options,
 ) -> Result<Regeneration, Error> {
+    // An interrupted write may have moved the spec itself aside.
+    let journal = dir.join(write::transaction::JOURNAL);
+    if journal.exists() {
+        return Err(write::WriteError::Interrupted(journal).into());
+    }
     let previous = write::read_manifest(dir)?
         .map(|m| m.options)
         .unwrap_or_default();

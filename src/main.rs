@@ -171,6 +171,13 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
                 Some(dir) => dir,
                 None => project_dir()?,
             };
+            if !check && write::recover(&dir, &mut write::OsFs).map_err(apigen::Error::from)? {
+                eprintln!(
+                    "{}: rolled back an interrupted regeneration first (its journal was `{}`)",
+                    paint(color, "1;36", "note"),
+                    write::transaction::JOURNAL
+                );
+            }
             let options = apigen::Options { name, templates };
             let plan = apigen::regeneration(&dir, spec.as_deref(), options)?;
             eprint!("{}", plan.generated.report.render(color));

@@ -313,16 +313,27 @@ fn restore(root: &Path, tree: &BTreeMap<String, Option<Vec<u8>>>) {
     }
 }
 
-/// The real file system, except that step `fail_at` fails.
+/// The real file system, except that step `fail_at` fails; when `crash`,
+/// every step after it fails too, as if the process had been killed there
+/// and could not undo anything.
 struct FailingFs {
     steps: usize,
     fail_at: usize,
+    crash: bool,
 }
 
 impl FailingFs {
+    fn new(fail_at: usize) -> Self {
+        Self {
+            steps: 0,
+            fail_at,
+            crash: false,
+        }
+    }
+
     fn step(&mut self) -> std::io::Result<()> {
         self.steps += 1;
-        if self.steps == self.fail_at {
+        if self.steps == self.fail_at || (self.crash && self.steps > self.fail_at) {
             Err(std::io::Error::other("injected failure"))
         } else {
             Ok(())
@@ -364,7 +375,7 @@ fn fail_at_every_step(
     let before = tree(dir);
     let mut fail_at = 1;
     loop {
-        let mut fs = FailingFs { steps: 0, fail_at };
+        let mut fs = FailingFs::new(fail_at);
         let result = write::apply(changes, &mut fs);
         if fs.steps < fail_at {
             result.expect("no failure was injected");
@@ -381,8 +392,9 @@ fn fail_at_every_step(
             }
             Ok(()) => {
                 // The failure hit the tidying after the commit, which is not
-                // an error: the changes are in, and at worst a moved-aside
-                // old file is left behind.
+                // an error: the changes are in, and the next run finishes
+                // the tidying from the journal.
+                write::recover(dir, &mut OsFs).expect("recovers");
                 let after =
                     write::changes(plan, dir, &Default::default(), false).expect("readable");
                 assert!(
@@ -392,9 +404,7 @@ fn fail_at_every_step(
                 let stray: Vec<String> = tree(dir)
                     .into_keys()
                     .filter(|p| !before.contains_key(p) && !p.ends_with('/'))
-                    .filter(|p| {
-                        !p.ends_with(".apigen-old") && changes.changes.iter().all(|c| c.path() != p)
-                    })
+                    .filter(|p| changes.changes.iter().all(|c| c.path() != p))
                     .collect();
                 assert!(stray.is_empty(), "{stray:?}");
                 restore(dir, &before);
@@ -409,6 +419,89 @@ fn fail_at_every_step(
         "the run that completed applied everything"
     );
     fail_at
+}
+
+/// A write killed at each step in turn (nothing undone in-process) is
+/// rolled back by the next run from its journal.
+#[test]
+fn a_run_killed_at_any_step_is_rolled_back_by_the_next() {
+    let (work, dir) = project(&with_health_check(&without_storage()));
+    std::fs::write(work.path().join("stored.yaml"), STORED).expect("writable");
+    let plan = apigen::plan(
+        &work.path().join("stored.yaml"),
+        &apigen::Options::default(),
+    )
+    .expect("valid")
+    .plan;
+    let changes = write::changes(&plan, &dir, &Default::default(), false).expect("readable");
+    let before = tree(&dir);
+    let mut killed_at = 1;
+    loop {
+        let mut fs = FailingFs {
+            crash: true,
+            ..FailingFs::new(killed_at)
+        };
+        if write::apply(&changes, &mut fs).is_ok() {
+            if fs.steps < killed_at {
+                break;
+            }
+            // Killed after the commit, while tidying: the next run finishes.
+            assert!(
+                write::recover(&dir, &mut OsFs).expect("recovers"),
+                "a journal is left"
+            );
+            assert!(write::changes(&plan, &dir, &Default::default(), false)
+                .expect("readable")
+                .is_empty());
+            let leftovers: Vec<String> = tree(&dir)
+                .into_keys()
+                .filter(|p| p.contains(".apigen-") || p.ends_with("transaction.json"))
+                .collect();
+            assert!(
+                leftovers.is_empty(),
+                "killed at step {killed_at}: {leftovers:?}"
+            );
+            restore(&dir, &before);
+            killed_at += 1;
+            continue;
+        }
+        let journal = dir.join(write::transaction::JOURNAL);
+        if journal.is_file() {
+            let refused = apigen(&dir, &["generate", "--check"]);
+            assert_eq!(refused.status.code(), Some(2));
+            assert!(
+                stderr(&refused).contains("interrupted"),
+                "{}",
+                stderr(&refused)
+            );
+        } else {
+            // Before the journal is in place, only the journal itself may
+            // have been started.
+            let now = tree(&dir);
+            let differs: Vec<&String> = now
+                .keys()
+                .chain(before.keys())
+                .filter(|k| now.get(*k) != before.get(*k))
+                .collect();
+            assert!(
+                differs
+                    .iter()
+                    .all(|k| k.as_str() == ".apigen/.transaction.json.apigen-new"),
+                "killed at step {killed_at}: changes made without a journal: {differs:?}"
+            );
+        }
+        assert!(write::recover(&dir, &mut OsFs).is_ok());
+        assert_eq!(
+            tree(&dir),
+            before,
+            "killed at step {killed_at}, then recovered"
+        );
+        killed_at += 1;
+    }
+    assert!(
+        killed_at > 2 * changes.changes.len(),
+        "only {killed_at} steps were tried"
+    );
 }
 
 /// Regeneration that creates, updates and removes files fails at each of

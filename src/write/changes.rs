@@ -129,6 +129,10 @@ pub fn changes(
     options: &Recorded,
     force: bool,
 ) -> Result<Changes, WriteError> {
+    let journal = path_in_str(dir, super::transaction::JOURNAL);
+    if journal.exists() {
+        return Err(WriteError::Interrupted(journal));
+    }
     let previous = read_manifest(dir)?;
     let mut manifest = Manifest::new(options.clone());
     let mut out = Changes {

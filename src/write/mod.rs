@@ -18,7 +18,7 @@ pub use changes::{
     changes, read_manifest, Change, Changes, Conflict, ConflictReason, Kept, KeptReason,
 };
 pub use manifest::{Manifest, Recorded};
-pub use transaction::{apply, Fs, OsFs};
+pub use transaction::{apply, recover, Fs, OsFs};
 
 use crate::emit::FilePlan;
 
@@ -34,6 +34,9 @@ pub enum WriteError {
     },
     #[error("cannot read the manifest `{}`: {message}", path.display())]
     Manifest { path: PathBuf, message: String },
+    /// A write was interrupted; regeneration rolls it back before anything.
+    #[error("an interrupted regeneration left `{}`; `apigen generate` rolls it back", .0.display())]
+    Interrupted(PathBuf),
     /// Generated files were edited by hand; nothing was written.
     #[error("{}", conflicts_message(.0))]
     Edited(Vec<Conflict>),
@@ -148,7 +151,8 @@ pub fn create(
 
 /// Regenerates the project in `dir` from `plan`: generated files are
 /// rewritten and stale ones removed, the user's files are never touched,
-/// and hand edits to generated files stop it (unless `force`).
+/// and hand edits to generated files stop it (unless `force`). A write
+/// interrupted earlier must first be rolled back with [`recover`].
 pub fn regenerate(
     plan: &FilePlan,
     dir: &Path,

@@ -2,9 +2,16 @@
 //! beside its target; only then are targets replaced, each old file moved
 //! aside rather than overwritten. If any step fails, the steps done so far
 //! are undone in reverse, so the project is left exactly as it was.
+//!
+//! A process that is killed cannot undo anything, so before the first
+//! change a journal (`.apigen/transaction.json`) records what the write
+//! will do; removing it is the commit. [`recover`], which regeneration
+//! runs first, rolls back whatever an interrupted write left.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 use super::changes::{path_in_str, Change, Changes};
 use super::WriteError;
@@ -52,6 +59,31 @@ enum Step {
     Placed(PathBuf),
 }
 
+/// Where a write in progress is recorded, relative to the project.
+pub const JOURNAL: &str = ".apigen/transaction.json";
+
+/// What a write in progress does, for [`recover`]. Paths are relative to
+/// the project, `/`-separated.
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    /// Set once every change is in: what is left is removing the old files
+    /// moved aside, so an interrupted write is finished, not undone.
+    #[serde(default)]
+    committed: bool,
+    /// Folders it creates, outermost first.
+    dirs: Vec<String>,
+    files: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    path: String,
+    /// Whether a file was there before (it is moved aside).
+    existed: bool,
+    /// Whether a new file is written there (it is staged beside it).
+    writes: bool,
+}
+
 /// Applies `changes` to their project through `fs`: all of them, or, on an
 /// error, none.
 pub fn apply(changes: &Changes, fs: &mut dyn Fs) -> Result<(), WriteError> {
@@ -59,13 +91,18 @@ pub fn apply(changes: &Changes, fs: &mut dyn Fs) -> Result<(), WriteError> {
     match run(changes, fs, &mut done) {
         Ok(()) => {
             // Committed: what is left is tidying, and a failure there loses
-            // nothing, so it is not an error.
+            // nothing (the journal lets the next run finish it), so it is
+            // not an error.
+            let mut tidy = true;
             for step in &done {
                 if let Step::MovedAside { aside, .. } = step {
-                    let _ = fs.remove_file(aside);
+                    tidy &= fs.remove_file(aside).is_ok();
                 }
             }
             remove_emptied_dirs(changes, fs);
+            if tidy {
+                let _ = fs.remove_file(&path_in_str(&changes.dir, JOURNAL));
+            }
             Ok(())
         }
         Err(error) => {
@@ -82,26 +119,58 @@ pub fn apply(changes: &Changes, fs: &mut dyn Fs) -> Result<(), WriteError> {
     }
 }
 
+fn existed(change: &Change) -> bool {
+    match change {
+        Change::Write { old, .. } => old.is_some(),
+        Change::Remove { .. } => true,
+    }
+}
+
 fn run(changes: &Changes, fs: &mut dyn Fs, done: &mut Vec<Step>) -> Result<(), WriteError> {
     let dir = &changes.dir;
+    let journal_path = path_in_str(dir, JOURNAL);
+    make_dirs(&missing_dirs([journal_path.as_path()], dir), fs, done)?;
+    let targets: Vec<PathBuf> = changes
+        .changes
+        .iter()
+        .filter(|c| matches!(c, Change::Write { .. }))
+        .map(|c| path_in_str(dir, c.path()))
+        .collect();
+    let dirs = missing_dirs(targets.iter().map(PathBuf::as_path), dir);
+    let mut journal = Journal {
+        committed: false,
+        dirs: dirs.iter().map(|d| relative(d, dir)).collect(),
+        files: changes
+            .changes
+            .iter()
+            .map(|c| Entry {
+                path: c.path().to_string(),
+                existed: existed(c),
+                writes: matches!(c, Change::Write { .. }),
+            })
+            .collect(),
+    };
+    let text = serde_json::to_string_pretty(&journal).expect("a journal serializes");
+    let staged = sibling(&journal_path, "new");
+    fs.write(&staged, text.as_bytes()).map_err(io(&staged))?;
+    done.push(Step::Staged(staged.clone()));
+    fs.rename(&staged, &journal_path)
+        .map_err(io(&journal_path))?;
+    done.push(Step::Placed(journal_path.clone()));
+
     // Stage every new file first: most failures (a full disk, a read-only
     // folder) happen here, before the project is touched.
+    make_dirs(&dirs, fs, done)?;
     for change in &changes.changes {
         if let Change::Write { path, new, .. } = change {
-            let target = path_in_str(dir, path);
-            make_parents(&target, dir, fs, done)?;
-            let staged = sibling(&target, "new");
+            let staged = sibling(&path_in_str(dir, path), "new");
             fs.write(&staged, new.as_bytes()).map_err(io(&staged))?;
             done.push(Step::Staged(staged));
         }
     }
     for change in &changes.changes {
         let target = path_in_str(dir, change.path());
-        let exists = match change {
-            Change::Write { old, .. } => old.is_some(),
-            Change::Remove { .. } => true,
-        };
-        if exists {
+        if existed(change) {
             let aside = sibling(&target, "old");
             fs.rename(&target, &aside).map_err(io(&target))?;
             done.push(Step::MovedAside {
@@ -115,7 +184,77 @@ fn run(changes: &Changes, fs: &mut dyn Fs, done: &mut Vec<Step>) -> Result<(), W
             done.push(Step::Placed(target));
         }
     }
-    Ok(())
+    // The commit: from here on, an interrupted run is finished, not undone.
+    journal.committed = true;
+    write_journal(&journal, &journal_path, fs, done)
+}
+
+/// Writes the journal atomically: one rename over the old one, so that a
+/// reader finds the old journal or the new, never neither. Undoing the
+/// first write's placement removes whichever is there.
+fn write_journal(
+    journal: &Journal,
+    path: &Path,
+    fs: &mut dyn Fs,
+    done: &mut Vec<Step>,
+) -> Result<(), WriteError> {
+    let text = serde_json::to_string_pretty(journal).expect("a journal serializes");
+    let staged = sibling(path, "new");
+    fs.write(&staged, text.as_bytes()).map_err(io(&staged))?;
+    done.push(Step::Staged(staged.clone()));
+    fs.rename(&staged, path).map_err(io(path))
+}
+
+/// Rolls back a write in `dir` that was interrupted before it committed, or
+/// finishes one interrupted after, as its journal records it. Returns
+/// whether there was one.
+pub fn recover(dir: &Path, fs: &mut dyn Fs) -> Result<bool, WriteError> {
+    let journal_path = path_in_str(dir, JOURNAL);
+    let staged = sibling(&journal_path, "new");
+    if staged.exists() {
+        // A journal write that never landed.
+        fs.remove_file(&staged).map_err(io(&staged))?;
+    }
+    let text = match std::fs::read_to_string(&journal_path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io(&journal_path)(e)),
+    };
+    let journal: Journal = serde_json::from_str(&text).map_err(|e| WriteError::Manifest {
+        path: journal_path.clone(),
+        message: e.to_string(),
+    })?;
+    if journal.committed {
+        for entry in &journal.files {
+            let aside = sibling(&path_in_str(dir, &entry.path), "old");
+            if aside.exists() {
+                fs.remove_file(&aside).map_err(io(&aside))?;
+            }
+        }
+        fs.remove_file(&journal_path).map_err(io(&journal_path))?;
+        return Ok(true);
+    }
+    for entry in journal.files.iter().rev() {
+        let target = path_in_str(dir, &entry.path);
+        let aside = sibling(&target, "old");
+        if entry.existed && aside.exists() {
+            fs.rename(&aside, &target).map_err(io(&target))?;
+        } else if !entry.existed && entry.writes && target.exists() {
+            fs.remove_file(&target).map_err(io(&target))?;
+        }
+        let new = sibling(&target, "new");
+        if new.exists() {
+            fs.remove_file(&new).map_err(io(&new))?;
+        }
+    }
+    for d in journal.dirs.iter().rev() {
+        let d = path_in_str(dir, d);
+        if is_empty_dir(&d) {
+            fs.remove_dir(&d).map_err(io(&d))?;
+        }
+    }
+    fs.remove_file(&journal_path).map_err(io(&journal_path))?;
+    Ok(true)
 }
 
 /// Undoes `done` in reverse; returns the files it could not restore.
@@ -145,30 +284,40 @@ fn undo(done: Vec<Step>, fs: &mut dyn Fs) -> Vec<PathBuf> {
     unrestored
 }
 
-/// Creates the missing folders above `target`, outermost first.
-fn make_parents(
-    target: &Path,
-    root: &Path,
-    fs: &mut dyn Fs,
-    done: &mut Vec<Step>,
-) -> Result<(), WriteError> {
-    let mut missing = Vec::new();
-    let mut dir = target.parent();
-    while let Some(d) = dir {
-        if d.as_os_str().is_empty() || d.is_dir() {
-            break;
+/// The folders above `targets` that do not exist yet, outermost first.
+fn missing_dirs<'a>(targets: impl IntoIterator<Item = &'a Path>, root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for target in targets {
+        let mut missing = Vec::new();
+        let mut dir = target.parent();
+        while let Some(d) = dir {
+            if d.as_os_str().is_empty() || d.is_dir() || out.iter().any(|o| o == d) {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            if d == root {
+                break;
+            }
+            dir = d.parent();
         }
-        missing.push(d.to_path_buf());
-        if d == root {
-            break;
-        }
-        dir = d.parent();
+        out.extend(missing.into_iter().rev());
     }
-    for d in missing.into_iter().rev() {
-        fs.create_dir(&d).map_err(io(&d))?;
-        done.push(Step::MadeDir(d));
+    out
+}
+
+fn make_dirs(dirs: &[PathBuf], fs: &mut dyn Fs, done: &mut Vec<Step>) -> Result<(), WriteError> {
+    for d in dirs {
+        fs.create_dir(d).map_err(io(d))?;
+        done.push(Step::MadeDir(d.clone()));
     }
     Ok(())
+}
+
+fn relative(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Removes the folders that removing stale files left empty.
