@@ -1,0 +1,66 @@
+//! How long generation takes, per stage a user waits for: planning a
+//! project from a spec (load, model, emit: everything `apigen check` and
+//! `apigen new` do before writing), and comparing a plan with an up-to-date
+//! project (what `apigen generate --check` adds).
+//!
+//! `cargo bench --bench generate`; `cargo test` runs each once as a check.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn specs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut specs: Vec<PathBuf> = ["specs", "tests/specs"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).expect("a spec folder"))
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "json")
+            )
+        })
+        .collect();
+    specs.sort();
+    specs
+}
+
+fn name(spec: &Path) -> String {
+    spec.file_name()
+        .expect("a file name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn plan(c: &mut Criterion) {
+    let mut group = c.benchmark_group("plan");
+    for spec in specs() {
+        group.bench_function(name(&spec), |b| {
+            b.iter(|| apigen::plan(&spec, &apigen::Options::default()).expect("a valid spec"))
+        });
+    }
+    group.finish();
+}
+
+fn check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("check");
+    for spec in specs() {
+        let generated = apigen::plan(&spec, &apigen::Options::default()).expect("a valid spec");
+        let work = tempfile::tempdir().expect("a temporary folder");
+        let dir = work.path().join("api");
+        apigen::write::create(&generated.plan, &dir, &Default::default(), false).expect("written");
+        group.bench_function(name(&spec), |b| {
+            b.iter(|| {
+                let changes =
+                    apigen::write::changes(&generated.plan, &dir, &Default::default(), false)
+                        .expect("readable");
+                assert!(changes.is_empty());
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, plan, check);
+criterion_main!(benches);
