@@ -124,17 +124,35 @@ fn parse_text(path: &Path, text: &str) -> Result<Value, SyntaxError> {
     if is_json {
         serde_json::from_str(text).map_err(|e| {
             (
-                Diagnostic::error("", format!("invalid JSON: {e}")),
+                Diagnostic::error(
+                    "",
+                    format!("invalid JSON: {}", without_position(&e.to_string())),
+                )
+                .help("check for a missing comma, quote or bracket up to this point"),
                 Some((e.line(), e.column())),
             )
         })
     } else {
         let yaml: serde_norway::Value = serde_norway::from_str(text).map_err(|e| {
             let at = e.location().map(|l| (l.line(), l.column()));
-            (Diagnostic::error("", format!("invalid YAML: {e}")), at)
+            (
+                Diagnostic::error(
+                    "",
+                    format!("invalid YAML: {}", without_position(&e.to_string())),
+                )
+                .help("check this line and the one above for a missing `:`, quote or bracket, or a wrong indentation"),
+                at,
+            )
         })?;
         yaml_to_json(yaml).map_err(|m| (Diagnostic::error("", m), None))
     }
+}
+
+/// A parser's message without its own "at line L column C": the report
+/// puts the position first, as `file:line:col`.
+fn without_position(message: &str) -> String {
+    let re = regex::Regex::new(r" at line \d+ column \d+").expect("a valid pattern");
+    re.replace(message, "").into_owned()
 }
 
 /// YAML allows keys that JSON does not (`200:` is an integer); OpenAPI
