@@ -204,3 +204,121 @@ fn reference_to_nothing() {
     assert_eq!(pointer, "/components/schemas/Item/properties/tags/$ref");
     assert!(message.contains("points to nothing"), "{message}");
 }
+
+#[test]
+fn reference_cycle() {
+    let (pointer, message, help, line) = one_error(&format!(
+        "{BASE}    A: {{$ref: '#/components/schemas/B'}}\n    B: {{$ref: '#/components/schemas/A'}}\n"
+    ));
+    assert_eq!(pointer, "/components/schemas/A/$ref");
+    assert!(message.contains("`A` → `B` → `A`"), "{message}");
+    assert!(message.contains("never say what a value is"), "{message}");
+    assert!(help.contains("give `A` its own definition"), "{help}");
+    assert_eq!(line, 34);
+    let (pointer, message, help, _) = one_error(&format!(
+        "{BASE}    A: {{$ref: '#/components/schemas/A'}}\n"
+    ));
+    assert_eq!(pointer, "/components/schemas/A/$ref");
+    assert!(message.contains("defined only as itself"), "{message}");
+    assert!(
+        help.contains("inside a property, an array or a map"),
+        "{help}"
+    );
+    // Through `allOf`, which merges members rather than referring to them.
+    let (pointer, message, _, _) = one_error(&format!(
+        "{BASE}    A: {{allOf: [{{$ref: '#/components/schemas/B'}}]}}\n    B: {{allOf: [{{$ref: '#/components/schemas/A'}}]}}\n"
+    ));
+    assert_eq!(pointer, "/components/schemas/A");
+    assert!(message.contains("defined only as each other"), "{message}");
+}
+
+#[test]
+fn recursive_schemas_are_accepted() {
+    // A tree: an object whose property is an array of itself, used by a
+    // stored entity; and a schema that merges itself into an `allOf`.
+    let text = BASE
+        .replace(
+            "tags: {type: array, items: {type: string}}",
+            "tags: {type: array, items: {type: string}}\n        tree: {$ref: '#/components/schemas/Node'}",
+        )
+        + "    Node:\n      type: object\n      properties:\n        children: {type: array, items: {$ref: '#/components/schemas/Node'}}\n        parent: {$ref: '#/components/schemas/Node'}\n"
+        + "    Labelled:\n      allOf:\n        - $ref: '#/components/schemas/Labelled'\n        - {type: object, properties: {label: {type: string}}}\n"
+        // An inline `allOf` that merges the schema it is in: it once
+        // expanded without end, overflowing the stack.
+        + "    Linked:\n      type: object\n      properties:\n        next:\n          allOf:\n            - $ref: '#/components/schemas/Linked'\n            - {type: object, properties: {label: {type: string}}}\n";
+    assert!(errors(&text).is_empty(), "{:#?}", errors(&text));
+    let spec = load::parse(Path::new("spec.yaml"), text.clone()).expect("loads");
+    let api = model::build(&spec, None).expect("builds");
+    let plan = apigen::emit::emit(
+        &api,
+        &apigen::emit::EmitOptions {
+            spec_text: text,
+            templates: None,
+        },
+    )
+    .expect("emits");
+    let models = &plan
+        .get("src/generated/models.rs")
+        .expect("models")
+        .contents;
+    assert!(models.contains("pub struct Node"), "{models}");
+    assert!(models.contains("pub struct Labelled"), "{models}");
+    assert!(models.contains("pub struct LinkedNext"), "{models}");
+}
+
+#[test]
+fn map_that_merges_itself() {
+    // A map whose values merge the object that holds the map: unnamed, no
+    // Rust type can hold it (this too once overflowed the stack).
+    let (pointer, message, help, _) = one_error(&format!(
+        "{BASE}    A: {{type: object, additionalProperties: {{allOf: [{{$ref: '#/components/schemas/A'}}, {{type: object}}]}}}}\n"
+    ));
+    assert_eq!(pointer, "/components/schemas/A/additionalProperties");
+    assert!(
+        message.contains("contains itself through `allOf`"),
+        "{message}"
+    );
+    assert!(help.contains("under `components.schemas`"), "{help}");
+}
+
+#[test]
+fn empty_composition() {
+    // `allOf: []` indexed its first member.
+    let (pointer, message, help, _) = one_error(&BASE.replace(
+        "tags: {type: array, items: {type: string}}",
+        "tags: {allOf: []}",
+    ));
+    assert_eq!(pointer, "/components/schemas/Item/properties/tags/allOf");
+    assert!(message.contains("`allOf` is empty"), "{message}");
+    assert!(help.contains("at least one schema"), "{help}");
+    let (pointer, message, _, _) = one_error(&format!("{BASE}    A: {{oneOf: []}}\n"));
+    assert_eq!(pointer, "/components/schemas/A/oneOf");
+    assert!(message.contains("`oneOf` is empty"), "{message}");
+    // In 3.1, a union of null alone is null, not an empty union.
+    let text = BASE.replace("openapi: 3.0.3", "openapi: 3.1.0").replace(
+        "tags: {type: array, items: {type: string}}",
+        "tags: {oneOf: [{type: 'null'}]}",
+    );
+    assert!(errors(&text).is_empty(), "{:#?}", errors(&text));
+}
+
+#[test]
+fn huge_size_limits_are_accepted() {
+    // Examples once repeated an item `minItems` times and a letter
+    // `minLength` times: a hang, and a capacity overflow.
+    let text = BASE
+        .replace(
+            "tags: {type: array, items: {type: string}}",
+            "tags: {type: array, minItems: 18446744073709551615, items: {type: array, minItems: 4294967296, items: {type: string, minLength: 18446744073709551615}}}",
+        );
+    let spec = load::parse(Path::new("spec.yaml"), text.clone()).expect("loads");
+    let api = model::build(&spec, None).expect("builds");
+    apigen::emit::emit(
+        &api,
+        &apigen::emit::EmitOptions {
+            spec_text: text,
+            templates: None,
+        },
+    )
+    .expect("emits");
+}

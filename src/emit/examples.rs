@@ -7,9 +7,19 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{Additional, Api, Shape, StrFormat, Ty, TypeKind};
 
+/// The most items an example array gets, whatever its `minItems`.
+const MAX_ITEMS: usize = 64;
+/// The longest example string, whatever its `minLength`.
+const MAX_LENGTH: usize = 1024;
+/// What one example may hold: a value costs one, and a string one more
+/// for every 64 characters, so that arrays of arrays of long strings with
+/// large `minItems` stay small.
+const MAX_VALUES: usize = 1024;
+
 /// An example value of `shape`; `request` leaves out read-only fields.
 pub fn example(api: &Api, shape: &Shape, request: bool) -> Value {
-    build(api, shape, request, 0)
+    let mut left = MAX_VALUES;
+    build(api, shape, request, 0, &mut left)
 }
 
 /// An example request body of `shape` as JSON text.
@@ -17,10 +27,11 @@ pub fn example_body(api: &Api, shape: &Shape) -> String {
     example(api, shape, true).to_string()
 }
 
-fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
-    if depth > 6 {
+fn build(api: &Api, shape: &Shape, request: bool, depth: usize, left: &mut usize) -> Value {
+    if depth > 6 || *left == 0 {
         return Value::Null;
     }
+    *left -= 1;
     let r = &shape.rules;
     match &shape.ty {
         Ty::Any => json!({}),
@@ -61,16 +72,24 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
             }
             json!(n)
         }
-        Ty::String(f) => Value::String(string(f, r)),
+        Ty::String(f) => {
+            let s = string(f, r);
+            *left = left.saturating_sub(s.len() / 64);
+            Value::String(s)
+        }
         Ty::Array(items) => {
             let count = r
                 .min_items
                 .unwrap_or(1)
                 .max(1)
-                .min(r.max_items.unwrap_or(usize::MAX));
+                .min(r.max_items.unwrap_or(usize::MAX))
+                .min(MAX_ITEMS);
             let mut values: Vec<Value> = Vec::new();
             for i in 0..count {
-                let mut v = build(api, items, request, depth + 1);
+                if *left == 0 {
+                    break;
+                }
+                let mut v = build(api, items, request, depth + 1, left);
                 if r.unique_items && values.contains(&v) {
                     if let Value::String(s) = &mut v {
                         s.push_str(&i.to_string());
@@ -80,7 +99,7 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
             }
             Value::Array(values)
         }
-        Ty::Map(values) => json!({ "key": build(api, values, request, depth + 1) }),
+        Ty::Map(values) => json!({ "key": build(api, values, request, depth + 1, left) }),
         Ty::Ref(id) => {
             let def = api.types.get(*id);
             if let Some(example) = &def.example {
@@ -92,11 +111,11 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
                     .first()
                     .map(|v| v.value.clone())
                     .unwrap_or(Value::Null),
-                TypeKind::Alias(inner) => build(api, inner, request, depth + 1),
+                TypeKind::Alias(inner) => build(api, inner, request, depth + 1, left),
                 TypeKind::Union(u) => u
                     .variants
                     .first()
-                    .map(|v| build(api, &v.shape, request, depth + 1))
+                    .map(|v| build(api, &v.shape, request, depth + 1, left))
                     .unwrap_or(Value::Null),
                 TypeKind::Struct(s) => {
                     let mut map = Map::new();
@@ -109,7 +128,7 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize) -> Value {
                         if !f.required && depth > 1 {
                             continue;
                         }
-                        let v = build(api, &f.shape, request, depth + 1);
+                        let v = build(api, &f.shape, request, depth + 1, left);
                         if v.is_null() && !f.shape.nullable && !f.required {
                             continue;
                         }
@@ -149,7 +168,10 @@ fn string(f: &StrFormat, r: &crate::model::Rules) -> String {
     let len = base.chars().count();
     if let Some(min) = r.min_length {
         if len < min && r.pattern.is_none() {
-            return format!("{base}{}", "x".repeat(min - len));
+            return format!(
+                "{base}{}",
+                "x".repeat(min.min(MAX_LENGTH).saturating_sub(len))
+            );
         }
     }
     if let Some(max) = r.max_length {

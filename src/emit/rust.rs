@@ -10,6 +10,11 @@ pub const HEADER: &str =
 
 /// Parses and pretty-prints a Rust file; `name` is used in the error.
 pub fn format_file(name: &str, source: &str) -> Result<String, super::EmitError> {
+    // With span locations, proc-macro2 keeps every source it has parsed on
+    // this thread, with 32-bit offsets: a process that generates many
+    // projects would grow without end and then wrap around. No span
+    // outlives this function, so start each file afresh.
+    proc_macro2::extra::invalidate_current_thread_spans();
     let file = syn::parse_file(source).map_err(|e| {
         let line = e.span().start().line;
         let context: String = source

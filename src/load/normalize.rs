@@ -152,7 +152,10 @@ pub fn schema(value: &mut Value) {
             if members.len() != before {
                 s.insert("nullable".into(), json!(true));
                 if let Some(Value::Array(members)) = s.get(key) {
-                    if members.len() == 1 {
+                    if members.is_empty() {
+                        // `oneOf: [{type: "null"}]`: only null.
+                        s.remove(key);
+                    } else if members.len() == 1 {
                         let only = members[0].clone();
                         s.remove(key);
                         s.insert("allOf".into(), json!([only]));

@@ -23,6 +23,13 @@ pub struct SchemaConverter<'a> {
     pub space: TypeSpace,
     by_component: BTreeMap<String, TypeId>,
     type_names: Scope,
+    /// Types given a kind by [`define`](Self::define).
+    defined: BTreeSet<TypeId>,
+    /// Schemas being converted that define a type, by address, with that
+    /// type (none for a map) and their pointer. An `allOf` that merges an
+    /// enclosing schema meets its own members again inside itself: they
+    /// refer to the type being defined rather than expanding without end.
+    open: Vec<(*const Schema, Option<TypeId>, String)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -60,6 +67,8 @@ impl<'a> SchemaConverter<'a> {
             space: TypeSpace::default(),
             by_component: BTreeMap::new(),
             type_names: Scope::with_reserved(&reserved),
+            defined: BTreeSet::new(),
+            open: Vec::new(),
             diagnostics: Vec::new(),
         };
         for name in components.keys() {
@@ -76,8 +85,9 @@ impl<'a> SchemaConverter<'a> {
             let at = pointer(["components", "schemas", name]);
             let hint = self.space.get(id).name.clone();
             let shape = self.convert_with(schema, &at, &hint, Some(id));
-            if !matches!(shape.ty, Ty::Ref(target) if target == id) {
-                // Not an object/enum/union: the component is an alias.
+            if !matches!(shape.ty, Ty::Ref(target) if target == id) || !self.defined.contains(&id) {
+                // Not an object/enum/union: the component is an alias (of
+                // itself, when all it says is `$ref` to itself).
                 let def = self.space.get_mut(id);
                 def.kind = TypeKind::Alias(shape);
             }
@@ -87,6 +97,79 @@ impl<'a> SchemaConverter<'a> {
                 def.example = s.schema_data.example.clone();
             }
         }
+        self.break_alias_cycles();
+    }
+
+    /// Components that are only other components (`A: {$ref: B}`,
+    /// `B: {$ref: A}`, or `A: {$ref: A}`) never say what a value is; every
+    /// later stage follows aliases, so a cycle of them is reported and cut.
+    fn break_alias_cycles(&mut self) {
+        let next = |space: &TypeSpace, id: TypeId| match &space.get(id).kind {
+            TypeKind::Alias(Shape {
+                ty: Ty::Ref(target),
+                ..
+            }) => Some(*target),
+            _ => None,
+        };
+        let mut done = vec![false; self.space.defs.len()];
+        for start in self.space.ids().collect::<Vec<_>>() {
+            let mut path: Vec<TypeId> = Vec::new();
+            let mut current = Some(start);
+            while let Some(id) = current {
+                if done[id.0] {
+                    break;
+                }
+                if let Some(from) = path.iter().position(|p| *p == id) {
+                    let cycle = path[from..].to_vec();
+                    self.report_alias_cycle(&cycle);
+                    // Cut the cycle at its first member: it becomes any value.
+                    self.space.get_mut(cycle[0]).kind = TypeKind::Alias(Shape::any());
+                    break;
+                }
+                path.push(id);
+                current = next(&self.space, id);
+            }
+            for id in path {
+                done[id.0] = true;
+            }
+        }
+    }
+
+    fn report_alias_cycle(&mut self, cycle: &[TypeId]) {
+        let name = |id: &TypeId| {
+            let pointer = &self.space.get(*id).pointer;
+            pointer
+                .strip_prefix("/components/schemas/")
+                .map(|n| n.replace("~1", "/").replace("~0", "~"))
+                .unwrap_or_else(|| pointer.clone())
+        };
+        let first = &cycle[0];
+        let mut at = self.space.get(*first).pointer.clone();
+        if let Some(ReferenceOr::Reference { .. }) = self.components.get(&name(first)) {
+            at.push_str("/$ref");
+        }
+        let message = if cycle.len() == 1 {
+            format!(
+                "schema `{}` is defined only as itself, so it never says what a value is",
+                name(first)
+            )
+        } else {
+            let chain: Vec<String> = cycle
+                .iter()
+                .chain([first])
+                .map(|id| format!("`{}`", name(id)))
+                .collect();
+            format!(
+                "schemas {} are defined only as each other, so they never say what a value is",
+                chain.join(" → ")
+            )
+        };
+        self.diagnostics.push(
+            Diagnostic::error(at, message).help(format!(
+                "give `{}` its own definition, such as `type: object` with `properties`; a schema may contain itself only inside a property, an array or a map",
+                name(first)
+            )),
+        );
     }
 
     /// Claims the type names of an operation's request and response, so
@@ -138,6 +221,7 @@ impl<'a> SchemaConverter<'a> {
         kind: TypeKind,
     ) -> TypeId {
         let id = named.unwrap_or_else(|| self.allocate(hint, at));
+        self.defined.insert(id);
         let def = self.space.get_mut(id);
         def.kind = kind;
         def.doc = doc_of(schema);
@@ -183,9 +267,18 @@ impl<'a> SchemaConverter<'a> {
         {
             Some(id) => Shape::new(Ty::Ref(id)),
             None => {
+                let wanted = reference.rsplit('/').next().unwrap_or(reference);
+                let names: Vec<&str> = self.by_component.keys().map(String::as_str).collect();
+                let help = match crate::model::hints::closest(wanted, &names).or(names.first().copied()) {
+                    Some(name) => format!("reference a schema under `components.schemas`, such as `{COMPONENT_PREFIX}{name}`"),
+                    None => "define the schema under `components.schemas`, then reference it as `#/components/schemas/<name>`".to_string(),
+                };
                 self.diagnostics.push(
-                    Diagnostic::error(format!("{at}/$ref"), format!("`$ref: {reference}` points to nothing"))
-                        .help("reference a schema that exists under `components.schemas`, such as `#/components/schemas/Pet`"),
+                    Diagnostic::error(
+                        format!("{at}/$ref"),
+                        format!("`$ref: {reference}` points to nothing"),
+                    )
+                    .help(help),
                 );
                 Shape::any()
             }
@@ -225,6 +318,18 @@ impl<'a> SchemaConverter<'a> {
     }
 
     fn convert_item(&mut self, s: &Schema, at: &str, hint: &str, named: Option<TypeId>) -> Shape {
+        if let Some((_, open, open_at)) = self.open.iter().find(|(p, ..)| std::ptr::eq(*p, s)) {
+            return match *open {
+                Some(id) => Shape::new(Ty::Ref(id)),
+                None => {
+                    self.diagnostics.push(
+                        Diagnostic::error(open_at.clone(), "this map contains itself through `allOf`, with no named type to refer to")
+                            .help("give the map a name under `components.schemas` and write `$ref: '#/components/schemas/<name>'` where it recurs"),
+                    );
+                    Shape::any()
+                }
+            };
+        }
         // An inline schema's own title names it better than its position.
         let titled = s
             .schema_data
@@ -345,7 +450,7 @@ impl<'a> SchemaConverter<'a> {
             }
             SchemaKind::Type(Type::Object(o)) => self.object(
                 s,
-                &o.properties,
+                &o.properties.iter().collect(),
                 &o.required,
                 o.additional_properties.as_ref(),
                 at,
@@ -365,7 +470,7 @@ impl<'a> SchemaConverter<'a> {
                 {
                     self.object(
                         s,
-                        &a.properties,
+                        &a.properties.iter().collect(),
                         &a.required,
                         a.additional_properties.as_ref(),
                         at,
@@ -460,7 +565,7 @@ impl<'a> SchemaConverter<'a> {
     fn object(
         &mut self,
         s: &Schema,
-        properties: &IndexMap<String, ReferenceOr<Box<Schema>>>,
+        properties: &IndexMap<&String, &ReferenceOr<Box<Schema>>>,
         required: &[String],
         additional: Option<&AdditionalProperties>,
         at: &str,
@@ -469,6 +574,10 @@ impl<'a> SchemaConverter<'a> {
         min_properties: Option<usize>,
         max_properties: Option<usize>,
     ) -> Shape {
+        // A record, or else a dictionary.
+        let id = (!properties.is_empty() || named.is_some())
+            .then(|| named.unwrap_or_else(|| self.allocate(hint, at)));
+        self.open.push((s, id, at.to_string()));
         let additional_shape = match additional {
             Some(AdditionalProperties::Schema(schema)) => Some(self.convert(
                 schema,
@@ -478,43 +587,47 @@ impl<'a> SchemaConverter<'a> {
             Some(AdditionalProperties::Any(true)) => Some(Shape::any()),
             _ => None,
         };
-        if properties.is_empty() && named.is_none() {
-            // A dictionary, not a record.
-            let mut shape = Shape::new(Ty::Map(Box::new(
-                additional_shape.unwrap_or_else(Shape::any),
-            )));
-            shape.rules.min_properties = min_properties;
-            shape.rules.max_properties = max_properties;
-            return shape;
-        }
-        let id = named.unwrap_or_else(|| self.allocate(hint, at));
-        let parent = self.space.get(id).name.clone();
-        let fields = self.fields(properties, required, at, &parent);
-        let additional = match (additional, additional_shape) {
-            (Some(AdditionalProperties::Any(false)), _) => Additional::Deny,
-            (_, Some(shape)) if shape.ty != Ty::Any => Additional::Typed(Box::new(shape)),
-            _ => Additional::Allow,
+        let shape = match id {
+            None => {
+                let mut shape = Shape::new(Ty::Map(Box::new(
+                    additional_shape.unwrap_or_else(Shape::any),
+                )));
+                shape.rules.min_properties = min_properties;
+                shape.rules.max_properties = max_properties;
+                shape
+            }
+            Some(id) => {
+                let parent = self.space.get(id).name.clone();
+                let fields = self.fields(properties, required, at, &parent);
+                let additional = match (additional, additional_shape) {
+                    (Some(AdditionalProperties::Any(false)), _) => Additional::Deny,
+                    (_, Some(shape)) if shape.ty != Ty::Any => Additional::Typed(Box::new(shape)),
+                    _ => Additional::Allow,
+                };
+                self.define(
+                    Some(id),
+                    hint,
+                    at,
+                    s,
+                    TypeKind::Struct(StructDef { fields, additional }),
+                );
+                Shape::new(Ty::Ref(id))
+            }
         };
-        self.define(
-            Some(id),
-            hint,
-            at,
-            s,
-            TypeKind::Struct(StructDef { fields, additional }),
-        );
-        Shape::new(Ty::Ref(id))
+        self.open.pop();
+        shape
     }
 
     fn fields(
         &mut self,
-        properties: &IndexMap<String, ReferenceOr<Box<Schema>>>,
+        properties: &IndexMap<&String, &ReferenceOr<Box<Schema>>>,
         required: &[String],
         at: &str,
         parent: &str,
     ) -> Vec<Field> {
         let mut idents = Scope::default();
         let mut fields = Vec::new();
-        for (name, prop) in properties {
+        for (&name, &prop) in properties {
             let prop_at = format!(
                 "{at}/properties/{}",
                 crate::diagnostic::escape_segment(name)
@@ -558,10 +671,14 @@ impl<'a> SchemaConverter<'a> {
         named: Option<TypeId>,
     ) -> Shape {
         let key = if exclusive { "oneOf" } else { "anyOf" };
+        if members.is_empty() {
+            return self.empty_composition(key, at);
+        }
         if members.len() == 1 && named.is_none() {
             return self.convert(&members[0], &format!("{at}/{key}/0"), hint);
         }
         let id = named.unwrap_or_else(|| self.allocate(hint, at));
+        self.open.push((s, Some(id), at.to_string()));
         let parent = self.space.get(id).name.clone();
         let mut idents = Scope::default();
         let mut variants = Vec::new();
@@ -585,6 +702,7 @@ impl<'a> SchemaConverter<'a> {
             );
             variants.push(UnionVariant { ident, shape });
         }
+        self.open.pop();
         let discriminator = s.schema_data.discriminator.as_ref().and_then(|d| {
             let values = members
                 .iter()
@@ -629,6 +747,9 @@ impl<'a> SchemaConverter<'a> {
         hint: &str,
         named: Option<TypeId>,
     ) -> Shape {
+        if members.is_empty() {
+            return self.empty_composition("allOf", at);
+        }
         if members.len() == 1 && named.is_none() {
             return self.convert(&members[0], &format!("{at}/allOf/0"), hint);
         }
@@ -643,20 +764,29 @@ impl<'a> SchemaConverter<'a> {
                 let _ = self.convert(member, at, hint);
                 continue;
             };
+            // A member may refer back to this schema, or two schemas to
+            // each other: each is merged once.
+            let mut seen: Vec<*const Schema> = vec![s];
             let mut stack = vec![m];
             while let Some(m) = stack.pop() {
+                if seen.contains(&(m as *const Schema)) {
+                    continue;
+                }
+                seen.push(m);
                 match &m.schema_kind {
+                    // The members' own schemas, not copies: the type being
+                    // defined is found by their addresses if they recur.
                     SchemaKind::Type(Type::Object(o)) => {
                         objects += 1;
-                        properties.extend(o.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        properties.extend(o.properties.iter());
                         required.extend(o.required.iter().cloned());
                         if o.additional_properties.is_some() {
-                            additional = o.additional_properties.clone();
+                            additional = o.additional_properties.as_ref();
                         }
                     }
                     SchemaKind::Any(a) if !a.properties.is_empty() => {
                         objects += 1;
-                        properties.extend(a.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        properties.extend(a.properties.iter());
                         required.extend(a.required.iter().cloned());
                     }
                     SchemaKind::AllOf { all_of } => {
@@ -677,13 +807,24 @@ impl<'a> SchemaConverter<'a> {
             s,
             &properties,
             &required,
-            additional.as_ref(),
+            additional,
             at,
             hint,
             named,
             None,
             None,
         )
+    }
+
+    /// `allOf: []` and the like: JSON Schema wants at least one member.
+    fn empty_composition(&mut self, key: &str, at: &str) -> Shape {
+        self.diagnostics.push(
+            Diagnostic::error(format!("{at}/{key}"), format!("`{key}` is empty"))
+                .help(format!(
+                    "list at least one schema, as in `{key}: [{{$ref: '#/components/schemas/Pet'}}]`, or remove `{key}`"
+                )),
+        );
+        Shape::any()
     }
 }
 
