@@ -557,6 +557,13 @@ fn a_spec_with_errors_is_refused_with_exit_1_and_nothing_is_written() {
         );
         assert_eq!(tree(&dir), before);
     }
+    let fresh = dir.parent().expect("a parent").join("fresh");
+    let out = apigen(
+        &dir,
+        &["new", "openapi.yaml", "-o", fresh.to_str().expect("UTF-8")],
+    );
+    assert_eq!(out.status.code(), Some(1), "`new` refuses it too");
+    assert!(!fresh.exists(), "and writes nothing");
     let colored = apigen(&dir, &["--color", "always", "generate"]);
     assert!(
         stderr(&colored).contains("\x1b[1;31merror\x1b[0m"),
