@@ -216,7 +216,12 @@ fn emit_union(api: &Api, def: &TypeDef, u: &UnionDef, out: &mut String) {
     let _ = writeln!(out, "pub enum {} {{", def.name);
     for v in &u.variants {
         let ty = type_of(&api.types, &v.shape);
-        let boxed = matches!(v.shape.ty, crate::model::Ty::Ref(id) if id == type_id(api, def));
+        // An enum is as large as its largest variant: objects are boxed so
+        // that a union of a big object and a string stays small (and so
+        // that a union containing itself has a size at all).
+        let boxed = matches!(v.shape.ty, crate::model::Ty::Ref(id)
+            if id == type_id(api, def)
+                || matches!(api.types.defs[id.0].kind, TypeKind::Struct(_) | TypeKind::Union(_)));
         let ty = if boxed { format!("Box<{ty}>") } else { ty };
         let _ = writeln!(out, "{}({ty}),", v.ident);
     }

@@ -49,10 +49,12 @@ fn space_items(source: &str) -> String {
         let prev_indent = prev.len() - prev.trim_start().len();
         let trimmed = line.trim_start();
         let prev_trimmed = prev.trim();
-        let ends_item = prev_trimmed == "}"
-            || prev_trimmed == "};"
-            || prev_trimmed.ends_with(" {}")
-            || (prev_trimmed.ends_with(';') && !prev_trimmed.starts_with("let "));
+        // A doc comment may end with `;` or `}` too; it belongs to the item below.
+        let ends_item = !prev_trimmed.starts_with("//")
+            && (prev_trimmed == "}"
+                || prev_trimmed == "};"
+                || prev_trimmed.ends_with(" {}")
+                || (prev_trimmed.ends_with(';') && !prev_trimmed.starts_with("let ")));
         let after_uses = prev_trimmed.starts_with("use ") && !trimmed.starts_with("use ");
         let starts_item = STARTS.iter().any(|s| trimmed.starts_with(s));
         let after_module_doc = prev_trimmed.starts_with("//!") && !trimmed.starts_with("//!");
