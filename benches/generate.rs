@@ -3,7 +3,9 @@
 //! `apigen new` do before writing), and comparing a plan with an up-to-date
 //! project (what `apigen generate --check` adds).
 //!
-//! `cargo bench --bench generate`; `cargo test` runs each once as a check.
+//! Every spec in `specs/`, `tests/specs/` and the corpus of public APIs.
+//! `cargo bench --bench generate`; `cargo test --benches` runs each once as
+//! a check.
 
 use std::path::{Path, PathBuf};
 
@@ -11,14 +13,20 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 fn specs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut specs: Vec<PathBuf> = ["specs", "tests/specs"]
+    // The corpus of public APIs (GitHub's and Stripe's are the largest
+    // specs a user is likely to bring), when it is there.
+    let corpus = std::env::var_os("APIGEN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/corpus"));
+    let mut specs: Vec<PathBuf> = [root.join("specs"), root.join("tests/specs"), corpus]
         .iter()
-        .flat_map(|dir| std::fs::read_dir(root.join(dir)).expect("a spec folder"))
+        .filter(|dir| dir.is_dir())
+        .flat_map(|dir| std::fs::read_dir(dir).expect("a spec folder"))
         .map(|e| e.expect("an entry").path())
         .filter(|p| {
             matches!(
                 p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "json")
+                Some("yaml" | "yml" | "json")
             )
         })
         .collect();

@@ -1,0 +1,210 @@
+//! The public API descriptions in the corpus (`../shared/corpus`, or
+//! `APIGEN_CORPUS`), none written for apigen, from petstore to GitHub and
+//! Stripe: each must give a project that passes clippy with `-D warnings`
+//! and its own tests. Writes the figures to
+//! `$APIGEN_PROJECTS_TARGET/corpus-report.md`, which test-all prints.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = std::env::var_os("APIGEN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::repo().join("../shared/corpus"));
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the corpus `{}` is not readable: {e}", dir.display()))
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
+        .collect();
+    specs.sort();
+    specs
+}
+
+/// Runs cargo in `dir`; `Err` holds the first panics and the end of its
+/// output.
+fn cargo(dir: &std::path::Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", common::projects_target())
+        // Each project is built once: incremental state would only fill the
+        // disk (gigabytes for GitHub's 874 operations).
+        .env("CARGO_INCREMENTAL", "0")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        // The first panics with their messages (a test's reason), then the
+        // end of the output (cargo's summary).
+        let lines: Vec<&str> = text.lines().collect();
+        let mut kept: Vec<&str> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.contains("panicked at") && kept.len() < 10 {
+                kept.extend(lines.get(i..i + 2).unwrap_or_default());
+            }
+        }
+        kept.push("...");
+        kept.extend(lines.iter().skip(lines.len().saturating_sub(30)));
+        Err(kept.join("\n"))
+    }
+}
+
+/// Specs whose project is known not to pass yet, with a phrase its failure
+/// must contain. Each is still generated, linted and tested: it must fail
+/// exactly so, and when it passes this test says to remove it here.
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    // `/compare/{base}...{head}`: two parameters in one path segment, and
+    // the same GET as `/compare/{basehead}`; axum routes neither.
+    "github-2022",
+    "Only one parameter is allowed per path segment",
+)];
+
+struct Row {
+    spec: String,
+    operations: usize,
+    schemas: usize,
+    types: usize,
+    warnings: usize,
+    plan_ms: u128,
+    clippy: bool,
+    tests: String,
+}
+
+#[test]
+fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
+    let root = common::projects_target().join("corpus");
+    let _ = std::fs::remove_dir_all(&root);
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for spec in corpus() {
+        let stem = common::stem(&spec);
+        // Its own package name: cargo must never take one project's cached
+        // result for another's.
+        let options = apigen::Options {
+            name: Some(format!("corpus-{stem}")),
+            templates: None,
+        };
+        let started = Instant::now();
+        let generated = match apigen::plan(&spec, &options) {
+            Ok(g) => g,
+            Err(e) => {
+                failures.push(format!("{stem}: apigen refused it:\n{e}"));
+                continue;
+            }
+        };
+        let plan_ms = started.elapsed().as_millis();
+        let dir = root.join(&stem);
+        apigen::write::create(
+            &generated.plan,
+            &dir,
+            &apigen::record(&options, &dir),
+            false,
+        )
+        .expect("written");
+        let schemas = generated
+            .api
+            .types
+            .defs
+            .iter()
+            .filter(|d| d.pointer.starts_with("/components/schemas/"))
+            .count();
+        let mut row = Row {
+            spec: spec
+                .file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned(),
+            operations: generated.api.operations.len(),
+            schemas,
+            types: generated.api.types.defs.len(),
+            warnings: generated.report.warnings().count(),
+            plan_ms,
+            clippy: false,
+            tests: "not run".into(),
+        };
+        match cargo(
+            &dir,
+            &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"],
+        ) {
+            Ok(_) => row.clippy = true,
+            Err(tail) => failures.push(format!("{stem}: clippy failed:\n{tail}")),
+        }
+        if row.clippy {
+            match cargo(&dir, &["test", "--quiet"]) {
+                Ok(out) => {
+                    let passed: usize = out
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("test result: ok. "))
+                        .filter_map(|l| l.split(' ').next()?.parse::<usize>().ok())
+                        .sum();
+                    row.tests = format!("{passed} passed");
+                }
+                Err(tail) => {
+                    row.tests = "failed".into();
+                    failures.push(format!("{stem}: cargo test failed:\n{tail}"));
+                }
+            }
+        }
+        // Its artifacts are not reused; the shared dependencies stay.
+        let package = format!("corpus-{stem}");
+        let _ = cargo(&dir, &["clean", "--quiet", "-p", &package]);
+        if let Some((_, phrase)) = KNOWN_FAILURES.iter().find(|(name, _)| *name == stem) {
+            let before = failures.len();
+            failures.retain(|f| !(f.starts_with(&format!("{stem}:")) && f.contains(phrase)));
+            if failures.len() == before {
+                failures.push(format!(
+                    "{stem} is listed in KNOWN_FAILURES as failing with `{phrase}`, but it did not: remove it from the list"
+                ));
+            } else {
+                row.tests = format!("fails: {phrase}");
+            }
+        }
+        rows.push(row);
+    }
+    write_report(&rows);
+    assert!(
+        rows.len() >= 13 || !failures.is_empty(),
+        "only {} corpus specs found",
+        rows.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn write_report(rows: &[Row]) {
+    let mut out = String::from(
+        "| spec | operations | schemas | Rust types | warnings | planned in (debug build) | clippy -D warnings | cargo test |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} ms | {} | {} |",
+            r.spec,
+            r.operations,
+            r.schemas,
+            r.types,
+            r.warnings,
+            r.plan_ms,
+            if r.clippy { "yes" } else { "no" },
+            r.tests
+        );
+    }
+    let path = common::projects_target().join("corpus-report.md");
+    std::fs::create_dir_all(common::projects_target()).expect("creatable");
+    std::fs::write(&path, out).expect("writable");
+}
