@@ -11,26 +11,17 @@ use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn specs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut specs = common::specs();
+    specs.extend(common::unseen_specs());
     // The corpus of public APIs (GitHub's and Stripe's are the largest
     // specs a user is likely to bring), when it is there.
-    let corpus = std::env::var_os("APIGEN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/corpus"));
-    let mut specs: Vec<PathBuf> = [root.join("specs"), root.join("tests/specs"), corpus]
-        .iter()
-        .filter(|dir| dir.is_dir())
-        .flat_map(|dir| std::fs::read_dir(dir).expect("a spec folder"))
-        .map(|e| e.expect("an entry").path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml" | "json")
-            )
-        })
-        .collect();
-    specs.sort();
+    if common::corpus_dir().is_dir() {
+        specs.extend(common::specs_in_dir(&common::corpus_dir()));
+    }
     specs
 }
 

@@ -4,7 +4,7 @@
 //! found changes), 2 usage, IO, or a refusal to overwrite hand edits.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -283,7 +283,7 @@ fn advise(plan: &apigen::Regeneration, color: bool) {
     let at = gaps
         .files
         .first()
-        .map(|f| relative(f, &plan.dir))
+        .map(|f| apigen::emit::project_path(f, &plan.dir))
         .unwrap_or_default();
     if !gaps.missing.is_empty() {
         let n = gaps.missing.len();
@@ -321,13 +321,6 @@ fn advise(plan: &apigen::Regeneration, color: bool) {
             eprintln!();
         }
     }
-}
-
-fn relative(path: &Path, dir: &Path) -> String {
-    path.strip_prefix(dir)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
 }
 
 fn capitalize(word: &str) -> String {

@@ -202,7 +202,7 @@ fn check_explains_what_will_be_generated() {
 fn a_spec_without_hints_gives_stub_handlers() {
     let out = apigen()
         .arg("check")
-        .arg(common::repo().join("../shared/corpus/oai-petstore.yaml"))
+        .arg(common::corpus_dir().join("oai-petstore.yaml"))
         .output()
         .expect("runs");
     assert!(out.status.success());

@@ -143,7 +143,20 @@ pub fn is_generated(contents: &str) -> bool {
 
 /// The path of a planned file under `root`.
 pub fn path_in(root: &Path, file: &PlannedFile) -> PathBuf {
-    file.path
-        .split('/')
-        .fold(root.to_path_buf(), |p, s| p.join(s))
+    join(root, &file.path)
+}
+
+/// A project path (`/`-separated, as planned files name themselves) under
+/// `root`.
+pub fn join(root: &Path, path: &str) -> PathBuf {
+    path.split('/').fold(root.to_path_buf(), |p, s| p.join(s))
+}
+
+/// `path` as a project path relative to `root`: `/`-separated, and as
+/// given when it is not under `root`.
+pub fn project_path(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::manifest::{self, Manifest, Recorded};
 use super::WriteError;
-use crate::emit::{is_generated, path_in, FilePlan, Owner};
+use crate::emit::{is_generated, join, path_in, FilePlan, Owner};
 
 /// One change to the project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +129,7 @@ pub fn changes(
     options: &Recorded,
     force: bool,
 ) -> Result<Changes, WriteError> {
-    let journal = path_in_str(dir, super::transaction::JOURNAL);
+    let journal = join(dir, super::transaction::JOURNAL);
     if journal.exists() {
         return Err(WriteError::Interrupted(journal));
     }
@@ -214,7 +214,7 @@ pub fn changes(
             if plan.get(path).is_some() || path == manifest::PATH {
                 continue;
             }
-            let Some(old) = read(&path_in_str(dir, path))? else {
+            let Some(old) = read(&join(dir, path))? else {
                 continue;
             };
             let change = Change::Remove {
@@ -265,8 +265,4 @@ fn read(path: &Path) -> Result<Option<String>, WriteError> {
             source,
         }),
     }
-}
-
-pub(super) fn path_in_str(root: &Path, path: &str) -> PathBuf {
-    path.split('/').fold(root.to_path_buf(), |p, s| p.join(s))
 }

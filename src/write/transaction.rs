@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::changes::{path_in_str, Change, Changes};
+use super::changes::{Change, Changes};
 use super::WriteError;
+use crate::emit::{join, project_path};
 
 /// The file system operations a write is made of. [`OsFs`] is the real
 /// one; the seam exists so that tests can make any single step fail.
@@ -101,7 +102,7 @@ pub fn apply(changes: &Changes, fs: &mut dyn Fs) -> Result<(), WriteError> {
             }
             remove_emptied_dirs(changes, fs);
             if tidy {
-                let _ = fs.remove_file(&path_in_str(&changes.dir, JOURNAL));
+                let _ = fs.remove_file(&join(&changes.dir, JOURNAL));
             }
             Ok(())
         }
@@ -128,18 +129,18 @@ fn existed(change: &Change) -> bool {
 
 fn run(changes: &Changes, fs: &mut dyn Fs, done: &mut Vec<Step>) -> Result<(), WriteError> {
     let dir = &changes.dir;
-    let journal_path = path_in_str(dir, JOURNAL);
+    let journal_path = join(dir, JOURNAL);
     make_dirs(&missing_dirs([journal_path.as_path()], dir), fs, done)?;
     let targets: Vec<PathBuf> = changes
         .changes
         .iter()
         .filter(|c| matches!(c, Change::Write { .. }))
-        .map(|c| path_in_str(dir, c.path()))
+        .map(|c| join(dir, c.path()))
         .collect();
     let dirs = missing_dirs(targets.iter().map(PathBuf::as_path), dir);
     let mut journal = Journal {
         committed: false,
-        dirs: dirs.iter().map(|d| relative(d, dir)).collect(),
+        dirs: dirs.iter().map(|d| project_path(d, dir)).collect(),
         files: changes
             .changes
             .iter()
@@ -163,13 +164,13 @@ fn run(changes: &Changes, fs: &mut dyn Fs, done: &mut Vec<Step>) -> Result<(), W
     make_dirs(&dirs, fs, done)?;
     for change in &changes.changes {
         if let Change::Write { path, new, .. } = change {
-            let staged = sibling(&path_in_str(dir, path), "new");
+            let staged = sibling(&join(dir, path), "new");
             fs.write(&staged, new.as_bytes()).map_err(io(&staged))?;
             done.push(Step::Staged(staged));
         }
     }
     for change in &changes.changes {
-        let target = path_in_str(dir, change.path());
+        let target = join(dir, change.path());
         if existed(change) {
             let aside = sibling(&target, "old");
             fs.rename(&target, &aside).map_err(io(&target))?;
@@ -209,7 +210,7 @@ fn write_journal(
 /// finishes one interrupted after, as its journal records it. Returns
 /// whether there was one.
 pub fn recover(dir: &Path, fs: &mut dyn Fs) -> Result<bool, WriteError> {
-    let journal_path = path_in_str(dir, JOURNAL);
+    let journal_path = join(dir, JOURNAL);
     let staged = sibling(&journal_path, "new");
     if staged.exists() {
         // A journal write that never landed.
@@ -226,7 +227,7 @@ pub fn recover(dir: &Path, fs: &mut dyn Fs) -> Result<bool, WriteError> {
     })?;
     if journal.committed {
         for entry in &journal.files {
-            let aside = sibling(&path_in_str(dir, &entry.path), "old");
+            let aside = sibling(&join(dir, &entry.path), "old");
             if aside.exists() {
                 fs.remove_file(&aside).map_err(io(&aside))?;
             }
@@ -235,7 +236,7 @@ pub fn recover(dir: &Path, fs: &mut dyn Fs) -> Result<bool, WriteError> {
         return Ok(true);
     }
     for entry in journal.files.iter().rev() {
-        let target = path_in_str(dir, &entry.path);
+        let target = join(dir, &entry.path);
         let aside = sibling(&target, "old");
         if entry.existed && aside.exists() {
             fs.rename(&aside, &target).map_err(io(&target))?;
@@ -248,7 +249,7 @@ pub fn recover(dir: &Path, fs: &mut dyn Fs) -> Result<bool, WriteError> {
         }
     }
     for d in journal.dirs.iter().rev() {
-        let d = path_in_str(dir, d);
+        let d = join(dir, d);
         if is_empty_dir(&d) {
             fs.remove_dir(&d).map_err(io(&d))?;
         }
@@ -313,22 +314,13 @@ fn make_dirs(dirs: &[PathBuf], fs: &mut dyn Fs, done: &mut Vec<Step>) -> Result<
     Ok(())
 }
 
-fn relative(path: &Path, root: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 /// Removes the folders that removing stale files left empty.
 fn remove_emptied_dirs(changes: &Changes, fs: &mut dyn Fs) {
     for change in &changes.changes {
         let Change::Remove { path, .. } = change else {
             continue;
         };
-        let mut dir = path_in_str(&changes.dir, path)
-            .parent()
-            .map(Path::to_path_buf);
+        let mut dir = join(&changes.dir, path).parent().map(Path::to_path_buf);
         while let Some(d) = dir {
             if d == changes.dir || !is_empty_dir(&d) || fs.remove_dir(&d).is_err() {
                 break;

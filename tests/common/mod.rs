@@ -19,9 +19,22 @@ pub fn unseen_specs() -> Vec<PathBuf> {
     specs_in("tests/specs")
 }
 
+/// The public API descriptions of the corpus, none written for apigen:
+/// `APIGEN_CORPUS`, or `../shared/corpus` beside the checkout.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("APIGEN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/corpus"))
+}
+
 fn specs_in(folder: &str) -> Vec<PathBuf> {
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(repo().join(folder))
-        .expect("specs/ exists")
+    specs_in_dir(&repo().join(folder))
+}
+
+/// Every YAML or JSON file in `dir`, sorted.
+pub fn specs_in_dir(dir: &Path) -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("`{}` is not readable: {e}", dir.display()))
         .map(|e| e.expect("a readable entry").path())
         .filter(|p| {
             matches!(
