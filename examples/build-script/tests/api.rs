@@ -41,7 +41,7 @@ async fn send(
 }
 
 #[tokio::test]
-async fn notes_are_stored_listed_newest_first_and_deleted() {
+async fn notes_are_stored_listed_by_descending_id_and_deleted() {
     let app = routes::router(Arc::new(Service::new(Store::memory())));
     let (status, body) = send(&app, "GET", "/health", None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
@@ -54,13 +54,23 @@ async fn notes_are_stored_listed_newest_first_and_deleted() {
     }
     let (status, page) = send(&app, "GET", "/notes", None).await;
     assert_eq!(status, StatusCode::OK);
-    let texts: Vec<&str> = page["items"]
+    // `order: desc` on the sort key `NOTE#{id}`: descending ids. (Two ULIDs
+    // minted in one millisecond are not ordered by time, so the test does
+    // not assume creation order.)
+    let listed: Vec<(&str, &str)> = page["items"]
         .as_array()
         .expect("items")
         .iter()
-        .map(|n| n["text"].as_str().expect("text"))
+        .map(|n| {
+            (
+                n["id"].as_str().expect("id"),
+                n["text"].as_str().expect("text"),
+            )
+        })
         .collect();
-    assert_eq!(texts, ["second", "first"]);
+    let mut expected: Vec<(&str, &str)> = vec![(&ids[0], "first"), (&ids[1], "second")];
+    expected.sort_by(|a, b| b.0.cmp(a.0));
+    assert_eq!(listed, expected);
 
     let (status, problem) = send(&app, "POST", "/notes", Some(json!({"text": ""}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
