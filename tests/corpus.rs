@@ -46,16 +46,6 @@ fn cargo(dir: &std::path::Path, args: &[&str]) -> Result<String, String> {
     }
 }
 
-/// Specs whose project is known not to pass yet, with a phrase its failure
-/// must contain. Each is still generated, linted and tested: it must fail
-/// exactly so, and when it passes this test says to remove it here.
-const KNOWN_FAILURES: &[(&str, &str)] = &[(
-    // `/compare/{base}...{head}`: two parameters in one path segment, and
-    // the same GET as `/compare/{basehead}`; axum routes neither.
-    "github-2022",
-    "Only one parameter is allowed per path segment",
-)];
-
 struct Row {
     spec: String,
     operations: usize,
@@ -151,17 +141,6 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
         // Its artifacts are not reused; the shared dependencies stay.
         let package = format!("corpus-{stem}");
         let _ = cargo(&dir, &["clean", "--quiet", "-p", &package]);
-        if let Some((_, phrase)) = KNOWN_FAILURES.iter().find(|(name, _)| *name == stem) {
-            let before = failures.len();
-            failures.retain(|f| !(f.starts_with(&format!("{stem}:")) && f.contains(phrase)));
-            if failures.len() == before {
-                failures.push(format!(
-                    "{stem} is listed in KNOWN_FAILURES as failing with `{phrase}`, but it did not: remove it from the list"
-                ));
-            } else {
-                row.tests = format!("fails: {phrase}");
-            }
-        }
         rows.push(row);
     }
     write_report(&rows);

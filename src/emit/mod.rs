@@ -8,6 +8,7 @@ mod operations;
 mod project;
 mod rust;
 mod schemas;
+mod spec_examples;
 mod storage;
 mod templates;
 mod tests;
@@ -128,6 +129,9 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
         );
     }
     plan.add("tests/api.rs", rust("tests/api.rs", tests::emit(api))?, gen);
+    if let Some(examples) = spec_examples::emit(api) {
+        plan.add("tests/examples.rs", rust("tests/examples.rs", examples)?, gen);
+    }
     project::emit(api, options, &templates, &mut plan)?;
     plan.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(plan)

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::rust::{doc, lit, type_of};
 use super::schemas::{Patterns, SchemaNames};
 use crate::model::names::const_name;
-use crate::model::{Api, Media, Operation, ParamIn, Response, Shape, Status, Ty, TypeKind};
+use crate::model::{Api, Media, Method, Operation, ParamIn, Response, Shape, Status, Ty, TypeKind};
 
 fn location(p: ParamIn) -> &'static str {
     match p {
@@ -75,10 +75,12 @@ pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> String 
         };
         let _ = writeln!(
             out,
-            "/// What `{}` accepts.\npub static {}: OperationSpec = OperationSpec {{ id: {}, params: &[\n{params}], body: {body} }};\n",
+            "/// What `{}` accepts.\npub static {}: OperationSpec = OperationSpec {{ id: {}, path: {}, route: {}, params: &[\n{params}], body: {body} }};\n",
             op.id,
             spec_name(op),
-            lit(&op.id)
+            lit(&op.id),
+            lit(&op.path),
+            lit(&op.route)
         );
     }
     if !out.is_empty() {
@@ -396,30 +398,49 @@ pub fn emit_api(api: &Api) -> String {
 }
 
 pub fn emit_routes(api: &Api) -> String {
+    // Routes in the order their first operation appears; methods in spec order within each.
+    let mut routes: Vec<(&str, Vec<(Method, Vec<&Operation>)>)> = Vec::new();
+    for op in &api.operations {
+        let at = match routes.iter().position(|(r, _)| *r == op.route) {
+            Some(at) => at,
+            None => {
+                routes.push((&op.route, Vec::new()));
+                routes.len() - 1
+            }
+        };
+        let methods = &mut routes[at].1;
+        match methods.iter_mut().find(|(m, _)| *m == op.method) {
+            Some((_, ops)) => ops.push(op),
+            None => methods.push((op.method, vec![op])),
+        }
+    }
+    let any_shared = routes
+        .iter()
+        .any(|(_, methods)| methods.iter().any(|(_, ops)| ops.len() > 1));
+
     let mut out = String::from(
         "//! The router: every path and method of the spec, each calling its `Handlers` method.\n\n\
          use std::sync::Arc;\n\nuse axum::extract::State;\nuse axum::response::{IntoResponse, Response};\nuse axum::Router;\n\n\
          use super::api::Handlers;\nuse super::http::{self, RequestContext};\n#[allow(unused_imports)]\nuse super::operations::*;\n\n",
     );
-    out.push_str("/// Builds the router over `handlers`; the same router serves Lambda and local runs.\npub fn router<H: Handlers>(handlers: Arc<H>) -> Router {\nRouter::new()\n");
-    let mut paths: Vec<&str> = api.operations.iter().map(|o| o.path.as_str()).collect();
-    paths.dedup();
-    let mut seen = std::collections::BTreeSet::new();
-    for path in paths {
-        if !seen.insert(path) {
-            continue;
+    out.push_str("/// Builds the router over `handlers`; the same router serves Lambda and local runs.\n///\n/// Each segment holding path variables is one capture, since axum allows no more; the\n/// operation's request type takes it apart against the spec's path.\npub fn router<H: Handlers>(handlers: Arc<H>) -> Router {\nRouter::new()\n");
+    let mut dispatchers = String::new();
+    for (route, methods) in &routes {
+        let mut chain = String::new();
+        for (method, ops) in methods {
+            let target = if ops.len() == 1 {
+                format!("{}::<H>", ops[0].ident)
+            } else {
+                dispatchers.push_str(&dispatcher(*method, ops));
+                format!("shared::{}::<H>", ops[0].ident)
+            };
+            if chain.is_empty() {
+                let _ = write!(chain, "axum::routing::{}({target})", method.lower());
+            } else {
+                let _ = write!(chain, ".{}({target})", method.lower());
+            }
         }
-        let chain: Vec<String> = api
-            .operations
-            .iter()
-            .filter(|o| o.path == path)
-            .map(|o| format!("axum::routing::{}({}::<H>)", o.method.lower(), o.ident))
-            .collect();
-        let mut joined = chain[0].clone();
-        for c in &chain[1..] {
-            joined.push_str(&c.replacen("axum::routing::", ".", 1));
-        }
-        let _ = writeln!(out, ".route({}, {joined})", lit(path));
+        let _ = writeln!(out, ".route({}, {chain})", lit(route));
     }
     out.push_str(".fallback(http::not_found)\n.method_not_allowed_fallback(http::method_not_allowed)\n.with_state(handlers)\n}\n\n");
     for op in &api.operations {
@@ -431,5 +452,44 @@ pub fn emit_routes(api: &Api) -> String {
             op.ident
         );
     }
+    if any_shared {
+        let _ = write!(
+            out,
+            "/// Routes that several operations fall on, once their segments are whole captures.\n\
+             mod shared {{\n\
+             use std::sync::Arc;\n\n\
+             use axum::extract::{{RawPathParams, Request, State}};\nuse axum::handler::Handler;\nuse axum::response::Response;\n\n\
+             use super::super::api::Handlers;\nuse super::super::{{http, schemas}};\n\n{dispatchers}}}\n"
+        );
+    }
+    out
+}
+
+/// Serves a route several operations share: the first (most fixed text) whose spec path
+/// matches the request.
+fn dispatcher(method: Method, ops: &[&Operation]) -> String {
+    let ordered = crate::model::routes::by_specificity(ops.to_vec());
+    let listed: Vec<String> = ordered.iter().map(|o| format!("`{}`", o.path)).collect();
+    let mut out = format!(
+        "/// `{}` {}: the first whose path matches serves the request.\n\
+         pub async fn {}<H: Handlers>(State(handlers): State<Arc<H>>, captures: RawPathParams, request: Request) -> Response {{\n",
+        method.upper(),
+        listed.join(", then "),
+        ops[0].ident
+    );
+    let (last, rest) = ordered.split_last().expect("a shared route has operations");
+    for op in rest {
+        let _ = writeln!(
+            out,
+            "if http::path_matches(&captures, &schemas::{}) {{\nreturn super::{}::<H>.call(request, handlers).await;\n}}",
+            spec_name(op),
+            op.ident
+        );
+    }
+    let _ = writeln!(
+        out,
+        "// The last answers 404 itself if its path does not match either.\nsuper::{}::<H>.call(request, handlers).await\n}}\n",
+        last.ident
+    );
     out
 }

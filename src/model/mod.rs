@@ -2,9 +2,11 @@
 //! every check of the hint vocabulary and reports all problems at once.
 
 pub mod actions;
+pub mod examples;
 pub mod hints;
 pub mod names;
 pub mod operations;
+pub mod routes;
 pub mod schema;
 pub mod storage;
 pub mod types;
@@ -59,6 +61,8 @@ pub struct Api {
     pub operations: Vec<Operation>,
     pub tables: Vec<Table>,
     pub entities: Vec<Entity>,
+    /// The spec's own examples, for the project's round-trip test.
+    pub examples: Vec<examples::SpecExample>,
     /// Warnings found while building (errors stop the build).
     pub warnings: Vec<Diagnostic>,
 }
@@ -193,6 +197,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
+    let examples = examples::collect(raw, &types, &operations);
     Ok(Api {
         settings: Settings {
             name,
@@ -208,6 +213,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         operations,
         tables,
         entities,
+        examples,
         warnings: diagnostics,
     })
 }

@@ -99,6 +99,8 @@ pub struct Param {
     pub explode: bool,
     /// The schema's `default`, used when the parameter is absent.
     pub default: Option<serde_json::Value>,
+    /// Where the parameter is written, after following a `$ref`.
+    pub pointer: String,
 }
 
 /// How a body is carried.
@@ -192,6 +194,8 @@ pub struct Operation {
     pub type_name: String,
     pub method: Method,
     pub path: String,
+    /// The router pattern serving `path`; see [`super::routes`].
+    pub route: String,
     pub summary: Option<String>,
     pub description: Option<String>,
     pub params: Vec<Param>,
@@ -239,6 +243,7 @@ pub fn read_operations(
     let mut fn_names = Scope::with_reserved(&["new", "router", "store", "repositories"]);
     let mut type_names = Scope::default();
     let components = doc.components.as_ref();
+    let mut routes = super::routes::Routes::default();
     for (path, item) in &doc.paths.paths {
         let item_at = pointer(["paths", path.as_str()]);
         let ReferenceOr::Item(item) = item else {
@@ -338,6 +343,7 @@ pub fn read_operations(
                     doc: data.description.clone(),
                     explode,
                     default,
+                    pointer: p_at.clone(),
                 });
             }
             for name in path_variables(path) {
@@ -358,6 +364,7 @@ pub fn read_operations(
                         doc: None,
                         explode: false,
                         default: None,
+                        pointer: at.clone(),
                     });
                 }
             }
@@ -376,6 +383,7 @@ pub fn read_operations(
                 type_name,
                 method,
                 path: path.clone(),
+                route: routes.route(path),
                 summary: op.summary.clone(),
                 description: op.description.clone(),
                 params,
@@ -388,6 +396,7 @@ pub fn read_operations(
             });
         }
     }
+    super::routes::warn_shared(&ops, diagnostics);
     ops
 }
 

@@ -464,7 +464,11 @@ impl<'a> SchemaConverter<'a> {
             SchemaKind::AllOf { all_of } => self.all_of(s, all_of, at, hint, named),
             SchemaKind::Not { .. } => Shape::any(),
             SchemaKind::Any(a) => {
-                if !a.properties.is_empty()
+                // `allOf` beside `type: object` or `properties` is common; the members are
+                // merged with the schema's own properties rather than dropped.
+                if !a.all_of.is_empty() {
+                    self.all_of(s, &a.all_of, at, hint, named)
+                } else if !a.properties.is_empty()
                     || a.typ.as_deref() == Some("object")
                     || a.additional_properties.is_some()
                 {
@@ -483,8 +487,6 @@ impl<'a> SchemaConverter<'a> {
                     self.union(s, &a.one_of, true, at, hint, named)
                 } else if !a.any_of.is_empty() {
                     self.union(s, &a.any_of, false, at, hint, named)
-                } else if !a.all_of.is_empty() {
-                    self.all_of(s, &a.all_of, at, hint, named)
                 } else if let Some(items) = &a.items {
                     let items =
                         self.convert_boxed(items, &format!("{at}/items"), &format!("{hint}Item"));
@@ -750,7 +752,15 @@ impl<'a> SchemaConverter<'a> {
         if members.is_empty() {
             return self.empty_composition("allOf", at);
         }
-        if members.len() == 1 && named.is_none() {
+        let own = match &s.schema_kind {
+            SchemaKind::Any(own)
+                if !own.properties.is_empty() || own.typ.as_deref() == Some("object") =>
+            {
+                Some(own)
+            }
+            _ => None,
+        };
+        if members.len() == 1 && named.is_none() && own.is_none() {
             return self.convert(&members[0], &format!("{at}/allOf/0"), hint);
         }
         // Merge the members' properties into one record; a member that is
@@ -759,6 +769,12 @@ impl<'a> SchemaConverter<'a> {
         let mut required = BTreeSet::new();
         let mut additional = None;
         let mut objects = 0;
+        if let Some(own) = own {
+            objects += 1;
+            properties.extend(own.properties.iter());
+            required.extend(own.required.iter().cloned());
+            additional = own.additional_properties.as_ref();
+        }
         for member in members {
             let Some(m) = self.resolve(member) else {
                 let _ = self.convert(member, at, hint);

@@ -636,6 +636,10 @@ pub struct BodySpec {
 #[derive(Debug, Clone, Copy)]
 pub struct OperationSpec {
     pub id: &'static str,
+    /// The path as the spec writes it, such as `/compare/{base}...{head}`.
+    pub path: &'static str,
+    /// The router pattern serving it, one capture per segment, such as `/compare/{base_head}`.
+    pub route: &'static str,
     pub params: &'static [ParamSpec],
     pub body: Option<BodySpec>,
 }
@@ -727,7 +731,7 @@ pub async fn extract(req: Request, spec: &'static OperationSpec) -> Result<Extra
     let mut params = Vec::with_capacity(spec.params.len());
     for param in spec.params {
         let raw: Vec<Cow<str>> = match param.location {
-            Location::Path => matching(path.iter().flat_map(RawPathParams::iter), param.name),
+            Location::Path => matching(path.iter().map(|(k, v)| (*k, v.as_str())), param.name),
             Location::Query => matching(query.iter().map(|(k, v)| (&**k, &**v)), param.name),
             Location::Cookie => matching(cookies.iter().copied(), param.name),
             Location::Header => header_values(&parts.headers, param.name),
@@ -753,18 +757,72 @@ pub async fn extract(req: Request, spec: &'static OperationSpec) -> Result<Extra
 async fn read_path_params(
     parts: &mut Parts,
     spec: &OperationSpec,
-) -> Result<Option<RawPathParams>, ApiError> {
-    // Outside a route with parameters axum has none to give; that only matters if we need them.
+) -> Result<Vec<(&'static str, String)>, ApiError> {
+    // Outside a route with captures axum has none to give; that only matters if we need them.
     if !spec.params.iter().any(|p| p.location == Location::Path) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    match RawPathParams::from_request_parts(parts, &()).await {
-        Ok(params) => Ok(Some(params)),
+    let captures = match RawPathParams::from_request_parts(parts, &()).await {
+        Ok(captures) => captures,
         Err(rejection) if rejection.status().is_server_error() => {
-            Err(ApiError::internal(rejection.body_text()))
+            return Err(ApiError::internal(rejection.body_text()))
         }
-        Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+        Err(rejection) => return Err(ApiError::new(rejection.status(), rejection.body_text())),
+    };
+    path_variables(&captures, spec).ok_or_else(|| ApiError::not_found("no route for this path"))
+}
+
+/// Whether the request's path matches `spec`'s, not only the route it shares with others.
+pub fn path_matches(captures: &RawPathParams, spec: &OperationSpec) -> bool {
+    path_variables(captures, spec).is_some()
+}
+
+/// The spec's path variables, read from the router's whole-segment captures; `None` when the
+/// fixed text around them does not match.
+fn path_variables(
+    captures: &RawPathParams,
+    spec: &OperationSpec,
+) -> Option<Vec<(&'static str, String)>> {
+    let mut variables = Vec::new();
+    for (pattern, capture) in spec.path.split('/').zip(spec.route.split('/')) {
+        let Some(name) = capture.strip_prefix('{').and_then(|c| c.strip_suffix('}')) else {
+            continue;
+        };
+        let (_, value) = captures.iter().find(|(key, _)| *key == name)?;
+        if !split_segment(pattern, value, &mut variables) {
+            return None;
+        }
     }
+    Some(variables)
+}
+
+/// Matches one segment against its pattern (`{base}...{head}`, `{name}.json`), each variable
+/// taking the shortest non-empty text that lets the rest match.
+fn split_segment(
+    pattern: &'static str,
+    value: &str,
+    variables: &mut Vec<(&'static str, String)>,
+) -> bool {
+    let Some(open) = pattern.find('{') else {
+        return pattern == value;
+    };
+    let Some(rest) = value.strip_prefix(&pattern[..open]) else {
+        return false;
+    };
+    let Some(close) = pattern[open..].find('}').map(|c| open + c) else {
+        return pattern == value;
+    };
+    let (name, after) = (&pattern[open + 1..close], &pattern[close + 1..]);
+    for (at, c) in rest.char_indices() {
+        let end = at + c.len_utf8();
+        let mark = variables.len();
+        variables.push((name, rest[..end].to_owned()));
+        if split_segment(after, &rest[end..], variables) {
+            return true;
+        }
+        variables.truncate(mark);
+    }
+    false
 }
 
 fn read_cookies(headers: &HeaderMap) -> Vec<(&str, &str)> {
@@ -1605,6 +1663,8 @@ mod tests {
 
     static SEARCH: OperationSpec = OperationSpec {
         id: "search",
+        path: "/search",
+        route: "/search",
         params: &[
             ParamSpec {
                 name: "limit",
@@ -1661,6 +1721,8 @@ mod tests {
 
     static CREATE: OperationSpec = OperationSpec {
         id: "createLine",
+        path: "/lines",
+        route: "/lines",
         params: &[ParamSpec {
             name: "dry_run",
             location: Location::Query,
@@ -1677,6 +1739,8 @@ mod tests {
 
     static UPLOAD_TEXT: OperationSpec = OperationSpec {
         id: "uploadText",
+        path: "/text",
+        route: "/text",
         params: &[],
         body: Some(BodySpec {
             required: false,
@@ -1687,6 +1751,8 @@ mod tests {
 
     static UPLOAD_BYTES: OperationSpec = OperationSpec {
         id: "uploadBytes",
+        path: "/bytes",
+        route: "/bytes",
         params: &[],
         body: Some(BodySpec {
             required: false,
@@ -1826,6 +1892,8 @@ mod tests {
 
     static GET_ITEM: OperationSpec = OperationSpec {
         id: "getItem",
+        path: "/items/{item_id}",
+        route: "/items/{item_id}",
         params: &[ParamSpec {
             name: "item_id",
             location: Location::Path,
@@ -1888,6 +1956,78 @@ mod tests {
             body["errors"],
             json!([{"in": "path", "pointer": "/item_id", "detail": "expected an integer"}])
         );
+    }
+
+    static COMPARE: OperationSpec = OperationSpec {
+        id: "compare",
+        path: "/compare/{base}...{head}",
+        route: "/compare/{base_head}",
+        params: &[
+            ParamSpec {
+                name: "base",
+                location: Location::Path,
+                required: true,
+                schema: &STRING,
+                explode: false,
+            },
+            ParamSpec {
+                name: "head",
+                location: Location::Path,
+                required: true,
+                schema: &STRING,
+                explode: false,
+            },
+        ],
+        body: None,
+    };
+
+    async fn compare(request: Request) -> Result<Response, ApiError> {
+        let mut extracted = extract(request, &COMPARE).await?;
+        let base: String = extracted.param(Location::Path, "base")?;
+        let head: String = extracted.param(Location::Path, "head")?;
+        Ok(json(
+            StatusCode::OK,
+            "application/json",
+            &json!([base, head]),
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_segment_with_several_variables_is_taken_apart() {
+        let app = Router::new().route("/compare/{base_head}", get(compare));
+
+        let response = app
+            .clone()
+            .oneshot(get_request("/compare/main...feature%2Fa..b"))
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(body_json(response).await, json!(["main", "feature/a..b"]));
+
+        // The route matches, the spec's path does not: as if no route did.
+        let response = app
+            .oneshot(get_request("/compare/main..feature"))
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn segments_split_at_the_first_place_the_rest_matches() {
+        let split = |pattern: &'static str, value: &str| {
+            let mut variables = Vec::new();
+            split_segment(pattern, value, &mut variables).then_some(variables)
+        };
+        let pairs = |pairs: &[(&'static str, &str)]| {
+            Some(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect::<Vec<_>>())
+        };
+        assert_eq!(split("{id}", "42"), pairs(&[("id", "42")]));
+        assert_eq!(split("{id}", ""), None);
+        assert_eq!(split("{name}.json", "a.json.json"), pairs(&[("name", "a.json")]));
+        assert_eq!(split("{name}.json", "a.xml"), None);
+        assert_eq!(split("v{major}.{minor}", "v1.2.3"), pairs(&[("major", "1"), ("minor", "2.3")]));
+        assert_eq!(split("{a}...{b}", "x...y...z"), pairs(&[("a", "x"), ("b", "y...z")]));
+        assert_eq!(split("{a}...{b}", "...y"), None);
     }
 
     #[tokio::test]

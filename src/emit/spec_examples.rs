@@ -1,0 +1,116 @@
+//! `tests/examples.rs`: every example the spec writes, deserialized into its generated type
+//! and serialized back, so an example the types cannot hold, or hold only in part, fails a
+//! test instead of a client.
+
+use std::fmt::Write;
+
+use super::operations::body_type;
+use super::rust::type_of;
+use crate::model::names::{field_name, Scope};
+use crate::model::Api;
+
+const HEADER: &str = "//! The spec's examples, each deserialized into its generated type and serialized back to \
+the same JSON: an example the types cannot hold, or hold only in part, fails here.\n\n";
+
+/// What the examples are checked with; the comparison is the JSON data model's, not the
+/// text's, since serde writes `1.0`, `Z` and lowercase UUIDs its own way.
+const HELPERS: &str = r##"
+/// Deserializes `json` into `T` and serializes it back, panicking unless the result is the
+/// same JSON as the example.
+#[track_caller]
+fn round_trip<T: DeserializeOwned + Serialize>(json: &str) {
+    let example: Value = serde_json::from_str(json).expect("the example is JSON");
+    let typed: T = match serde_json::from_str(json) {
+        Ok(typed) => typed,
+        Err(error) => panic!(
+            "the example does not fit `{}`: {error}",
+            std::any::type_name::<T>()
+        ),
+    };
+    let back = serde_json::to_value(&typed).expect("generated types serialize");
+    if let Err(at) = same(&example, &back, String::new()) {
+        panic!(
+            "the example changed at `{at}` going through `{}`:\n  example: {}\n  back:    {}",
+            std::any::type_name::<T>(),
+            example,
+            back
+        );
+    }
+}
+
+/// Whether two values are the same data: a field set to `null` and an absent one are alike,
+/// numbers compare by value, and strings by what they denote when they are instants or UUIDs.
+fn same(expected: &Value, actual: &Value, at: String) -> Result<(), String> {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for key in e.keys().chain(a.keys()) {
+                let (e, a) = (e.get(key), a.get(key));
+                same(e.unwrap_or(&Value::Null), a.unwrap_or(&Value::Null), format!("{at}/{key}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
+            .iter()
+            .zip(a)
+            .enumerate()
+            .try_for_each(|(i, (e, a))| same(e, a, format!("{at}/{i}"))),
+        (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => Ok(()),
+        (Value::String(e), Value::String(a)) if same_text(e, a) => Ok(()),
+        _ if expected == actual => Ok(()),
+        _ => Err(at),
+    }
+}
+
+fn same_text(e: &str, a: &str) -> bool {
+    if e == a {
+        return true;
+    }
+    if let (Ok(e), Ok(a)) = (
+        chrono::DateTime::parse_from_rfc3339(e),
+        chrono::DateTime::parse_from_rfc3339(a),
+    ) {
+        return e == a;
+    }
+    matches!((uuid::Uuid::parse_str(e), uuid::Uuid::parse_str(a)), (Ok(e), Ok(a)) if e == a)
+}
+"##;
+
+/// The test file, or `None` when the spec has no examples.
+pub fn emit(api: &Api) -> Option<String> {
+    if api.examples.is_empty() {
+        return None;
+    }
+    let krate = api.settings.crate_ident();
+    let mut out = String::from(HEADER);
+    let _ = writeln!(
+        out,
+        "#![allow(unused_imports)]\nuse serde::de::DeserializeOwned;\nuse serde::Serialize;\nuse serde_json::Value;\nuse {krate}::generated::models::*;\n"
+    );
+    let mut names = Scope::default();
+    for example in &api.examples {
+        let ty = if example.request {
+            body_type(api, &example.shape)
+        } else {
+            type_of(&api.types, &example.shape)
+        };
+        let _ = writeln!(
+            out,
+            "/// `#{}`\n#[test]\nfn {}() {{\nlet example = {};\nround_trip::<{ty}>(example);\n}}\n",
+            example.pointer,
+            names.claim(field_name(&example.subject)),
+            raw_string(&example.value.to_string())
+        );
+    }
+    out.push_str(HELPERS);
+    Some(out)
+}
+
+/// `text` as a raw string literal, with as many `#` as it needs.
+fn raw_string(text: &str) -> String {
+    let mut hashes = 1;
+    while text.contains(&format!("\"{}", "#".repeat(hashes))) {
+        hashes += 1;
+    }
+    let fence = "#".repeat(hashes);
+    format!("r{fence}\"{text}\"{fence}")
+}
