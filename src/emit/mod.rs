@@ -83,54 +83,32 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
     let templates = templates::load(options.templates.as_deref())?;
     let mut plan = FilePlan::default();
     let gen = Owner::Generator;
-    let rust = |name: &str, source: String| rust::format_file(name, &source);
-
+    // (path in the project, source); formatted together below.
+    let mut sources: Vec<(&str, String)> = Vec::new();
     let names = schemas::SchemaNames::new(api);
     let mut patterns = schemas::Patterns::default();
     let specs = operations::specs(api, &names, &mut patterns);
-    plan.add(
+    sources.push((
         "src/generated/schemas.rs",
-        rust(
-            "schemas.rs",
-            schemas::emit(api, &names, &specs, &mut patterns),
-        )?,
-        gen,
-    );
-    plan.add(
-        "src/generated/models.rs",
-        rust("models.rs", models::emit(api))?,
-        gen,
-    );
-    plan.add(
+        schemas::emit(api, &names, &specs, &mut patterns),
+    ));
+    sources.push(("src/generated/models.rs", models::emit(api)));
+    sources.push((
         "src/generated/operations.rs",
-        rust("operations.rs", operations::emit_operations(api))?,
-        gen,
-    );
-    plan.add(
-        "src/generated/api.rs",
-        rust("api.rs", operations::emit_api(api))?,
-        gen,
-    );
-    plan.add(
-        "src/generated/routes.rs",
-        rust("routes.rs", operations::emit_routes(api))?,
-        gen,
-    );
+        operations::emit_operations(api),
+    ));
+    sources.push(("src/generated/api.rs", operations::emit_api(api)));
+    sources.push(("src/generated/routes.rs", operations::emit_routes(api)));
     if api.has_storage() {
-        plan.add(
-            "src/generated/entities.rs",
-            rust("entities.rs", storage::emit_entities(api))?,
-            gen,
-        );
-        plan.add(
-            "src/generated/actions.rs",
-            rust("actions.rs", storage::emit_actions(api))?,
-            gen,
-        );
+        sources.push(("src/generated/entities.rs", storage::emit_entities(api)));
+        sources.push(("src/generated/actions.rs", storage::emit_actions(api)));
     }
-    plan.add("tests/api.rs", rust("tests/api.rs", tests::emit(api))?, gen);
+    sources.push(("tests/api.rs", tests::emit(api)));
     if let Some(examples) = spec_examples::emit(api) {
-        plan.add("tests/examples.rs", rust("tests/examples.rs", examples)?, gen);
+        sources.push(("tests/examples.rs", examples));
+    }
+    for (path, text) in rust::format_files(sources)? {
+        plan.add(path, text, gen);
     }
     project::emit(api, options, &templates, &mut plan)?;
     plan.files.sort_by(|a, b| a.path.cmp(&b.path));

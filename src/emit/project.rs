@@ -53,7 +53,10 @@ fn events(api: &Api) -> Vec<EventView> {
     let mut events: Vec<EventView> = Vec::new();
     for op in &api.operations {
         let method = op.method.upper();
-        if !events.iter().any(|e| e.path == op.route && e.method == method) {
+        if !events
+            .iter()
+            .any(|e| e.path == op.route && e.method == method)
+        {
             events.push(EventView {
                 name: op.type_name.clone(),
                 path: op.route.clone(),

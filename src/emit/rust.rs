@@ -35,6 +35,49 @@ pub fn format_file(name: &str, source: &str) -> Result<String, super::EmitError>
     ))
 }
 
+/// Formats several files at once, one thread per core: for a spec the size of GitHub's,
+/// parsing and printing megabytes of Rust is most of the time apigen takes. The result is in
+/// the order given, and the first error by that order is the one returned.
+pub fn format_files<'a>(
+    files: Vec<(&'a str, String)>,
+) -> Result<Vec<(&'a str, String)>, super::EmitError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len());
+    // Largest first, so that no thread is left with a big file at the end.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files[i].1.len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<String, super::EmitError>>> =
+        (0..files.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = order.get(n) else { break done };
+                        let (path, source) = &files[i];
+                        let name = path.strip_prefix("src/generated/").unwrap_or(path);
+                        done.push((i, format_file(name, source)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, result) in worker.join().expect("formatting does not panic") {
+                results[i] = Some(result);
+            }
+        }
+    });
+    files
+        .iter()
+        .zip(results)
+        .map(|((path, _), result)| Ok((*path, result.expect("every file was formatted")?)))
+        .collect()
+}
+
 /// prettyplease packs items together; a blank line between items (as
 /// rustfmt keeps them in hand-written code) makes the output readable.
 fn space_items(source: &str) -> String {

@@ -58,19 +58,21 @@ impl SchemaNames {
             }
             Ty::Number(_) => format!("Schema::Number({})", numeric(r)),
             Ty::String(f) => format!("Schema::String({})", text(r, f, &[], patterns)),
-            Ty::Array(items) => format!(
-                "Schema::Array(List {{ items: {}, min_items: {}, max_items: {}, unique_items: {} }})",
-                self.reference(api, items, patterns),
-                opt(r.min_items),
-                opt(r.max_items),
-                r.unique_items
-            ),
-            Ty::Map(values) => format!(
-                "Schema::Map(Dict {{ values: {}, min_properties: {}, max_properties: {} }})",
-                self.reference(api, values, patterns),
-                opt(r.min_properties),
-                opt(r.max_properties)
-            ),
+            Ty::Array(items) => {
+                let mut fields = vec![format!("items: {}", self.reference(api, items, patterns))];
+                set(&mut fields, "min_items", r.min_items);
+                set(&mut fields, "max_items", r.max_items);
+                if r.unique_items {
+                    fields.push("unique_items: true".into());
+                }
+                format!("Schema::Array({})", update("List", "ANY", &fields))
+            }
+            Ty::Map(values) => {
+                let mut fields = vec![format!("values: {}", self.reference(api, values, patterns))];
+                set(&mut fields, "min_properties", r.min_properties);
+                set(&mut fields, "max_properties", r.max_properties);
+                format!("Schema::Map({})", update("Dict", "ANY", &fields))
+            }
             Ty::Ref(_) => unreachable!("references are handled by `reference`"),
         }
     }
@@ -81,15 +83,20 @@ impl SchemaNames {
             TypeKind::Struct(s) => {
                 let mut props = String::new();
                 for f in &s.fields {
-                    let _ = writeln!(
+                    let _ = write!(
                         props,
-                        "Property {{ name: {}, schema: {}, required: {}, read_only: {}, write_only: {} }},",
+                        "Property::{}({}, {})",
+                        if f.required { "required" } else { "optional" },
                         lit(&f.name),
                         self.reference(api, &f.shape, patterns),
-                        f.required,
-                        f.read_only,
-                        f.write_only
                     );
+                    if f.read_only {
+                        props.push_str(".read_only()");
+                    }
+                    if f.write_only {
+                        props.push_str(".write_only()");
+                    }
+                    props.push_str(",\n");
                 }
                 let additional = match &s.additional {
                     Additional::Allow => "Additional::Allow".to_string(),
@@ -103,17 +110,11 @@ impl SchemaNames {
             }
             TypeKind::Enum(e) => {
                 if e.is_integer() {
-                    let allowed: Vec<String> = e
-                        .values
-                        .iter()
-                        .map(|v| float(v.value.as_f64().unwrap_or_default()))
-                        .collect();
-                    let mut n = numeric(&Rules::default());
-                    n = n.replace(
-                        "allowed: &[]",
-                        &format!("allowed: &[{}]", allowed.join(", ")),
-                    );
-                    format!("Schema::Integer({n})")
+                    let rules = Rules {
+                        enumeration: e.values.iter().map(|v| v.value.clone()).collect(),
+                        ..Rules::default()
+                    };
+                    format!("Schema::Integer({})", numeric(&rules))
                 } else {
                     let allowed: Vec<String> = e
                         .values
@@ -165,53 +166,70 @@ impl Patterns {
     }
 }
 
-fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    match v {
-        Some(v) => format!("Some({v})"),
-        None => "None".into(),
+/// `Name { a, b, ..Name::BASE }`, or `Name::BASE` when every field is the base's: the tables
+/// stay short enough to read, and to compile quickly.
+fn update(name: &str, base: &str, fields: &[String]) -> String {
+    if fields.is_empty() {
+        format!("{name}::{base}")
+    } else {
+        format!("{name} {{ {}, ..{name}::{base} }}", fields.join(", "))
+    }
+}
+
+fn set<T: std::fmt::Display>(fields: &mut Vec<String>, name: &str, value: Option<T>) {
+    if let Some(value) = value {
+        fields.push(format!("{name}: Some({value})"));
     }
 }
 
 fn numeric(r: &Rules) -> String {
+    let mut fields = Vec::new();
+    set(&mut fields, "minimum", r.minimum.map(float));
+    set(&mut fields, "maximum", r.maximum.map(float));
+    if r.exclusive_minimum {
+        fields.push("exclusive_minimum: true".into());
+    }
+    if r.exclusive_maximum {
+        fields.push("exclusive_maximum: true".into());
+    }
+    set(&mut fields, "multiple_of", r.multiple_of.map(float));
     let allowed: Vec<String> = r
         .enumeration
         .iter()
         .filter_map(|v| v.as_f64())
         .map(float)
         .collect();
-    format!(
-        "Numeric {{ minimum: {}, maximum: {}, exclusive_minimum: {}, exclusive_maximum: {}, multiple_of: {}, allowed: &[{}] }}",
-        opt(r.minimum.map(float)),
-        opt(r.maximum.map(float)),
-        r.exclusive_minimum,
-        r.exclusive_maximum,
-        opt(r.multiple_of.map(float)),
-        allowed.join(", ")
-    )
+    if !allowed.is_empty() {
+        fields.push(format!("allowed: &[{}]", allowed.join(", ")));
+    }
+    update("Numeric", "ANY", &fields)
 }
 
 fn text(r: &Rules, f: &StrFormat, allowed: &[String], patterns: &mut Patterns) -> String {
     let format = match f {
-        StrFormat::DateTime => "DateTime",
-        StrFormat::Date => "Date",
-        StrFormat::Uuid => "Uuid",
-        StrFormat::Email => "Email",
-        StrFormat::Uri => "Uri",
-        StrFormat::Byte => "Byte",
-        StrFormat::Ipv4 => "Ipv4",
-        StrFormat::Ipv6 => "Ipv6",
-        StrFormat::Plain | StrFormat::Binary | StrFormat::Other(_) => "None",
+        StrFormat::DateTime => Some("DateTime"),
+        StrFormat::Date => Some("Date"),
+        StrFormat::Uuid => Some("Uuid"),
+        StrFormat::Email => Some("Email"),
+        StrFormat::Uri => Some("Uri"),
+        StrFormat::Byte => Some("Byte"),
+        StrFormat::Ipv4 => Some("Ipv4"),
+        StrFormat::Ipv6 => Some("Ipv6"),
+        StrFormat::Plain | StrFormat::Binary | StrFormat::Other(_) => None,
     };
-    let pattern = match &r.pattern {
-        Some(p) => format!("Some(&{})", patterns.name(p)),
-        None => "None".into(),
-    };
-    format!(
-        "Text {{ min_length: {}, max_length: {}, pattern: {pattern}, format: Format::{format}, allowed: &[{}] }}",
-        opt(r.min_length),
-        opt(r.max_length),
-        allowed.join(", ")
-    )
+    let mut fields = Vec::new();
+    set(&mut fields, "min_length", r.min_length);
+    set(&mut fields, "max_length", r.max_length);
+    if let Some(p) = &r.pattern {
+        fields.push(format!("pattern: Some(&{})", patterns.name(p)));
+    }
+    if let Some(format) = format {
+        fields.push(format!("format: Format::{format}"));
+    }
+    if !allowed.is_empty() {
+        fields.push(format!("allowed: &[{}]", allowed.join(", ")));
+    }
+    update("Text", "PLAIN", &fields)
 }
 
 /// The module: one static per named type, plus the patterns they use.

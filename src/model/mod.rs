@@ -198,6 +198,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         return Err(diagnostics);
     }
     let examples = examples::collect(raw, &types, &operations);
+    diagnostics.extend(examples::warnings(&examples));
     Ok(Api {
         settings: Settings {
             name,

@@ -41,10 +41,15 @@ impl Routes {
                 let variables = super::operations::path_variables(segment);
                 let joined = variables.join("_");
                 // API Gateway accepts letters, digits and underscores in a variable's name.
-                let mut name = if joined.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                let mut name = if joined
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
                     joined
                 } else {
-                    names::field_name(&joined).trim_start_matches("r#").to_string()
+                    names::field_name(&joined)
+                        .trim_start_matches("r#")
+                        .to_string()
                 };
                 if name.is_empty() || used.contains(&name) {
                     name = format!("{name}_{index}");

@@ -88,6 +88,10 @@ impl<'a> SchemaConverter<'a> {
             if !matches!(shape.ty, Ty::Ref(target) if target == id) || !self.defined.contains(&id) {
                 // Not an object/enum/union: the component is an alias (of
                 // itself, when all it says is `$ref` to itself).
+                let mut shape = shape;
+                if matches!(schema, ReferenceOr::Item(s) if s.schema_data.nullable) {
+                    shape.nullable = false;
+                }
                 let def = self.space.get_mut(id);
                 def.kind = TypeKind::Alias(shape);
             }
@@ -265,7 +269,16 @@ impl<'a> SchemaConverter<'a> {
             .strip_prefix(COMPONENT_PREFIX)
             .and_then(|n| self.component(n))
         {
-            Some(id) => Shape::new(Ty::Ref(id)),
+            Some(id) => {
+                let mut shape = Shape::new(Ty::Ref(id));
+                // A component that allows `null` does so wherever it is used; its own type
+                // stays non-optional (see `convert_components`), so this is the one `Option`.
+                shape.nullable = reference
+                    .strip_prefix(COMPONENT_PREFIX)
+                    .and_then(|n| self.components.get(n))
+                    .is_some_and(|c| matches!(c, ReferenceOr::Item(s) if s.schema_data.nullable));
+                shape
+            }
             None => {
                 let wanted = reference.rsplit('/').next().unwrap_or(reference);
                 let names: Vec<&str> = self.by_component.keys().map(String::as_str).collect();

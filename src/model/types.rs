@@ -226,6 +226,21 @@ impl IntFormat {
         }
     }
 
+    /// Whether the Rust type holds `n`.
+    pub fn holds(self, n: i128) -> bool {
+        let (min, max) = match self {
+            Self::I8 => (i8::MIN.into(), i8::MAX.into()),
+            Self::I16 => (i16::MIN.into(), i16::MAX.into()),
+            Self::I32 => (i32::MIN.into(), i32::MAX.into()),
+            Self::I64 => (i64::MIN.into(), i64::MAX.into()),
+            Self::U8 => (0, u8::MAX.into()),
+            Self::U16 => (0, u16::MAX.into()),
+            Self::U32 => (0, u32::MAX.into()),
+            Self::U64 => (0, u64::MAX.into()),
+        };
+        (min..=max).contains(&n)
+    }
+
     pub fn rust(self) -> &'static str {
         match self {
             Self::I8 => "i8",

@@ -321,6 +321,16 @@ pub struct List {
     pub unique_items: bool,
 }
 
+impl List {
+    /// Any items, so generated tables can write `List { items: &PET, ..List::ANY }`.
+    pub const ANY: List = List {
+        items: &Schema::Any,
+        min_items: None,
+        max_items: None,
+        unique_items: false,
+    };
+}
+
 /// An `object` with named properties.
 #[derive(Debug, Clone, Copy)]
 pub struct Record {
@@ -339,6 +349,43 @@ pub struct Property {
     pub write_only: bool,
 }
 
+impl Property {
+    /// A property every value must have.
+    pub const fn required(name: &'static str, schema: &'static Schema) -> Self {
+        Self {
+            name,
+            schema,
+            required: true,
+            read_only: false,
+            write_only: false,
+        }
+    }
+
+    /// A property a value may leave out.
+    pub const fn optional(name: &'static str, schema: &'static Schema) -> Self {
+        Self {
+            required: false,
+            ..Self::required(name, schema)
+        }
+    }
+
+    /// Set by the server, so ignored in requests.
+    pub const fn read_only(self) -> Self {
+        Self {
+            read_only: true,
+            ..self
+        }
+    }
+
+    /// Sent by clients only.
+    pub const fn write_only(self) -> Self {
+        Self {
+            write_only: true,
+            ..self
+        }
+    }
+}
+
 /// What to do with properties a [`Record`] does not name.
 #[derive(Debug, Clone, Copy)]
 pub enum Additional {
@@ -353,6 +400,15 @@ pub struct Dict {
     pub values: &'static Schema,
     pub min_properties: Option<usize>,
     pub max_properties: Option<usize>,
+}
+
+impl Dict {
+    /// Any values, so generated tables can write `Dict { values: &TAG, ..Dict::ANY }`.
+    pub const ANY: Dict = Dict {
+        values: &Schema::Any,
+        min_properties: None,
+        max_properties: None,
+    };
 }
 
 /// Checks `value` against `schema`, appending every violation (not only the first).
