@@ -58,14 +58,22 @@ pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
     let loaded = load::load(spec)?;
     let api = model::build(&loaded, options.name.as_deref())
         .map_err(|d| Error::Invalid(loaded.report(d)))?;
-    let plan = emit::emit(
-        &api,
-        &emit::EmitOptions {
-            spec_text: loaded.text.clone(),
-            templates: options.templates.clone(),
-        },
-    )?;
-    let report = loaded.report(api.warnings.clone());
+    // Placing warnings in a large spec's text takes a while; it overlaps with emitting.
+    let (plan, report) = std::thread::scope(|scope| {
+        let report = scope.spawn(|| loaded.report(api.warnings.clone()));
+        let plan = emit::emit(
+            &api,
+            &emit::EmitOptions {
+                spec_text: loaded.text.clone(),
+                templates: options.templates.clone(),
+            },
+        );
+        (
+            plan,
+            report.join().expect("placing warnings does not panic"),
+        )
+    });
+    let plan = plan?;
     Ok(Generated { api, plan, report })
 }
 
@@ -168,6 +176,19 @@ pub fn explain(api: &model::Api) -> String {
             }
             out.push('\n');
         }
+    }
+    if !api.examples.is_empty() {
+        let fitting = api.examples.iter().filter(|e| e.misfit.is_none()).count();
+        let _ = writeln!(
+            out,
+            "\nexamples: {fitting} of {} round-trip through their types in tests/examples.rs{}",
+            api.examples.len(),
+            if fitting < api.examples.len() {
+                "; the others are warned about above"
+            } else {
+                ""
+            }
+        );
     }
     out.push('\n');
     for op in &api.operations {

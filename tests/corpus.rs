@@ -1,7 +1,8 @@
 //! The public API descriptions in the corpus (`../shared/corpus`, or
 //! `APIGEN_CORPUS`), none written for apigen, from petstore to GitHub and
-//! Stripe: each must give a project that passes clippy with `-D warnings`
-//! and its own tests. Writes the figures to
+//! Stripe: each must give a project whose template passes cfn-lint, that
+//! passes clippy with `-D warnings` and its own tests, and whose generated
+//! example test round-trips every example that fits its type. Writes the figures to
 //! `$APIGEN_PROJECTS_TARGET/corpus-report.md`, which test-all prints.
 
 mod common;
@@ -53,8 +54,14 @@ struct Row {
     types: usize,
     warnings: usize,
     plan_ms: u128,
+    cfn_lint: bool,
     clippy: bool,
     tests: String,
+    /// Examples in the spec, and how many fit their types (the rest are warnings).
+    examples: usize,
+    fitting: usize,
+    /// How many the project's example test round-tripped.
+    round_tripped: Option<usize>,
 }
 
 #[test]
@@ -112,9 +119,32 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
             types: generated.api.types.defs.len(),
             warnings: generated.report.warnings().count(),
             plan_ms,
+            cfn_lint: false,
             clippy: false,
             tests: "not run".into(),
+            examples: generated.api.examples.len(),
+            fitting: generated
+                .api
+                .examples
+                .iter()
+                .filter(|e| e.misfit.is_none())
+                .count(),
+            round_tripped: None,
         };
+        // A template CloudFormation would refuse (more than 500 resources, say) is no
+        // deployable project, however well its code compiles.
+        let lint = std::process::Command::new(common::venv_tool("cfn-lint"))
+            .arg("template.yaml")
+            .current_dir(&dir)
+            .output()
+            .expect("cfn-lint runs");
+        row.cfn_lint = lint.status.success();
+        if !row.cfn_lint {
+            failures.push(format!(
+                "{stem}: cfn-lint refused template.yaml:\n{}",
+                String::from_utf8_lossy(&lint.stdout)
+            ));
+        }
         match cargo(
             &dir,
             &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"],
@@ -131,6 +161,15 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
                         .filter_map(|l| l.split(' ').next()?.parse::<usize>().ok())
                         .sum();
                     row.tests = format!("{passed} passed");
+                    row.round_tripped = round_tripped(&dir);
+                    // Every example that fits gets a test, and each passed.
+                    if row.round_tripped.unwrap_or(0) != row.fitting {
+                        failures.push(format!(
+                            "{stem}: {} of {} fitting examples round-tripped",
+                            row.round_tripped.unwrap_or(0),
+                            row.fitting
+                        ));
+                    }
                 }
                 Err(tail) => {
                     row.tests = "failed".into();
@@ -147,25 +186,55 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// How many tests the project's `tests/examples.rs` passed; `cargo test` has built it, so
+/// this only runs it.
+fn round_tripped(dir: &std::path::Path) -> Option<usize> {
+    if !dir.join("tests/examples.rs").exists() {
+        return Some(0);
+    }
+    let out = cargo(dir, &["test", "--quiet", "--test", "examples"]).ok()?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("test result: ok. "))
+        .and_then(|l| l.split(' ').next()?.parse().ok())
+}
+
 fn write_report(rows: &[Row]) {
     let mut out = String::from(
-        "| spec | operations | schemas | Rust types | warnings | planned in (debug build) | clippy -D warnings | cargo test |\n|---|---|---|---|---|---|---|---|\n",
+        "| spec | operations | schemas | Rust types | warnings | planned in (debug build) | cfn-lint | clippy -D warnings | cargo test | examples round-tripped |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} ms | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} ms | {} | {} | {} | {} |",
             r.spec,
             r.operations,
             r.schemas,
             r.types,
             r.warnings,
             r.plan_ms,
+            if r.cfn_lint { "yes" } else { "no" },
             if r.clippy { "yes" } else { "no" },
-            r.tests
+            r.tests,
+            examples(r)
         );
     }
     let path = common::projects_target().join("corpus-report.md");
     std::fs::create_dir_all(common::projects_target()).expect("creatable");
     std::fs::write(&path, out).expect("writable");
+}
+
+/// `2325 of 2379 (54 misfit)`, or `none in the spec`.
+fn examples(r: &Row) -> String {
+    if r.examples == 0 {
+        return "none in the spec".into();
+    }
+    let done = r
+        .round_tripped
+        .map_or_else(|| "not run".to_string(), |n| n.to_string());
+    let misfits = r.examples - r.fitting;
+    if misfits == 0 {
+        format!("{done} of {}", r.examples)
+    } else {
+        format!("{done} of {} ({misfits} misfit, warned)", r.examples)
+    }
 }

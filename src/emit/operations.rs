@@ -46,15 +46,21 @@ pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> String 
     for op in &api.operations {
         let mut params = String::new();
         for p in &op.params {
-            let _ = writeln!(
+            let _ = write!(
                 params,
-                "ParamSpec {{ name: {}, location: {}, required: {}, schema: {}, explode: {} }},",
-                lit(&p.name),
+                "ParamSpec::{}({}, {}, {})",
+                if p.required { "required" } else { "optional" },
                 location(p.location),
-                p.required,
+                lit(&p.name),
                 names.reference(api, &p.shape, patterns),
-                p.explode
             );
+            if p.explode {
+                params.push_str(".exploded()");
+            }
+            if p.deep_object {
+                params.push_str(".deep_object()");
+            }
+            params.push_str(",\n");
         }
         let body = match &op.body {
             None => "None".to_string(),
@@ -397,9 +403,12 @@ pub fn emit_api(api: &Api) -> String {
     out
 }
 
+/// The operations one method of a route serves: one, or several sharing it.
+type MethodOps<'a> = (Method, Vec<&'a Operation>);
+
 pub fn emit_routes(api: &Api) -> String {
     // Routes in the order their first operation appears; methods in spec order within each.
-    let mut routes: Vec<(&str, Vec<(Method, Vec<&Operation>)>)> = Vec::new();
+    let mut routes: Vec<(&str, Vec<MethodOps>)> = Vec::new();
     for op in &api.operations {
         let at = match routes.iter().position(|(r, _)| *r == op.route) {
             Some(at) => at,

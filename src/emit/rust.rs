@@ -38,9 +38,7 @@ pub fn format_file(name: &str, source: &str) -> Result<String, super::EmitError>
 /// Formats several files at once, one thread per core: for a spec the size of GitHub's,
 /// parsing and printing megabytes of Rust is most of the time apigen takes. The result is in
 /// the order given, and the first error by that order is the one returned.
-pub fn format_files<'a>(
-    files: Vec<(&'a str, String)>,
-) -> Result<Vec<(&'a str, String)>, super::EmitError> {
+pub fn format_files(files: Vec<(&str, String)>) -> Result<Vec<(&str, String)>, super::EmitError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(files.len());

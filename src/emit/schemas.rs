@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::rust::{float, int_bounds, lit};
 use crate::model::names::{const_name, Scope};
-use crate::model::{Additional, Api, Rules, Shape, StrFormat, Ty, TypeId, TypeKind};
+use crate::model::{Additional, Api, IntFormat, Rules, Shape, StrFormat, Ty, TypeId, TypeKind};
 
 /// Names of the statics, shared with the emitters that refer to them.
 pub struct SchemaNames {
@@ -49,6 +49,19 @@ impl SchemaNames {
         match &shape.ty {
             Ty::Any => "Schema::Any".into(),
             Ty::Bool => "Schema::Boolean".into(),
+            Ty::Integer(f)
+                if *r == Rules::default() && matches!(f, IntFormat::I32 | IntFormat::I64) =>
+            {
+                format!(
+                    "Schema::{}",
+                    if *f == IntFormat::I32 {
+                        "INT32"
+                    } else {
+                        "INT64"
+                    }
+                )
+            }
+            Ty::String(StrFormat::Plain) if *r == Rules::default() => "Schema::STRING".into(),
             Ty::Integer(f) => {
                 let (lo, hi) = int_bounds(*f);
                 let mut rules = r.clone();
@@ -65,13 +78,13 @@ impl SchemaNames {
                 if r.unique_items {
                     fields.push("unique_items: true".into());
                 }
-                format!("Schema::Array({})", update("List", "ANY", &fields))
+                format!("Schema::Array({})", update("List", "ANY", &fields, 4))
             }
             Ty::Map(values) => {
                 let mut fields = vec![format!("values: {}", self.reference(api, values, patterns))];
                 set(&mut fields, "min_properties", r.min_properties);
                 set(&mut fields, "max_properties", r.max_properties);
-                format!("Schema::Map({})", update("Dict", "ANY", &fields))
+                format!("Schema::Map({})", update("Dict", "ANY", &fields, 3))
             }
             Ty::Ref(_) => unreachable!("references are handled by `reference`"),
         }
@@ -168,9 +181,13 @@ impl Patterns {
 
 /// `Name { a, b, ..Name::BASE }`, or `Name::BASE` when every field is the base's: the tables
 /// stay short enough to read, and to compile quickly.
-fn update(name: &str, base: &str, fields: &[String]) -> String {
+/// `all` is how many fields the struct has.
+fn update(name: &str, base: &str, fields: &[String], all: usize) -> String {
     if fields.is_empty() {
         format!("{name}::{base}")
+    } else if fields.len() == all {
+        // clippy's `needless_update`: nothing is left to take from the base.
+        format!("{name} {{ {} }}", fields.join(", "))
     } else {
         format!("{name} {{ {}, ..{name}::{base} }}", fields.join(", "))
     }
@@ -202,7 +219,7 @@ fn numeric(r: &Rules) -> String {
     if !allowed.is_empty() {
         fields.push(format!("allowed: &[{}]", allowed.join(", ")));
     }
-    update("Numeric", "ANY", &fields)
+    update("Numeric", "ANY", &fields, 6)
 }
 
 fn text(r: &Rules, f: &StrFormat, allowed: &[String], patterns: &mut Patterns) -> String {
@@ -229,7 +246,7 @@ fn text(r: &Rules, f: &StrFormat, allowed: &[String], patterns: &mut Patterns) -
     if !allowed.is_empty() {
         fields.push(format!("allowed: &[{}]", allowed.join(", ")));
     }
-    update("Text", "PLAIN", &fields)
+    update("Text", "PLAIN", &fields, 5)
 }
 
 /// The module: one static per named type, plus the patterns they use.

@@ -191,13 +191,24 @@ impl<'a> Found<'a> {
     /// Where a property of the object at `pointer` is declared: among its own `properties`,
     /// or those of an `allOf` member.
     fn property(&self, pointer: &str, name: &str) -> Option<String> {
-        let (at, node) = self.resolve(pointer)?;
-        let segment = escape_segment(name);
-        if node.get("properties").and_then(|p| p.get(name)).is_some() {
-            return Some(format!("{at}/properties/{segment}"));
+        // A schema may list itself in its own `allOf`; each is looked into once.
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![pointer.to_string()];
+        while let Some(pointer) = stack.pop() {
+            let Some((at, node)) = self.resolve(&pointer) else {
+                continue;
+            };
+            if !seen.insert(at.clone()) {
+                continue;
+            }
+            if node.get("properties").and_then(|p| p.get(name)).is_some() {
+                return Some(format!("{at}/properties/{}", escape_segment(name)));
+            }
+            if let Some(members) = node.get("allOf").and_then(Value::as_array) {
+                stack.extend((0..members.len()).rev().map(|i| format!("{at}/allOf/{i}")));
+            }
         }
-        let members = node.get("allOf").and_then(Value::as_array)?;
-        (0..members.len()).find_map(|i| self.property(&format!("{at}/allOf/{i}"), name))
+        None
     }
 
     /// The key a response is written under: `200`, `2XX` or `default`.

@@ -97,6 +97,8 @@ pub struct Param {
     pub doc: Option<String>,
     /// Arrays as repeated keys (`?tag=a&tag=b`) rather than `?tag=a,b`.
     pub explode: bool,
+    /// An object as `?filter[name]=x&filter[age]=3` (`style: deepObject`).
+    pub deep_object: bool,
     /// The schema's `default`, used when the parameter is absent.
     pub default: Option<serde_json::Value>,
     /// Where the parameter is written, after following a `$ref`.
@@ -291,6 +293,7 @@ pub fn read_operations(
                 } else {
                     p_at.replace("{op}", &at).replace("{item}", &item_at)
                 };
+                let mut deep_object = false;
                 let (data, location, explode) = match p {
                     Parameter::Query {
                         parameter_data,
@@ -300,6 +303,7 @@ pub fn read_operations(
                         let explode = parameter_data
                             .explode
                             .unwrap_or(matches!(style, QueryStyle::Form));
+                        deep_object = matches!(style, QueryStyle::DeepObject);
                         (parameter_data, ParamIn::Query, explode)
                     }
                     Parameter::Path { parameter_data, .. } => {
@@ -342,6 +346,7 @@ pub fn read_operations(
                     shape,
                     doc: data.description.clone(),
                     explode,
+                    deep_object,
                     default,
                     pointer: p_at.clone(),
                 });
@@ -363,6 +368,7 @@ pub fn read_operations(
                         shape: Shape::string(),
                         doc: None,
                         explode: false,
+                        deep_object: false,
                         default: None,
                         pointer: at.clone(),
                     });
@@ -370,7 +376,27 @@ pub fn read_operations(
             }
             let body = op.request_body.as_ref().and_then(|b| {
                 let (b, b_at) = resolve_body(b, components, &at)?;
-                read_body(b, &b_at, &format!("{type_name}RequestBody"), types)
+                let body = read_body(b, &b_at, &format!("{type_name}RequestBody"), types)?;
+                let others: Vec<String> = b
+                    .content
+                    .keys()
+                    .filter(|ct| **ct != body.content_type)
+                    .map(|ct| format!("`{ct}`"))
+                    .collect();
+                if !others.is_empty() {
+                    diagnostics.push(
+                        Diagnostic::warning(
+                            format!("{b_at}/content"),
+                            format!(
+                                "the service reads `{}` bodies; requests in {} are answered 415",
+                                body.content_type,
+                                others.join(", ")
+                            ),
+                        )
+                        .help("to accept the others, route them to a hand-written axum handler ahead of the generated router"),
+                    );
+                }
+                Some(body)
             });
             let responses = read_responses(&op.responses, components, &at, &type_name, types);
             let hint = raw

@@ -188,6 +188,23 @@ pub enum Schema {
     AllOf(&'static [&'static Schema]),
 }
 
+impl Schema {
+    /// Any string: the most common schema, named to keep the tables short.
+    pub const STRING: Schema = Schema::String(Text::PLAIN);
+    /// An `int32`.
+    pub const INT32: Schema = Schema::Integer(Numeric {
+        minimum: Some(i32::MIN as f64),
+        maximum: Some(i32::MAX as f64),
+        ..Numeric::ANY
+    });
+    /// An `int64`, the default integer.
+    pub const INT64: Schema = Schema::Integer(Numeric {
+        minimum: Some(i64::MIN as f64),
+        maximum: Some(i64::MAX as f64),
+        ..Numeric::ANY
+    });
+}
+
 /// Bounds of an `integer` or `number`.
 #[derive(Debug, Clone, Copy)]
 pub struct Numeric {
@@ -321,6 +338,16 @@ pub struct List {
     pub unique_items: bool,
 }
 
+impl List {
+    /// Any items, so generated tables can write `List { items: &PET, ..List::ANY }`.
+    pub const ANY: List = List {
+        items: &Schema::Any,
+        min_items: None,
+        max_items: None,
+        unique_items: false,
+    };
+}
+
 /// An `object` with named properties.
 #[derive(Debug, Clone, Copy)]
 pub struct Record {
@@ -339,6 +366,43 @@ pub struct Property {
     pub write_only: bool,
 }
 
+impl Property {
+    /// A property every value must have.
+    pub const fn required(name: &'static str, schema: &'static Schema) -> Self {
+        Self {
+            name,
+            schema,
+            required: true,
+            read_only: false,
+            write_only: false,
+        }
+    }
+
+    /// A property a value may leave out.
+    pub const fn optional(name: &'static str, schema: &'static Schema) -> Self {
+        Self {
+            required: false,
+            ..Self::required(name, schema)
+        }
+    }
+
+    /// Set by the server, so ignored in requests.
+    pub const fn read_only(self) -> Self {
+        Self {
+            read_only: true,
+            ..self
+        }
+    }
+
+    /// Sent by clients only.
+    pub const fn write_only(self) -> Self {
+        Self {
+            write_only: true,
+            ..self
+        }
+    }
+}
+
 /// What to do with properties a [`Record`] does not name.
 #[derive(Debug, Clone, Copy)]
 pub enum Additional {
@@ -353,6 +417,15 @@ pub struct Dict {
     pub values: &'static Schema,
     pub min_properties: Option<usize>,
     pub max_properties: Option<usize>,
+}
+
+impl Dict {
+    /// Any values, so generated tables can write `Dict { values: &TAG, ..Dict::ANY }`.
+    pub const ANY: Dict = Dict {
+        values: &Schema::Any,
+        min_properties: None,
+        max_properties: None,
+    };
 }
 
 /// Checks `value` against `schema`, appending every violation (not only the first).
@@ -614,6 +687,46 @@ pub struct ParamSpec {
     pub schema: &'static Schema,
     /// For arrays: `true` repeats the key (`?id=1&id=2`), `false` separates with commas.
     pub explode: bool,
+    /// For objects in the query: `?filter[name]=x&filter[age]=3`.
+    pub deep_object: bool,
+}
+
+impl ParamSpec {
+    /// A parameter the request must carry.
+    pub const fn required(location: Location, name: &'static str, schema: &'static Schema) -> Self {
+        Self {
+            name,
+            location,
+            required: true,
+            schema,
+            explode: false,
+            deep_object: false,
+        }
+    }
+
+    /// A parameter the request may leave out.
+    pub const fn optional(location: Location, name: &'static str, schema: &'static Schema) -> Self {
+        Self {
+            required: false,
+            ..Self::required(location, name, schema)
+        }
+    }
+
+    /// An array as repeated keys: `?id=1&id=2`.
+    pub const fn exploded(self) -> Self {
+        Self {
+            explode: true,
+            ..self
+        }
+    }
+
+    /// An object as `?filter[name]=x`.
+    pub const fn deep_object(self) -> Self {
+        Self {
+            deep_object: true,
+            ..self
+        }
+    }
 }
 
 /// How an operation's request body is read.
@@ -636,6 +749,10 @@ pub struct BodySpec {
 #[derive(Debug, Clone, Copy)]
 pub struct OperationSpec {
     pub id: &'static str,
+    /// The path as the spec writes it, such as `/compare/{base}...{head}`.
+    pub path: &'static str,
+    /// The router pattern serving it, one capture per segment, such as `/compare/{base_head}`.
+    pub route: &'static str,
     pub params: &'static [ParamSpec],
     pub body: Option<BodySpec>,
 }
@@ -727,14 +844,18 @@ pub async fn extract(req: Request, spec: &'static OperationSpec) -> Result<Extra
     let mut params = Vec::with_capacity(spec.params.len());
     for param in spec.params {
         let raw: Vec<Cow<str>> = match param.location {
-            Location::Path => matching(path.iter().flat_map(RawPathParams::iter), param.name),
+            Location::Path => matching(path.iter().map(|(k, v)| (*k, v.as_str())), param.name),
             Location::Query => matching(query.iter().map(|(k, v)| (&**k, &**v)), param.name),
             Location::Cookie => matching(cookies.iter().copied(), param.name),
             Location::Header => header_values(&parts.headers, param.name),
             // Parameters never live in the body; apigen does not emit such a spec.
             Location::Body => Vec::new(),
         };
-        let value = read_param(param, &raw, &mut violations);
+        let value = if param.deep_object && raw.is_empty() {
+            read_deep_object(param, &query, &mut violations)
+        } else {
+            read_param(param, &raw, &mut violations)
+        };
         params.push((param.location, param.name, value));
     }
 
@@ -753,18 +874,72 @@ pub async fn extract(req: Request, spec: &'static OperationSpec) -> Result<Extra
 async fn read_path_params(
     parts: &mut Parts,
     spec: &OperationSpec,
-) -> Result<Option<RawPathParams>, ApiError> {
-    // Outside a route with parameters axum has none to give; that only matters if we need them.
+) -> Result<Vec<(&'static str, String)>, ApiError> {
+    // Outside a route with captures axum has none to give; that only matters if we need them.
     if !spec.params.iter().any(|p| p.location == Location::Path) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    match RawPathParams::from_request_parts(parts, &()).await {
-        Ok(params) => Ok(Some(params)),
+    let captures = match RawPathParams::from_request_parts(parts, &()).await {
+        Ok(captures) => captures,
         Err(rejection) if rejection.status().is_server_error() => {
-            Err(ApiError::internal(rejection.body_text()))
+            return Err(ApiError::internal(rejection.body_text()))
         }
-        Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+        Err(rejection) => return Err(ApiError::new(rejection.status(), rejection.body_text())),
+    };
+    path_variables(&captures, spec).ok_or_else(|| ApiError::not_found("no route for this path"))
+}
+
+/// Whether the request's path matches `spec`'s, not only the route it shares with others.
+pub fn path_matches(captures: &RawPathParams, spec: &OperationSpec) -> bool {
+    path_variables(captures, spec).is_some()
+}
+
+/// The spec's path variables, read from the router's whole-segment captures; `None` when the
+/// fixed text around them does not match.
+fn path_variables(
+    captures: &RawPathParams,
+    spec: &OperationSpec,
+) -> Option<Vec<(&'static str, String)>> {
+    let mut variables = Vec::new();
+    for (pattern, capture) in spec.path.split('/').zip(spec.route.split('/')) {
+        let Some(name) = capture.strip_prefix('{').and_then(|c| c.strip_suffix('}')) else {
+            continue;
+        };
+        let (_, value) = captures.iter().find(|(key, _)| *key == name)?;
+        if !split_segment(pattern, value, &mut variables) {
+            return None;
+        }
     }
+    Some(variables)
+}
+
+/// Matches one segment against its pattern (`{base}...{head}`, `{name}.json`), each variable
+/// taking the shortest non-empty text that lets the rest match.
+fn split_segment(
+    pattern: &'static str,
+    value: &str,
+    variables: &mut Vec<(&'static str, String)>,
+) -> bool {
+    let Some(open) = pattern.find('{') else {
+        return pattern == value;
+    };
+    let Some(rest) = value.strip_prefix(&pattern[..open]) else {
+        return false;
+    };
+    let Some(close) = pattern[open..].find('}').map(|c| open + c) else {
+        return pattern == value;
+    };
+    let (name, after) = (&pattern[open + 1..close], &pattern[close + 1..]);
+    for (at, c) in rest.char_indices() {
+        let end = at + c.len_utf8();
+        let mark = variables.len();
+        variables.push((name, rest[..end].to_owned()));
+        if split_segment(after, &rest[end..], variables) {
+            return true;
+        }
+        variables.truncate(mark);
+    }
+    false
 }
 
 fn read_cookies(headers: &HeaderMap) -> Vec<(&str, &str)> {
@@ -835,6 +1010,49 @@ fn read_param(param: &ParamSpec, raw: &[Cow<str>], violations: &mut Vec<Violatio
     value
 }
 
+/// A `deepObject` parameter: `?filter[name]=x&filter[age]=3` gives `{"name": "x", "age": 3}`,
+/// each value converted by its property's schema. Absent when no key has the `filter[` prefix.
+fn read_deep_object(
+    param: &ParamSpec,
+    query: &[(Cow<str>, Cow<str>)],
+    violations: &mut Vec<Violation>,
+) -> Value {
+    let prefix = format!("{}[", param.name);
+    let object: serde_json::Map<String, Value> = query
+        .iter()
+        .filter_map(|(key, value)| {
+            let property = key.strip_prefix(&prefix)?.strip_suffix(']')?;
+            let schema = property_schema(param.schema, property).unwrap_or(&Schema::Any);
+            Some((property.to_owned(), coerce(schema, value)))
+        })
+        .collect();
+    if object.is_empty() {
+        return read_param(param, &[], violations);
+    }
+    let value = Value::Object(object);
+    let pointer = child_pointer("", param.name);
+    validate(param.schema, &value, param.location, &pointer, violations);
+    value
+}
+
+/// The schema of property `name` of an object schema, looking into unions for the object.
+fn property_schema(schema: &'static Schema, name: &str) -> Option<&'static Schema> {
+    match without_null(schema) {
+        Schema::Object(record) => match record.properties.iter().find(|p| p.name == name) {
+            Some(property) => Some(property.schema),
+            None => match record.additional {
+                Additional::Schema(values) => Some(values),
+                _ => None,
+            },
+        },
+        Schema::Map(dict) => Some(dict.values),
+        Schema::OneOf(members) | Schema::AnyOf(members) | Schema::AllOf(members) => {
+            members.iter().find_map(|m| property_schema(m, name))
+        }
+        _ => None,
+    }
+}
+
 fn without_null(schema: &Schema) -> &Schema {
     match schema {
         Schema::Nullable(inner) => without_null(inner),
@@ -863,6 +1081,12 @@ fn coerce(schema: &Schema, text: &str) -> Value {
             "false" => Value::Bool(false),
             _ => fallback(),
         },
+        // The first member the text converts for; a string member needs no conversion.
+        Schema::OneOf(members) | Schema::AnyOf(members) | Schema::AllOf(members) => members
+            .iter()
+            .map(|member| coerce(member, text))
+            .find(|value| !value.is_string())
+            .unwrap_or_else(fallback),
         _ => fallback(),
     }
 }
@@ -1605,6 +1829,8 @@ mod tests {
 
     static SEARCH: OperationSpec = OperationSpec {
         id: "search",
+        path: "/search",
+        route: "/search",
         params: &[
             ParamSpec {
                 name: "limit",
@@ -1612,6 +1838,7 @@ mod tests {
                 required: true,
                 schema: &LIMIT,
                 explode: true,
+                deep_object: false,
             },
             ParamSpec {
                 name: "active",
@@ -1619,6 +1846,7 @@ mod tests {
                 required: false,
                 schema: &Schema::Nullable(&BOOLEAN),
                 explode: true,
+                deep_object: false,
             },
             ParamSpec {
                 name: "id",
@@ -1626,6 +1854,7 @@ mod tests {
                 required: false,
                 schema: &IDS,
                 explode: true,
+                deep_object: false,
             },
             ParamSpec {
                 name: "tags",
@@ -1633,6 +1862,7 @@ mod tests {
                 required: false,
                 schema: &TAGS,
                 explode: false,
+                deep_object: false,
             },
             ParamSpec {
                 name: "ratio",
@@ -1640,6 +1870,7 @@ mod tests {
                 required: false,
                 schema: &NUMBER,
                 explode: true,
+                deep_object: false,
             },
             ParamSpec {
                 name: "X-Trace",
@@ -1647,6 +1878,7 @@ mod tests {
                 required: false,
                 schema: &STRING,
                 explode: false,
+                deep_object: false,
             },
             ParamSpec {
                 name: "session",
@@ -1654,6 +1886,7 @@ mod tests {
                 required: false,
                 schema: &STRING,
                 explode: false,
+                deep_object: false,
             },
         ],
         body: None,
@@ -1661,12 +1894,15 @@ mod tests {
 
     static CREATE: OperationSpec = OperationSpec {
         id: "createLine",
+        path: "/lines",
+        route: "/lines",
         params: &[ParamSpec {
             name: "dry_run",
             location: Location::Query,
             required: false,
             schema: &BOOLEAN,
             explode: true,
+            deep_object: false,
         }],
         body: Some(BodySpec {
             required: true,
@@ -1677,6 +1913,8 @@ mod tests {
 
     static UPLOAD_TEXT: OperationSpec = OperationSpec {
         id: "uploadText",
+        path: "/text",
+        route: "/text",
         params: &[],
         body: Some(BodySpec {
             required: false,
@@ -1687,6 +1925,8 @@ mod tests {
 
     static UPLOAD_BYTES: OperationSpec = OperationSpec {
         id: "uploadBytes",
+        path: "/bytes",
+        route: "/bytes",
         params: &[],
         body: Some(BodySpec {
             required: false,
@@ -1826,12 +2066,15 @@ mod tests {
 
     static GET_ITEM: OperationSpec = OperationSpec {
         id: "getItem",
+        path: "/items/{item_id}",
+        route: "/items/{item_id}",
         params: &[ParamSpec {
             name: "item_id",
             location: Location::Path,
             required: true,
             schema: &INTEGER,
             explode: false,
+            deep_object: false,
         }],
         body: None,
     };
@@ -1888,6 +2131,122 @@ mod tests {
             body["errors"],
             json!([{"in": "path", "pointer": "/item_id", "detail": "expected an integer"}])
         );
+    }
+
+    static COMPARE: OperationSpec = OperationSpec {
+        id: "compare",
+        path: "/compare/{base}...{head}",
+        route: "/compare/{base_head}",
+        params: &[
+            ParamSpec {
+                name: "base",
+                location: Location::Path,
+                required: true,
+                schema: &STRING,
+                explode: false,
+                deep_object: false,
+            },
+            ParamSpec {
+                name: "head",
+                location: Location::Path,
+                required: true,
+                schema: &STRING,
+                explode: false,
+                deep_object: false,
+            },
+        ],
+        body: None,
+    };
+
+    async fn compare(request: Request) -> Result<Response, ApiError> {
+        let mut extracted = extract(request, &COMPARE).await?;
+        let base: String = extracted.param(Location::Path, "base")?;
+        let head: String = extracted.param(Location::Path, "head")?;
+        Ok(json(
+            StatusCode::OK,
+            "application/json",
+            &json!([base, head]),
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_segment_with_several_variables_is_taken_apart() {
+        let app = Router::new().route("/compare/{base_head}", get(compare));
+
+        let response = app
+            .clone()
+            .oneshot(get_request("/compare/main...feature%2Fa..b"))
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(body_json(response).await, json!(["main", "feature/a..b"]));
+
+        // The route matches, the spec's path does not: as if no route did.
+        let response = app
+            .oneshot(get_request("/compare/main..feature"))
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    static RANGE: Schema = Schema::Object(Record {
+        properties: &[
+            Property::optional("gt", &INTEGER),
+            Property::optional("lt", &INTEGER),
+        ],
+        additional: Additional::Deny,
+    });
+    static CREATED: Schema = Schema::AnyOf(&[&RANGE, &INTEGER]);
+    static LIST: OperationSpec = OperationSpec {
+        id: "list",
+        path: "/items",
+        route: "/items",
+        params: &[ParamSpec {
+            name: "created",
+            location: Location::Query,
+            required: false,
+            schema: &CREATED,
+            explode: true,
+            deep_object: true,
+        }],
+        body: None,
+    };
+
+    #[tokio::test]
+    async fn deep_object_parameters_gather_their_keys() -> Result<(), ApiError> {
+        let mut extracted = extract(get_request("/items?created[gt]=3&created[lt]=9"), &LIST).await?;
+        let created: Value = extracted.param(Location::Query, "created")?;
+        assert_eq!(created, json!({"gt": 3, "lt": 9}));
+
+        // The union's other member, written plainly.
+        let mut extracted = extract(get_request("/items?created=5"), &LIST).await?;
+        let created: Value = extracted.param(Location::Query, "created")?;
+        assert_eq!(created, json!(5));
+
+        let error = extract(get_request("/items?created[gt]=x"), &LIST)
+            .await
+            .expect_err("not an integer");
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert!(!error.violations.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn segments_split_at_the_first_place_the_rest_matches() {
+        let split = |pattern: &'static str, value: &str| {
+            let mut variables = Vec::new();
+            split_segment(pattern, value, &mut variables).then_some(variables)
+        };
+        let pairs = |pairs: &[(&'static str, &str)]| {
+            Some(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect::<Vec<_>>())
+        };
+        assert_eq!(split("{id}", "42"), pairs(&[("id", "42")]));
+        assert_eq!(split("{id}", ""), None);
+        assert_eq!(split("{name}.json", "a.json.json"), pairs(&[("name", "a.json")]));
+        assert_eq!(split("{name}.json", "a.xml"), None);
+        assert_eq!(split("v{major}.{minor}", "v1.2.3"), pairs(&[("major", "1"), ("minor", "2.3")]));
+        assert_eq!(split("{a}...{b}", "x...y...z"), pairs(&[("a", "x"), ("b", "y...z")]));
+        assert_eq!(split("{a}...{b}", "...y"), None);
     }
 
     #[tokio::test]

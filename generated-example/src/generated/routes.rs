@@ -12,6 +12,9 @@ use super::http::{self, RequestContext};
 use super::operations::*;
 
 /// Builds the router over `handlers`; the same router serves Lambda and local runs.
+///
+/// Each segment holding path variables is one capture, since axum allows no more; the
+/// operation's request type takes it apart against the spec's path.
 pub fn router<H: Handlers>(handlers: Arc<H>) -> Router {
     Router::new()
         .route(

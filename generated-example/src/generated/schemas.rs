@@ -27,105 +27,63 @@ static PATTERN_3: LazyLock<Regex> = LazyLock::new(|| {
 /// Constraints of [`Customer`].
 pub static CUSTOMER: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "customerId",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "email",
-            schema: &Schema::String(Text {
-                min_length: None,
+        Property::required(
+                "customerId",
+                &Schema::String(Text {
+                    pattern: Some(&PATTERN_0),
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+            "email",
+            &Schema::String(Text {
                 max_length: Some(254),
-                pattern: None,
                 format: Format::Email,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "name",
-            schema: &Schema::String(Text {
+        ),
+        Property::required(
+            "name",
+            &Schema::String(Text {
                 min_length: Some(1),
                 max_length: Some(200),
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "phone",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ),
+        Property::optional(
+            "phone",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_3),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "marketingOptIn",
-            schema: &Schema::Boolean,
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "createdAt",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::DateTime,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "updatedAt",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::DateTime,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "version",
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(9.223372036854776e18),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
+        ),
+        Property::optional("marketingOptIn", &Schema::Boolean),
+        Property::required(
+                "createdAt",
+                &Schema::String(Text {
+                    format: Format::DateTime,
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+                "updatedAt",
+                &Schema::String(Text {
+                    format: Format::DateTime,
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+                "version",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(9.223372036854776e18),
+                    ..Numeric::ANY
+                }),
+            )
+            .read_only(),
     ],
     additional: Additional::Allow,
 });
@@ -133,68 +91,40 @@ pub static CUSTOMER: Schema = Schema::Object(Record {
 /// Constraints of [`CustomerPatch`].
 pub static CUSTOMER_PATCH: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "email",
-            schema: &Schema::String(Text {
-                min_length: None,
+        Property::optional(
+            "email",
+            &Schema::String(Text {
                 max_length: Some(254),
-                pattern: None,
                 format: Format::Email,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "name",
-            schema: &Schema::String(Text {
+        ),
+        Property::optional(
+            "name",
+            &Schema::String(Text {
                 min_length: Some(1),
                 max_length: Some(200),
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "phone",
-            schema: &Schema::Nullable(
+        ),
+        Property::optional(
+            "phone",
+            &Schema::Nullable(
                 &Schema::String(Text {
-                    min_length: None,
-                    max_length: None,
                     pattern: Some(&PATTERN_3),
-                    format: Format::None,
-                    allowed: &[],
+                    ..Text::PLAIN
                 }),
             ),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "marketingOptIn",
-            schema: &Schema::Boolean,
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "version",
-            schema: &Schema::Integer(Numeric {
+        ),
+        Property::optional("marketingOptIn", &Schema::Boolean),
+        Property::optional(
+            "version",
+            &Schema::Integer(Numeric {
                 minimum: Some(1.0),
                 maximum: Some(9.223372036854776e18),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
+        ),
     ],
     additional: Additional::Allow,
 });
@@ -202,169 +132,95 @@ pub static CUSTOMER_PATCH: Schema = Schema::Object(Record {
 /// Constraints of [`CustomerPage`].
 pub static CUSTOMER_PAGE: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "items",
-            schema: &Schema::Array(List {
+        Property::required(
+            "items",
+            &Schema::Array(List {
                 items: &CUSTOMER,
-                min_items: None,
-                max_items: None,
-                unique_items: false,
+                ..List::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "nextCursor",
-            schema: &Schema::Nullable(
-                &Schema::String(Text {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: Format::None,
-                    allowed: &[],
-                }),
-            ),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
+        ),
+        Property::required("nextCursor", &Schema::Nullable(&Schema::STRING)),
     ],
     additional: Additional::Allow,
 });
 
 /// Constraints of [`OrderStatus`].
 pub static ORDER_STATUS: Schema = Schema::String(Text {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: Format::None,
     allowed: &["pending", "paid", "shipped", "delivered", "cancelled"],
+    ..Text::PLAIN
 });
 
 /// Constraints of [`Order`].
 pub static ORDER: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "customerId",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "orderId",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "status",
-            schema: &ORDER_STATUS,
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "items",
-            schema: &Schema::Array(List {
+        Property::required(
+                "customerId",
+                &Schema::String(Text {
+                    pattern: Some(&PATTERN_0),
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+                "orderId",
+                &Schema::String(Text {
+                    pattern: Some(&PATTERN_0),
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required("status", &ORDER_STATUS),
+        Property::required(
+            "items",
+            &Schema::Array(List {
                 items: &ORDER_ITEMS_ITEM,
                 min_items: Some(1),
                 max_items: Some(50),
-                unique_items: false,
+                ..List::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "currency",
-            schema: &ORDER_CURRENCY,
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "note",
-            schema: &Schema::Nullable(
+        ),
+        Property::required("currency", &ORDER_CURRENCY),
+        Property::optional(
+            "note",
+            &Schema::Nullable(
                 &Schema::String(Text {
-                    min_length: None,
                     max_length: Some(500),
-                    pattern: None,
-                    format: Format::None,
-                    allowed: &[],
+                    ..Text::PLAIN
                 }),
             ),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "createdAt",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
+        ),
+        Property::required(
+                "createdAt",
+                &Schema::String(Text {
+                    format: Format::DateTime,
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+                "updatedAt",
+                &Schema::String(Text {
+                    format: Format::DateTime,
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+                "version",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(9.223372036854776e18),
+                    ..Numeric::ANY
+                }),
+            )
+            .read_only(),
+        Property::optional(
+            "expiresAt",
+            &Schema::String(Text {
                 format: Format::DateTime,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "updatedAt",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::DateTime,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "version",
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(9.223372036854776e18),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "expiresAt",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::DateTime,
-                allowed: &[],
-            }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
+        ),
     ],
     additional: Additional::Allow,
 });
@@ -372,57 +228,33 @@ pub static ORDER: Schema = Schema::Object(Record {
 /// Constraints of [`OrderPatch`].
 pub static ORDER_PATCH: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "status",
-            schema: &ORDER_STATUS,
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "note",
-            schema: &Schema::Nullable(
+        Property::optional("status", &ORDER_STATUS),
+        Property::optional(
+            "note",
+            &Schema::Nullable(
                 &Schema::String(Text {
-                    min_length: None,
                     max_length: Some(500),
-                    pattern: None,
-                    format: Format::None,
-                    allowed: &[],
+                    ..Text::PLAIN
                 }),
             ),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "expiresAt",
-            schema: &Schema::Nullable(
+        ),
+        Property::optional(
+            "expiresAt",
+            &Schema::Nullable(
                 &Schema::String(Text {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
                     format: Format::DateTime,
-                    allowed: &[],
+                    ..Text::PLAIN
                 }),
             ),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "version",
-            schema: &Schema::Integer(Numeric {
+        ),
+        Property::optional(
+            "version",
+            &Schema::Integer(Numeric {
                 minimum: Some(1.0),
                 maximum: Some(9.223372036854776e18),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
+        ),
     ],
     additional: Additional::Allow,
 });
@@ -430,33 +262,8 @@ pub static ORDER_PATCH: Schema = Schema::Object(Record {
 /// Constraints of [`OrderPage`].
 pub static ORDER_PAGE: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "items",
-            schema: &Schema::Array(List {
-                items: &ORDER,
-                min_items: None,
-                max_items: None,
-                unique_items: false,
-            }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "nextCursor",
-            schema: &Schema::Nullable(
-                &Schema::String(Text {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: Format::None,
-                    allowed: &[],
-                }),
-            ),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
+        Property::required("items", &Schema::Array(List { items: &ORDER, ..List::ANY })),
+        Property::required("nextCursor", &Schema::Nullable(&Schema::STRING)),
     ],
     additional: Additional::Allow,
 });
@@ -464,118 +271,69 @@ pub static ORDER_PAGE: Schema = Schema::Object(Record {
 /// Constraints of [`Product`].
 pub static PRODUCT: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "sku",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: Some(&PATTERN_1),
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "name",
-            schema: &Schema::String(Text {
+        Property::required(
+                "sku",
+                &Schema::String(Text {
+                    pattern: Some(&PATTERN_1),
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+            "name",
+            &Schema::String(Text {
                 min_length: Some(1),
                 max_length: Some(120),
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "unitPrice",
-            schema: &Schema::Number(Numeric {
+        ),
+        Property::required(
+            "unitPrice",
+            &Schema::Number(Numeric {
                 minimum: Some(0.0),
-                maximum: None,
                 exclusive_minimum: true,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "currency",
-            schema: &ORDER_CURRENCY,
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "categories",
-            schema: &Schema::Array(List {
+        ),
+        Property::required("currency", &ORDER_CURRENCY),
+        Property::optional(
+            "categories",
+            &Schema::Array(List {
                 items: &Schema::String(Text {
-                    min_length: None,
-                    max_length: None,
                     pattern: Some(&PATTERN_2),
-                    format: Format::None,
-                    allowed: &[],
+                    ..Text::PLAIN
                 }),
                 min_items: Some(1),
                 max_items: Some(5),
                 unique_items: true,
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "active",
-            schema: &Schema::Boolean,
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "createdAt",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::DateTime,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "updatedAt",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::DateTime,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
-        Property {
-            name: "version",
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(9.223372036854776e18),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
+        ),
+        Property::optional("active", &Schema::Boolean),
+        Property::required(
+                "createdAt",
+                &Schema::String(Text {
+                    format: Format::DateTime,
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+                "updatedAt",
+                &Schema::String(Text {
+                    format: Format::DateTime,
+                    ..Text::PLAIN
+                }),
+            )
+            .read_only(),
+        Property::required(
+                "version",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(9.223372036854776e18),
+                    ..Numeric::ANY
+                }),
+            )
+            .read_only(),
     ],
     additional: Additional::Allow,
 });
@@ -583,33 +341,14 @@ pub static PRODUCT: Schema = Schema::Object(Record {
 /// Constraints of [`ProductPage`].
 pub static PRODUCT_PAGE: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "items",
-            schema: &Schema::Array(List {
+        Property::required(
+            "items",
+            &Schema::Array(List {
                 items: &PRODUCT,
-                min_items: None,
-                max_items: None,
-                unique_items: false,
+                ..List::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "nextCursor",
-            schema: &Schema::Nullable(
-                &Schema::String(Text {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: Format::None,
-                    allowed: &[],
-                }),
-            ),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
+        ),
+        Property::required("nextCursor", &Schema::Nullable(&Schema::STRING)),
     ],
     additional: Additional::Allow,
 });
@@ -617,60 +356,39 @@ pub static PRODUCT_PAGE: Schema = Schema::Object(Record {
 /// Constraints of [`Category`].
 pub static CATEGORY: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "slug",
-            schema: &Schema::String(Text {
-                min_length: None,
+        Property::required(
+            "slug",
+            &Schema::String(Text {
                 max_length: Some(40),
                 pattern: Some(&PATTERN_2),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "name",
-            schema: &Schema::String(Text {
+        ),
+        Property::required(
+            "name",
+            &Schema::String(Text {
                 min_length: Some(1),
                 max_length: Some(80),
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "featuredRank",
-            schema: &Schema::Integer(Numeric {
+        ),
+        Property::optional(
+            "featuredRank",
+            &Schema::Integer(Numeric {
                 minimum: Some(1.0),
                 maximum: Some(999.0),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "version",
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(9.223372036854776e18),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: true,
-            write_only: false,
-        },
+        ),
+        Property::required(
+                "version",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(9.223372036854776e18),
+                    ..Numeric::ANY
+                }),
+            )
+            .read_only(),
     ],
     additional: Additional::Allow,
 });
@@ -678,35 +396,24 @@ pub static CATEGORY: Schema = Schema::Object(Record {
 /// Constraints of [`CategoryPatch`].
 pub static CATEGORY_PATCH: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "name",
-            schema: &Schema::String(Text {
+        Property::optional(
+            "name",
+            &Schema::String(Text {
                 min_length: Some(1),
                 max_length: Some(80),
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "featuredRank",
-            schema: &Schema::Nullable(
+        ),
+        Property::optional(
+            "featuredRank",
+            &Schema::Nullable(
                 &Schema::Integer(Numeric {
                     minimum: Some(1.0),
                     maximum: Some(999.0),
-                    exclusive_minimum: false,
-                    exclusive_maximum: false,
-                    multiple_of: None,
-                    allowed: &[],
+                    ..Numeric::ANY
                 }),
             ),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
+        ),
     ],
     additional: Additional::Allow,
 });
@@ -714,33 +421,14 @@ pub static CATEGORY_PATCH: Schema = Schema::Object(Record {
 /// Constraints of [`CategoryPage`].
 pub static CATEGORY_PAGE: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "items",
-            schema: &Schema::Array(List {
+        Property::required(
+            "items",
+            &Schema::Array(List {
                 items: &CATEGORY,
-                min_items: None,
-                max_items: None,
-                unique_items: false,
+                ..List::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "nextCursor",
-            schema: &Schema::Nullable(
-                &Schema::String(Text {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: Format::None,
-                    allowed: &[],
-                }),
-            ),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
+        ),
+        Property::required("nextCursor", &Schema::Nullable(&Schema::STRING)),
     ],
     additional: Additional::Allow,
 });
@@ -748,84 +436,25 @@ pub static CATEGORY_PAGE: Schema = Schema::Object(Record {
 /// Constraints of [`Problem2`].
 pub static PROBLEM2: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "type",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "title",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "status",
-            schema: &Schema::Integer(Numeric {
+        Property::optional("type", &Schema::String(Text::PLAIN)),
+        Property::optional("title", &Schema::STRING),
+        Property::optional(
+            "status",
+            &Schema::Integer(Numeric {
                 minimum: Some(100.0),
                 maximum: Some(599.0),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "detail",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "instance",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "errors",
-            schema: &Schema::Array(List {
+        ),
+        Property::optional("detail", &Schema::STRING),
+        Property::optional("instance", &Schema::String(Text::PLAIN)),
+        Property::optional(
+            "errors",
+            &Schema::Array(List {
                 items: &PROBLEM2_ERRORS_ITEM,
-                min_items: None,
-                max_items: None,
-                unique_items: false,
+                ..List::ANY
             }),
-            required: false,
-            read_only: false,
-            write_only: false,
-        },
+        ),
     ],
     additional: Additional::Allow,
 });
@@ -833,89 +462,44 @@ pub static PROBLEM2: Schema = Schema::Object(Record {
 /// Constraints of [`OrderItemsItem`].
 pub static ORDER_ITEMS_ITEM: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "sku",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        Property::required(
+            "sku",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_1),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "quantity",
-            schema: &Schema::Integer(Numeric {
+        ),
+        Property::required(
+            "quantity",
+            &Schema::Integer(Numeric {
                 minimum: Some(1.0),
                 maximum: Some(999.0),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "unitPrice",
-            schema: &Schema::Number(Numeric {
+        ),
+        Property::required(
+            "unitPrice",
+            &Schema::Number(Numeric {
                 minimum: Some(0.0),
-                maximum: None,
                 exclusive_minimum: true,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
+        ),
     ],
     additional: Additional::Allow,
 });
 
 /// Constraints of [`OrderCurrency`].
 pub static ORDER_CURRENCY: Schema = Schema::String(Text {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: Format::None,
     allowed: &["EUR", "GBP", "USD"],
+    ..Text::PLAIN
 });
 
 /// Constraints of [`Problem2ErrorsItem`].
 pub static PROBLEM2_ERRORS_ITEM: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "pointer",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "detail",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
+        Property::required("pointer", &Schema::STRING),
+        Property::required("detail", &Schema::STRING),
     ],
     additional: Additional::Allow,
 });
@@ -923,65 +507,39 @@ pub static PROBLEM2_ERRORS_ITEM: Schema = Schema::Object(Record {
 /// Constraints of [`DailyReport`].
 pub static DAILY_REPORT: Schema = Schema::Object(Record {
     properties: &[
-        Property {
-            name: "date",
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
+        Property::required(
+            "date",
+            &Schema::String(Text {
                 format: Format::Date,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "orderCount",
-            schema: &Schema::Integer(Numeric {
+        ),
+        Property::required(
+            "orderCount",
+            &Schema::Integer(Numeric {
                 minimum: Some(0.0),
                 maximum: Some(9.223372036854776e18),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "revenue",
-            schema: &Schema::Number(Numeric {
+        ),
+        Property::required(
+            "revenue",
+            &Schema::Number(Numeric {
                 minimum: Some(0.0),
-                maximum: None,
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
+                ..Numeric::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
-        Property {
-            name: "ordersByStatus",
-            schema: &Schema::Map(Dict {
+        ),
+        Property::required(
+            "ordersByStatus",
+            &Schema::Map(Dict {
                 values: &Schema::Integer(Numeric {
                     minimum: Some(0.0),
                     maximum: Some(9.223372036854776e18),
-                    exclusive_minimum: false,
-                    exclusive_maximum: false,
-                    multiple_of: None,
-                    allowed: &[],
+                    ..Numeric::ANY
                 }),
-                min_properties: None,
-                max_properties: None,
+                ..Dict::ANY
             }),
-            required: true,
-            read_only: false,
-            write_only: false,
-        },
+        ),
     ],
     additional: Additional::Allow,
 });
@@ -992,34 +550,20 @@ use super::http::{BodyKind, BodySpec, Location, OperationSpec, ParamSpec};
 /// What `listCustomers` accepts.
 pub static LIST_CUSTOMERS_REQUEST: OperationSpec = OperationSpec {
     id: "listCustomers",
+    path: "/customers",
+    route: "/customers",
     params: &[
-        ParamSpec {
-            name: "limit",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(100.0),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
-        ParamSpec {
-            name: "cursor",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
+        ParamSpec::optional(
+                Location::Query,
+                "limit",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(100.0),
+                    ..Numeric::ANY
+                }),
+            )
+            .exploded(),
+        ParamSpec::optional(Location::Query, "cursor", &Schema::STRING).exploded(),
     ],
     body: None,
 };
@@ -1027,6 +571,8 @@ pub static LIST_CUSTOMERS_REQUEST: OperationSpec = OperationSpec {
 /// What `createCustomer` accepts.
 pub static CREATE_CUSTOMER_REQUEST: OperationSpec = OperationSpec {
     id: "createCustomer",
+    path: "/customers",
+    route: "/customers",
     params: &[],
     body: Some(BodySpec {
         required: true,
@@ -1038,20 +584,17 @@ pub static CREATE_CUSTOMER_REQUEST: OperationSpec = OperationSpec {
 /// What `getCustomer` accepts.
 pub static GET_CUSTOMER_REQUEST: OperationSpec = OperationSpec {
     id: "getCustomer",
+    path: "/customers/{customerId}",
+    route: "/customers/{customerId}",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
+        ),
     ],
     body: None,
 };
@@ -1059,33 +602,18 @@ pub static GET_CUSTOMER_REQUEST: OperationSpec = OperationSpec {
 /// What `deleteCustomer` accepts.
 pub static DELETE_CUSTOMER_REQUEST: OperationSpec = OperationSpec {
     id: "deleteCustomer",
+    path: "/customers/{customerId}",
+    route: "/customers/{customerId}",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "If-Match",
-            location: Location::Header,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: false,
-        },
+        ),
+        ParamSpec::optional(Location::Header, "If-Match", &Schema::STRING),
     ],
     body: None,
 };
@@ -1093,33 +621,18 @@ pub static DELETE_CUSTOMER_REQUEST: OperationSpec = OperationSpec {
 /// What `updateCustomer` accepts.
 pub static UPDATE_CUSTOMER_REQUEST: OperationSpec = OperationSpec {
     id: "updateCustomer",
+    path: "/customers/{customerId}",
+    route: "/customers/{customerId}",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "If-Match",
-            location: Location::Header,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: false,
-        },
+        ),
+        ParamSpec::optional(Location::Header, "If-Match", &Schema::STRING),
     ],
     body: Some(BodySpec {
         required: true,
@@ -1131,47 +644,28 @@ pub static UPDATE_CUSTOMER_REQUEST: OperationSpec = OperationSpec {
 /// What `listCustomerOrders` accepts.
 pub static LIST_CUSTOMER_ORDERS_REQUEST: OperationSpec = OperationSpec {
     id: "listCustomerOrders",
+    path: "/customers/{customerId}/orders",
+    route: "/customers/{customerId}/orders",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "limit",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(100.0),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
-        ParamSpec {
-            name: "cursor",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
+        ),
+        ParamSpec::optional(
+                Location::Query,
+                "limit",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(100.0),
+                    ..Numeric::ANY
+                }),
+            )
+            .exploded(),
+        ParamSpec::optional(Location::Query, "cursor", &Schema::STRING).exploded(),
     ],
     body: None,
 };
@@ -1179,20 +673,17 @@ pub static LIST_CUSTOMER_ORDERS_REQUEST: OperationSpec = OperationSpec {
 /// What `createOrder` accepts.
 pub static CREATE_ORDER_REQUEST: OperationSpec = OperationSpec {
     id: "createOrder",
+    path: "/customers/{customerId}/orders",
+    route: "/customers/{customerId}/orders",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
+        ),
     ],
     body: Some(BodySpec {
         required: true,
@@ -1204,33 +695,25 @@ pub static CREATE_ORDER_REQUEST: OperationSpec = OperationSpec {
 /// What `getOrder` accepts.
 pub static GET_ORDER_REQUEST: OperationSpec = OperationSpec {
     id: "getOrder",
+    path: "/customers/{customerId}/orders/{orderId}",
+    route: "/customers/{customerId}/orders/{orderId}",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "orderId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ),
+        ParamSpec::required(
+            Location::Path,
+            "orderId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
+        ),
     ],
     body: None,
 };
@@ -1238,46 +721,26 @@ pub static GET_ORDER_REQUEST: OperationSpec = OperationSpec {
 /// What `replaceOrder` accepts.
 pub static REPLACE_ORDER_REQUEST: OperationSpec = OperationSpec {
     id: "replaceOrder",
+    path: "/customers/{customerId}/orders/{orderId}",
+    route: "/customers/{customerId}/orders/{orderId}",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "orderId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ),
+        ParamSpec::required(
+            Location::Path,
+            "orderId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "If-Match",
-            location: Location::Header,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: false,
-        },
+        ),
+        ParamSpec::optional(Location::Header, "If-Match", &Schema::STRING),
     ],
     body: Some(BodySpec {
         required: true,
@@ -1289,46 +752,26 @@ pub static REPLACE_ORDER_REQUEST: OperationSpec = OperationSpec {
 /// What `deleteOrder` accepts.
 pub static DELETE_ORDER_REQUEST: OperationSpec = OperationSpec {
     id: "deleteOrder",
+    path: "/customers/{customerId}/orders/{orderId}",
+    route: "/customers/{customerId}/orders/{orderId}",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "orderId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ),
+        ParamSpec::required(
+            Location::Path,
+            "orderId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "If-Match",
-            location: Location::Header,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: false,
-        },
+        ),
+        ParamSpec::optional(Location::Header, "If-Match", &Schema::STRING),
     ],
     body: None,
 };
@@ -1336,46 +779,26 @@ pub static DELETE_ORDER_REQUEST: OperationSpec = OperationSpec {
 /// What `updateOrder` accepts.
 pub static UPDATE_ORDER_REQUEST: OperationSpec = OperationSpec {
     id: "updateOrder",
+    path: "/customers/{customerId}/orders/{orderId}",
+    route: "/customers/{customerId}/orders/{orderId}",
     params: &[
-        ParamSpec {
-            name: "customerId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "customerId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "orderId",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ),
+        ParamSpec::required(
+            Location::Path,
+            "orderId",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_0),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "If-Match",
-            location: Location::Header,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: false,
-        },
+        ),
+        ParamSpec::optional(Location::Header, "If-Match", &Schema::STRING),
     ],
     body: Some(BodySpec {
         required: true,
@@ -1387,54 +810,30 @@ pub static UPDATE_ORDER_REQUEST: OperationSpec = OperationSpec {
 /// What `listOrdersByStatus` accepts.
 pub static LIST_ORDERS_BY_STATUS_REQUEST: OperationSpec = OperationSpec {
     id: "listOrdersByStatus",
+    path: "/orders",
+    route: "/orders",
     params: &[
-        ParamSpec {
-            name: "status",
-            location: Location::Query,
-            required: true,
-            schema: &ORDER_STATUS,
-            explode: true,
-        },
-        ParamSpec {
-            name: "since",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::DateTime,
-                allowed: &[],
-            }),
-            explode: true,
-        },
-        ParamSpec {
-            name: "limit",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(100.0),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
-        ParamSpec {
-            name: "cursor",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
+        ParamSpec::required(Location::Query, "status", &ORDER_STATUS).exploded(),
+        ParamSpec::optional(
+                Location::Query,
+                "since",
+                &Schema::String(Text {
+                    format: Format::DateTime,
+                    ..Text::PLAIN
+                }),
+            )
+            .exploded(),
+        ParamSpec::optional(
+                Location::Query,
+                "limit",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(100.0),
+                    ..Numeric::ANY
+                }),
+            )
+            .exploded(),
+        ParamSpec::optional(Location::Query, "cursor", &Schema::STRING).exploded(),
     ],
     body: None,
 };
@@ -1442,34 +841,20 @@ pub static LIST_ORDERS_BY_STATUS_REQUEST: OperationSpec = OperationSpec {
 /// What `listProducts` accepts.
 pub static LIST_PRODUCTS_REQUEST: OperationSpec = OperationSpec {
     id: "listProducts",
+    path: "/products",
+    route: "/products",
     params: &[
-        ParamSpec {
-            name: "limit",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(100.0),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
-        ParamSpec {
-            name: "cursor",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
+        ParamSpec::optional(
+                Location::Query,
+                "limit",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(100.0),
+                    ..Numeric::ANY
+                }),
+            )
+            .exploded(),
+        ParamSpec::optional(Location::Query, "cursor", &Schema::STRING).exploded(),
     ],
     body: None,
 };
@@ -1477,20 +862,17 @@ pub static LIST_PRODUCTS_REQUEST: OperationSpec = OperationSpec {
 /// What `getProduct` accepts.
 pub static GET_PRODUCT_REQUEST: OperationSpec = OperationSpec {
     id: "getProduct",
+    path: "/products/{sku}",
+    route: "/products/{sku}",
     params: &[
-        ParamSpec {
-            name: "sku",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "sku",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_1),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
+        ),
     ],
     body: None,
 };
@@ -1498,33 +880,18 @@ pub static GET_PRODUCT_REQUEST: OperationSpec = OperationSpec {
 /// What `putProduct` accepts.
 pub static PUT_PRODUCT_REQUEST: OperationSpec = OperationSpec {
     id: "putProduct",
+    path: "/products/{sku}",
+    route: "/products/{sku}",
     params: &[
-        ParamSpec {
-            name: "sku",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "sku",
+            &Schema::String(Text {
                 pattern: Some(&PATTERN_1),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "If-Match",
-            location: Location::Header,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: false,
-        },
+        ),
+        ParamSpec::optional(Location::Header, "If-Match", &Schema::STRING),
     ],
     body: Some(BodySpec {
         required: true,
@@ -1536,6 +903,8 @@ pub static PUT_PRODUCT_REQUEST: OperationSpec = OperationSpec {
 /// What `createCategory` accepts.
 pub static CREATE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
     id: "createCategory",
+    path: "/categories",
+    route: "/categories",
     params: &[],
     body: Some(BodySpec {
         required: true,
@@ -1547,20 +916,18 @@ pub static CREATE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
 /// What `getCategory` accepts.
 pub static GET_CATEGORY_REQUEST: OperationSpec = OperationSpec {
     id: "getCategory",
+    path: "/categories/{slug}",
+    route: "/categories/{slug}",
     params: &[
-        ParamSpec {
-            name: "slug",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "slug",
+            &Schema::String(Text {
                 max_length: Some(40),
                 pattern: Some(&PATTERN_2),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
+        ),
     ],
     body: None,
 };
@@ -1568,33 +935,19 @@ pub static GET_CATEGORY_REQUEST: OperationSpec = OperationSpec {
 /// What `deleteCategory` accepts.
 pub static DELETE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
     id: "deleteCategory",
+    path: "/categories/{slug}",
+    route: "/categories/{slug}",
     params: &[
-        ParamSpec {
-            name: "slug",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "slug",
+            &Schema::String(Text {
                 max_length: Some(40),
                 pattern: Some(&PATTERN_2),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "If-Match",
-            location: Location::Header,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: false,
-        },
+        ),
+        ParamSpec::optional(Location::Header, "If-Match", &Schema::STRING),
     ],
     body: None,
 };
@@ -1602,33 +955,19 @@ pub static DELETE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
 /// What `updateCategory` accepts.
 pub static UPDATE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
     id: "updateCategory",
+    path: "/categories/{slug}",
+    route: "/categories/{slug}",
     params: &[
-        ParamSpec {
-            name: "slug",
-            location: Location::Path,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
+        ParamSpec::required(
+            Location::Path,
+            "slug",
+            &Schema::String(Text {
                 max_length: Some(40),
                 pattern: Some(&PATTERN_2),
-                format: Format::None,
-                allowed: &[],
+                ..Text::PLAIN
             }),
-            explode: false,
-        },
-        ParamSpec {
-            name: "If-Match",
-            location: Location::Header,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: false,
-        },
+        ),
+        ParamSpec::optional(Location::Header, "If-Match", &Schema::STRING),
     ],
     body: Some(BodySpec {
         required: true,
@@ -1640,34 +979,20 @@ pub static UPDATE_CATEGORY_REQUEST: OperationSpec = OperationSpec {
 /// What `listFeaturedCategories` accepts.
 pub static LIST_FEATURED_CATEGORIES_REQUEST: OperationSpec = OperationSpec {
     id: "listFeaturedCategories",
+    path: "/featured-categories",
+    route: "/featured-categories",
     params: &[
-        ParamSpec {
-            name: "limit",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::Integer(Numeric {
-                minimum: Some(1.0),
-                maximum: Some(100.0),
-                exclusive_minimum: false,
-                exclusive_maximum: false,
-                multiple_of: None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
-        ParamSpec {
-            name: "cursor",
-            location: Location::Query,
-            required: false,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::None,
-                allowed: &[],
-            }),
-            explode: true,
-        },
+        ParamSpec::optional(
+                Location::Query,
+                "limit",
+                &Schema::Integer(Numeric {
+                    minimum: Some(1.0),
+                    maximum: Some(100.0),
+                    ..Numeric::ANY
+                }),
+            )
+            .exploded(),
+        ParamSpec::optional(Location::Query, "cursor", &Schema::STRING).exploded(),
     ],
     body: None,
 };
@@ -1675,20 +1000,18 @@ pub static LIST_FEATURED_CATEGORIES_REQUEST: OperationSpec = OperationSpec {
 /// What `dailyReport` accepts.
 pub static DAILY_REPORT_REQUEST: OperationSpec = OperationSpec {
     id: "dailyReport",
+    path: "/reports/daily",
+    route: "/reports/daily",
     params: &[
-        ParamSpec {
-            name: "date",
-            location: Location::Query,
-            required: true,
-            schema: &Schema::String(Text {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Format::Date,
-                allowed: &[],
-            }),
-            explode: true,
-        },
+        ParamSpec::required(
+                Location::Query,
+                "date",
+                &Schema::String(Text {
+                    format: Format::Date,
+                    ..Text::PLAIN
+                }),
+            )
+            .exploded(),
     ],
     body: None,
 };
