@@ -69,6 +69,9 @@ pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> String 
                     Media::Json(shape) => {
                         format!("BodyKind::Json({})", names.reference(api, shape, patterns))
                     }
+                    Media::Form(shape) => {
+                        format!("BodyKind::Form({})", names.reference(api, shape, patterns))
+                    }
                     Media::Text => "BodyKind::Text".into(),
                     Media::Binary => "BodyKind::Binary".into(),
                 };
@@ -138,7 +141,8 @@ fn response_body_type(api: &Api, r: &Response) -> Option<String> {
     match &r.media {
         Some(Media::Json(shape)) => Some(type_of(&api.types, shape)),
         Some(Media::Text) => Some("String".into()),
-        Some(Media::Binary) => Some("bytes::Bytes".into()),
+        // Responses never hold forms (`read_responses` serves them as bytes).
+        Some(Media::Binary | Media::Form(_)) => Some("bytes::Bytes".into()),
         None => None,
     }
 }
@@ -189,11 +193,11 @@ fn emit_request(api: &Api, op: &Operation, out: &mut String) {
     }
     if let Some(b) = &op.body {
         let (ty, read) = match &b.media {
-            Media::Json(shape) => (body_type(api, shape), "input.json()?"),
+            Media::Json(shape) | Media::Form(shape) => (body_type(api, shape), "input.json()?"),
             Media::Text => ("String".to_string(), "input.text()?"),
             Media::Binary => ("bytes::Bytes".to_string(), "input.bytes()?"),
         };
-        let ty = if b.required || !matches!(b.media, Media::Json(_)) {
+        let ty = if b.required || b.media.typed().is_none() {
             ty
         } else {
             format!("Option<{ty}>")

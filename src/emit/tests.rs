@@ -587,7 +587,7 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
         } else if op
             .body
             .as_ref()
-            .is_some_and(|b| b.required && matches!(b.media, Media::Json(_)))
+            .is_some_and(|b| b.required && b.media.typed().is_some())
         {
             let _ = writeln!(
                 out,

@@ -60,7 +60,7 @@ pub fn collect(raw: &Value, types: &TypeSpace, operations: &[Operation]) -> Vec<
             }
         }
         if let Some(body) = &op.body {
-            if let Media::Json(shape) = &body.media {
+            if let Some(shape) = body.media.typed() {
                 let at = format!("{}/requestBody", op.pointer);
                 if let Some((at, _)) = found.resolve(&at) {
                     let at = format!("{at}/content/{}", escape_segment(&body.content_type));

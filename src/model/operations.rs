@@ -110,8 +110,21 @@ pub struct Param {
 #[allow(clippy::large_enum_variant)] // a handful per operation
 pub enum Media {
     Json(Shape),
+    /// `application/x-www-form-urlencoded` request bodies: fields arrive as text and are
+    /// converted by the object's property schemas, then read like JSON.
+    Form(Shape),
     Text,
     Binary,
+}
+
+impl Media {
+    /// The schema of a body read into a generated type.
+    pub fn typed(&self) -> Option<&Shape> {
+        match self {
+            Media::Json(shape) | Media::Form(shape) => Some(shape),
+            Media::Text | Media::Binary => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -513,16 +526,18 @@ fn pick_media(content: &IndexMap<String, MediaType>) -> Option<(&String, &MediaT
 
 fn media_of(ct: &str, m: &MediaType, at: &str, hint: &str, types: &mut SchemaConverter) -> Media {
     let lower = ct.to_ascii_lowercase();
+    let mut shape = || match &m.schema {
+        Some(s) => types.convert(
+            s,
+            &format!("{at}/content/{}/schema", escape_segment(ct)),
+            hint,
+        ),
+        None => Shape::any(),
+    };
     if lower.contains("json") || lower == "*/*" && m.schema.is_some() {
-        let shape = match &m.schema {
-            Some(s) => types.convert(
-                s,
-                &format!("{at}/content/{}/schema", escape_segment(ct)),
-                hint,
-            ),
-            None => Shape::any(),
-        };
-        Media::Json(shape)
+        Media::Json(shape())
+    } else if lower.starts_with("application/x-www-form-urlencoded") && m.schema.is_some() {
+        Media::Form(shape())
     } else if lower.starts_with("text/") {
         Media::Text
     } else {
@@ -583,7 +598,11 @@ fn read_responses(
         } else {
             format!("{type_name}ResponseBody{}", names::type_name(&key))
         };
-        let media = picked.map(|(ct, m)| media_of(ct, m, &r_at, &hint, types));
+        // A form is something clients send; a response in one is served as bytes.
+        let media = picked.map(|(ct, m)| match media_of(ct, m, &r_at, &hint, types) {
+            Media::Form(_) => Media::Binary,
+            media => media,
+        });
         let mut header_idents = Scope::with_reserved(&["body"]);
         let headers = r
             .headers

@@ -733,6 +733,8 @@ impl ParamSpec {
 #[derive(Debug, Clone, Copy)]
 pub enum BodyKind {
     Json(&'static Schema),
+    /// `application/x-www-form-urlencoded`, read into the JSON the schema describes.
+    Form(&'static Schema),
     Text,
     Binary,
 }
@@ -1125,11 +1127,121 @@ async fn read_body(
             validate(schema, &value, Location::Body, "", violations);
             Ok(Payload::Json(value))
         }
+        BodyKind::Form(schema) => {
+            if bytes.is_empty() {
+                if spec.required {
+                    violations.push(Violation {
+                        location: Location::Body,
+                        pointer: String::new(),
+                        detail: "a request body is required".to_owned(),
+                    });
+                }
+                return Ok(Payload::Absent);
+            }
+            check_content_type(headers, spec.content_type)?;
+            let value = read_form(schema, &bytes);
+            validate(schema, &value, Location::Body, "", violations);
+            Ok(Payload::Json(value))
+        }
         BodyKind::Text => String::from_utf8(bytes.into())
             .map(Payload::Text)
             .map_err(|_| ApiError::bad_request("the body is not valid UTF-8 text")),
         BodyKind::Binary => Ok(Payload::Binary(bytes)),
     }
+}
+
+/// A form's fields as the JSON object its schema describes. Keys may nest, as Stripe and
+/// Rails write them (`items[0][price]=p1&metadata[k]=v`); each value is converted by the
+/// schema at its place, and a repeated key whose schema is an array collects its values.
+fn read_form(schema: &'static Schema, bytes: &[u8]) -> Value {
+    let mut root = Value::Object(serde_json::Map::new());
+    for (key, text) in form_urlencoded::parse(bytes) {
+        let path: Vec<&str> = match key.split_once('[') {
+            Some((name, rest)) => std::iter::once(name)
+                .chain(rest.trim_end_matches(']').split("]["))
+                .collect(),
+            None => vec![&key],
+        };
+        place(&mut root, schema, &path, &text);
+    }
+    root
+}
+
+/// The member of a union that can hold the next step of a form key: an array for an index
+/// (`[0]`, `[]`), otherwise an object. Stripe writes `anyOf: [array, ""]` for clearable lists.
+fn container(schema: &'static Schema, step: &str) -> &'static Schema {
+    let wants_array = step.is_empty() || step.bytes().all(|b| b.is_ascii_digit());
+    match without_null(schema) {
+        Schema::OneOf(members) | Schema::AnyOf(members) | Schema::AllOf(members) => members
+            .iter()
+            .map(|member| container(member, step))
+            .find(|member| match member {
+                Schema::Array(_) => wants_array,
+                Schema::Object(_) | Schema::Map(_) => !wants_array,
+                _ => false,
+            })
+            .unwrap_or(schema),
+        other => other,
+    }
+}
+
+fn place(slot: &mut Value, schema: &'static Schema, path: &[&str], text: &str) {
+    let Some((head, rest)) = path.split_first() else {
+        match without_null(schema) {
+            Schema::Array(list) => {
+                if !slot.is_array() {
+                    *slot = Value::Array(Vec::new());
+                }
+                if let Value::Array(items) = slot {
+                    items.push(coerce(list.items, text));
+                }
+            }
+            _ => *slot = coerce(schema, text),
+        }
+        return;
+    };
+    if let Schema::Array(list) = container(schema, head) {
+        if !slot.is_array() {
+            *slot = Value::Array(Vec::new());
+        }
+        if let Value::Array(items) = slot {
+            // An index past the end appends: `items[999999999]` must not allocate that much.
+            let index = match head.parse::<usize>() {
+                Ok(index) if index < items.len() => index,
+                _ => {
+                    items.push(Value::Null);
+                    items.len() - 1
+                }
+            };
+            place(&mut items[index], list.items, rest, text);
+        }
+        return;
+    }
+    if !slot.is_object() {
+        *slot = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(fields) = slot {
+        let property = property_schema(container(schema, head), head).unwrap_or(&Schema::Any);
+        let field = fields.entry((*head).to_owned()).or_insert(Value::Null);
+        place(field, property, rest, text);
+    }
+}
+
+/// A form body must say it is one; anything else is a 415, as for JSON.
+fn check_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
+    let essence = |content_type: &str| {
+        let essence = content_type.split(';').next().unwrap_or_default();
+        essence.trim().to_ascii_lowercase()
+    };
+    let sent = headers
+        .get(CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()));
+    let detail = match sent {
+        Some(sent) if essence(&sent) == essence(expected) => return Ok(()),
+        Some(sent) => format!("send the body with Content-Type: {expected}, not {sent}"),
+        None => format!("send the body with Content-Type: {expected}"),
+    };
+    Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail))
 }
 
 /// Refusing bodies that do not say they are JSON protects against cross-site form posts, which
@@ -2228,6 +2340,77 @@ mod tests {
             .expect_err("not an integer");
         assert_eq!(error.status, StatusCode::BAD_REQUEST);
         assert!(!error.violations.is_empty());
+        Ok(())
+    }
+
+    static SIGNUP: Schema = Schema::Object(Record {
+        properties: &[
+            Property::required("name", &STRING),
+            Property::optional("age", &INTEGER),
+            Property::optional("tags", &TAGS),
+        ],
+        additional: Additional::Deny,
+    });
+    static LINE: Schema = Schema::Object(Record {
+        properties: &[Property::optional("qty", &INTEGER)],
+        additional: Additional::Allow,
+    });
+    static LINES: Schema = Schema::Array(List {
+        items: &LINE,
+        ..List::ANY
+    });
+    static ITEMS: Schema = Schema::Object(Record {
+        properties: &[Property::optional("items", &LINES)],
+        additional: Additional::Allow,
+    });
+    static CLEARABLE: Schema = Schema::Object(Record {
+        properties: &[Property::optional(
+            "items",
+            &Schema::AnyOf(&[&LINES, &STRING]),
+        )],
+        additional: Additional::Allow,
+    });
+    static FORM: OperationSpec = OperationSpec {
+        id: "signUp",
+        path: "/signups",
+        route: "/signups",
+        params: &[],
+        body: Some(BodySpec {
+            required: true,
+            content_type: "application/x-www-form-urlencoded",
+            kind: BodyKind::Form(&SIGNUP),
+        }),
+    };
+
+    #[tokio::test]
+    async fn form_bodies_are_read_as_their_schema_describes() -> Result<(), ApiError> {
+        let form = "application/x-www-form-urlencoded";
+        let request = post("/signups", Some(form), "name=Ada+L&age=36&tags=a&tags=b");
+        let value: Value = extract(request, &FORM).await?.json()?;
+        assert_eq!(value, json!({"name": "Ada L", "age": 36, "tags": ["a", "b"]}));
+
+        // Nested keys: indexes into arrays, names into objects.
+        let request = post("/signups", Some(form), "name=Ada&tags[0]=x&tags[1]=y");
+        let value: Value = extract(request, &FORM).await?.json()?;
+        assert_eq!(value["tags"], json!(["x", "y"]));
+        let mut root = Value::Object(serde_json::Map::new());
+        place(&mut root, &Schema::Any, &["meta", "k"], "v");
+        place(&mut root, &ITEMS, &["items", "0", "qty"], "2");
+        place(&mut root, &ITEMS, &["items", "99999999", "qty"], "3");
+        assert_eq!(root, json!({"meta": {"k": "v"}, "items": [{"qty": 2}, {"qty": 3}]}));
+        // A list that may also be cleared with "": the index picks the array.
+        let mut root = Value::Object(serde_json::Map::new());
+        place(&mut root, &CLEARABLE, &["items", "0", "qty"], "2");
+        assert_eq!(root, json!({"items": [{"qty": 2}]}));
+
+        let request = post("/signups", Some(form), "name=Ada&age=old");
+        let error = extract(request, &FORM).await.expect_err("not an integer");
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert_eq!(error.violations[0].pointer, "/age");
+
+        let request = post("/signups", Some("application/json"), r#"{"name": "Ada"}"#);
+        let error = extract(request, &FORM).await.expect_err("not a form");
+        assert_eq!(error.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         Ok(())
     }
 
