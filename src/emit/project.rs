@@ -335,6 +335,10 @@ pub fn emit(
     );
     cx.insert("description", &description);
     cx.insert("storage", &api.has_storage());
+    cx.insert(
+        "examples",
+        &api.examples.iter().filter(|e| e.misfit.is_none()).count(),
+    );
     cx.insert("memory", &api.settings.memory);
     cx.insert("timeout", &api.settings.timeout);
     cx.insert("rest", &(api.settings.api == ApiKind::Rest));
