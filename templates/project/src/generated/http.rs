@@ -1109,7 +1109,7 @@ async fn read_body(
         .await
         .map_err(too_large)?;
     match spec.kind {
-        BodyKind::Json(schema) => {
+        BodyKind::Json(schema) | BodyKind::Form(schema) => {
             if bytes.is_empty() {
                 if spec.required {
                     violations.push(Violation {
@@ -1120,26 +1120,15 @@ async fn read_body(
                 }
                 return Ok(Payload::Absent);
             }
-            check_json_content_type(headers, spec.content_type)?;
-            let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
-                ApiError::bad_request(format!("the body is not valid JSON: {error}"))
-            })?;
-            validate(schema, &value, Location::Body, "", violations);
-            Ok(Payload::Json(value))
-        }
-        BodyKind::Form(schema) => {
-            if bytes.is_empty() {
-                if spec.required {
-                    violations.push(Violation {
-                        location: Location::Body,
-                        pointer: String::new(),
-                        detail: "a request body is required".to_owned(),
-                    });
-                }
-                return Ok(Payload::Absent);
-            }
-            check_content_type(headers, spec.content_type)?;
-            let value = read_form(schema, &bytes);
+            let value = if let BodyKind::Form(_) = spec.kind {
+                check_content_type(headers, spec.content_type, is_form_media_type)?;
+                read_form(schema, &bytes)
+            } else {
+                check_content_type(headers, spec.content_type, is_json_media_type)?;
+                serde_json::from_slice(&bytes).map_err(|error| {
+                    ApiError::bad_request(format!("the body is not valid JSON: {error}"))
+                })?
+            };
             validate(schema, &value, Location::Body, "", violations);
             Ok(Payload::Json(value))
         }
@@ -1227,35 +1216,30 @@ fn place(slot: &mut Value, schema: &'static Schema, path: &[&str], text: &str) {
     }
 }
 
-/// A form body must say it is one; anything else is a 415, as for JSON.
-fn check_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
-    let essence = |content_type: &str| {
-        let essence = content_type.split(';').next().unwrap_or_default();
-        essence.trim().to_ascii_lowercase()
-    };
+/// A body must say it is of the kind its operation reads. For JSON this also protects against
+/// cross-site form posts, which browsers send without a CORS preflight.
+fn check_content_type(
+    headers: &HeaderMap,
+    expected: &str,
+    accepts: fn(&str) -> bool,
+) -> Result<(), ApiError> {
     let sent = headers
         .get(CONTENT_TYPE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()));
     let detail = match sent {
-        Some(sent) if essence(&sent) == essence(expected) => return Ok(()),
+        Some(sent) if accepts(&sent) => return Ok(()),
         Some(sent) => format!("send the body with Content-Type: {expected}, not {sent}"),
         None => format!("send the body with Content-Type: {expected}"),
     };
     Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail))
 }
 
-/// Refusing bodies that do not say they are JSON protects against cross-site form posts, which
-/// browsers send without a CORS preflight.
-fn check_json_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
-    let sent = headers
-        .get(CONTENT_TYPE)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()));
-    let detail = match sent {
-        Some(sent) if is_json_media_type(&sent) => return Ok(()),
-        Some(sent) => format!("send the body with Content-Type: {expected}, not {sent}"),
-        None => format!("send the body with Content-Type: {expected}"),
-    };
-    Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail))
+/// `application/x-www-form-urlencoded`, whatever its parameters.
+fn is_form_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default();
+    essence
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
 }
 
 /// `application/json` or a structured `+json` type (RFC 6839), whatever its parameters.
