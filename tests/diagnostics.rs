@@ -153,6 +153,52 @@ fn unbound_key_variable() {
 }
 
 #[test]
+fn create_whose_key_is_read_only_and_set_by_nobody() {
+    // The server drops read-only fields from what clients send, so no
+    // request could ever carry the key.
+    let text = BASE
+        .replace("required: [id, name]", "required: [id, name, sku]")
+        .replace(
+            "        name: {type: string}\n",
+            "        name: {type: string}\n        sku: {type: string, readOnly: true}\n",
+        )
+        .replace("ITEM#{id}", "ITEM#{sku}")
+        .replace("{get: Item}", "none");
+    let (pointer, message, help, line) = one_error(&text);
+    assert_eq!(pointer, "/paths/~1items/post/x-apigen-action/create");
+    assert!(
+        message.contains("`{sku}`") && message.contains("read-only"),
+        "{message}"
+    );
+    assert!(help.contains("drop `readOnly`"), "{help}");
+    assert_eq!(line, 10);
+}
+
+#[test]
+fn put_whose_key_is_read_only_in_the_body() {
+    let text = BASE
+        .replace("required: [id, name]", "required: [id, name, sku]")
+        .replace(
+            "        name: {type: string}\n",
+            "        name: {type: string}\n        sku: {type: string, readOnly: true}\n",
+        )
+        .replace("ITEM#{id}", "ITEM#{sku}")
+        .replace("{create: Item}", "none")
+        .replace(
+            "    post:\n      operationId: createItem",
+            "    put:\n      operationId: putItem",
+        )
+        .replace("{get: Item}", "none")
+        .replace(
+            "x-apigen-action: none\n      requestBody",
+            "x-apigen-action: {put: Item}\n      requestBody",
+        );
+    let (pointer, message, _, _) = one_error(&text);
+    assert_eq!(pointer, "/paths/~1items/put/x-apigen-action/put");
+    assert!(message.contains("`{sku}`"), "{message}");
+}
+
+#[test]
 fn two_entities_with_the_same_type() {
     let text = BASE.replace(
         "        key: {pk: \"ITEM#{id}\", sk: ITEM}\n",

@@ -478,6 +478,13 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                     && !server.contains(&var)
                     && !body_has(op, cx.space, var)
                 {
+                    if body_has_read_only(op, cx.space, var) {
+                        return Err(err(
+                            &verb_at,
+                            format!("key variable `{{{var}}}` of `{}` is read-only, so clients cannot send it, and nothing else sets it: every request would be refused", entity.schema),
+                            format!("drop `readOnly` from `{var}`, bind it from a path parameter `{{{var}}}`, or let the server make it with `id: {{field: {var}, generate: ulid}}`"),
+                        ));
+                    }
                     return Err(err(
                         &verb_at,
                         format!("key variable `{{{var}}}` of `{}` comes from nowhere: not a parameter, not in the body, not set by the server", entity.schema),
@@ -689,12 +696,22 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
     ))
 }
 
+/// Whether every body a client may send holds `field`: required, and not
+/// read-only (the server drops read-only fields from what clients send).
 fn body_has(op: &Operation, space: &TypeSpace, field: &str) -> bool {
+    body_field(op, space, field).is_some_and(|f| f.required && !f.read_only)
+}
+
+fn body_has_read_only(op: &Operation, space: &TypeSpace, field: &str) -> bool {
+    body_field(op, space, field).is_some_and(|f| f.read_only)
+}
+
+fn body_field<'a>(op: &Operation, space: &'a TypeSpace, field: &str) -> Option<&'a Field> {
     match op.body.as_ref().map(|b| &b.media) {
         Some(Media::Json(shape)) => space
             .struct_of(shape)
-            .is_some_and(|(_, s)| s.fields.iter().any(|f| f.name == field && f.required)),
-        _ => false,
+            .and_then(|(_, s)| s.fields.iter().find(|f| f.name == field)),
+        _ => None,
     }
 }
 
