@@ -144,6 +144,12 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
             let generated = apigen::plan(&spec, &options)?;
             eprint!("{}", generated.report.render(color));
             let dir = output.unwrap_or_else(|| PathBuf::from(&generated.api.settings.name));
+            // `--force` over an existing project regenerates it in place.
+            let _lock = if dir.join(write::manifest::PATH).is_file() {
+                Some(write::lock(&dir).map_err(apigen::Error::from)?)
+            } else {
+                None
+            };
             let recorded = apigen::record(&options, &dir);
             let outcome = write::create(&generated.plan, &dir, &recorded, force)
                 .map_err(apigen::Error::from)?;
@@ -170,6 +176,13 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
             let dir = match output {
                 Some(dir) => dir,
                 None => project_dir()?,
+            };
+            // Held from reading the project to writing it: two runs would
+            // each plan against files the other is replacing.
+            let _lock = if check {
+                None
+            } else {
+                Some(write::lock(&dir).map_err(apigen::Error::from)?)
             };
             if !check && write::recover(&dir, &mut write::OsFs).map_err(apigen::Error::from)? {
                 eprintln!(

@@ -109,6 +109,10 @@ fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
                 .expect("under root")
                 .to_string_lossy()
                 .replace('\\', "/");
+            // Who holds the project now, not what it holds: a refused run may create it.
+            if rel == write::lock::PATH {
+                continue;
+            }
             if path.is_dir() {
                 out.insert(format!("{rel}/"), None);
                 stack.push(path);
@@ -570,4 +574,47 @@ fn a_spec_with_errors_is_refused_with_exit_1_and_nothing_is_written() {
         "{}",
         stderr(&colored)
     );
+}
+
+#[test]
+fn a_second_generate_on_a_project_is_refused_while_one_runs() {
+    let (_work, dir) = project(STORED);
+    std::fs::write(dir.join("openapi.yaml"), with_health_check(STORED)).expect("writable");
+    let before = tree(&dir);
+    let held = write::lock(&dir).expect("the first run takes the lock");
+
+    // Another process, and another thread of this one, are both refused.
+    let out = apigen(&dir, &["generate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "another apigen generate is running on this project (pid {})",
+            std::process::id()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains(".apigen/lock"), "{}", stderr(&out));
+    let other = std::thread::scope(|s| s.spawn(|| write::lock(&dir)).join().expect("no panic"));
+    assert!(
+        matches!(other, Err(write::WriteError::Locked { pid: Some(p), .. }) if p == std::process::id()),
+        "{other:?}"
+    );
+    assert_eq!(tree(&dir), before, "the refused run wrote nothing");
+
+    drop(held);
+    let out = apigen(&dir, &["generate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_lock_left_by_a_dead_run_does_not_block() {
+    let (_work, dir) = project(STORED);
+    // What a killed run leaves: the file, with a PID, but no OS lock on it.
+    std::fs::create_dir_all(dir.join(".apigen")).expect("writable");
+    std::fs::write(dir.join(write::lock::PATH), "999999").expect("writable");
+    let out = apigen(&dir, &["generate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pid = read(&dir, write::lock::PATH);
+    assert!(pid != "999999" && pid.parse::<u32>().is_ok(), "{pid}");
 }

@@ -9,6 +9,7 @@
 
 mod changes;
 pub mod diff;
+pub mod lock;
 pub mod manifest;
 pub mod transaction;
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use changes::{
     changes, read_manifest, Change, Changes, Conflict, ConflictReason, Kept, KeptReason,
 };
+pub use lock::{lock, ProjectLock};
 pub use manifest::{Manifest, Recorded};
 pub use transaction::{apply, recover, Fs, OsFs};
 
@@ -37,6 +39,9 @@ pub enum WriteError {
     /// A write was interrupted; regeneration rolls it back before anything.
     #[error("an interrupted regeneration left `{}`; `apigen generate` rolls it back", .0.display())]
     Interrupted(PathBuf),
+    /// Another `apigen generate` holds the project's lock.
+    #[error("{}", lock::locked_message(path, *pid))]
+    Locked { path: PathBuf, pid: Option<u32> },
     /// Generated files were edited by hand; nothing was written.
     #[error("{}", conflicts_message(.0))]
     Edited(Vec<Conflict>),

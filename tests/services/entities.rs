@@ -167,7 +167,7 @@ impl<'a> View<'a> {
         fields.dedup();
         let required = self.required_fields();
         for field in fields {
-            let sparse = !required.contains(&field) && n % 2 == 0;
+            let sparse = !required.contains(&field) && n.is_multiple_of(2);
             if let Some(obj) = body.as_object_mut() {
                 if sparse {
                     obj.remove(&field);
