@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 
 use crate::load::SourceMap;
 
-/// How bad a finding is. Errors stop generation; warnings are printed and
-/// generation goes on.
+/// How bad a finding is. Errors stop generation; warnings and notes are
+/// printed and generation goes on. A note is a fact worth knowing about a
+/// spec that is as meant, such as an index that leaves items out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Error,
     Warning,
+    Note,
 }
 
 /// One finding, anchored at a JSON pointer into the spec.
@@ -39,6 +41,13 @@ impl Diagnostic {
     pub fn warning(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
+            ..Self::error(pointer, message)
+        }
+    }
+
+    pub fn note(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Note,
             ..Self::error(pointer, message)
         }
     }
@@ -120,6 +129,7 @@ impl Report {
         let (label, code) = match d.severity {
             Severity::Error => ("error", "1;31"),
             Severity::Warning => ("warning", "1;33"),
+            Severity::Note => ("note", "1;36"),
         };
         let position = self.position(&d.pointer);
         let location = match position {

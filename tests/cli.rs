@@ -208,3 +208,86 @@ fn a_spec_without_hints_gives_stub_handlers() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("hand-written"));
 }
+
+/// Orders with two indexes, one of them sparse, and operations that
+/// declare their error statuses in every way but one.
+const ADVICE: &str = r#"openapi: 3.0.3
+info: {title: Shop, version: '1'}
+x-apigen:
+  tables:
+    Main: {pk: PK, sk: SK, indexes: {GSI1: {pk: GSI1PK, sk: GSI1SK}, GSI2: {pk: GSI2PK, sk: GSI2SK}}}
+paths:
+  /orders:
+    post:
+      operationId: createOrder
+      x-apigen-action: {create: Order}
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/Order'}}}
+      responses:
+        '201': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Order'}}}}
+        4XX: {description: refused}
+  /orders/{orderId}:
+    get:
+      operationId: getOrder
+      x-apigen-action: {get: Order}
+      parameters: [{name: orderId, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Order'}}}}
+        default: {description: refused}
+  /a: {get: {operationId: a, parameters: [{name: q, in: query, required: true, schema: {type: string}}], responses: {'204': {description: ok}}}}
+  /b: {get: {operationId: b, parameters: [{name: n, in: query, schema: {type: integer}}], responses: {'204': {description: ok}}}}
+  /c: {get: {operationId: c, parameters: [{name: X-Key, in: header, required: true, schema: {type: string}}], responses: {'204': {description: ok}}}}
+  /d: {get: {operationId: d, parameters: [{name: s, in: cookie, required: true, schema: {type: string}}], responses: {'204': {description: ok}, '400': {description: bad}}}}
+  /e/{id}: {get: {operationId: e, parameters: [{name: id, in: path, required: true, schema: {type: string, format: uuid}}], responses: {'204': {description: ok}}}}
+  /f: {post: {operationId: f, requestBody: {content: {application/json: {schema: {type: object}}}}, responses: {'204': {description: ok}}}}
+  /g/{id}: {get: {operationId: g, parameters: [{name: id, in: path, required: true, schema: {type: string}}], responses: {'204': {description: ok}}}}
+components:
+  schemas:
+    Order:
+      type: object
+      required: [id, customerId]
+      properties:
+        id: {type: string, readOnly: true}
+        customerId: {type: string}
+        status: {type: string}
+        placedAt: {type: string, format: date-time}
+      x-apigen-entity:
+        key: {pk: "ORDER#{id}", sk: ORDER}
+        indexes:
+          GSI1: {pk: "CUSTOMER#{customerId}", sk: "ORDER#{id}"}
+          GSI2: {pk: "STATUS#{status}", sk: "{placedAt}#{id}"}
+"#;
+
+#[test]
+fn check_notes_sparse_indexes_and_warns_once_of_undeclared_statuses() {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let spec = work.path().join("spec.yaml");
+    std::fs::write(&spec, ADVICE).expect("writable");
+    let out = apigen().arg("check").arg(&spec).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            ": note: index GSI2 of Order is sparse: items without `status` or `placedAt` are not in it"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("= at /components/schemas/Order/x-apigen-entity/indexes/GSI2"));
+    assert!(!stderr.contains("index GSI1 of Order"), "{stderr}");
+    // Once per spec: d declares 400, g can refuse nothing, 4XX and default cover all.
+    assert_eq!(stderr.matches("do not declare").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            ": warning: 5 operations can answer error statuses their responses do not declare: a (400), b (400), c (400) and 2 more"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a `4XX` or `default` response covers all"));
+    let colored = apigen()
+        .args(["--color", "always", "check"])
+        .arg(&spec)
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&colored.stderr).contains("\x1b[1;36mnote\x1b[0m"));
+}

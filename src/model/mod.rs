@@ -2,6 +2,7 @@
 //! every check of the hint vocabulary and reports all problems at once.
 
 pub mod actions;
+pub mod advice;
 pub mod examples;
 pub mod hints;
 pub mod names;
@@ -199,6 +200,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     }
     let examples = examples::collect(raw, &types, &operations);
     diagnostics.extend(examples::warnings(&examples));
+    diagnostics.extend(advice::advise(&entities, &tables, &types, &operations));
     Ok(Api {
         settings: Settings {
             name,
