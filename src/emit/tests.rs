@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::examples::example;
 use crate::model::actions::{BoundAction, Verb};
-use crate::model::{Api, Entity, Media, Operation, ParamIn, Shape, StrFormat, Ty};
+use crate::model::{Api, Entity, Media, Operation, Param, ParamIn, Shape, StrFormat, Ty, TypeKind};
 
 const PRELUDE: &str = r#"
 use std::sync::Arc;
@@ -93,6 +93,17 @@ fn bump(s: &str, n: usize) -> String {
     }
 }
 
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn assert_problem(reply: &Reply, status: StatusCode) {
     assert_eq!(reply.status, status, "body: {}", reply.body);
     assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
@@ -134,91 +145,224 @@ fn json_lit(v: &Value) -> String {
     )
 }
 
-/// The path values for an operation: bound parameters from `item`, others
-/// from examples.
-fn path_values(api: &Api, op: &Operation, action: &BoundAction, item: &str) -> String {
-    let values: Vec<String> = op
-        .params
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.location == ParamIn::Path)
-        .map(|(i, p)| {
-            let value = match action.bindings.iter().find(|(_, b)| *b == i) {
-                Some((field, _)) if !item.is_empty() => format!("text(&{item}, {})", lit(field)),
-                _ => {
-                    let v = example(api, &p.shape, true);
-                    let s = match v {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    format!("{}.to_string()", lit(&s))
-                }
-            };
-            format!("({}, {value})", lit(&p.name))
-        })
-        .collect();
-    format!("&[{}]", values.join(", "))
+/// Where a parameter bound to an item field takes its value from.
+#[derive(Clone, Copy)]
+enum From<'a> {
+    /// The field of the JSON item in the named variable.
+    Item(&'a str),
+    /// The parameter's example: an item that does not exist.
+    Example,
+    /// The `n`-th item being seeded: with `put`, key fields differ per item.
+    Seed(&'a Entity),
 }
 
-/// Required query parameters that are not bound to item fields, as a query string.
-fn query_string(
+/// Everything a request to an operation carries besides its method and
+/// body, as Rust expressions.
+struct Parts {
+    /// `path(...)`, with the query string when there is one.
+    uri: String,
+    /// The query string alone: `[...].join("&")`.
+    query: Option<String>,
+    /// `&[(name, value), ...]`: required headers and cookies.
+    headers: String,
+    /// The same, as `.header(name, value)` calls on a request builder.
+    header_calls: String,
+}
+
+impl Parts {
+    fn uses(&self, var: &str) -> bool {
+        let needle = format!("&{var},");
+        self.uri.contains(&needle) || self.headers.contains(&needle)
+    }
+}
+
+/// Headers the HTTP layer owns: OpenAPI ignores parameters with these names.
+const RESERVED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
+
+/// The value of parameter `i` as a Rust `String` expression, or `None` when
+/// the request leaves it out: every required parameter is sent, with a value
+/// its schema accepts, and so is every one bound to a field of `from`.
+fn param_value(
     api: &Api,
     op: &Operation,
-    action: &BoundAction,
-    item: &str,
-    extra: &str,
-) -> String {
-    let mut parts = Vec::new();
-    for (i, p) in op.params.iter().enumerate() {
-        let is_range = action.range.as_ref().is_some_and(|r| r.param == i);
-        if p.location != ParamIn::Query
-            || Some(i) == action.limit
-            || Some(i) == action.cursor
-            || (is_range && !p.required)
-        {
-            continue;
+    action: Option<&BoundAction>,
+    i: usize,
+    from: From,
+) -> Option<String> {
+    let p = &op.params[i];
+    if let Some(a) = action {
+        if a.if_match == Some(i) {
+            let entity = &api.entities[a.entity];
+            return match (from, &entity.version) {
+                (From::Item(item), Some(v)) if p.required => Some(format!(
+                    "format!(\"\\\"{{}}\\\"\", text(&{item}, {}))",
+                    lit(v)
+                )),
+                _ if p.required => Some("\"\\\"1\\\"\".to_string()".into()),
+                _ => None,
+            };
         }
-        let bound = action
-            .bindings
-            .iter()
-            .find(|(_, b)| *b == i)
-            .map(|(f, _)| f.clone());
-        match bound {
-            Some(field) => parts.push(format!(
-                "format!(\"{}={{}}\", text(&{item}, {}))",
-                p.name,
-                lit(&field)
-            )),
-            None if p.required => {
-                let v = example(api, &p.shape, true);
-                let s = match v {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                // Query values must be URL-encoded; examples are plain ASCII.
-                let s = s.replace(':', "%3A").replace('+', "%2B");
-                parts.push(format!("{}.to_string()", lit(&format!("{}={s}", p.name))));
-            }
-            None => {}
+        let paging = a.limit == Some(i)
+            || a.cursor == Some(i)
+            || a.range.as_ref().is_some_and(|r| r.param == i);
+        if paging && !p.required {
+            return None;
         }
     }
-    if !extra.is_empty() {
-        parts.push(extra.to_string());
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("[{}].join(\"&\")", parts.join(", "))
+    let bound = action.and_then(|a| a.bindings.iter().find(|(_, b)| *b == i).map(|(f, _)| f));
+    let example = || lit(&example_text(api, p));
+    match (bound, from) {
+        (Some(field), From::Item(item)) => Some(format!("text(&{item}, {})", lit(field))),
+        (Some(field), From::Seed(e)) if e.key.vars().contains(&field.as_str()) => {
+            Some(format!("bump({}, n)", example()))
+        }
+        _ if p.required || bound.is_some() && p.location == ParamIn::Path => {
+            Some(format!("{}.to_string()", example()))
+        }
+        _ => None,
     }
 }
 
-/// A URI expression: the filled path, with the query when there is one.
-fn uri(template: &str, values: &str, query: &str) -> String {
-    if query.is_empty() {
-        format!("path({template}, {values})")
-    } else {
-        format!("format!(\"{{}}?{{}}\", path({template}, {values}), {query})")
+/// A parameter's example as it travels: arrays joined with commas, objects
+/// as `key,value` pairs (the `simple` and `form` styles).
+fn example_text(api: &Api, p: &Param) -> String {
+    scalar_text(&example(api, &p.shape, true))
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(scalar_text).collect::<Vec<_>>().join(","),
+        Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, v)| [k.clone(), scalar_text(v)])
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
     }
+}
+
+/// Query pairs for an example value: exploded arrays repeat the key, and
+/// objects spread into their properties (`deepObject`: `key[prop]`).
+fn example_pairs(api: &Api, p: &Param) -> Vec<(String, String)> {
+    match example(api, &p.shape, true) {
+        Value::Array(items) if p.explode => items
+            .iter()
+            .map(|v| (p.name.clone(), scalar_text(v)))
+            .collect(),
+        Value::Object(m) if p.deep_object => m
+            .iter()
+            .map(|(k, v)| (format!("{}[{k}]", p.name), scalar_text(v)))
+            .collect(),
+        Value::Object(m) if p.explode => {
+            m.iter().map(|(k, v)| (k.clone(), scalar_text(v))).collect()
+        }
+        other => vec![(p.name.clone(), scalar_text(&other))],
+    }
+}
+
+/// The request parts of `op`; `extra` is a query expression appended last.
+fn parts(
+    api: &Api,
+    op: &Operation,
+    action: Option<&BoundAction>,
+    from: From,
+    extra: &str,
+) -> Parts {
+    parts_except(api, op, action, from, extra, None)
+}
+
+/// [`parts`] without parameter `skip`, for a test that sends its own.
+fn parts_except(
+    api: &Api,
+    op: &Operation,
+    action: Option<&BoundAction>,
+    from: From,
+    extra: &str,
+    skip: Option<usize>,
+) -> Parts {
+    let mut values = Vec::new();
+    let mut query = Vec::new();
+    let mut headers = Vec::new();
+    let mut cookies = Vec::new();
+    for (i, p) in op.params.iter().enumerate() {
+        if skip == Some(i) {
+            continue;
+        }
+        let Some(value) = param_value(api, op, action, i, from) else {
+            continue;
+        };
+        match p.location {
+            ParamIn::Path => values.push(format!("({}, {value})", lit(&p.name))),
+            ParamIn::Query => {
+                let computed = !value.ends_with(".to_string()");
+                if computed {
+                    query.push(format!(
+                        "format!(\"{}={{}}\", encode(&{value}))",
+                        encode(&p.name)
+                    ));
+                } else {
+                    for (k, v) in example_pairs(api, p) {
+                        query.push(format!(
+                            "{}.to_string()",
+                            lit(&format!("{}={}", encode(&k), encode(&v)))
+                        ));
+                    }
+                }
+            }
+            ParamIn::Header => {
+                if !RESERVED_HEADERS.contains(&p.name.to_ascii_lowercase().as_str()) {
+                    headers.push(format!("({}, {value})", lit(&p.name)));
+                }
+            }
+            ParamIn::Cookie => cookies.push(if value.ends_with(".to_string()") {
+                Err(format!("{}={}", p.name, example_text(api, p)))
+            } else {
+                Ok(format!("format!(\"{}={{}}\", {value})", p.name))
+            }),
+        }
+    }
+    // One `Cookie` header; plain text when no value comes from an item.
+    if cookies.iter().all(Result::is_err) && !cookies.is_empty() {
+        let text: Vec<String> = cookies.into_iter().filter_map(Result::err).collect();
+        headers.push(format!(
+            "(\"cookie\", {}.to_string())",
+            lit(&text.join("; "))
+        ));
+    } else if !cookies.is_empty() {
+        let exprs: Vec<String> = cookies
+            .into_iter()
+            .map(|c| c.unwrap_or_else(|text| format!("{}.to_string()", lit(&text))))
+            .collect();
+        headers.push(format!("(\"cookie\", [{}].join(\"; \"))", exprs.join(", ")));
+    }
+    if !extra.is_empty() {
+        query.push(extra.to_string());
+    }
+    let path = format!("path({}, &[{}])", lit(&op.path), values.join(", "));
+    let query = (!query.is_empty()).then(|| format!("[{}].join(\"&\")", query.join(", ")));
+    let uri = match &query {
+        None => path,
+        Some(q) => format!("format!(\"{{}}?{{}}\", {path}, {q})"),
+    };
+    Parts {
+        uri,
+        query,
+        header_calls: headers.iter().map(|h| format!(".header{h}")).collect(),
+        headers: format!("&[{}]", headers.join(", ")),
+    }
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn create_op(api: &Api, entity: usize) -> Option<&Operation> {
@@ -239,38 +383,6 @@ fn seed_op(api: &Api, entity: usize) -> Option<&Operation> {
                 .is_some_and(|a| a.verb == Verb::Put && a.entity == entity)
         })
     })
-}
-
-/// Path values for seeding the `n`-th item: with `put`, the key fields in
-/// the path differ per item.
-fn seed_path_values(api: &Api, op: &Operation, action: &BoundAction, entity: &Entity) -> String {
-    if action.verb != Verb::Put {
-        return path_values(api, op, action, "");
-    }
-    let keys = entity.key.vars();
-    let values: Vec<String> = op
-        .params
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.location == ParamIn::Path)
-        .map(|(i, p)| {
-            let s = match example(api, &p.shape, true) {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            let key_field = action
-                .bindings
-                .iter()
-                .any(|(f, b)| *b == i && keys.contains(&f.as_str()));
-            let value = if key_field {
-                format!("bump({}, n)", lit(&s))
-            } else {
-                format!("{}.to_string()", lit(&s))
-            };
-            format!("({}, {value})", lit(&p.name))
-        })
-        .collect();
-    format!("&[{}]", values.join(", "))
 }
 
 /// A request body for `op` as a Rust expression.
@@ -327,17 +439,21 @@ pub fn emit(api: &Api) -> String {
         let Some(body) = body_expr(api, create) else {
             continue;
         };
-        let unique = seed_fields(e, action);
+        let unique = seed_fields(api, e, action);
+        let from = if action.verb == Verb::Put {
+            From::Seed(e)
+        } else {
+            From::Example
+        };
+        let Parts { uri, headers, .. } = parts(api, create, Some(action), from, "");
         let _ = writeln!(
             out,
-            "/// Creates the `n`-th {name} through `{id}`.\nasync fn seed_{fname}(app: &Router, n: usize) -> Value {{\nlet body = vary({body}, &[{unique}], n);\nlet reply = send(app, \"{method}\", &path({path}, {values}), Some(&body), &[]).await;\nassert!(reply.status.is_success(), \"{id}: {{}} {{}}\", reply.status, reply.body);\nreply.body\n}}\n",
+            "/// Creates the `n`-th {name} through `{id}`.\nasync fn seed_{fname}(app: &Router, n: usize) -> Value {{\nlet body = vary({body}, &[{unique}], n);\nlet reply = send(app, \"{method}\", &{uri}, Some(&body), {headers}).await;\nassert!(reply.status.is_success(), \"{id}: {{}} {{}}\", reply.status, reply.body);\nreply.body\n}}\n",
             name = e.schema,
             id = create.id,
             fname = crate::model::names::field_name(&e.schema).trim_start_matches("r#"),
             unique = unique.join(", "),
             method = create.method.upper(),
-            path = lit(&create.path),
-            values = seed_path_values(api, create, action, e),
         );
     }
     for op in &api.operations {
@@ -349,13 +465,32 @@ pub fn emit(api: &Api) -> String {
 }
 
 /// Fields that must differ between seeded items: unique values and the key
-/// fields the client chooses.
-fn seed_fields(e: &Entity, create: &BoundAction) -> Vec<String> {
+/// fields the client chooses. An enum key field is left alone when another
+/// key field can differ: a varied enum value is no longer one of its values.
+fn seed_fields(api: &Api, e: &Entity, create: &BoundAction) -> Vec<String> {
     let server = e.server_fields();
     let bound: Vec<&str> = create.bindings.iter().map(|(f, _)| f.as_str()).collect();
     let mut fields: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
-    for var in e.key.vars() {
-        if !server.contains(&var) && !bound.contains(&var) && !fields.contains(&lit(var)) {
+    let chosen: Vec<&str> = e
+        .key
+        .vars()
+        .into_iter()
+        .filter(|var| !server.contains(var) && !bound.contains(var))
+        .collect();
+    let is_enum = |var: &str| {
+        let Some((_, s)) = api.types.struct_of(&Shape::new(Ty::Ref(e.type_id))) else {
+            return false;
+        };
+        s.fields.iter().any(|f| {
+            let shape = api.types.resolve(&f.shape);
+            f.name == var
+                && (!shape.rules.enumeration.is_empty()
+                    || matches!(shape.ty, Ty::Ref(id) if matches!(api.types.get(id).kind, TypeKind::Enum(_))))
+        })
+    };
+    let free = chosen.iter().any(|var| !is_enum(var));
+    for var in chosen.into_iter().filter(|var| !(free && is_enum(var))) {
+        if !fields.contains(&lit(var)) {
             fields.push(lit(var));
         }
     }
@@ -375,13 +510,24 @@ fn seed(api: &Api, entity: &Entity) -> Option<String> {
     ))
 }
 
+/// `item` when the rest of the test reads it, else `_item`, so that a test
+/// whose requests name no field of the item stays free of unused variables.
+fn binding(var: &str, used: bool) -> String {
+    if used {
+        var.to_string()
+    } else {
+        format!("_{var}")
+    }
+}
+
 fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
     let entity = &api.entities[action.entity];
     let name = &op.ident;
     let method = op.method.upper();
-    let template = lit(&op.path);
     let seed = seed(api, entity);
     let status = |i: usize| op.responses[i].status.code().unwrap_or(200);
+    let a = Some(action);
+    let missing = parts(api, op, a, From::Example, "");
     match action.verb {
         Verb::Create => {
             let Some(seed) = seed else { return };
@@ -405,11 +551,16 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
                 _ => return,
             };
             let body = body_expr(api, op).unwrap_or_default();
-            let values = path_values(api, op, action, "");
+            let Parts {
+                uri,
+                headers,
+                header_calls,
+                ..
+            } = &missing;
             if let Some((field, wrong)) = broken_field(api, shape) {
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_rejects_an_invalid_body() {{\nlet app = app().await;\nlet mut body = {body};\nbody[{f}] = {w};\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nlet errors = reply.body[\"errors\"].as_array().expect(\"violations are listed\");\nassert!(errors.iter().any(|e| e[\"pointer\"] == {p}), \"{{errors:?}}\");\n}}\n",
+                    "#[tokio::test]\nasync fn {name}_rejects_an_invalid_body() {{\nlet app = app().await;\nlet mut body = {body};\nbody[{f}] = {w};\nlet reply = send(&app, \"{method}\", &{uri}, Some(&body), {headers}).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nlet errors = reply.body[\"errors\"].as_array().expect(\"violations are listed\");\nassert!(errors.iter().any(|e| e[\"pointer\"] == {p}), \"{{errors:?}}\");\n}}\n",
                     f = lit(&field),
                     w = json_lit(&wrong),
                     p = lit(&format!("/{}", field.replace('~', "~0").replace('/', "~1"))),
@@ -417,13 +568,13 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             }
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_needs_a_json_content_type() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).body(Body::from({body}.to_string())).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_malformed_json() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri(path({template}, {values})).header(header::CONTENT_TYPE, \"application/json\").body(Body::from(\"{{not json\")).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::BAD_REQUEST);\n}}\n"
+                "#[tokio::test]\nasync fn {name}_needs_a_json_content_type() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri({uri}){header_calls}.body(Body::from({body}.to_string())).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_malformed_json() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri({uri}).header(header::CONTENT_TYPE, \"application/json\"){header_calls}.body(Body::from(\"{{not json\")).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::BAD_REQUEST);\n}}\n"
             );
-            let fields = seed_fields(entity, action);
+            let fields = seed_fields(api, entity, action);
             if fields.len() > entity.unique.len() {
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_refuses_an_existing_key() {{\nlet app = app().await;\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{f}], 1);\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
+                    "#[tokio::test]\nasync fn {name}_refuses_an_existing_key() {{\nlet app = app().await;\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{f}], 1);\nlet reply = send(&app, \"{method}\", &{uri}, Some(&body), {headers}).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
                     f = fields.join(", ")
                 );
             }
@@ -431,22 +582,22 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
                 let unique: Vec<String> = entity.unique.iter().map(|u| lit(u)).collect();
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_refuses_a_taken_unique_value() {{\nlet app = app().await;\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{u}], 1);\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&body), &[]).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
+                    "#[tokio::test]\nasync fn {name}_refuses_a_taken_unique_value() {{\nlet app = app().await;\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{u}], 1);\nlet reply = send(&app, \"{method}\", &{uri}, Some(&body), {headers}).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
                     u = unique.join(", ")
                 );
             }
         }
         Verb::Get => {
             let Some(seed) = seed else { return };
-            let values = path_values(api, op, action, "item");
+            let Parts { uri, headers, .. } = parts(api, op, a, From::Item("item"), "");
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_reads_what_was_created() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &path({template}, {values}), None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nassert_eq!(reply.body, item);\n}}\n"
+                "#[tokio::test]\nasync fn {name}_reads_what_was_created() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &{uri}, None, {headers}).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nassert_eq!(reply.body, item);\n}}\n"
             );
-            let missing = path_values(api, op, action, "");
+            let Parts { uri, headers, .. } = &missing;
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app().await;\nlet reply = send(&app, \"GET\", &path({template}, {missing}), None, &[]).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
+                "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app().await;\nlet reply = send(&app, \"GET\", &{uri}, None, {headers}).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
             );
         }
         Verb::Update | Verb::Put => {
@@ -454,98 +605,102 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
             let Some(body) = body_expr(api, op) else {
                 return;
             };
-            let values = path_values(api, op, action, "item");
+            let existing = parts(api, op, a, From::Item("item"), "");
+            let item = binding("item", existing.uses("item"));
+            let Parts { uri, headers, .. } = &existing;
             let expected = status(action.success);
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_changes_an_item() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&{body}), &[]).await;\nassert_eq!(reply.status.as_u16(), {expected}, \"{{}}\", reply.body);"
+                "#[tokio::test]\nasync fn {name}_changes_an_item() {{\nlet app = app().await;\nlet {item} = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &{uri}, Some(&{body}), {headers}).await;\nassert_eq!(reply.status.as_u16(), {expected}, \"{{}}\", reply.body);"
             );
             if let Some(v) = &entity.version {
                 let _ = writeln!(out, "assert_eq!(reply.body[{}], 2);", lit(v));
             }
             out.push_str("}\n\n");
             if let (Some(_), Some(p)) = (&entity.version, action.if_match) {
+                // A stale version in place of the current one.
+                let stale = parts_except(api, op, a, From::Item("item"), "", Some(p));
+                let item = binding("item", stale.uses("item"));
+                let headers = stale.headers.replacen(
+                    "&[",
+                    &format!(
+                        "&[({}, \"\\\"99\\\"\".to_string()), ",
+                        lit(&op.params[p].name)
+                    ),
+                    1,
+                );
+                let uri = &stale.uri;
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_refuses_a_stale_if_match() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &path({template}, {values}), Some(&{body}), &[({h}, \"\\\"99\\\"\".to_string())]).await;\nassert_problem(&reply, StatusCode::PRECONDITION_FAILED);\n}}\n",
-                    h = lit(&op.params[p].name)
+                    "#[tokio::test]\nasync fn {name}_refuses_a_stale_if_match() {{\nlet app = app().await;\nlet {item} = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &{uri}, Some(&{body}), {headers}).await;\nassert_problem(&reply, StatusCode::PRECONDITION_FAILED);\n}}\n",
                 );
             }
-            if action.verb == Verb::Update {
-                let missing = path_values(api, op, action, "");
+            let if_match_required = action.if_match.is_some_and(|p| op.params[p].required);
+            if action.verb == Verb::Update && !if_match_required {
+                let Parts { uri, headers, .. } = &missing;
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app().await;\nlet reply = send(&app, \"{method}\", &path({template}, {missing}), Some(&{body}), &[]).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
+                    "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app().await;\nlet reply = send(&app, \"{method}\", &{uri}, Some(&{body}), {headers}).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
                 );
             }
         }
         Verb::Delete => {
             let Some(seed) = seed else { return };
-            let values = path_values(api, op, action, "item");
+            let existing = parts(api, op, a, From::Item("item"), "");
+            let item = binding("item", existing.uses("item"));
+            let Parts { uri, headers, .. } = &existing;
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_removes_an_item() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"DELETE\", &path({template}, {values}), None, &[]).await;\nassert_eq!(reply.status.as_u16(), {s}, \"{{}}\", reply.body);\nlet again = send(&app, \"DELETE\", &path({template}, {values}), None, &[]).await;\nassert_problem(&again, StatusCode::NOT_FOUND);\n}}\n",
+                "#[tokio::test]\nasync fn {name}_removes_an_item() {{\nlet app = app().await;\nlet {item} = {seed}(&app, 1).await;\nlet reply = send(&app, \"DELETE\", &{uri}, None, {headers}).await;\nassert_eq!(reply.status.as_u16(), {s}, \"{{}}\", reply.body);\nlet again = send(&app, \"DELETE\", &{uri}, None, {headers}).await;\nassert_problem(&again, StatusCode::NOT_FOUND);\n}}\n",
                 s = status(action.success)
             );
         }
         Verb::Query | Verb::List => {
             let Some(seed) = seed else { return };
             let Some(page) = &action.page else { return };
-            let values = path_values(api, op, action, "first");
             let items = lit(&page.items);
             let has_limit =
                 action.limit.is_some() && page.cursor.is_some() && action.cursor.is_some();
-            let query = query_string(api, op, action, "first", "");
-            let list_uri = uri(&template, &values, &query);
+            let Parts { uri, headers, .. } = parts(api, op, a, From::Item("first"), "");
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_lists_created_items() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=3 {{ {seed}(&app, n).await; }}\nlet reply = send(&app, \"GET\", &{list_uri}, None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\");\nassert!(items.contains(&first), \"{{items:?}}\");\n}}\n"
+                "#[tokio::test]\nasync fn {name}_lists_created_items() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=3 {{ {seed}(&app, n).await; }}\nlet reply = send(&app, \"GET\", &{uri}, None, {headers}).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\");\nassert!(items.contains(&first), \"{{items:?}}\");\n}}\n"
             );
             if has_limit {
-                let limit = &op.params[action.limit.unwrap_or_default()].name;
-                let cursor_param = &op.params[action.cursor.unwrap_or_default()].name;
+                let limit = encode(&op.params[action.limit.unwrap_or_default()].name);
+                let cursor_param = encode(&op.params[action.cursor.unwrap_or_default()].name);
                 let cursor_field = lit(page.cursor.as_deref().unwrap_or_default());
-                let u1 = uri(
-                    &template,
-                    &values,
-                    &query_string(
-                        api,
-                        op,
-                        action,
-                        "first",
-                        &format!("\"{limit}=2\".to_string()"),
-                    ),
+                let first = parts(
+                    api,
+                    op,
+                    a,
+                    From::Item("first"),
+                    &format!("\"{limit}=2\".to_string()"),
                 );
-                let u2 = uri(
-                    &template,
-                    &values,
-                    &query_string(
-                        api,
-                        op,
-                        action,
-                        "first",
-                        &format!("format!(\"{limit}=2&{cursor_param}={{cursor}}\")"),
-                    ),
+                let next = parts(
+                    api,
+                    op,
+                    a,
+                    From::Item("first"),
+                    &format!("format!(\"{limit}=2&{cursor_param}={{}}\", encode(&cursor))"),
                 );
-                let u3 = uri(
-                    &template,
-                    &values,
-                    &query_string(
-                        api,
-                        op,
-                        action,
-                        "first",
-                        &format!("\"{cursor_param}=not-a-cursor\".to_string()"),
-                    ),
+                let tampered = parts(
+                    api,
+                    op,
+                    a,
+                    From::Item("first"),
+                    &format!("\"{cursor_param}=not-a-cursor\".to_string()"),
                 );
-                let bind_first = if u3.contains("first") {
+                let bind_first = if tampered.uses("first") {
                     "let first = "
                 } else {
                     ""
                 };
+                let (u1, u2, u3) = (first.uri, next.uri, &tampered.uri);
+                let h3 = &tampered.headers;
                 let _ = writeln!(
                     out,
-                    "#[tokio::test]\nasync fn {name}_pages_through_every_item_once() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=5 {{ {seed}(&app, n).await; }}\nlet mut seen = Vec::new();\nlet mut cursor = String::new();\nfor page in 0..10 {{\nlet uri = if page == 0 {{ {u1} }} else {{ {u2} }};\nlet reply = send(&app, \"GET\", &uri, None, &[]).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\").clone();\nassert!(items.len() <= 2);\nseen.extend(items);\nmatch reply.body[{cursor_field}].as_str() {{ Some(next) => cursor = next.to_string(), None => break }}\n}}\nassert_eq!(seen.len(), 5, \"{{seen:?}}\");\nassert!(seen.contains(&first));\nlet mut unique = seen.clone();\nunique.dedup();\nassert_eq!(unique.len(), 5);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_a_tampered_cursor() {{\nlet app = app().await;\n{bind_first}{seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &{u3}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n"
+                    "#[tokio::test]\nasync fn {name}_pages_through_every_item_once() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=5 {{ {seed}(&app, n).await; }}\nlet mut seen = Vec::new();\nlet mut cursor = String::new();\nfor page in 0..10 {{\nlet uri = if page == 0 {{ {u1} }} else {{ {u2} }};\nlet reply = send(&app, \"GET\", &uri, None, {headers}).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\").clone();\nassert!(items.len() <= 2);\nseen.extend(items);\nmatch reply.body[{cursor_field}].as_str() {{ Some(next) => cursor = next.to_string(), None => break }}\n}}\nassert_eq!(seen.len(), 5, \"{{seen:?}}\");\nassert!(seen.contains(&first));\nlet mut unique = seen.clone();\nunique.dedup();\nassert_eq!(unique.len(), 5);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_a_tampered_cursor() {{\nlet app = app().await;\n{bind_first}{seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &{u3}, None, {h3}).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n"
                 );
             }
         }
@@ -576,12 +731,17 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
                 path = path.replace(&format!("{{{}}}", p.name), &v);
             }
         }
+        // Every other parameter is valid, so that the path is the one violation.
+        let Parts { query, headers, .. } = parts(api, op, None, From::Example, "");
+        let path = match query {
+            None => lit(&path),
+            Some(q) => format!("&format!(\"{{}}?{{}}\", {}, {q})", lit(&path)),
+        };
         if let Some(param) = broken {
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_validates_its_path() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nassert_eq!(reply.body[\"errors\"][0][\"pointer\"], {pointer});\n}}\n",
+                "#[tokio::test]\nasync fn {name}_validates_its_path() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, {headers}).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nassert_eq!(reply.body[\"errors\"][0][\"pointer\"], {pointer});\n}}\n",
                 name = op.ident,
-                path = lit(&path),
                 pointer = lit(&format!("/{param}"))
             );
         } else if op
@@ -591,9 +751,8 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
         {
             let _ = writeln!(
                 out,
-                "#[tokio::test]\nasync fn {name}_needs_a_body() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, &[]).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n",
+                "#[tokio::test]\nasync fn {name}_needs_a_body() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, {headers}).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n",
                 name = op.ident,
-                path = lit(&path)
             );
         }
     }
