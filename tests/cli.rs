@@ -291,3 +291,59 @@ fn check_notes_sparse_indexes_and_warns_once_of_undeclared_statuses() {
         .expect("runs");
     assert!(String::from_utf8_lossy(&colored.stderr).contains("\x1b[1;36mnote\x1b[0m"));
 }
+
+#[test]
+fn a_long_description_is_cut_at_a_sentence_where_one_line_fits_and_kept_whole_elsewhere() {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let out = apigen()
+        .arg("new")
+        .arg(common::repo().join("tests/specs/accounts.yaml"))
+        .arg("-o")
+        .arg(work.path().join("api"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |p: &str| std::fs::read_to_string(work.path().join("api").join(p)).expect(p);
+    let first = r#"Profiles and files of each tenant: \"quoted\", 'single', and `code`."#;
+    assert!(
+        read("Cargo.toml").contains(&format!("description = \"{first}\"\n")),
+        "{}",
+        read("Cargo.toml")
+    );
+    assert!(
+        read("template.yaml").contains(&format!("Description: \"{first}\"\n")),
+        "{}",
+        read("template.yaml")
+    );
+    let lib = read("src/lib.rs");
+    for line in [
+        "//! ````text\n",
+        "//! ## Markdown: *emphasis*, & and # and {braces} and [brackets]\n",
+        "//! - C:\\path\\to\\file and a regex \\d+\\.\\w* with backslashes\n",
+        "//! ```\n//! fn main() { panic!(\"a doctest would run this\") }\n//! ```\n",
+        "//!     indented code */ that would close a block comment\n",
+        "//! Non-ASCII: café, Zürich, 東京, 🚀 — and a tab    here.\n//! ````\n",
+    ] {
+        assert!(lib.contains(line), "{line:?} in\n{lib}");
+    }
+    let readme = read("README.md");
+    assert!(
+        readme.contains("is below, and must not reach Cargo.toml.\n\n## Markdown"),
+        "{readme}"
+    );
+    assert!(readme.contains("Non-ASCII: café, Zürich"), "{readme}");
+    let lint = Command::new(common::venv_tool("cfn-lint"))
+        .arg("template.yaml")
+        .current_dir(work.path().join("api"))
+        .output()
+        .expect("cfn-lint runs");
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+}

@@ -2,6 +2,7 @@
 //! with its contents and who owns it. Pure: no IO besides reading template
 //! overrides.
 
+mod description;
 mod examples;
 mod models;
 mod operations;
