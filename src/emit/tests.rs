@@ -757,3 +757,76 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
         }
     }
 }
+
+#[cfg(test)]
+mod unit {
+    use std::path::Path;
+
+    /// tests/api.rs for the operations of a spec.
+    fn api_tests(spec: &str) -> String {
+        let loaded = crate::load::parse(Path::new("t.yaml"), spec.to_string()).expect("parses");
+        let api = crate::model::build(&loaded, None).expect("valid");
+        super::emit(&api)
+    }
+
+    const SPEC: &str = r#"openapi: 3.0.3
+info: {title: T, version: '1'}
+x-apigen: {tables: {Main: {pk: PK, sk: SK}}}
+paths:
+  /me:
+    parameters:
+      - {name: X-User, in: header, required: true, schema: {type: string, format: uuid}}
+      - {name: v, in: query, required: true, schema: {type: string, enum: [b1, b2]}}
+      - {name: sid, in: cookie, required: true, schema: {type: string, minLength: 4}}
+      - {name: trace, in: query, schema: {type: string}}
+    put:
+      operationId: putMe
+      x-apigen-action: {put: User, bind: {X-User: id}}
+      requestBody: {required: true, content: {application/json: {schema: {$ref: '#/components/schemas/User'}}}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/User'}}}}
+    get:
+      operationId: getMe
+      x-apigen-action: {get: User, bind: {X-User: id}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/User'}}}}
+components:
+  schemas:
+    User:
+      type: object
+      required: [id, name]
+      properties: {id: {type: string, format: uuid}, name: {type: string}}
+      x-apigen-entity: {id: {field: id, generate: client}, key: {pk: "USER#{id}", sk: USER}}
+"#;
+
+    #[test]
+    fn every_request_carries_the_required_parameters_with_valid_values() {
+        let out = api_tests(SPEC);
+        // Seeding moves the key per item; reading takes it from the item.
+        assert!(out.contains("(\"X-User\", bump("), "{out}");
+        assert!(out.contains("(\"X-User\", text(&item, \"id\"))"), "{out}");
+        assert!(out.contains("\"v=b1\".to_string()"), "{out}");
+        assert!(out.contains("(\"cookie\", \"sid=exam"), "{out}");
+        assert!(
+            !out.contains("trace="),
+            "optional parameters are left out: {out}"
+        );
+        // `PUT /me` reads no field of the item in its path.
+        assert!(out.contains("let item = seed_user(&app, 1)"), "{out}");
+        assert!(
+            !out.contains("send(&app, \"GET\", &path(\"/me\", &[]), None, &[])"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_seeded_item_no_request_reads_is_not_an_unused_variable() {
+        // The key comes from the body, as in the user's `PUT /me`.
+        let out = api_tests(
+            &SPEC
+                .replace("{put: User, bind: {X-User: id}}", "{put: User}")
+                .replace("{get: User, bind: {X-User: id}}", "none"),
+        );
+        assert!(out.contains("let _item = seed_user(&app, 1)"), "{out}");
+    }
+}
