@@ -318,7 +318,13 @@ fn parts_except(
             ParamIn::Cookie => cookies.push(if value.ends_with(".to_string()") {
                 Err(format!("{}={}", p.name, example_text(api, p)))
             } else {
-                Ok(format!("format!(\"{}={{}}\", {value})", p.name))
+                Ok(format!(
+                    "format!({}, {value})",
+                    lit(&format!(
+                        "{}={{}}",
+                        p.name.replace('{', "{{").replace('}', "}}")
+                    ))
+                ))
             }),
         }
     }
