@@ -308,6 +308,7 @@ impl Normalizer {
         } else if s.get("type").and_then(Value::as_str) == Some("null") {
             s.remove("type");
             s.insert("nullable".into(), json!(true));
+            self.note("type", at);
         }
         if let Some(c) = s.remove("const") {
             s.insert("enum".into(), json!([c]));
@@ -447,6 +448,10 @@ fn unchecked_text(keyword: &str) -> (String, String) {
             "keywords beside `$ref` are not checked: the service checks the referenced schema only".to_string(),
             "move the constraints into the referenced schema, or write `allOf: [{$ref: ...}]` with them beside it".to_string(),
         ),
+        "type" => (
+            "`type: 'null'` alone is read as any JSON value or null: a value other than `null` is not refused".to_string(),
+            "`null` is checked where it is one of several types (`type: [string, 'null']`) or a `oneOf` member".to_string(),
+        ),
         "if" => (
             "`if`/`then`/`else` is not checked".to_string(),
             "values are checked against the rest of the schema only; write the condition in your handler if it matters".to_string(),
@@ -536,6 +541,16 @@ mod tests {
             s,
             json!({"allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true})
         );
+    }
+
+    #[test]
+    fn null_alone_is_nullable_any_with_a_warning() {
+        let (s, w) = schema_31(json!({"type": "null"}));
+        assert_eq!(s, json!({"nullable": true}));
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].pointer, "/s/type");
+        let (_, w) = schema_31(json!({"type": ["null", "string"]}));
+        assert!(w.is_empty());
     }
 
     #[test]

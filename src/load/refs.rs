@@ -72,6 +72,7 @@ pub fn hoist_schema_refs(doc: &mut Value, n: &mut Normalizer) {
         .unwrap_or_default();
     let mut renamed: HashMap<String, String> = HashMap::new();
     let mut hoisted = Vec::new();
+    let mut by_target: HashMap<String, String> = HashMap::new();
     for (reference, dynamic, at) in refs {
         if renamed.contains_key(&reference) {
             continue;
@@ -94,6 +95,9 @@ pub fn hoist_schema_refs(doc: &mut Value, n: &mut Normalizer) {
             || !reference.starts_with("#/");
         let new_ref = if component {
             format!("#{target}")
+        } else if let Some(done) = by_target.get(&target) {
+            // `#anchor` and the pointer to the same schema share one copy.
+            String::clone(done)
         } else if in_schema {
             let Some(value) = doc.pointer(&target) else {
                 continue;
@@ -101,11 +105,15 @@ pub fn hoist_schema_refs(doc: &mut Value, n: &mut Normalizer) {
             let name = free_name(&segments, &taken);
             taken.push(name.clone());
             hoisted.push((name.clone(), value.clone()));
-            pointer(["components", "schemas", &name]).replacen('/', "#/", 1)
+            let new_ref = pointer(["components", "schemas", &name]).replacen('/', "#/", 1);
+            by_target.insert(target, new_ref.clone());
+            new_ref
         } else {
             continue;
         };
-        renamed.insert(reference, new_ref);
+        if new_ref != reference {
+            renamed.insert(reference, new_ref);
+        }
     }
     if renamed.is_empty() {
         return;
@@ -278,6 +286,7 @@ mod tests {
                     },
                 },
                 "B": {"$anchor": "b", "type": "string"},
+                "D": {"$ref": "#/components/schemas/A/$defs/Edge"},
                 "C": {"$ref": "#b"},
             }},
         }));
@@ -289,6 +298,8 @@ mod tests {
         assert_eq!(props["n"]["$ref"], "#/components/schemas/AName");
         assert_eq!(schemas["AName"], json!({"type": "string"}));
         assert_eq!(schemas["C"]["$ref"], "#/components/schemas/B");
+        assert_eq!(schemas["D"]["$ref"], "#/components/schemas/Edge");
+        assert!(schemas.get("AEdge").is_none());
         assert!(schemas["A"].get("$defs").is_none());
     }
 
