@@ -466,6 +466,22 @@ fn openapi_31_documents_as_written() {
 }
 
 #[test]
+fn a_document_of_webhooks_only_gives_an_api_without_operations() {
+    let text = "openapi: 3.1.0\ninfo: {title: Hooks, version: '1'}\nwebhooks:\n  ping:\n    post:\n      responses: {'200': {description: ok}}\n";
+    let found = warnings(text, "spec.yaml");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str(), found[0].3),
+        ("/webhooks", "1 webhook(s) skipped", 3)
+    );
+    let spec = load::parse(Path::new("spec.yaml"), text.to_string()).expect("loads");
+    assert!(model::build(&spec, None)
+        .expect("builds")
+        .operations
+        .is_empty());
+}
+
+#[test]
 fn unchecked_31_keywords_warn_once_per_keyword() {
     let text = base_31().replace(
         "tags: {type: array, items: {type: string}}",
