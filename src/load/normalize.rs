@@ -61,7 +61,7 @@ pub fn normalize(doc: &mut Value, version: SpecVersion) -> Vec<Diagnostic> {
     if n.v31 {
         n.root_31(doc);
     }
-    resolve_path_items(doc, &mut n.diagnostics);
+    resolve_path_items(doc);
     if n.v31 {
         if let Some(c) = doc.get_mut("components").and_then(Value::as_object_mut) {
             c.remove("pathItems");

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::normalize::Normalizer;
-use crate::diagnostic::{escape_segment, pointer, Diagnostic};
+use crate::diagnostic::{escape_segment, pointer};
 
 /// Inlines path items that `$ref` another in the document (`components.pathItems`
-/// in 3.1). Fields written beside the reference win.
-pub fn resolve_path_items(doc: &mut Value, diagnostics: &mut Vec<Diagnostic>) {
+/// in 3.1). Fields written beside the reference win. One that points outside
+/// the document stays a reference, which the model skips with a warning.
+pub fn resolve_path_items(doc: &mut Value) {
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return;
     };
@@ -21,7 +22,6 @@ pub fn resolve_path_items(doc: &mut Value, diagnostics: &mut Vec<Diagnostic>) {
         let Some(reference) = item.get("$ref").and_then(Value::as_str) else {
             continue;
         };
-        let at = pointer(["paths", path, "$ref"]);
         let mut target = reference.strip_prefix('#').and_then(|p| doc.pointer(p));
         // A chain of references, as far as it goes in this document.
         for _ in 0..8 {
@@ -30,20 +30,14 @@ pub fn resolve_path_items(doc: &mut Value, diagnostics: &mut Vec<Diagnostic>) {
                 None => break,
             }
         }
-        match target.and_then(Value::as_object) {
-            Some(found) => {
-                let mut merged = found.clone();
-                for (k, v) in item.as_object().into_iter().flatten() {
-                    if k != "$ref" {
-                        merged.insert(k.clone(), v.clone());
-                    }
+        if let Some(found) = target.and_then(Value::as_object) {
+            let mut merged = found.clone();
+            for (k, v) in item.as_object().into_iter().flatten() {
+                if k != "$ref" {
+                    merged.insert(k.clone(), v.clone());
                 }
-                resolved.push((path.clone(), Value::Object(merged)));
             }
-            None => diagnostics.push(
-                Diagnostic::warning(at, format!("`$ref: {reference}` is not a path item in this document; this path is skipped"))
-                    .help("reference a path item under `components.pathItems`, or write the path's operations inline"),
-            ),
+            resolved.push((path.clone(), Value::Object(merged)));
         }
     }
     let paths = doc
@@ -240,6 +234,7 @@ fn free_name(segments: &[&str], taken: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Diagnostic;
     use crate::load::{normalize::normalize, SpecVersion};
 
     fn doc_31(doc: Value) -> (Value, Vec<Diagnostic>) {
@@ -263,8 +258,8 @@ mod tests {
             json!({"summary": "mine", "get": {"responses": {}}})
         );
         assert!(doc["components"].get("pathItems").is_none());
-        assert_eq!(w.len(), 1);
-        assert_eq!(w[0].pointer, "/paths/~1b/$ref");
+        assert!(w.is_empty());
+        assert_eq!(doc["paths"]["/b"]["$ref"], "#/components/pathItems/Missing");
     }
 
     #[test]

@@ -265,9 +265,9 @@ pub fn read_operations(
             diagnostics.push(
                 Diagnostic::warning(
                     &item_at,
-                    "path item references are not followed; this path is skipped",
+                    "this path item `$ref` points outside the document; the path is skipped",
                 )
-                .help("write the path's operations inline"),
+                .help("reference a path item under `components.pathItems`, or write the path's operations inline"),
             );
             continue;
         };
