@@ -84,7 +84,7 @@ pub fn parse(path: &Path, text: String) -> Result<Spec, LoadError> {
         numbers::unmark(&mut value, &mut warnings);
     }
     warnings.extend(normalize::normalize(&mut value, version));
-    let held = security::hold_unknown_schemes(&mut value);
+    let held = security::hold_unread_schemes(&mut value);
     let parsed: Result<openapiv3::OpenAPI, _> = serde_path_to_error::deserialize(&value);
     security::restore(&mut value, &held);
     let mut document = parsed.map_err(|e| {

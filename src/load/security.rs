@@ -17,7 +17,7 @@ pub struct Held {
 /// Swaps every scheme of an unread type for a placeholder the typed parser
 /// reads; [`restore`] puts them back and [`forget`] drops the placeholders
 /// from the typed document.
-pub fn hold_unknown_schemes(doc: &mut Value) -> Vec<Held> {
+pub fn hold_unread_schemes(doc: &mut Value) -> Vec<Held> {
     let Some(schemes) = doc
         .pointer_mut("/components/securitySchemes")
         .and_then(Value::as_object_mut)
@@ -80,7 +80,7 @@ mod tests {
             }},
         });
         let before = doc.clone();
-        let held = hold_unknown_schemes(&mut doc);
+        let held = hold_unread_schemes(&mut doc);
         let mut typed: openapiv3::OpenAPI = serde_json::from_value(doc.clone()).expect("reads");
         restore(&mut doc, &held);
         forget(&mut typed, &held);
