@@ -368,3 +368,212 @@ fn huge_size_limits_are_accepted() {
     )
     .expect("emits");
 }
+
+/// The warnings of a spec that builds, as (pointer, message, help, line).
+fn warnings(text: &str, file: &str) -> Vec<(String, String, String, usize)> {
+    let spec = load::parse(Path::new(file), text.to_string()).expect("loads");
+    let api = model::build(&spec, None).expect("builds");
+    let report = spec.report(api.warnings);
+    report
+        .warnings()
+        .map(|d| {
+            let line = report.position(&d.pointer).map_or(0, |p| p.0);
+            (
+                d.pointer.clone(),
+                d.message.clone(),
+                d.help.clone().unwrap_or_default(),
+                line,
+            )
+        })
+        .collect()
+}
+
+/// The 1-based line of the first line of `text` holding `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("in the text")
+        + 1
+}
+
+fn base_31() -> String {
+    BASE.replace("openapi: 3.0.3", "openapi: 3.1.0")
+}
+
+#[test]
+fn numbers_beyond_64_bits_are_read_with_a_warning_at_their_line() {
+    // As a large real spec writes an int64's lower limit; YAML and JSON alike.
+    let text = BASE.replace(
+        "tags: {type: array, items: {type: string}}",
+        "tags: {type: array, items: {type: string}}\n        serial: {type: integer, format: int64, minimum: -9223372036854776000}",
+    );
+    let found = warnings(&text, "spec.yaml");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (pointer, message, help, line) = &found[0];
+    assert_eq!(
+        pointer,
+        "/components/schemas/Item/properties/serial/minimum"
+    );
+    assert!(
+        message.contains("`-9223372036854776000` does not fit in 64 bits"),
+        "{message}"
+    );
+    assert!(help.contains("-9223372036854775808"), "{help}");
+    assert_eq!(*line, line_of(&text, "serial:"));
+
+    let json = r#"{
+  "openapi": "3.0.3",
+  "info": {"title": "T", "version": "1"},
+  "paths": {},
+  "components": {"schemas": {"N": {"type": "object", "properties": {
+    "big": {"type": "integer", "format": "uint64", "maximum": 18446744073709551616},
+    "huge": {"type": "number", "maximum": 1e400, "example": 1e400}
+  }}}}
+}"#;
+    let found = warnings(json, "spec.json");
+    let pointers: Vec<(&str, usize)> = found.iter().map(|w| (w.0.as_str(), w.3)).collect();
+    assert_eq!(
+        pointers,
+        [
+            ("/components/schemas/N/properties/big/maximum", 6),
+            ("/components/schemas/N/properties/huge/maximum", 7),
+            ("/components/schemas/N/properties/huge/example", 7)
+        ]
+    );
+}
+
+#[test]
+fn a_bound_no_integer_meets_is_warned_and_dropped() {
+    let text = BASE.replace(
+        "tags: {type: array, items: {type: string}}",
+        "tags: {type: array, items: {type: string}}\n        small: {type: integer, format: int32, minimum: 1e30, maximum: 2.5}",
+    );
+    let found = warnings(&text, "spec.yaml");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        found[0].0,
+        "/components/schemas/Item/properties/small/minimum"
+    );
+    assert!(
+        found[0].1.contains("no 64-bit integer meets"),
+        "{}",
+        found[0].1
+    );
+    let spec = load::parse(Path::new("spec.yaml"), text.clone()).expect("loads");
+    let api = model::build(&spec, None).expect("builds");
+    let item = api
+        .types
+        .defs
+        .iter()
+        .find(|d| d.name == "Item")
+        .expect("Item");
+    let apigen::model::TypeKind::Struct(s) = &item.kind else {
+        panic!("a struct")
+    };
+    let small = s.fields.iter().find(|f| f.name == "small").expect("small");
+    assert_eq!(small.shape.rules.minimum, None);
+    assert_eq!(small.shape.rules.maximum, Some(2.0));
+}
+
+#[test]
+fn openapi_31_documents_as_written() {
+    // Each is valid 3.1 that was once refused.
+    let text = base_31()
+        .replace(
+            "  /items/{itemId}:",
+            "  /pings:\n    post: {operationId: ping}\n  /more:\n    $ref: '#/components/pathItems/More'\n  /items/{itemId}:",
+        )
+        .replace(
+            "components:\n",
+            "components:\n  securitySchemes:\n    mtls: {type: mutualTLS}\n  pathItems:\n    More:\n      get:\n        operationId: more\n        responses: {'204': {description: none}}\n",
+        )
+        .replace(
+            "tags: {type: array, items: {type: string}}",
+            "tags: {type: array, items: {type: string}}\n        size: {$ref: '#/components/schemas/Item/$defs/Size'}\n      $defs:\n        Size: {type: integer, minimum: 0}",
+        );
+    let spec = load::parse(Path::new("spec.yaml"), text.clone()).expect("loads");
+    assert_eq!(
+        spec.value.pointer("/components/securitySchemes/mtls/type"),
+        Some(&serde_json::json!("mutualTLS"))
+    );
+    let api = model::build(&spec, None).expect("builds");
+    let ids: Vec<&str> = api.operations.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["createItem", "ping", "more", "getItem"]);
+    assert!(api.types.defs.iter().any(|d| d.name == "Size"));
+    let found = warnings(&text, "spec.yaml");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "/paths/~1pings/post");
+    assert!(
+        found[0].1.contains("documents no responses"),
+        "{}",
+        found[0].1
+    );
+    assert_eq!(found[0].3, line_of(&text, "post: {operationId: ping}"));
+}
+
+#[test]
+fn a_document_of_webhooks_only_gives_an_api_without_operations() {
+    let text = "openapi: 3.1.0\ninfo: {title: Hooks, version: '1'}\nwebhooks:\n  ping:\n    post:\n      responses: {'200': {description: ok}}\n";
+    let found = warnings(text, "spec.yaml");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str(), found[0].3),
+        ("/webhooks", "1 webhook(s) skipped", 3)
+    );
+    let spec = load::parse(Path::new("spec.yaml"), text.to_string()).expect("loads");
+    let api = model::build(&spec, None).expect("builds");
+    assert!(api.operations.is_empty());
+    // With nothing to route, the per-operation imports would fail `clippy -D warnings`.
+    let plan = apigen::emit::emit(
+        &api,
+        &apigen::emit::EmitOptions {
+            spec_text: text.to_string(),
+            templates: None,
+        },
+    )
+    .expect("emits");
+    for file in &plan.files {
+        for import in [
+            "use std::future::Future;",
+            "use super::operations::*;",
+            "use axum::extract::State;",
+            "use serde::{Deserialize, Serialize};",
+        ] {
+            assert!(!file.contents.contains(import), "{}: {import}", file.path);
+        }
+    }
+}
+
+#[test]
+fn unchecked_31_keywords_warn_once_per_keyword() {
+    let text = base_31().replace(
+        "tags: {type: array, items: {type: string}}",
+        "tags: {type: array, items: {type: string}}\n        a: {type: object, patternProperties: {'^x': {type: string}}}\n        b: {type: object, patternProperties: {'^y': {type: string}}}\n      dependentRequired: {name: [tags]}\n      if: {required: [a]}\n      then: {required: [b]}",
+    );
+    let found = warnings(&text, "spec.yaml");
+    let summary: Vec<(&str, &str, usize)> = found
+        .iter()
+        .map(|w| (w.0.as_str(), w.1.as_str(), w.3))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "/components/schemas/Item/dependentRequired",
+                "`dependentRequired` is not checked",
+                line_of(&text, "dependentRequired:")
+            ),
+            (
+                "/components/schemas/Item/if",
+                "`if`/`then`/`else` is not checked",
+                line_of(&text, "if:")
+            ),
+            (
+                "/components/schemas/Item/properties/a/patternProperties",
+                "`patternProperties` is not checked (here and in 1 other schema)",
+                line_of(&text, "a: {type: object")
+            ),
+        ]
+    );
+    assert!(found.iter().all(|w| w.2.contains("docs/openapi-3.1.md")));
+}

@@ -92,7 +92,7 @@ fn seeds() -> Vec<Seed> {
     assert!(seeds.len() >= 4, "the seed specs are found: {seeds:?}");
     seeds
         .into_iter()
-        .map(|(name, text)| {
+        .filter_map(|(name, text)| {
             let format = if name.ends_with(".json") {
                 Format::Json
             } else {
@@ -100,7 +100,13 @@ fn seeds() -> Vec<Seed> {
             };
             let value: Value = match format {
                 Format::Json => serde_json::from_str(&text).expect("a seed is valid JSON"),
-                Format::Yaml => serde_norway::from_str(&text).expect("a seed is valid YAML"),
+                // Numbers beyond 64 bits (tests/specs/openapi-31.yaml) are valid YAML that
+                // serde_json's value cannot hold; the loader's own tests cover them.
+                Format::Yaml => match serde_norway::from_str(&text) {
+                    Ok(value) => value,
+                    Err(e) if e.to_string().contains("number out of range") => return None,
+                    Err(e) => panic!("a seed is valid YAML: {name}: {e}"),
+                },
             };
             let mut nodes = Vec::new();
             collect_nodes(&value, String::new(), &mut nodes);
@@ -126,7 +132,7 @@ fn seeds() -> Vec<Seed> {
                     }
                 }
             }
-            Seed {
+            Some(Seed {
                 name,
                 format,
                 text,
@@ -134,7 +140,7 @@ fn seeds() -> Vec<Seed> {
                 nodes,
                 schemas,
                 words,
-            }
+            })
         })
         .collect()
 }

@@ -9,7 +9,9 @@ use crate::model::{Additional, Api, EnumDef, Field, StructDef, TypeDef, TypeKind
 pub fn emit(api: &Api) -> String {
     let mut out = String::new();
     out.push_str("//! Models: one type per schema of the spec, with the spec's property names on the wire.\n\n");
-    out.push_str("use serde::{Deserialize, Serialize};\n\n");
+    if !api.types.defs.is_empty() {
+        out.push_str("use serde::{Deserialize, Serialize};\n\n");
+    }
     let space = &api.types;
     let mut needs_double_option = false;
     for id in space.ids() {

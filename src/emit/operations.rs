@@ -153,11 +153,14 @@ pub fn variant_has_fields(r: &Response) -> bool {
 }
 
 pub fn emit_operations(api: &Api) -> String {
-    let mut out = String::from(
-        "//! Typed requests and responses, one pair per operation.\n\n\
-         use axum::http::StatusCode;\nuse axum::response::{IntoResponse, Response};\n\n\
-         #[allow(unused_imports)]\nuse super::http::{self, ApiError, Location};\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::schemas;\n\n",
-    );
+    let mut out = String::from("//! Typed requests and responses, one pair per operation.\n\n");
+    // A spec of webhooks only has no operations, and these imports would go unused.
+    if !api.operations.is_empty() {
+        out.push_str(
+            "use axum::http::StatusCode;\nuse axum::response::{IntoResponse, Response};\n\n\
+             #[allow(unused_imports)]\nuse super::http::{self, ApiError, Location};\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::schemas;\n\n",
+        );
+    }
     for op in &api.operations {
         emit_request(api, op, &mut out);
         emit_response(api, op, &mut out);
@@ -358,9 +361,13 @@ fn status_const(code: u16) -> Option<&'static str> {
 pub fn emit_api(api: &Api) -> String {
     let mut out = String::from(
         "//! The `Handlers` trait: one method per operation. Operations with a storage action have a \
-         default body that calls the store; implement the others (and override any) in `src/handlers.rs`.\n\n\
-         use std::future::Future;\n\n#[allow(unused_imports)]\nuse super::http::{ApiError, RequestContext};\nuse super::operations::*;\n",
+         default body that calls the store; implement the others (and override any) in `src/handlers.rs`.\n\n",
     );
+    if !api.operations.is_empty() {
+        out.push_str(
+            "use std::future::Future;\n\n#[allow(unused_imports)]\nuse super::http::{ApiError, RequestContext};\nuse super::operations::*;\n",
+        );
+    }
     if api.has_storage() {
         out.push_str("use super::actions;\nuse super::store::Store;\n");
     }
@@ -431,11 +438,14 @@ pub fn emit_routes(api: &Api) -> String {
         .iter()
         .any(|(_, methods)| methods.iter().any(|(_, ops)| ops.len() > 1));
 
-    let mut out = String::from(
+    let mut out = String::from(if api.operations.is_empty() {
+        "//! The router: every path and method of the spec, each calling its `Handlers` method.\n\n\
+         use std::sync::Arc;\n\nuse axum::Router;\n\nuse super::api::Handlers;\nuse super::http;\n\n"
+    } else {
         "//! The router: every path and method of the spec, each calling its `Handlers` method.\n\n\
          use std::sync::Arc;\n\nuse axum::extract::State;\nuse axum::response::{IntoResponse, Response};\nuse axum::Router;\n\n\
-         use super::api::Handlers;\nuse super::http::{self, RequestContext};\n#[allow(unused_imports)]\nuse super::operations::*;\n\n",
-    );
+         use super::api::Handlers;\nuse super::http::{self, RequestContext};\n#[allow(unused_imports)]\nuse super::operations::*;\n\n"
+    });
     out.push_str("/// Builds the router over `handlers`; the same router serves Lambda and local runs.\n///\n/// Each segment holding path variables is one capture, since axum allows no more; the\n/// operation's request type takes it apart against the spec's path.\npub fn router<H: Handlers>(handlers: Arc<H>) -> Router {\nRouter::new()\n");
     let mut dispatchers = String::new();
     for (route, methods) in &routes {

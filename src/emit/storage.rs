@@ -532,6 +532,19 @@ fn location(api: &Api, entity: &Entity) -> String {
 }
 
 fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
+    let mut function = String::new();
+    emit_action_function(api, op, action, &mut function);
+    // A list with no parameters reads nothing from its request.
+    let uses_request = regex::Regex::new(r"\brequest\.")
+        .expect("a valid pattern")
+        .is_match(&function);
+    if !uses_request {
+        function = function.replacen("store: &Store, request: ", "store: &Store, _request: ", 1);
+    }
+    out.push_str(&function);
+}
+
+fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
     let entity = &api.entities[action.entity];
     let _ = writeln!(
         out,

@@ -2,6 +2,9 @@
 //! diagnostics. The only stage besides `write` that touches the disk.
 
 mod normalize;
+mod numbers;
+mod refs;
+mod security;
 mod source_map;
 
 use std::path::{Path, PathBuf};
@@ -70,23 +73,21 @@ pub fn parse(path: &Path, text: String) -> Result<Spec, LoadError> {
     let fail = |diagnostic: Diagnostic, map: Option<SourceMap>| {
         LoadError::Invalid(Report::new(path, vec![diagnostic], map).with_source(&text))
     };
-    let mut value = parse_text(path, &text).map_err(|(d, line_col)| {
+    let (mut value, wide) = parse_text(path, &text).map_err(|(d, line_col)| {
         let map = line_col.map(|(line, col)| SourceMap::single("", line, col));
         fail(d, map)
     })?;
     let map = || Some(SourceMap::build(&text));
     let version = detect_version(&value).map_err(|d| fail(d, map()))?;
     let mut warnings = Vec::new();
-    if version == SpecVersion::V31 {
-        let dropped = normalize::normalize_31(&mut value);
-        if dropped > 0 {
-            warnings.push(
-                Diagnostic::warning("/webhooks", format!("{dropped} webhook(s) skipped"))
-                    .help("apigen serves the API's paths; webhooks are requests the API sends, so no handler is generated for them"),
-            );
-        }
+    if wide {
+        numbers::unmark(&mut value, &mut warnings);
     }
-    let document: openapiv3::OpenAPI = serde_path_to_error::deserialize(&value).map_err(|e| {
+    warnings.extend(normalize::normalize(&mut value, version));
+    let held = security::hold_unread_schemes(&mut value);
+    let parsed: Result<openapiv3::OpenAPI, _> = serde_path_to_error::deserialize(&value);
+    security::restore(&mut value, &held);
+    let mut document = parsed.map_err(|e| {
         let pointer = path_to_pointer(&e.path().to_string());
         fail(
             Diagnostic::error(
@@ -97,6 +98,7 @@ pub fn parse(path: &Path, text: String) -> Result<Spec, LoadError> {
             map(),
         )
     })?;
+    security::forget(&mut document, &held);
     Ok(Spec {
         path: path.to_path_buf(),
         text,
@@ -109,7 +111,9 @@ pub fn parse(path: &Path, text: String) -> Result<Spec, LoadError> {
 
 type SyntaxError = (Diagnostic, Option<(usize, usize)>);
 
-fn parse_text(path: &Path, text: &str) -> Result<Value, SyntaxError> {
+/// The document as a JSON value, and whether it holds numbers too wide for
+/// 64 bits (see [`numbers`]).
+fn parse_text(path: &Path, text: &str) -> Result<(Value, bool), SyntaxError> {
     if text.trim().is_empty() {
         return Err((
             Diagnostic::error("", "the file is empty")
@@ -122,7 +126,12 @@ fn parse_text(path: &Path, text: &str) -> Result<Value, SyntaxError> {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('{');
     if is_json {
-        serde_json::from_str(text).map_err(|e| {
+        if let Some(marked) = numbers::mark_wide_json(text) {
+            if let Ok(value) = serde_json::from_str(&marked) {
+                return Ok((value, true));
+            }
+        }
+        let value = serde_json::from_str(text).map_err(|e| {
             (
                 Diagnostic::error(
                     "",
@@ -131,9 +140,10 @@ fn parse_text(path: &Path, text: &str) -> Result<Value, SyntaxError> {
                 .help("check for a missing comma, quote or bracket up to this point"),
                 Some((e.line(), e.column())),
             )
-        })
+        })?;
+        Ok((value, false))
     } else {
-        let yaml: serde_norway::Value = serde_norway::from_str(text).map_err(|e| {
+        let yaml: numbers::Yaml = serde_norway::from_str(text).map_err(|e| {
             let at = e.location().map(|l| (l.line(), l.column()));
             (
                 Diagnostic::error(
@@ -144,7 +154,9 @@ fn parse_text(path: &Path, text: &str) -> Result<Value, SyntaxError> {
                 at,
             )
         })?;
-        yaml_to_json(yaml).map_err(|m| (Diagnostic::error("", m), None))
+        let mut wide = false;
+        let value = yaml_to_json(yaml, &mut wide).map_err(|m| (Diagnostic::error("", m), None))?;
+        Ok((value, wide))
     }
 }
 
@@ -157,28 +169,20 @@ fn without_position(message: &str) -> String {
 
 /// YAML allows keys that JSON does not (`200:` is an integer); OpenAPI
 /// means them as strings.
-fn yaml_to_json(v: serde_norway::Value) -> Result<Value, String> {
-    use serde_norway::Value as Y;
+fn yaml_to_json(v: numbers::Yaml, wide: &mut bool) -> Result<Value, String> {
+    use numbers::Yaml as Y;
     Ok(match v {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number)
-                    .unwrap_or(Value::Null)
-            }
+        Y::Number(n) => Value::Number(n),
+        Y::String(s) => {
+            *wide |= numbers::is_marked(&s);
+            Value::String(s)
         }
-        Y::String(s) => Value::String(s),
         Y::Sequence(items) => Value::Array(
             items
                 .into_iter()
-                .map(yaml_to_json)
+                .map(|item| yaml_to_json(item, wide))
                 .collect::<Result<_, _>>()?,
         ),
         Y::Mapping(map) => {
@@ -189,13 +193,17 @@ fn yaml_to_json(v: serde_norway::Value) -> Result<Value, String> {
                     Y::Number(n) => n.to_string(),
                     Y::Bool(b) => b.to_string(),
                     Y::Null => "null".to_string(),
-                    other => return Err(format!("unsupported YAML key: {other:?}")),
+                    Y::Sequence(_) | Y::Mapping(_) => {
+                        return Err(
+                            "a YAML key that is a list or a mapping cannot be an OpenAPI key"
+                                .to_string(),
+                        )
+                    }
                 };
-                out.insert(key, yaml_to_json(v)?);
+                out.insert(key, yaml_to_json(v, wide)?);
             }
             Value::Object(out)
         }
-        Y::Tagged(tagged) => yaml_to_json(tagged.value)?,
     })
 }
 

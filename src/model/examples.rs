@@ -148,10 +148,14 @@ impl<'a> Found<'a> {
         let Some((at, node)) = self.resolve(pointer) else {
             return;
         };
+        let listed = node.get("examples").and_then(Value::as_array);
         if let Some(value) = node.get("example") {
-            self.add(format!("{at}/example"), subject, shape, false, value);
+            // Loading a 3.1 schema copies the first of its `examples` into `example`.
+            if listed.and_then(|l| l.first()) != Some(value) {
+                self.add(format!("{at}/example"), subject, shape, false, value);
+            }
         }
-        if let Some(Value::Array(values)) = node.get("examples") {
+        if let Some(values) = listed {
             for (i, value) in values.iter().enumerate() {
                 self.add(format!("{at}/examples/{i}"), subject, shape, false, value);
             }

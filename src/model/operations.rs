@@ -265,9 +265,9 @@ pub fn read_operations(
             diagnostics.push(
                 Diagnostic::warning(
                     &item_at,
-                    "path item references are not followed; this path is skipped",
+                    "this path item `$ref` points outside the document; the path is skipped",
                 )
-                .help("write the path's operations inline"),
+                .help("reference a path item under `components.pathItems`, or write the path's operations inline"),
             );
             continue;
         };
@@ -411,7 +411,14 @@ pub fn read_operations(
                 }
                 Some(body)
             });
-            let responses = read_responses(&op.responses, components, &at, &type_name, types);
+            let mut responses = read_responses(&op.responses, components, &at, &type_name, types);
+            if op.responses.responses.is_empty() && op.responses.default.is_none() {
+                responses.push(undocumented_response());
+                diagnostics.push(
+                    Diagnostic::warning(&at, "this operation documents no responses; its handler answers with a status and no body")
+                        .help("add `responses` (OpenAPI 3.1 leaves them optional) to give the handler a typed body to return"),
+                );
+            }
             let hint = raw
                 .pointer(&at)
                 .and_then(|o| o.get(super::hints::ACTION))
@@ -650,6 +657,20 @@ fn read_responses(
         });
     }
     out
+}
+
+/// What an operation without `responses` answers: any status, no body
+/// (OpenAPI 3.1 makes `responses` optional).
+fn undocumented_response() -> Response {
+    Response {
+        status: Status::Default,
+        variant: variant_name(Status::Default),
+        doc: Some("The spec documents no response.".to_string()),
+        content_type: None,
+        media: None,
+        headers: Vec::new(),
+        problem: false,
+    }
 }
 
 fn variant_name(status: Status) -> String {

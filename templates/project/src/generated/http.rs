@@ -1083,6 +1083,12 @@ fn coerce(schema: &Schema, text: &str) -> Value {
             "false" => Value::Bool(false),
             _ => fallback(),
         },
+        // An object in one text is JSON: a parameter with `content: application/json`, or a
+        // form field, whose objects OpenAPI encodes as JSON.
+        Schema::Object(_) | Schema::Map(_) => match serde_json::from_str(text) {
+            Ok(value @ Value::Object(_)) => value,
+            _ => fallback(),
+        },
         // The first member the text converts for; a string member needs no conversion.
         Schema::OneOf(members) | Schema::AnyOf(members) | Schema::AllOf(members) => members
             .iter()
@@ -1405,6 +1411,14 @@ mod tests {
     static DIGIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d").expect("valid pattern"));
     static UPPER: LazyLock<Regex> =
         LazyLock::new(|| Regex::new("^[A-Z]+$").expect("valid pattern"));
+
+    #[test]
+    fn an_object_in_one_text_is_json() {
+        let map = Schema::Map(Dict::ANY);
+        assert_eq!(coerce(&map, r#"{"color":"red"}"#), json!({"color": "red"}));
+        assert_eq!(coerce(&map, "[1]"), json!("[1]"));
+        assert_eq!(coerce(&map, "red"), json!("red"));
+    }
 
     #[test]
     fn any_accepts_everything() {
