@@ -21,6 +21,7 @@ paths:
         content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}
       responses:
         '201': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}
+        '4XX': {description: refused}
   /items/{itemId}:
     get:
       operationId: getItem
@@ -28,6 +29,7 @@ paths:
       parameters: [{name: itemId, in: path, required: true, schema: {type: string}}]
       responses:
         '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}
+        '4XX': {description: refused}
 components:
   schemas:
     Item:
@@ -82,7 +84,7 @@ fn unknown_hint_key() {
     assert_eq!(pointer, "/components/schemas/Item/x-apigen-entity/kee");
     assert!(message.contains("unknown key `kee`"), "{message}");
     assert!(help.contains("did you mean `key`"), "{help}");
-    assert_eq!(line, 33);
+    assert_eq!(line, 35);
 }
 
 #[test]
@@ -260,7 +262,7 @@ fn reference_cycle() {
     assert!(message.contains("`A` → `B` → `A`"), "{message}");
     assert!(message.contains("never say what a value is"), "{message}");
     assert!(help.contains("give `A` its own definition"), "{help}");
-    assert_eq!(line, 34);
+    assert_eq!(line, 36);
     let (pointer, message, help, _) = one_error(&format!(
         "{BASE}    A: {{$ref: '#/components/schemas/A'}}\n"
     ));
