@@ -233,8 +233,8 @@ fn method_words(e: &Entity) -> (String, String) {
 }
 
 /// The name of an entity's key struct (`OrderKey`).
-pub fn key_name(api: &Api, e: &Entity) -> String {
-    format!("{}Key", api.types.get(e.type_id).name)
+pub fn key_name(_api: &Api, e: &Entity) -> String {
+    e.key_type.clone()
 }
 
 /// A typed key and a repository trait per entity, implemented by `Store`
@@ -265,10 +265,11 @@ fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
     }
     out.push_str("}\n\n");
     let (snake, plural) = method_words(e);
+    let repo = &e.repository;
     let ret = |t: &str| format!("impl Future<Output = Result<{t}, StoreError>> + Send");
     let _ = writeln!(
         out,
-        "/// Typed access to stored [`{type_name}`]s. [`Store`] implements it for DynamoDB and for memory alike.\npub trait {type_name}Repository {{\n\
+        "/// Typed access to stored [`{type_name}`]s. [`Store`] implements it for DynamoDB and for memory alike.\npub trait {repo} {{\n\
          /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.\n\
          fn create_{snake}(&self, fields: Map<String, Value>, bound: &[&str]) -> {};\n\
          /// Reads one.\nfn get_{snake}(&self, key: &{key}) -> {};\n\
@@ -285,7 +286,7 @@ fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "impl {type_name}Repository for Store {{\n\
+        "impl {repo} for Store {{\n\
          async fn create_{snake}(&self, fields: Map<String, Value>, bound: &[&str]) -> Result<{type_name}, StoreError> {{ self.create(fields, bound).await }}\n\
          async fn get_{snake}(&self, key: &{key}) -> Result<Option<{type_name}>, StoreError> {{ self.get(key_fields(key)?).await }}\n\
          async fn put_{snake}(&self, key: &{key}, fields: Map<String, Value>, bound: &[&str], expected_version: Option<i64>) -> Result<({type_name}, bool), StoreError> {{ self.put(key_fields(key)?, fields, bound, expected_version).await }}\n\

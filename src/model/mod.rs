@@ -176,11 +176,17 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         }
     }
     let mut types = converter.space;
+    let mut type_names = converter.type_names;
     let mut r = Reader {
         diagnostics: &mut diagnostics,
     };
     let declared: Vec<String> = inputs.iter().map(|i| i.schema.to_string()).collect();
-    let entities = storage::read_entities(&mut r, inputs, &mut tables, &types);
+    let mut entities = storage::read_entities(&mut r, inputs, &mut tables, &types);
+    for e in &mut entities {
+        let name = &types.get(e.type_id).name;
+        e.key_type = type_names.claim(format!("{name}Key"));
+        e.repository = type_names.claim(format!("{name}Repository"));
+    }
 
     // Actions.
     let cx = actions::Context {
@@ -191,7 +197,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     };
     actions::resolve(&mut operations, &cx, &mut diagnostics);
 
-    add_input_types(&mut types, &operations);
+    add_input_types(&mut types, &operations, &mut type_names);
     schema::box_cycles(&mut types);
 
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -228,11 +234,7 @@ fn valid_package_name(name: &str) -> bool {
 
 /// Request bodies whose schema has readOnly properties get a twin type
 /// without them, so that clients need not (and cannot) send them.
-fn add_input_types(types: &mut TypeSpace, operations: &[Operation]) {
-    let mut names = names::Scope::default();
-    for def in &types.defs {
-        names.claim(def.name.clone());
-    }
+fn add_input_types(types: &mut TypeSpace, operations: &[Operation], names: &mut names::Scope) {
     for op in operations {
         let Some(Media::Json(shape)) = op.body.as_ref().map(|b| &b.media) else {
             continue;

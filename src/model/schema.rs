@@ -22,7 +22,8 @@ pub struct SchemaConverter<'a> {
     components: &'a IndexMap<String, ReferenceOr<Schema>>,
     pub space: TypeSpace,
     by_component: BTreeMap<String, TypeId>,
-    type_names: Scope,
+    /// Every Rust type name taken in the models and operations modules.
+    pub type_names: Scope,
     /// Types given a kind by [`define`](Self::define).
     defined: BTreeSet<TypeId>,
     /// Schemas being converted that define a type, by address, with that
@@ -37,36 +38,11 @@ pub const COMPONENT_PREFIX: &str = "#/components/schemas/";
 
 impl<'a> SchemaConverter<'a> {
     pub fn new(components: &'a IndexMap<String, ReferenceOr<Schema>>) -> Self {
-        // Names the generated modules use for their own items.
-        let reserved = [
-            "Page",
-            "Problem",
-            "ApiError",
-            "Violation",
-            "RequestContext",
-            "Store",
-            "Handlers",
-            "Option",
-            "Result",
-            "String",
-            "Vec",
-            "Box",
-            "Value",
-            "Map",
-            "HashMap",
-            "Default",
-            "Some",
-            "None",
-            "Ok",
-            "Err",
-            "Send",
-            "Sync",
-        ];
         let mut converter = Self {
             components,
             space: TypeSpace::default(),
             by_component: BTreeMap::new(),
-            type_names: Scope::with_reserved(&reserved),
+            type_names: Scope::with_reserved(names::RESERVED_TYPES),
             defined: BTreeSet::new(),
             open: Vec::new(),
             diagnostics: Vec::new(),
@@ -212,6 +188,7 @@ impl<'a> SchemaConverter<'a> {
             example: None,
             input: None,
             input_of: None,
+            newtype: false,
         });
         TypeId(self.space.defs.len() - 1)
     }
@@ -880,8 +857,15 @@ pub fn doc_of(s: &Schema) -> Option<String> {
 }
 
 /// Marks struct fields that must be boxed: a field whose type can reach the
-/// struct that holds it without passing through a Vec or map.
+/// struct that holds it without passing through a Vec or map. Marks aliases
+/// that expand to themselves as newtypes.
 pub fn box_cycles(space: &mut TypeSpace) {
+    for id in space.ids().collect::<Vec<_>>() {
+        if let TypeKind::Alias(shape) = &space.get(id).kind {
+            let recursive = alias_expands_to(space, shape, id, &mut Vec::new());
+            space.get_mut(id).newtype = recursive;
+        }
+    }
     let edges: Vec<Vec<TypeId>> = space.defs.iter().map(direct_refs).collect();
     for id in space.ids().collect::<Vec<_>>() {
         if let TypeKind::Struct(s) = &mut space.defs[id.0].kind {
@@ -891,6 +875,28 @@ pub fn box_cycles(space: &mut TypeSpace) {
                 }
             }
         }
+    }
+}
+
+/// Whether writing out `shape` (through arrays, maps and other aliases, which
+/// are not types of their own) meets the alias `target` again.
+fn alias_expands_to(
+    space: &TypeSpace,
+    shape: &Shape,
+    target: TypeId,
+    seen: &mut Vec<TypeId>,
+) -> bool {
+    match &shape.ty {
+        Ty::Array(inner) | Ty::Map(inner) => alias_expands_to(space, inner, target, seen),
+        Ty::Ref(id) if *id == target => true,
+        Ty::Ref(id) if !seen.contains(id) => {
+            seen.push(*id);
+            match &space.get(*id).kind {
+                TypeKind::Alias(inner) => alias_expands_to(space, inner, target, seen),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
