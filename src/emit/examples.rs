@@ -364,3 +364,62 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod bound_tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::Ty;
+
+    /// An example of the component `Thing`, when one fits.
+    fn fitting(schema: &str) -> Option<Value> {
+        let text = format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n    Thing: {schema}\n"
+        );
+        let spec = crate::load::parse(Path::new("t.yaml"), text).expect("parses");
+        let api = crate::model::build(&spec, None).expect("builds");
+        let id = api
+            .types
+            .ids()
+            .find(|id| api.types.get(*id).name == "Thing")
+            .unwrap();
+        fitting_example(&api, &Shape::new(Ty::Ref(id)), true)
+    }
+
+    #[test]
+    fn examples_reach_their_lower_bounds() {
+        let v = fitting("{type: array, minItems: 100, items: {type: string}}").expect("fits");
+        assert_eq!(v.as_array().unwrap().len(), 100);
+        let v = fitting("{type: string, minLength: 2000}").expect("fits");
+        assert_eq!(v.as_str().unwrap().len(), 2000);
+        let v = fitting("{type: object, required: [m], properties: {m: {type: object, minProperties: 3, additionalProperties: {type: integer}}}}")
+            .expect("fits");
+        assert_eq!(v["m"].as_object().unwrap().len(), 3);
+        let v = fitting("{type: integer, minimum: 1, multipleOf: 7}").expect("fits");
+        assert_eq!(v, json!(7));
+        let v = fitting(
+            "{type: array, minItems: 70, items: {type: integer, minimum: 3, multipleOf: 5}}",
+        )
+        .expect("fits");
+        assert_eq!(v[69], json!(5));
+    }
+
+    #[test]
+    fn no_example_when_none_fits_within_bounds() {
+        assert_eq!(
+            fitting("{type: array, minItems: 100000, items: {type: string}}"),
+            None
+        );
+        assert_eq!(fitting("{type: string, minLength: 100000}"), None);
+        // A pattern wins over minLength when the example is built.
+        assert_eq!(
+            fitting("{type: string, pattern: '^a+$', minLength: 5}"),
+            None
+        );
+        assert_eq!(
+            fitting("{type: array, minItems: 40, items: {type: array, minItems: 40, items: {type: string}}}"),
+            None
+        );
+    }
+}
