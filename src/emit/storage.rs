@@ -232,11 +232,6 @@ fn method_words(e: &Entity) -> (String, String) {
     (one, many)
 }
 
-/// The name of an entity's key struct (`OrderKey`).
-pub fn key_name(_api: &Api, e: &Entity) -> String {
-    e.key_type.clone()
-}
-
 /// A typed key and a repository trait per entity, implemented by `Store`
 /// (DynamoDB or memory: the engine below is shared, so the semantics are too).
 fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
@@ -244,7 +239,7 @@ fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
     let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else {
         return;
     };
-    let key = key_name(api, e);
+    let key = &e.key_type;
     let _ = writeln!(
         out,
         "/// The primary key of a [`{type_name}`]: the fields its key templates use.\n#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct {key} {{"
@@ -417,7 +412,7 @@ fn typed_key_line(api: &Api, op: &Operation, action: &BoundAction, entity: &Enti
     let TypeKind::Struct(s) = &api.types.get(entity.type_id).kind else {
         unreachable!("entities are structs")
     };
-    let key = key_name(api, entity);
+    let key = &entity.key_type;
     let mut fields = Vec::new();
     for var in entity.key.vars() {
         let field = s.fields.iter().find(|f| f.name == var);
@@ -560,7 +555,7 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
         }
     };
     let (snake, plural) = method_words(entity);
-    let key = key_name(api, entity);
+    let key = &entity.key_type;
     match action.verb {
         Verb::Create => {
             out.push_str(&bound_fields(op, action, None));

@@ -326,6 +326,7 @@ pub fn unbuildable_warnings(api: &Api) -> Vec<crate::Diagnostic> {
         .collect()
 }
 
+/// The first required, writable field of a body, with a value of the wrong type.
 fn broken_field(api: &Api, shape: &Shape) -> Option<(String, Value)> {
     let (_, s) = api.types.struct_of(shape)?;
     let f = s.fields.iter().find(|f| f.required && !f.read_only)?;
