@@ -140,3 +140,24 @@ fn no_generated_type_takes_a_reserved_name() {
         }
     }
 }
+
+#[test]
+fn every_dependency_of_the_template_is_a_crate_name_packages_avoid() {
+    let manifest =
+        fs::read_to_string(common::repo().join("templates/project/Cargo.toml.tera")).unwrap();
+    let dependency = Regex::new(r"(?m)^([a-z][a-z0-9_-]*) = ").unwrap();
+    let mut in_dependencies = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_dependencies = line.contains("dependencies");
+            continue;
+        }
+        if let Some(c) = dependency.captures(line).filter(|_| in_dependencies) {
+            let name = c[1].replace('-', "_");
+            assert!(
+                apigen::model::names::CRATES.contains(&name.as_str()),
+                "add `{name}` to CRATES in src/model/names.rs"
+            );
+        }
+    }
+}

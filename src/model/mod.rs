@@ -108,10 +108,22 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     } else {
         name
     };
+    // A name made from the title ("HTTP", "Serde") moves aside by itself.
+    let name = if name_override.is_none() && name_hint.is_none() && !names::usable_crate_name(&name)
+    {
+        format!("{name}-api")
+    } else {
+        name
+    };
     if !valid_package_name(&name) {
         r.diagnostics.push(
             Diagnostic::error(name_hint.map(|n| n.pointer).unwrap_or_else(|| "/info/title".into()), format!("`{name}` is not usable as a Rust package name"))
                 .help("set `x-apigen: {name: my-api}` with lowercase letters, digits and dashes, starting with a letter"),
+        );
+    } else if !names::usable_crate_name(&name) {
+        r.diagnostics.push(
+            Diagnostic::error(name_hint.map(|n| n.pointer).unwrap_or_else(|| "/info/title".into()), format!("`{name}` is a Rust keyword or the name of a crate the generated project depends on, so its library could not be named"))
+                .help(format!("set `x-apigen: {{name: {name}-api}}`, or another name")),
         );
     }
     let api = match r

@@ -141,6 +141,46 @@ pub const RESERVED_FNS: &[&str] = &[
     "lambda_http",
 ];
 
+/// Crates a generated project names by path (its dependencies and the standard
+/// ones): the project's own library cannot share a name with one of them.
+/// `tests/names.rs` checks the list against the template's Cargo.toml.
+pub const CRATES: &[&str] = &[
+    "std",
+    "core",
+    "alloc",
+    "test",
+    "proc_macro",
+    "axum",
+    "base64",
+    "bytes",
+    "chrono",
+    "form_urlencoded",
+    "http",
+    "lambda_http",
+    "regex",
+    "serde",
+    "serde_json",
+    "tokio",
+    "tracing",
+    "tracing_subscriber",
+    "uuid",
+    "aws_config",
+    "aws_sdk_dynamodb",
+    "serde_dynamo",
+    "sha2",
+    "thiserror",
+    "ulid",
+    "http_body_util",
+    "tower",
+];
+
+/// Whether a package name gives a library crate name that Rust code can use:
+/// not a keyword, and not the name of a crate the project depends on.
+pub fn usable_crate_name(package: &str) -> bool {
+    let ident = package.replace('-', "_");
+    !KEYWORDS.contains(&ident.as_str()) && !CRATES.contains(&ident.as_str())
+}
+
 /// Words that cannot be raw identifiers either.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
 
@@ -253,6 +293,24 @@ mod tests {
         assert_eq!(field_name("+1"), "n1");
         assert_eq!(field_name("userId"), "user_id");
         assert_eq!(const_name("Main"), "MAIN");
+    }
+
+    #[test]
+    fn package_names_avoid_keywords_and_dependencies() {
+        for bad in [
+            "serde",
+            "serde-json",
+            "http",
+            "axum",
+            "self",
+            "crate",
+            "std",
+        ] {
+            assert!(!usable_crate_name(bad), "{bad}");
+        }
+        for good in ["serde-api", "http-api", "shop"] {
+            assert!(usable_crate_name(good), "{good}");
+        }
     }
 
     #[test]
