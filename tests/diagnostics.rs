@@ -322,3 +322,15 @@ fn huge_size_limits_are_accepted() {
     )
     .expect("emits");
 }
+
+#[test]
+fn package_named_like_a_dependency() {
+    let (pointer, message, help, line) =
+        one_error(&BASE.replace("x-apigen:\n", "x-apigen:\n  name: serde\n"));
+    assert_eq!(pointer, "/x-apigen/name");
+    assert!(message.contains("`serde`"), "{message}");
+    assert!(help.contains("serde-api"), "{help}");
+    assert_eq!(line, 4);
+    // One made from the title moves aside by itself.
+    assert!(errors(&BASE.replace("title: T", "title: Serde")).is_empty());
+}
