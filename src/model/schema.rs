@@ -459,27 +459,29 @@ impl<'a> SchemaConverter<'a> {
                     (true, false) => Some((&a.any_of, false)),
                     (true, true) => None,
                 };
+                // `type: object` alone adds nothing to merge: the members say it.
                 let object_like = !a.properties.is_empty()
                     || !a.all_of.is_empty()
-                    || a.typ.as_deref() == Some("object")
                     || a.additional_properties.is_some();
                 // `oneOf`/`anyOf` beside `properties` (or `allOf`): a value has the
                 // properties *and* matches a member, so each member becomes the member
                 // merged with the rest of the schema (P and (A or B) is (P and A) or
                 // (P and B)). Neither the properties nor the union is lost, for serde
                 // and for validation alike.
-                if let Some((members, exclusive)) = union.filter(|_| object_like) {
-                    let mut rest = a.clone();
-                    if exclusive {
-                        rest.one_of.clear();
-                    } else {
-                        rest.any_of.clear();
-                    }
-                    let rest = Schema {
-                        schema_data: Default::default(),
-                        schema_kind: SchemaKind::Any(rest),
-                    };
-                    self.union(s, members, exclusive, at, hint, named, Some(&rest))
+                if let Some((members, exclusive)) = union {
+                    let rest = object_like.then(|| {
+                        let mut rest = a.clone();
+                        if exclusive {
+                            rest.one_of.clear();
+                        } else {
+                            rest.any_of.clear();
+                        }
+                        Schema {
+                            schema_data: Default::default(),
+                            schema_kind: SchemaKind::Any(rest),
+                        }
+                    });
+                    self.union(s, members, exclusive, at, hint, named, rest.as_ref())
                 // `allOf` beside `type: object` or `properties` is common; the members are
                 // merged with the schema's own properties rather than dropped.
                 } else if !a.all_of.is_empty() {
