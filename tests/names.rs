@@ -161,3 +161,18 @@ fn every_dependency_of_the_template_is_a_crate_name_packages_avoid() {
         }
     }
 }
+
+#[test]
+fn the_names_spec_has_an_operation_named_after_every_reserved_function() {
+    let text = fs::read_to_string(names_spec()).unwrap();
+    let ids: BTreeSet<&str> = Regex::new(r"operationId: (\S+)")
+        .unwrap()
+        .captures_iter(&text)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    let missing: Vec<&&str> = RESERVED_FNS.iter().filter(|f| !ids.contains(**f)).collect();
+    assert!(
+        missing.is_empty(),
+        "tests/specs/names.yaml has no operation {missing:?}"
+    );
+}
