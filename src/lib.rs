@@ -56,8 +56,10 @@ pub struct Generated {
 /// Loads, checks and plans the project for the spec at `spec`. Writes nothing.
 pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
     let loaded = load::load(spec)?;
-    let api = model::build(&loaded, options.name.as_deref())
+    let mut api = model::build(&loaded, options.name.as_deref())
         .map_err(|d| Error::Invalid(loaded.report(d)))?;
+    let unbuildable = emit::tests::unbuildable_warnings(&api);
+    api.warnings.extend(unbuildable);
     // Placing warnings in a large spec's text takes a while; it overlaps with emitting.
     let (plan, report) = std::thread::scope(|scope| {
         let report = scope.spawn(|| loaded.report(api.warnings.clone()));

@@ -579,3 +579,15 @@ fn unchecked_31_keywords_warn_once_per_keyword() {
     );
     assert!(found.iter().all(|w| w.2.contains("docs/openapi-3.1.md")));
 }
+
+#[test]
+fn package_named_like_a_dependency() {
+    let (pointer, message, help, line) =
+        one_error(&BASE.replace("x-apigen:\n", "x-apigen:\n  name: serde\n"));
+    assert_eq!(pointer, "/x-apigen/name");
+    assert!(message.contains("`serde`"), "{message}");
+    assert!(help.contains("serde-api"), "{help}");
+    assert_eq!(line, 4);
+    // One made from the title moves aside by itself.
+    assert!(errors(&BASE.replace("title: T", "title: Serde")).is_empty());
+}

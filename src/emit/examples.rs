@@ -7,10 +7,11 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{Additional, Api, Shape, StrFormat, Ty, TypeKind};
 
-/// The most items an example array gets, whatever its `minItems`.
-const MAX_ITEMS: usize = 64;
-/// The longest example string, whatever its `minLength`.
-const MAX_LENGTH: usize = 1024;
+/// The most items an example array gets: more than this `minItems` asks for
+/// cannot be built, and [`fitting_example`] gives none.
+const MAX_ITEMS: usize = 1024;
+/// The longest example string, likewise for `minLength`.
+const MAX_LENGTH: usize = 65_536;
 /// What one example may hold: a value costs one, and a string one more
 /// for every 64 characters, so that arrays of arrays of long strings with
 /// large `minItems` stay small.
@@ -20,6 +21,95 @@ const MAX_VALUES: usize = 1024;
 pub fn example(api: &Api, shape: &Shape, request: bool) -> Value {
     let mut left = MAX_VALUES;
     build(api, shape, request, 0, &mut left)
+}
+
+/// An example of `shape` that its own validation accepts, or none when the
+/// schema's bounds (a large `minItems`, a `minLength` beside a `pattern`, ...)
+/// ask for more than an example is allowed to hold: a test built on a value
+/// the service refuses would fail for the generator's sake, not the service's.
+pub fn fitting_example(api: &Api, shape: &Shape, request: bool) -> Option<Value> {
+    let value = example(api, shape, request);
+    satisfies(api, shape, &value, 0).then_some(value)
+}
+
+/// Whether `value` keeps the rules of `shape` (lengths, counts, ranges, patterns),
+/// as the generated validation checks them. Types themselves are the builder's.
+fn satisfies(api: &Api, shape: &Shape, value: &Value, depth: usize) -> bool {
+    if depth > 16 {
+        return true;
+    }
+    if value.is_null() {
+        return shape.nullable || shape.ty == Ty::Any || matches!(shape.ty, Ty::Ref(_));
+    }
+    let r = &shape.rules;
+    if !r.enumeration.is_empty() && !r.enumeration.contains(value) {
+        return false;
+    }
+    if let Some(n) = value.as_f64() {
+        let below = r
+            .minimum
+            .is_some_and(|m| n < m || r.exclusive_minimum && n == m);
+        let above = r
+            .maximum
+            .is_some_and(|m| n > m || r.exclusive_maximum && n == m);
+        let off = r
+            .multiple_of
+            .is_some_and(|m| m > 0.0 && ((n / m) - (n / m).round()).abs() > 1e-9);
+        if below || above || off {
+            return false;
+        }
+    }
+    if let Some(text) = value.as_str() {
+        let len = text.chars().count();
+        if r.min_length.is_some_and(|m| len < m) || r.max_length.is_some_and(|m| len > m) {
+            return false;
+        }
+        if let Some(p) = &r.pattern {
+            if !regex::Regex::new(p).is_ok_and(|re| re.is_match(text)) {
+                return false;
+            }
+        }
+    }
+    if let Some(items) = value.as_array() {
+        if r.min_items.is_some_and(|m| items.len() < m)
+            || r.max_items.is_some_and(|m| items.len() > m)
+        {
+            return false;
+        }
+    }
+    if let Some(map) = value.as_object() {
+        if r.min_properties.is_some_and(|m| map.len() < m)
+            || r.max_properties.is_some_and(|m| map.len() > m)
+        {
+            return false;
+        }
+    }
+    match (&shape.ty, value) {
+        (Ty::Array(inner), Value::Array(items)) => {
+            items.iter().all(|v| satisfies(api, inner, v, depth + 1))
+        }
+        (Ty::Map(inner), Value::Object(map)) => {
+            map.values().all(|v| satisfies(api, inner, v, depth + 1))
+        }
+        (Ty::Ref(id), _) => match &api.types.get(*id).kind {
+            TypeKind::Alias(inner) => satisfies(api, inner, value, depth + 1),
+            TypeKind::Union(u) => u
+                .variants
+                .iter()
+                .any(|v| satisfies(api, &v.shape, value, depth + 1)),
+            TypeKind::Struct(s) => {
+                let Value::Object(map) = value else {
+                    return true;
+                };
+                s.fields.iter().all(|f| match map.get(&f.name) {
+                    Some(v) => satisfies(api, &f.shape, v, depth + 1),
+                    None => true,
+                })
+            }
+            TypeKind::Enum(_) => true,
+        },
+        _ => true,
+    }
 }
 
 /// An example request body of `shape` as JSON text.
@@ -50,6 +140,9 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize, left: &mut usize
                     }
                 })
                 .unwrap_or(1.0);
+            if let Some(m) = r.multiple_of.filter(|m| *m >= 1.0) {
+                n = (n / m).ceil() * m;
+            }
             if let Some(max) = r.maximum {
                 if n > max {
                     n = max;
@@ -99,7 +192,21 @@ fn build(api: &Api, shape: &Shape, request: bool, depth: usize, left: &mut usize
             }
             Value::Array(values)
         }
-        Ty::Map(values) => json!({ "key": build(api, values, request, depth + 1, left) }),
+        Ty::Map(values) => {
+            let mut map = Map::new();
+            for i in 0..r.min_properties.unwrap_or(1).clamp(1, MAX_ITEMS) {
+                if *left == 0 {
+                    break;
+                }
+                let key = if i == 0 {
+                    "key".to_string()
+                } else {
+                    format!("key{i}")
+                };
+                map.insert(key, build(api, values, request, depth + 1, left));
+            }
+            Value::Object(map)
+        }
         Ty::Ref(id) => {
             let def = api.types.get(*id);
             if let Some(example) = &def.example {
@@ -255,5 +362,64 @@ mod tests {
             let s = from_pattern(p).expect(p);
             assert!(regex::Regex::new(p).unwrap().is_match(&s), "{p} -> {s}");
         }
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::Ty;
+
+    /// An example of the component `Thing`, when one fits.
+    fn fitting(schema: &str) -> Option<Value> {
+        let text = format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n    Thing: {schema}\n"
+        );
+        let spec = crate::load::parse(Path::new("t.yaml"), text).expect("parses");
+        let api = crate::model::build(&spec, None).expect("builds");
+        let id = api
+            .types
+            .ids()
+            .find(|id| api.types.get(*id).name == "Thing")
+            .unwrap();
+        fitting_example(&api, &Shape::new(Ty::Ref(id)), true)
+    }
+
+    #[test]
+    fn examples_reach_their_lower_bounds() {
+        let v = fitting("{type: array, minItems: 100, items: {type: string}}").expect("fits");
+        assert_eq!(v.as_array().unwrap().len(), 100);
+        let v = fitting("{type: string, minLength: 2000}").expect("fits");
+        assert_eq!(v.as_str().unwrap().len(), 2000);
+        let v = fitting("{type: object, required: [m], properties: {m: {type: object, minProperties: 3, additionalProperties: {type: integer}}}}")
+            .expect("fits");
+        assert_eq!(v["m"].as_object().unwrap().len(), 3);
+        let v = fitting("{type: integer, minimum: 1, multipleOf: 7}").expect("fits");
+        assert_eq!(v, json!(7));
+        let v = fitting(
+            "{type: array, minItems: 70, items: {type: integer, minimum: 3, multipleOf: 5}}",
+        )
+        .expect("fits");
+        assert_eq!(v[69], json!(5));
+    }
+
+    #[test]
+    fn no_example_when_none_fits_within_bounds() {
+        assert_eq!(
+            fitting("{type: array, minItems: 100000, items: {type: string}}"),
+            None
+        );
+        assert_eq!(fitting("{type: string, minLength: 100000}"), None);
+        // A pattern wins over minLength when the example is built.
+        assert_eq!(
+            fitting("{type: string, pattern: '^a+$', minLength: 5}"),
+            None
+        );
+        assert_eq!(
+            fitting("{type: array, minItems: 40, items: {type: array, minItems: 40, items: {type: string}}}"),
+            None
+        );
     }
 }

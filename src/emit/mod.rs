@@ -12,7 +12,7 @@ mod schemas;
 mod spec_examples;
 mod storage;
 mod templates;
-mod tests;
+pub(crate) mod tests;
 
 use std::path::{Path, PathBuf};
 

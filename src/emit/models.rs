@@ -23,6 +23,17 @@ pub fn emit(api: &Api) -> String {
             }
             TypeKind::Enum(e) => emit_enum(def, e, &mut out),
             TypeKind::Union(u) => emit_union(api, def, u, &mut out),
+            TypeKind::Alias(shape) if def.newtype => {
+                // `#[serde(transparent)]`: on the wire it is the aliased value.
+                let _ = writeln!(
+                    out,
+                    "{}{}\n#[serde(transparent)]\npub struct {}(pub {});\n",
+                    doc(def.doc.as_deref()),
+                    derives(api, def),
+                    def.name,
+                    type_of(space, shape)
+                );
+            }
             TypeKind::Alias(shape) => {
                 let _ = writeln!(
                     out,

@@ -232,11 +232,6 @@ fn method_words(e: &Entity) -> (String, String) {
     (one, many)
 }
 
-/// The name of an entity's key struct (`OrderKey`).
-pub fn key_name(api: &Api, e: &Entity) -> String {
-    format!("{}Key", api.types.get(e.type_id).name)
-}
-
 /// A typed key and a repository trait per entity, implemented by `Store`
 /// (DynamoDB or memory: the engine below is shared, so the semantics are too).
 fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
@@ -244,7 +239,7 @@ fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
     let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else {
         return;
     };
-    let key = key_name(api, e);
+    let key = &e.key_type;
     let _ = writeln!(
         out,
         "/// The primary key of a [`{type_name}`]: the fields its key templates use.\n#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct {key} {{"
@@ -265,10 +260,11 @@ fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
     }
     out.push_str("}\n\n");
     let (snake, plural) = method_words(e);
+    let repo = &e.repository;
     let ret = |t: &str| format!("impl Future<Output = Result<{t}, StoreError>> + Send");
     let _ = writeln!(
         out,
-        "/// Typed access to stored [`{type_name}`]s. [`Store`] implements it for DynamoDB and for memory alike.\npub trait {type_name}Repository {{\n\
+        "/// Typed access to stored [`{type_name}`]s. [`Store`] implements it for DynamoDB and for memory alike.\npub trait {repo} {{\n\
          /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.\n\
          fn create_{snake}(&self, fields: Map<String, Value>, bound: &[&str]) -> {};\n\
          /// Reads one.\nfn get_{snake}(&self, key: &{key}) -> {};\n\
@@ -285,7 +281,7 @@ fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "impl {type_name}Repository for Store {{\n\
+        "impl {repo} for Store {{\n\
          async fn create_{snake}(&self, fields: Map<String, Value>, bound: &[&str]) -> Result<{type_name}, StoreError> {{ self.create(fields, bound).await }}\n\
          async fn get_{snake}(&self, key: &{key}) -> Result<Option<{type_name}>, StoreError> {{ self.get(key_fields(key)?).await }}\n\
          async fn put_{snake}(&self, key: &{key}, fields: Map<String, Value>, bound: &[&str], expected_version: Option<i64>) -> Result<({type_name}, bool), StoreError> {{ self.put(key_fields(key)?, fields, bound, expected_version).await }}\n\
@@ -416,7 +412,7 @@ fn typed_key_line(api: &Api, op: &Operation, action: &BoundAction, entity: &Enti
     let TypeKind::Struct(s) = &api.types.get(entity.type_id).kind else {
         unreachable!("entities are structs")
     };
-    let key = key_name(api, entity);
+    let key = &entity.key_type;
     let mut fields = Vec::new();
     for var in entity.key.vars() {
         let field = s.fields.iter().find(|f| f.name == var);
@@ -572,7 +568,7 @@ fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &m
         }
     };
     let (snake, plural) = method_words(entity);
-    let key = key_name(api, entity);
+    let key = &entity.key_type;
     match action.verb {
         Verb::Create => {
             out.push_str(&bound_fields(op, action, None));

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::examples::example;
+use super::examples::{example, fitting_example};
 use crate::model::actions::{BoundAction, Verb};
 use crate::model::{Api, Entity, Media, Operation, Param, ParamIn, Shape, StrFormat, Ty, TypeKind};
 
@@ -394,9 +394,54 @@ fn seed_op(api: &Api, entity: usize) -> Option<&Operation> {
 /// A request body for `op` as a Rust expression.
 fn body_expr(api: &Api, op: &Operation) -> Option<String> {
     match &op.body.as_ref()?.media {
-        Media::Json(shape) => Some(json_lit(&example(api, shape, true))),
+        Media::Json(shape) => Some(json_lit(&fitting_example(api, shape, true)?)),
         _ => None,
     }
+}
+
+/// What of `op`'s request (path parameters, required query and header
+/// parameters, a JSON body) has no example its own schema accepts, and where:
+/// the tests that would send it are left out (see [`unbuildable_warnings`]).
+/// Operations without a storage action are only tested with their path.
+fn unbuildable(api: &Api, op: &Operation) -> Option<(String, String)> {
+    let stub = op.action.is_none();
+    for p in &op.params {
+        let sent = p.location == ParamIn::Path
+            || !stub && p.required && matches!(p.location, ParamIn::Query | ParamIn::Header);
+        if sent && fitting_example(api, &p.shape, true).is_none() {
+            return Some((format!("parameter `{}`", p.name), p.pointer.clone()));
+        }
+    }
+    if let Some(Media::Json(shape)) = op.body.as_ref().map(|b| &b.media).filter(|_| !stub) {
+        if fitting_example(api, shape, true).is_none() {
+            return Some((
+                "the request body".into(),
+                format!("{}/requestBody", op.pointer),
+            ));
+        }
+    }
+    None
+}
+
+/// One warning per operation whose generated tests are left out because no
+/// example of its request fits the schema within an example's bounds.
+pub fn unbuildable_warnings(api: &Api) -> Vec<crate::Diagnostic> {
+    api.operations
+        .iter()
+        .filter_map(|op| {
+            let (what, at) = unbuildable(api, op)?;
+            Some(
+                crate::Diagnostic::warning(
+                    at,
+                    format!(
+                        "no example of {what} fits its schema within an example's bounds, so the generated tests leave `{}` out",
+                        op.id
+                    ),
+                )
+                .help("give the schema an `example` that fits it, or lower its `minItems`/`minLength`"),
+            )
+        })
+        .collect()
 }
 
 /// The first required, writable field of a body, with a value of the wrong type.
@@ -442,6 +487,9 @@ pub fn emit(api: &Api) -> String {
             .action
             .as_ref()
             .expect("a seeding operation has an action");
+        if unbuildable(api, create).is_some() {
+            continue;
+        }
         let Some(body) = body_expr(api, create) else {
             continue;
         };
@@ -509,6 +557,9 @@ fn seed(api: &Api, entity: &Entity) -> Option<String> {
         .iter()
         .position(|e| e.schema == entity.schema)?;
     let create = seed_op(api, i)?;
+    if unbuildable(api, create).is_some() {
+        return None;
+    }
     body_expr(api, create)?;
     Some(format!(
         "seed_{}",
@@ -527,6 +578,9 @@ fn binding(var: &str, used: bool) -> String {
 }
 
 fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
+    if unbuildable(api, op).is_some() {
+        return;
+    }
     let entity = &api.entities[action.entity];
     let name = &op.ident;
     let method = op.method.upper();
@@ -717,6 +771,9 @@ fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut Stri
 /// the user's code runs, whatever that code does.
 fn emit_stub_tests(api: &Api, out: &mut String) {
     for op in api.operations.iter().filter(|o| o.action.is_none()) {
+        if unbuildable(api, op).is_some() {
+            continue;
+        }
         let method = op.method.upper();
         let mut path = op.path.clone();
         let mut broken = None;

@@ -109,10 +109,22 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     } else {
         name
     };
+    // A name made from the title ("HTTP", "Serde") moves aside by itself.
+    let name = if name_override.is_none() && name_hint.is_none() && !names::usable_crate_name(&name)
+    {
+        format!("{name}-api")
+    } else {
+        name
+    };
     if !valid_package_name(&name) {
         r.diagnostics.push(
             Diagnostic::error(name_hint.map(|n| n.pointer).unwrap_or_else(|| "/info/title".into()), format!("`{name}` is not usable as a Rust package name"))
                 .help("set `x-apigen: {name: my-api}` with lowercase letters, digits and dashes, starting with a letter"),
+        );
+    } else if !names::usable_crate_name(&name) {
+        r.diagnostics.push(
+            Diagnostic::error(name_hint.map(|n| n.pointer).unwrap_or_else(|| "/info/title".into()), format!("`{name}` is a Rust keyword or the name of a crate the generated project depends on, so its library could not be named"))
+                .help(format!("set `x-apigen: {{name: {name}-api}}`, or another name")),
         );
     }
     let api = match r
@@ -177,11 +189,17 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         }
     }
     let mut types = converter.space;
+    let mut type_names = converter.type_names;
     let mut r = Reader {
         diagnostics: &mut diagnostics,
     };
     let declared: Vec<String> = inputs.iter().map(|i| i.schema.to_string()).collect();
-    let entities = storage::read_entities(&mut r, inputs, &mut tables, &types);
+    let mut entities = storage::read_entities(&mut r, inputs, &mut tables, &types);
+    for e in &mut entities {
+        let name = &types.get(e.type_id).name;
+        e.key_type = type_names.claim(format!("{name}Key"));
+        e.repository = type_names.claim(format!("{name}Repository"));
+    }
 
     // Actions.
     let cx = actions::Context {
@@ -192,7 +210,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     };
     actions::resolve(&mut operations, &cx, &mut diagnostics);
 
-    add_input_types(&mut types, &operations);
+    add_input_types(&mut types, &operations, &mut type_names);
     schema::box_cycles(&mut types);
 
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -230,11 +248,7 @@ fn valid_package_name(name: &str) -> bool {
 
 /// Request bodies whose schema has readOnly properties get a twin type
 /// without them, so that clients need not (and cannot) send them.
-fn add_input_types(types: &mut TypeSpace, operations: &[Operation]) {
-    let mut names = names::Scope::default();
-    for def in &types.defs {
-        names.claim(def.name.clone());
-    }
+fn add_input_types(types: &mut TypeSpace, operations: &[Operation], names: &mut names::Scope) {
     for op in operations {
         let Some(Media::Json(shape)) = op.body.as_ref().map(|b| &b.media) else {
             continue;

@@ -14,6 +14,59 @@ const KEYWORDS: &[&str] = &[
     "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
+/// Type names a schema cannot have, because generated code uses them unqualified in
+/// modules that also glob-import the models (`use super::models::*;`): an explicit
+/// import silently shadows a glob import, and a model named like a prelude item
+/// shadows the prelude. A schema named like one of these is numbered (`Query2`).
+/// `tests/names.rs` checks that every name the generated modules import is here.
+#[rustfmt::skip]
+pub const RESERVED_TYPES: &[&str] = &[
+    // The std prelude (types, traits, variants) that generated code relies on.
+    "Option", "Some", "None", "Result", "Ok", "Err", "Vec", "String", "Box", "Default", "Clone",
+    "Copy", "Send", "Sync", "Sized", "Unpin", "Drop", "Fn", "FnMut", "FnOnce", "Iterator",
+    "IntoIterator", "DoubleEndedIterator", "ExactSizeIterator", "Extend", "FromIterator",
+    "ToString", "ToOwned", "From", "Into", "TryFrom", "TryInto", "AsRef", "AsMut", "PartialEq",
+    "Eq", "PartialOrd", "Ord", "Debug", "Hash",
+    // serde and serde_json, imported by models.rs and tests/examples.rs.
+    "Serialize", "Deserialize", "DeserializeOwned", "Value", "Map",
+    // std, axum and runtime items imported by operations.rs, actions.rs, entities.rs,
+    // routes.rs, api.rs and handlers.rs.
+    "Future", "Arc", "HashMap", "StatusCode", "IntoResponse", "Response", "Router", "State",
+    "ApiError", "Location", "Problem", "Violation", "RequestContext", "Handlers", "Service",
+    "Store", "StoreError", "Query", "RangeOp", "Page", "Entity", "EntityDef", "EntityIndexDef",
+    "ExpiresDef", "Generate", "IdDef", "IndexDef", "KeyAttr", "KeyDef", "KeyKind", "Part",
+    "TableDef", "Template",
+];
+
+/// Function names an operation cannot have: the helpers and methods that share a
+/// module with the operations' functions (`actions.rs`, `routes.rs`, the `Handlers`
+/// trait) and the modules that generated code names by path (`http::ApiError`).
+#[rustfmt::skip]
+pub const RESERVED_FNS: &[&str] = &[
+    "new", "router", "store", "repositories", "json", "fields", "typed_key", "text", "key_text",
+    "etag", "expected_version", "key_fields", "http", "models", "schemas", "operations",
+    "entities", "actions", "api", "routes", "runtime", "generated", "handlers", "serde",
+    "serde_json", "axum", "std", "core", "alloc", "tower", "lambda_http",
+];
+
+/// Crates a generated project names by path (its dependencies and the standard
+/// ones): the project's own library cannot share a name with one of them.
+/// `tests/names.rs` checks the list against the template's Cargo.toml.
+#[rustfmt::skip]
+pub const CRATES: &[&str] = &[
+    "std", "core", "alloc", "test", "proc_macro", "axum", "base64", "bytes", "chrono",
+    "form_urlencoded", "http", "lambda_http", "regex", "serde", "serde_json", "tokio",
+    "tracing", "tracing_subscriber", "uuid", "aws_config", "aws_sdk_dynamodb", "serde_dynamo",
+    "sha2", "thiserror", "ulid", "http_body_util", "tower",
+];
+
+/// Whether a package name gives a library crate name that Rust code can use:
+/// not a keyword, and not the name of a crate the project depends on.
+pub fn usable_crate_name(package: &str) -> bool {
+    let ident = package.replace('-', "_");
+    !KEYWORDS.contains(&ident.as_str()) && !CRATES.contains(&ident.as_str())
+}
+
 /// Words that cannot be raw identifiers either.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
 
@@ -40,7 +93,9 @@ pub fn type_name(s: &str) -> String {
         name.insert(0, 'N');
     }
     if KEYWORDS.contains(&name.as_str()) {
-        name.push('_');
+        // Only `Self`. Not `Self_`: the name is also a prefix (`Self_Request`), and an
+        // underscore inside a type name is not camel case.
+        name.push_str("Type");
     }
     name
 }
@@ -91,8 +146,9 @@ impl Scope {
         }
         let (base, sep) = match wanted.strip_prefix("r#") {
             Some(b) => (b.to_string(), "_"),
+            // `self_` (a keyword made a field name) numbers as `self_2`, not `self__2`.
             None if wanted.contains('_') || wanted.chars().all(|c| !c.is_uppercase()) => {
-                (wanted.clone(), "_")
+                (wanted.trim_end_matches('_').to_string(), "_")
             }
             None => (wanted.clone(), ""),
         };
@@ -116,12 +172,31 @@ mod tests {
         assert_eq!(type_name("pet-store"), "PetStore");
         assert_eq!(type_name("2fa"), "N2fa");
         assert_eq!(type_name("."), "Unnamed");
+        assert_eq!(type_name("self"), "SelfType");
         assert_eq!(field_name("type"), "r#type");
         assert_eq!(field_name("self"), "self_");
         assert_eq!(field_name("@id"), "id");
         assert_eq!(field_name("+1"), "n1");
         assert_eq!(field_name("userId"), "user_id");
         assert_eq!(const_name("Main"), "MAIN");
+    }
+
+    #[test]
+    fn package_names_avoid_keywords_and_dependencies() {
+        for bad in [
+            "serde",
+            "serde-json",
+            "http",
+            "axum",
+            "self",
+            "crate",
+            "std",
+        ] {
+            assert!(!usable_crate_name(bad), "{bad}");
+        }
+        for good in ["serde-api", "http-api", "shop"] {
+            assert!(usable_crate_name(good), "{good}");
+        }
     }
 
     #[test]
@@ -133,5 +208,9 @@ mod tests {
         assert_eq!(s.claim("Pet".into()), "Pet2");
         assert_eq!(s.claim("r#type".into()), "r#type");
         assert_eq!(s.claim("r#type".into()), "type_2");
+        assert_eq!(s.claim("self_".into()), "self_");
+        assert_eq!(s.claim("self_".into()), "self_2");
+        assert_eq!(s.claim("SelfType".into()), "SelfType");
+        assert_eq!(s.claim("SelfType".into()), "SelfType2");
     }
 }

@@ -255,7 +255,7 @@ pub fn read_operations(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Operation> {
     let mut ops = Vec::new();
-    let mut fn_names = Scope::with_reserved(&["new", "router", "store", "repositories"]);
+    let mut fn_names = Scope::with_reserved(names::RESERVED_FNS);
     let mut type_names = Scope::default();
     let components = doc.components.as_ref();
     let mut routes = super::routes::Routes::default();
@@ -284,11 +284,13 @@ pub fn read_operations(
                 .operation_id
                 .clone()
                 .unwrap_or_else(|| format!("{} {}", method.lower(), path));
-            let ident = fn_names.claim(
-                names::field_name(&wanted)
-                    .trim_start_matches("r#")
-                    .to_string(),
-            );
+            // A keyword gets a trailing `_`, as the function name is also part of other
+            // names (`routes::get_pet`) where `r#` cannot go.
+            let ident = names::field_name(&wanted);
+            let ident = fn_names.claim(match ident.strip_prefix("r#") {
+                Some(keyword) => format!("{keyword}_"),
+                None => ident,
+            });
             let type_name = types.claim_operation(&type_names.claim(names::type_name(&wanted)));
             let mut params = Vec::new();
             let mut param_idents = Scope::with_reserved(&["body"]);

@@ -22,7 +22,8 @@ pub struct SchemaConverter<'a> {
     components: &'a IndexMap<String, ReferenceOr<Schema>>,
     pub space: TypeSpace,
     by_component: BTreeMap<String, TypeId>,
-    type_names: Scope,
+    /// Every Rust type name taken in the models and operations modules.
+    pub type_names: Scope,
     /// Types given a kind by [`define`](Self::define).
     defined: BTreeSet<TypeId>,
     /// Schemas being converted that define a type, by address, with that
@@ -37,36 +38,11 @@ pub const COMPONENT_PREFIX: &str = "#/components/schemas/";
 
 impl<'a> SchemaConverter<'a> {
     pub fn new(components: &'a IndexMap<String, ReferenceOr<Schema>>) -> Self {
-        // Names the generated modules use for their own items.
-        let reserved = [
-            "Page",
-            "Problem",
-            "ApiError",
-            "Violation",
-            "RequestContext",
-            "Store",
-            "Handlers",
-            "Option",
-            "Result",
-            "String",
-            "Vec",
-            "Box",
-            "Value",
-            "Map",
-            "HashMap",
-            "Default",
-            "Some",
-            "None",
-            "Ok",
-            "Err",
-            "Send",
-            "Sync",
-        ];
         let mut converter = Self {
             components,
             space: TypeSpace::default(),
             by_component: BTreeMap::new(),
-            type_names: Scope::with_reserved(&reserved),
+            type_names: Scope::with_reserved(names::RESERVED_TYPES),
             defined: BTreeSet::new(),
             open: Vec::new(),
             diagnostics: Vec::new(),
@@ -212,6 +188,7 @@ impl<'a> SchemaConverter<'a> {
             example: None,
             input: None,
             input_of: None,
+            newtype: false,
         });
         TypeId(self.space.defs.len() - 1)
     }
@@ -472,14 +449,42 @@ impl<'a> SchemaConverter<'a> {
                 o.min_properties,
                 o.max_properties,
             ),
-            SchemaKind::OneOf { one_of } => self.union(s, one_of, true, at, hint, named),
-            SchemaKind::AnyOf { any_of } => self.union(s, any_of, false, at, hint, named),
+            SchemaKind::OneOf { one_of } => self.union(s, one_of, true, at, hint, named, None),
+            SchemaKind::AnyOf { any_of } => self.union(s, any_of, false, at, hint, named, None),
             SchemaKind::AllOf { all_of } => self.all_of(s, all_of, at, hint, named),
             SchemaKind::Not { .. } => Shape::any(),
             SchemaKind::Any(a) => {
+                let union = match (a.one_of.is_empty(), a.any_of.is_empty()) {
+                    (false, _) => Some((&a.one_of, true)),
+                    (true, false) => Some((&a.any_of, false)),
+                    (true, true) => None,
+                };
+                // `type: object` alone adds nothing to merge: the members say it.
+                let object_like = !a.properties.is_empty()
+                    || !a.all_of.is_empty()
+                    || a.additional_properties.is_some();
+                // `oneOf`/`anyOf` beside `properties` (or `allOf`): a value has the
+                // properties *and* matches a member, so each member becomes the member
+                // merged with the rest of the schema (P and (A or B) is (P and A) or
+                // (P and B)). Neither the properties nor the union is lost, for serde
+                // and for validation alike.
+                if let Some((members, exclusive)) = union {
+                    let rest = object_like.then(|| {
+                        let mut rest = a.clone();
+                        if exclusive {
+                            rest.one_of.clear();
+                        } else {
+                            rest.any_of.clear();
+                        }
+                        Schema {
+                            schema_data: Default::default(),
+                            schema_kind: SchemaKind::Any(rest),
+                        }
+                    });
+                    self.union(s, members, exclusive, at, hint, named, rest.as_ref())
                 // `allOf` beside `type: object` or `properties` is common; the members are
                 // merged with the schema's own properties rather than dropped.
-                if !a.all_of.is_empty() {
+                } else if !a.all_of.is_empty() {
                     self.all_of(s, &a.all_of, at, hint, named)
                 } else if !a.properties.is_empty()
                     || a.typ.as_deref() == Some("object")
@@ -497,9 +502,9 @@ impl<'a> SchemaConverter<'a> {
                         a.max_properties,
                     )
                 } else if !a.one_of.is_empty() {
-                    self.union(s, &a.one_of, true, at, hint, named)
+                    self.union(s, &a.one_of, true, at, hint, named, None)
                 } else if !a.any_of.is_empty() {
-                    self.union(s, &a.any_of, false, at, hint, named)
+                    self.union(s, &a.any_of, false, at, hint, named, None)
                 } else if let Some(items) = &a.items {
                     let items =
                         self.convert_boxed(items, &format!("{at}/items"), &format!("{hint}Item"));
@@ -676,6 +681,9 @@ impl<'a> SchemaConverter<'a> {
         fields
     }
 
+    /// `rest`: the schema's other keywords (`properties`, `allOf`), which every
+    /// member is merged with.
+    #[allow(clippy::too_many_arguments)]
     fn union(
         &mut self,
         s: &Schema,
@@ -684,13 +692,29 @@ impl<'a> SchemaConverter<'a> {
         at: &str,
         hint: &str,
         named: Option<TypeId>,
+        rest: Option<&Schema>,
     ) -> Shape {
         let key = if exclusive { "oneOf" } else { "anyOf" };
         if members.is_empty() {
             return self.empty_composition(key, at);
         }
+        let merged: Vec<ReferenceOr<Schema>> = match rest {
+            Some(rest) => members
+                .iter()
+                .map(|m| {
+                    ReferenceOr::Item(Schema {
+                        schema_data: Default::default(),
+                        schema_kind: SchemaKind::AllOf {
+                            all_of: vec![ReferenceOr::Item(rest.clone()), m.clone()],
+                        },
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let converted = if rest.is_some() { &merged[..] } else { members };
         if members.len() == 1 && named.is_none() {
-            return self.convert(&members[0], &format!("{at}/{key}/0"), hint);
+            return self.convert(&converted[0], &format!("{at}/{key}/0"), hint);
         }
         let id = named.unwrap_or_else(|| self.allocate(hint, at));
         self.open.push((s, Some(id), at.to_string()));
@@ -711,7 +735,7 @@ impl<'a> SchemaConverter<'a> {
             };
             let ident = idents.claim(wanted);
             let shape = self.convert(
-                member,
+                &converted[i],
                 &format!("{at}/{key}/{i}"),
                 &format!("{parent}{ident}"),
             );
@@ -813,10 +837,13 @@ impl<'a> SchemaConverter<'a> {
                             additional = o.additional_properties.as_ref();
                         }
                     }
-                    SchemaKind::Any(a) if !a.properties.is_empty() => {
-                        objects += 1;
-                        properties.extend(a.properties.iter());
-                        required.extend(a.required.iter().cloned());
+                    SchemaKind::Any(a) => {
+                        if !a.properties.is_empty() {
+                            objects += 1;
+                            properties.extend(a.properties.iter());
+                            required.extend(a.required.iter().cloned());
+                        }
+                        stack.extend(a.all_of.iter().filter_map(|x| self.resolve(x)));
                     }
                     SchemaKind::AllOf { all_of } => {
                         stack.extend(all_of.iter().filter_map(|x| self.resolve(x)));
@@ -880,8 +907,15 @@ pub fn doc_of(s: &Schema) -> Option<String> {
 }
 
 /// Marks struct fields that must be boxed: a field whose type can reach the
-/// struct that holds it without passing through a Vec or map.
+/// struct that holds it without passing through a Vec or map. Marks aliases
+/// that expand to themselves as newtypes.
 pub fn box_cycles(space: &mut TypeSpace) {
+    for id in space.ids().collect::<Vec<_>>() {
+        if let TypeKind::Alias(shape) = &space.get(id).kind {
+            let recursive = alias_expands_to(space, shape, id, &mut Vec::new());
+            space.get_mut(id).newtype = recursive;
+        }
+    }
     let edges: Vec<Vec<TypeId>> = space.defs.iter().map(direct_refs).collect();
     for id in space.ids().collect::<Vec<_>>() {
         if let TypeKind::Struct(s) = &mut space.defs[id.0].kind {
@@ -891,6 +925,28 @@ pub fn box_cycles(space: &mut TypeSpace) {
                 }
             }
         }
+    }
+}
+
+/// Whether writing out `shape` (through arrays, maps and other aliases, which
+/// are not types of their own) meets the alias `target` again.
+fn alias_expands_to(
+    space: &TypeSpace,
+    shape: &Shape,
+    target: TypeId,
+    seen: &mut Vec<TypeId>,
+) -> bool {
+    match &shape.ty {
+        Ty::Array(inner) | Ty::Map(inner) => alias_expands_to(space, inner, target, seen),
+        Ty::Ref(id) if *id == target => true,
+        Ty::Ref(id) if !seen.contains(id) => {
+            seen.push(*id);
+            match &space.get(*id).kind {
+                TypeKind::Alias(inner) => alias_expands_to(space, inner, target, seen),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -923,4 +979,67 @@ fn reaches(edges: &[Vec<TypeId>], from: TypeId, to: TypeId) -> bool {
         stack.extend(edges[id.0].iter().copied());
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::model::{Api, TypeKind};
+
+    /// The model of a spec with these component schemas (YAML, indented by four).
+    fn api(schemas: &str) -> Api {
+        let text = format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n{schemas}"
+        );
+        let spec = crate::load::parse(Path::new("t.yaml"), text).expect("parses");
+        crate::model::build(&spec, None).expect("builds")
+    }
+
+    fn def<'a>(api: &'a Api, name: &str) -> &'a crate::model::TypeDef {
+        api.types
+            .defs
+            .iter()
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("no type {name}"))
+    }
+
+    #[test]
+    fn aliases_that_contain_themselves_are_newtypes() {
+        let api = api("    Tree: {type: array, items: {$ref: '#/components/schemas/Tree'}}\n    Ping: {type: array, items: {$ref: '#/components/schemas/Pong'}}\n    Pong: {type: array, items: {$ref: '#/components/schemas/Ping'}}\n    Names: {type: array, items: {type: string}}\n    Node: {type: object, properties: {next: {$ref: '#/components/schemas/Nodes'}}}\n    Nodes: {type: array, items: {$ref: '#/components/schemas/Node'}}\n");
+        for name in ["Tree", "Ping", "Pong"] {
+            assert!(def(&api, name).newtype, "{name}");
+        }
+        // A struct between the alias and itself is a type of its own.
+        for name in ["Names", "Nodes"] {
+            assert!(!def(&api, name).newtype, "{name}");
+        }
+    }
+
+    #[test]
+    fn one_of_beside_properties_merges_the_properties_into_every_member() {
+        let api = api("    Cat: {type: object, required: [meows], properties: {meows: {type: boolean}}}\n    Pet:\n      type: object\n      required: [name]\n      properties: {name: {type: string}}\n      oneOf:\n        - $ref: '#/components/schemas/Cat'\n        - {type: object, required: [barks], properties: {barks: {type: integer}}}\n");
+        let TypeKind::Union(u) = &def(&api, "Pet").kind else {
+            panic!("Pet is not a union");
+        };
+        assert!(u.exclusive);
+        for v in &u.variants {
+            let (_, s) = api.types.struct_of(&v.shape).expect("an object");
+            let fields: Vec<(&str, bool)> = s
+                .fields
+                .iter()
+                .map(|f| (f.name.as_str(), f.required))
+                .collect();
+            assert!(fields.contains(&("name", true)), "{}: {fields:?}", v.ident);
+            assert_eq!(fields.len(), 2, "{}: {fields:?}", v.ident);
+        }
+    }
+
+    #[test]
+    fn schemas_named_like_runtime_or_prelude_items_are_numbered() {
+        let api = api("    Query: {type: object, properties: {a: {type: string}}}\n    Option: {type: string}\n    Serialize: {type: integer}\n    self: {type: string}\n    Self: {type: string}\n");
+        for name in ["Query2", "Option2", "Serialize2", "SelfType", "SelfType2"] {
+            def(&api, name);
+        }
+    }
 }

@@ -191,6 +191,10 @@ pub struct Entity {
     pub expires: Option<Expires>,
     pub unique: Vec<String>,
     pub pointer: String,
+    /// Rust names of the entity's key struct (`OrderKey`) and repository trait
+    /// (`OrderRepository`), settled against every other type name.
+    pub key_type: String,
+    pub repository: String,
 }
 
 impl Entity {
@@ -694,6 +698,8 @@ fn read_entity(
         expires,
         unique,
         pointer: at.clone(),
+        key_type: String::new(),
+        repository: String::new(),
     })
 }
 

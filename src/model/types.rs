@@ -65,6 +65,9 @@ pub struct TypeDef {
     pub input: Option<TypeId>,
     /// The type this one is the request-side twin of.
     pub input_of: Option<TypeId>,
+    /// An alias that contains itself (`Tree: {type: array, items: {$ref: Tree}}`):
+    /// Rust has no recursive type aliases, so it is a transparent newtype instead.
+    pub newtype: bool,
 }
 
 #[derive(Debug, Clone)]
