@@ -478,6 +478,8 @@ impl Dict {
     };
 }
 
+const TOO_COSTLY: &str = "is too costly to check against the schema: send a simpler value";
+
 /// A JSON pointer kept on the stack while validation descends, so that it is only written out
 /// for the few violations that are listed: building one per array item or key would cost
 /// memory in proportion to the input even when it is valid.
@@ -529,7 +531,18 @@ pub struct Violations {
     /// Only whether there is any violation matters (a member of a union being tried), so
     /// validation stops at the first.
     probe: bool,
+    /// How many more schemas may be checked. A recursive union checks a value once per member
+    /// at every level, which grows exponentially with nesting; this keeps the work in
+    /// proportion to the input (see [`Self::afford`]).
+    budget: usize,
+    /// The budget ran out; validation stops and says so.
+    exhausted: bool,
 }
+
+/// Schema checks a request may make, at least, and per byte of its body: ordinary validation
+/// makes a few per value, so only pathological union nesting runs out.
+const MIN_CHECKS: usize = 1 << 20;
+const CHECKS_PER_BYTE: usize = 64;
 
 impl Violations {
     pub fn new() -> Self {
@@ -539,16 +552,15 @@ impl Violations {
             room: MAX_LISTED,
             text_room: MAX_LISTED_TEXT,
             probe: false,
+            budget: MIN_CHECKS,
+            exhausted: false,
         }
     }
 
-    fn probe() -> Self {
-        Self {
-            room: 0,
-            text_room: 0,
-            probe: true,
-            ..Self::new()
-        }
+    /// Allows the checks that a body of `length` bytes may need.
+    pub fn afford(&mut self, length: usize) {
+        let checks = length.saturating_mul(CHECKS_PER_BYTE);
+        self.budget = self.budget.saturating_add(checks);
     }
 
     /// An empty collection with this one's remaining room, whose findings [`Self::merge`]
@@ -615,11 +627,27 @@ impl Violations {
             }
         }
         self.unlisted += found.unlisted;
+        self.budget = found.budget;
+        self.exhausted |= found.exhausted;
     }
 
-    /// Whether validation can stop: a probe needs only one violation.
+    /// Whether validation can stop: a probe needs only one violation, and nothing more may be
+    /// checked once the budget has run out.
     fn settled(&self) -> bool {
-        self.probe && self.unlisted > 0
+        self.exhausted || (self.probe && self.unlisted > 0)
+    }
+
+    /// Takes one check from the budget; when none is left, records that (once) instead.
+    fn spend(&mut self, location: Location, pointer: &Pointer<'_>) -> bool {
+        if self.budget > 0 {
+            self.budget -= 1;
+            return true;
+        }
+        if !self.exhausted {
+            self.exhausted = true;
+            self.add(location, pointer, TOO_COSTLY);
+        }
+        false
     }
 }
 
@@ -702,6 +730,9 @@ pub fn validate(
     pointer: &Pointer<'_>,
     out: &mut Violations,
 ) {
+    if !out.spend(location, pointer) {
+        return;
+    }
     match schema {
         Schema::Any => {}
         Schema::Boolean => {
@@ -742,8 +773,11 @@ pub fn validate(
         // Every branch fails for its own reasons, so listing their violations would mostly be
         // noise; a single violation at the value says which rule failed.
         Schema::OneOf(choices) => {
-            let matching = choices.iter().filter(|c| conforms(c, value, location));
+            let matching = choices
+                .iter()
+                .filter(|c| conforms(c, value, location, pointer, out));
             match matching.take(2).count() {
+                _ if out.exhausted => {}
                 0 => out.add(location, pointer, "matches none of the allowed shapes"),
                 1 => {}
                 _ => out.add(
@@ -754,7 +788,10 @@ pub fn validate(
             }
         }
         Schema::AnyOf(choices) => {
-            if !choices.iter().any(|c| conforms(c, value, location)) {
+            let any = choices
+                .iter()
+                .any(|c| conforms(c, value, location, pointer, out));
+            if !any && !out.exhausted {
                 out.add(location, pointer, "matches none of the allowed shapes");
             }
         }
@@ -894,9 +931,27 @@ fn validate_dict(
     }
 }
 
-fn conforms(schema: &Schema, value: &Value, location: Location) -> bool {
-    let mut probe = Violations::probe();
-    validate(schema, value, location, &Pointer::Root, &mut probe);
+/// Whether `value` matches `schema`, spending `out`'s budget; running out is reported at
+/// `pointer`.
+fn conforms(
+    schema: &Schema,
+    value: &Value,
+    location: Location,
+    pointer: &Pointer<'_>,
+    out: &mut Violations,
+) -> bool {
+    let mut probe = Violations {
+        room: 0,
+        text_room: 0,
+        probe: true,
+        ..out.fork()
+    };
+    validate(schema, value, location, pointer, &mut probe);
+    out.budget = probe.budget;
+    if probe.exhausted && !out.exhausted {
+        // The probe's own record of it is not listed.
+        out.spend(location, pointer);
+    }
     probe.is_empty()
 }
 
@@ -1523,6 +1578,7 @@ async fn read_body(
                     ApiError::bad_request(format!("the body is not valid JSON: {error}"))
                 })?
             };
+            violations.afford(bytes.len());
             validate(schema, &value, Location::Body, &Pointer::Root, violations);
             whole_numbers_as_integers(&mut value);
             Ok(Payload::Json(value))
@@ -3122,6 +3178,38 @@ mod tests {
             error.detail,
             format!("the request is invalid (2000 problems; the first {listed} are listed)")
         );
+    }
+
+    /// Either member reads the whole subtree before the first can fail on `extra`, so each
+    /// level doubles the work.
+    static NODE: Schema = Schema::AnyOf(&[&EXTRA_NODE, &PLAIN_NODE]);
+    static EXTRA_NODE: Schema = Schema::Object(Record {
+        properties: &[
+            Property::optional("child", &NODE),
+            Property::required("extra", &STRING),
+        ],
+        additional: Additional::Allow,
+    });
+    static PLAIN_NODE: Schema = Schema::Object(Record {
+        properties: &[Property::optional("child", &NODE)],
+        additional: Additional::Allow,
+    });
+
+    #[test]
+    fn recursive_unions_are_checked_within_a_budget() {
+        let nested = |depth: usize| {
+            let text = r#"{"child":"#.repeat(depth) + "{}" + &"}".repeat(depth);
+            serde_json::from_str::<Value>(&text).expect("JSON")
+        };
+        assert_valid(&NODE, nested(8));
+        // 2^100 checks without a budget.
+        let deep = nested(100);
+        let mut out = Violations::new();
+        out.afford(deep.to_string().len());
+        validate(&NODE, &deep, Location::Body, &Pointer::Root, &mut out);
+        assert!(out.exhausted);
+        let found: Vec<_> = out.listed.iter().map(|v| v.detail.as_str()).collect();
+        assert_eq!(found, [TOO_COSTLY]);
     }
 
     #[test]
