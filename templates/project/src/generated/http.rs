@@ -1574,6 +1574,11 @@ async fn read_body(
                 read_form(schema, &bytes, violations)
             } else {
                 check_content_type(headers, spec.content_type, is_json_media_type)?;
+                if parsed_size(&bytes) > *PARSE_BUDGET {
+                    let detail = "the body holds too many values to read in this function's \
+                                  memory: send fewer";
+                    return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, detail));
+                }
                 serde_json::from_slice(&bytes).map_err(|error| {
                     ApiError::bad_request(format!("the body is not valid JSON: {error}"))
                 })?
@@ -1588,6 +1593,62 @@ async fn read_body(
             .map_err(|_| ApiError::bad_request("the body is not valid UTF-8 text")),
         BodyKind::Binary => Ok(Payload::Binary(bytes)),
     }
+}
+
+/// The memory a parsed body may take: half the Lambda function's (the rest is for the process
+/// and the answer), or 1 GiB outside Lambda.
+static PARSE_BUDGET: LazyLock<usize> = LazyLock::new(|| {
+    let megabytes = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").ok();
+    match megabytes.and_then(|m| m.parse::<usize>().ok()) {
+        Some(megabytes) => megabytes << 19,
+        None => 1 << 30,
+    }
+});
+
+/// About how much memory serde_json's `Value` for `json` takes, found by one scan of the text.
+/// It can be a hundred times the text: `{"a":0}` is 7 bytes but a 632-byte map node, so a
+/// 6 MiB body of them took over 500 MB and killed a 256 MB Lambda before validation began.
+fn parsed_size(json: &[u8]) -> usize {
+    // A value's slot in its array or map: 32 bytes, times three while a growing array moves
+    // to a buffer twice the size. A non-empty object's first B-tree node, and a non-empty
+    // array's first allocation of four slots.
+    const SLOT: usize = 96;
+    const OBJECT: usize = 640;
+    const ARRAY: usize = 128;
+    let mut total = 0usize;
+    let mut at = 0;
+    while at < json.len() {
+        let start = at;
+        match json[at] {
+            b'"' => {
+                at += 1;
+                while at < json.len() && json[at] != b'"' {
+                    at += if json[at] == b'\\' { 2 } else { 1 };
+                }
+                // The allocator hands out at least 16 bytes, in steps of 16. A key lives in its
+                // object's node, with no slot of its own.
+                let next = json[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                let slot = if next == Some(&b':') { 0 } else { SLOT };
+                total += slot + (at - start).next_multiple_of(16);
+            }
+            open @ (b'{' | b'[') => {
+                let next = json[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                if !matches!(next, Some(b'}' | b']')) {
+                    total += if open == b'{' { OBJECT } else { ARRAY };
+                }
+                total += SLOT;
+            }
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                while at + 1 < json.len() && !b",]} \t\r\n".contains(&json[at + 1]) {
+                    at += 1;
+                }
+                total += SLOT;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    total
 }
 
 /// How deeply a form key may nest (`a[b][c]` is 3): placing a value recurses once per level,
@@ -3425,6 +3486,45 @@ mod tests {
             Err(StatusCode::BAD_REQUEST)
         );
         assert!(grew < 40 * size, "{grew} bytes for a body of {size}");
+    }
+
+    #[tokio::test]
+    async fn the_parsed_size_of_a_body_is_estimated_before_parsing() {
+        let record = r#"{"sku":"TSH-00042","quantity":2,"unitPrice":19.99,"note":null}"#;
+        let keys: Vec<String> = (0..20_000).map(|n| format!(r#""key{n}":{n}"#)).collect();
+        let shapes = [
+            format!("[{}]", vec![r#"{"a":0}"#; 20_000].join(",")),
+            format!("[{}]", vec!["[0]"; 20_000].join(",")),
+            format!("[{}]", vec!["0"; 20_000].join(",")),
+            format!("[{}]", vec![r#""ab""#; 20_000].join(",")),
+            format!("[{}]", vec!["{}"; 20_000].join(", ")),
+            format!("[{}]", vec![record; 5_000].join(",\n")),
+            format!("{{{}}}", keys.join(",")),
+            "[".repeat(120) + &"]".repeat(120),
+        ];
+        for json in shapes {
+            let (value, took) =
+                heap::peak_growth(async { serde_json::from_str::<Value>(&json).expect("JSON") })
+                    .await;
+            drop(value);
+            let estimate = parsed_size(json.as_bytes());
+            let shape = &json[..json.len().min(40)];
+            eprintln!("SIZE {shape}: took {took}, estimate {estimate}");
+            assert!(
+                took <= estimate,
+                "{shape}: took {took}, estimated {estimate}"
+            );
+            assert!(
+                estimate <= 3 * took + 4096,
+                "{shape}: took {took}, estimated {estimate}"
+            );
+        }
+        // What took over 500 MB: refused by a 256 MB Lambda before it is parsed.
+        let tiny = "[".to_owned() + &r#"{"a":0},"#.repeat(MAX_BODY_BYTES / 8 - 1) + "{}]";
+        assert!(parsed_size(tiny.as_bytes()) > 128 << 20);
+        // A body of realistic records that size still fits.
+        let records = vec![record; MAX_BODY_BYTES / (record.len() + 1)].join(",");
+        assert!(parsed_size(format!("[{records}]").as_bytes()) < 128 << 20);
     }
 
     // --- responses -----------------------------------------------------------------------------
