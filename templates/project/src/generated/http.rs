@@ -1569,16 +1569,21 @@ async fn read_body(
                 }
                 return Ok(Payload::Absent);
             }
-            let mut value = if let BodyKind::Form(_) = spec.kind {
-                check_content_type(headers, spec.content_type, is_form_media_type)?;
+            let form = matches!(spec.kind, BodyKind::Form(_));
+            let (accepts, size): (fn(&str) -> bool, _) = if form {
+                (is_form_media_type, form_size(&bytes))
+            } else {
+                (is_json_media_type, parsed_size(&bytes))
+            };
+            check_content_type(headers, spec.content_type, accepts)?;
+            if size > *PARSE_BUDGET {
+                let detail = "the body holds too many values to read in this function's \
+                              memory: send fewer";
+                return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, detail));
+            }
+            let mut value = if form {
                 read_form(schema, &bytes, violations)
             } else {
-                check_content_type(headers, spec.content_type, is_json_media_type)?;
-                if parsed_size(&bytes) > *PARSE_BUDGET {
-                    let detail = "the body holds too many values to read in this function's \
-                                  memory: send fewer";
-                    return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, detail));
-                }
                 serde_json::from_slice(&bytes).map_err(|error| {
                     ApiError::bad_request(format!("the body is not valid JSON: {error}"))
                 })?
@@ -1605,16 +1610,29 @@ static PARSE_BUDGET: LazyLock<usize> = LazyLock::new(|| {
     }
 });
 
+// A value's slot in its array or map: 32 bytes, times three while a growing array moves to a
+// buffer twice the size. A non-empty object's first B-tree node, and a non-empty array's first
+// allocation of four slots.
+const SLOT: usize = 96;
+const OBJECT: usize = 640;
+const ARRAY: usize = 128;
+
+/// [`parsed_size`] for a form: each field takes a slot and its text, and each `[` (or `%5B`)
+/// in a key may open an object, as `a0[b]=1&a1[b]=1&...` does.
+fn form_size(form: &[u8]) -> usize {
+    let fields = 1 + form.iter().filter(|&&b| b == b'&').count();
+    let brackets = form.iter().filter(|&&b| b == b'[').count()
+        + form
+            .windows(3)
+            .filter(|w| w.eq_ignore_ascii_case(b"%5b"))
+            .count();
+    fields * SLOT + brackets * OBJECT + 2 * form.len()
+}
+
 /// About how much memory serde_json's `Value` for `json` takes, found by one scan of the text.
 /// It can be a hundred times the text: `{"a":0}` is 7 bytes but a 632-byte map node, so a
 /// 6 MiB body of them took over 500 MB and killed a 256 MB Lambda before validation began.
 fn parsed_size(json: &[u8]) -> usize {
-    // A value's slot in its array or map: 32 bytes, times three while a growing array moves
-    // to a buffer twice the size. A non-empty object's first B-tree node, and a non-empty
-    // array's first allocation of four slots.
-    const SLOT: usize = 96;
-    const OBJECT: usize = 640;
-    const ARRAY: usize = 128;
     let mut total = 0usize;
     let mut at = 0;
     while at < json.len() {
@@ -3522,6 +3540,27 @@ mod tests {
         // What took over 500 MB: refused by a 256 MB Lambda before it is parsed.
         let tiny = "[".to_owned() + &r#"{"a":0},"#.repeat(MAX_BODY_BYTES / 8 - 1) + "{}]";
         assert!(parsed_size(tiny.as_bytes()) > 128 << 20);
+        let nested_form = (0..MAX_BODY_BYTES / 12)
+            .map(|n| format!("a{n}[b]=1"))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(form_size(nested_form.as_bytes()) > 128 << 20);
+        let flat_form = "name=Ada+Lovelace&".repeat(MAX_BODY_BYTES / 18);
+        assert!(form_size(flat_form.as_bytes()) < 128 << 20);
+        let mut root = Value::Null;
+        let (_, took) = heap::peak_growth(async {
+            root = read_form(
+                &Schema::Any,
+                &nested_form.as_bytes()[..100_000],
+                &mut Violations::new(),
+            );
+        })
+        .await;
+        assert!(
+            took <= form_size(&nested_form.as_bytes()[..100_000]),
+            "{took}"
+        );
+        drop(root);
         // A body of realistic records that size still fits.
         let records = vec![record; MAX_BODY_BYTES / (record.len() + 1)].join(",");
         assert!(parsed_size(format!("[{records}]").as_bytes()) < 128 << 20);
