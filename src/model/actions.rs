@@ -4,9 +4,10 @@
 use serde_json::Value;
 
 use super::hints::{child, list, Reader};
-use super::operations::{Media, Method, Operation, ParamIn};
+use super::names::Scope;
+use super::operations::{Media, Method, Operation, Param, ParamIn, ResponseHeader};
 use super::storage::{Entity, Table, Template};
-use super::types::{Field, StrFormat, Ty, TypeId, TypeKind, TypeSpace};
+use super::types::{Field, Shape, StrFormat, Ty, TypeId, TypeKind, TypeSpace};
 use crate::diagnostic::Diagnostic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +215,61 @@ pub fn resolve(ops: &mut [Operation], cx: &Context, diagnostics: &mut Vec<Diagno
                 ops[i].reason = reason;
             }
         }
+        add_version_headers(&mut ops[i], cx.entities);
+    }
+}
+
+/// A versioned entity's actions always speak ETag and If-Match, whether or not the spec
+/// declares those headers: the ETag of what `get`, `create`, `put` and `update` answer, and an
+/// optional If-Match on `put`, `update` and `delete`. Otherwise a spec that leaves them out
+/// would answer no ETag, and silently ignore the If-Match of a client that has one.
+fn add_version_headers(op: &mut Operation, entities: &[Entity]) {
+    let Some(action) = &mut op.action else {
+        return;
+    };
+    if entities[action.entity].version.is_none() {
+        return;
+    }
+    let answers_item = matches!(
+        action.verb,
+        Verb::Create | Verb::Get | Verb::Put | Verb::Update
+    );
+    if answers_item {
+        let success = [Some(action.success), action.created];
+        for r in success.into_iter().flatten() {
+            let response = &mut op.responses[r];
+            if response.header("ETag").is_some() {
+                continue;
+            }
+            let taken: Vec<&str> = response.headers.iter().map(|h| h.ident.as_str()).collect();
+            let mut idents = Scope::with_reserved(&taken);
+            idents.claim("body".into());
+            response.headers.push(ResponseHeader {
+                name: "ETag".into(),
+                ident: idents.claim("etag".into()),
+                required: false,
+                shape: Shape::string(),
+                doc: Some("The item's version, for `If-Match`.".into()),
+            });
+        }
+    }
+    if action.if_match.is_none() && matches!(action.verb, Verb::Put | Verb::Update | Verb::Delete) {
+        let taken: Vec<&str> = op.params.iter().map(|p| p.ident.as_str()).collect();
+        let mut idents = Scope::with_reserved(&taken);
+        idents.claim("body".into());
+        action.if_match = Some(op.params.len());
+        op.params.push(Param {
+            name: "If-Match".into(),
+            ident: idents.claim("if_match".into()),
+            location: ParamIn::Header,
+            required: false,
+            shape: Shape::string(),
+            doc: Some("The ETag of the version this request is based on (412 when the item has changed since).".into()),
+            explode: false,
+            deep_object: false,
+            default: None,
+            pointer: op.pointer.clone(),
+        });
     }
 }
 
