@@ -363,12 +363,6 @@ fn etag(item: &Value, field: &str) -> Option<String> {
     item.get(field).and_then(Value::as_i64).map(store::etag)
 }
 
-/// The version an `If-Match` header names, if one was sent.
-#[allow(dead_code)]
-fn expected_version(if_match: Option<&str>) -> Result<Option<i64>, ApiError> {
-    if_match.map(store::parse_if_match).transpose()
-}
-
 "#;
 
 /// Key (or bound) fields of an item, read from the request's parameters.
@@ -436,18 +430,18 @@ fn typed_key_line(api: &Api, op: &Operation, action: &BoundAction, entity: &Enti
     format!("let key = {key} {{ {} }};\n", fields.join(", "))
 }
 
-fn if_match(op: &Operation, action: &BoundAction) -> String {
-    match action.if_match {
-        Some(p) if op.params[p].required => format!(
-            "let expected = expected_version(Some(request.{}.as_str()))?;\n",
-            op.params[p].ident
-        ),
-        Some(p) => format!(
-            "let expected = expected_version(request.{}.as_deref())?;\n",
-            op.params[p].ident
-        ),
-        None => "let expected = None;\n".into(),
-    }
+/// `let expected = ..`: the version the `If-Match` header requires of the item at `key`
+/// (`creates`: the action creates a missing item).
+fn if_match(api: &Api, op: &Operation, action: &BoundAction, creates: bool) -> String {
+    let header = match action.if_match {
+        Some(p) if op.params[p].required => {
+            format!("Some(request.{}.as_str())", op.params[p].ident)
+        }
+        Some(p) => format!("request.{}.as_deref()", op.params[p].ident),
+        None => return "let expected = None;\n".into(),
+    };
+    let entity = &api.types.get(api.entities[action.entity].type_id).name;
+    format!("let expected = store.if_match::<{entity}, _>(&key, {header}, {creates}).await?;\n")
 }
 
 /// Constructs the response variant at `index` holding `item`.
@@ -601,10 +595,14 @@ fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &m
         }
         Verb::Put => {
             out.push_str(&bound_fields(op, action, None));
-            out.push_str(&if_match(op, action));
             let _ = writeln!(
                 out,
-                "let mut fields = fields(&request.body)?;\nfields.extend(key.clone());\nlet key: {key} = typed_key(key)?;\nlet (item, created) = store.put_{snake}(&key, fields, &[{}], expected).await?;",
+                "let mut fields = fields(&request.body)?;\nfields.extend(key.clone());\nlet key: {key} = typed_key(key)?;"
+            );
+            out.push_str(&if_match(api, op, action, true));
+            let _ = writeln!(
+                out,
+                "let (item, created) = store.put_{snake}(&key, fields, &[{}], expected).await?;",
                 bound_names.join(", ")
             );
             let created = action.created.unwrap_or(action.success);
@@ -620,7 +618,7 @@ fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &m
         }
         Verb::Update => {
             out.push_str(&typed_key_line(api, op, action, entity));
-            out.push_str(&if_match(op, action));
+            out.push_str(&if_match(api, op, action, false));
             let _ = writeln!(
                 out,
                 "let item = store.update_{snake}(&key, fields(&request.body)?, expected).await?;"
@@ -634,7 +632,7 @@ fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &m
         }
         Verb::Delete => {
             out.push_str(&typed_key_line(api, op, action, entity));
-            out.push_str(&if_match(op, action));
+            out.push_str(&if_match(api, op, action, false));
             let _ = writeln!(out, "store.delete_{snake}(&key, expected).await?;");
             let _ = writeln!(
                 out,

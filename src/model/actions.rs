@@ -4,9 +4,10 @@
 use serde_json::Value;
 
 use super::hints::{child, list, Reader};
-use super::operations::{Media, Method, Operation, ParamIn};
+use super::names::Scope;
+use super::operations::{Media, Method, Operation, Param, ParamIn, ResponseHeader};
 use super::storage::{Entity, Table, Template};
-use super::types::{Field, StrFormat, Ty, TypeId, TypeKind, TypeSpace};
+use super::types::{Field, Shape, StrFormat, Ty, TypeId, TypeKind, TypeSpace};
 use crate::diagnostic::Diagnostic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +215,61 @@ pub fn resolve(ops: &mut [Operation], cx: &Context, diagnostics: &mut Vec<Diagno
                 ops[i].reason = reason;
             }
         }
+        add_version_headers(&mut ops[i], cx.entities);
+    }
+}
+
+/// A versioned entity's actions always speak ETag and If-Match, whether or not the spec
+/// declares those headers: the ETag of what `get`, `create`, `put` and `update` answer, and an
+/// optional If-Match on `put`, `update` and `delete`. Otherwise a spec that leaves them out
+/// would answer no ETag, and silently ignore the If-Match of a client that has one.
+fn add_version_headers(op: &mut Operation, entities: &[Entity]) {
+    let Some(action) = &mut op.action else {
+        return;
+    };
+    if entities[action.entity].version.is_none() {
+        return;
+    }
+    let answers_item = matches!(
+        action.verb,
+        Verb::Create | Verb::Get | Verb::Put | Verb::Update
+    );
+    if answers_item {
+        let success = [Some(action.success), action.created];
+        for r in success.into_iter().flatten() {
+            let response = &mut op.responses[r];
+            if response.header("ETag").is_some() {
+                continue;
+            }
+            let taken: Vec<&str> = response.headers.iter().map(|h| h.ident.as_str()).collect();
+            let mut idents = Scope::with_reserved(&taken);
+            idents.claim("body".into());
+            response.headers.push(ResponseHeader {
+                name: "ETag".into(),
+                ident: idents.claim("etag".into()),
+                required: false,
+                shape: Shape::string(),
+                doc: Some("The item's version, for `If-Match`.".into()),
+            });
+        }
+    }
+    if action.if_match.is_none() && matches!(action.verb, Verb::Put | Verb::Update | Verb::Delete) {
+        let taken: Vec<&str> = op.params.iter().map(|p| p.ident.as_str()).collect();
+        let mut idents = Scope::with_reserved(&taken);
+        idents.claim("body".into());
+        action.if_match = Some(op.params.len());
+        op.params.push(Param {
+            name: "If-Match".into(),
+            ident: idents.claim("if_match".into()),
+            location: ParamIn::Header,
+            required: false,
+            shape: Shape::string(),
+            doc: Some("The ETag of the version this request is based on (412 when the item has changed since).".into()),
+            explode: false,
+            deep_object: false,
+            default: None,
+            pointer: op.pointer.clone(),
+        });
     }
 }
 
@@ -885,4 +941,119 @@ fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, Str
             verb.as_str()
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A versioned `Note` whose operations declare neither ETag nor If-Match.
+    const UNDECLARED: &str = r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+x-apigen: {tables: {Main: {pk: PK, sk: SK}}}
+paths:
+  /notes:
+    post:
+      operationId: createNote
+      x-apigen-action: {create: Note}
+      requestBody: {required: true, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+      responses:
+        '201': {description: c, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+  /notes/{noteId}:
+    parameters: [{name: noteId, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getNote
+      x-apigen-action: {get: Note}
+      responses:
+        '200': {description: g, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+    put:
+      operationId: putNote
+      x-apigen-action: {put: Note}
+      requestBody: {required: true, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+      responses:
+        '200': {description: r, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+        '201': {description: c, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+    patch:
+      operationId: updateNote
+      x-apigen-action: {update: Note}
+      parameters: [{name: if_match, in: query, schema: {type: string}}]
+      requestBody: {required: true, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+      responses:
+        '200': {description: u, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+    delete:
+      operationId: deleteNote
+      x-apigen-action: {delete: Note}
+      responses:
+        '204': {description: d}
+components:
+  schemas:
+    Note:
+      type: object
+      required: [id, version]
+      properties:
+        id: {type: string, readOnly: true}
+        text: {type: string}
+        version: {type: integer, readOnly: true}
+      x-apigen-entity: {version: version}
+"#;
+
+    fn api(text: &str) -> super::super::Api {
+        let spec = crate::load::parse(Path::new("t.yaml"), text.to_string()).expect("parses");
+        crate::model::build(&spec, None).expect("builds")
+    }
+
+    #[test]
+    fn versioned_actions_always_answer_etag_and_read_if_match() {
+        let api = api(UNDECLARED);
+        let op = |id: &str| api.operations.iter().find(|o| o.id == id).expect(id);
+        for id in ["createNote", "getNote", "putNote", "updateNote"] {
+            let op = op(id);
+            let action = op.action.as_ref().expect("an action");
+            for r in [Some(action.success), action.created].into_iter().flatten() {
+                let etag = op.responses[r].header("ETag");
+                assert!(
+                    etag.is_some_and(|h| !h.required && h.ident == "etag"),
+                    "{id}"
+                );
+            }
+        }
+        for id in ["putNote", "updateNote", "deleteNote"] {
+            let op = op(id);
+            let p = op.action.as_ref().and_then(|a| a.if_match).expect(id);
+            let param = &op.params[p];
+            assert_eq!(
+                (param.name.as_str(), param.location),
+                ("If-Match", ParamIn::Header)
+            );
+            assert!(!param.required, "{id}");
+        }
+        // The query parameter already holds the name `if_match`.
+        let update = op("updateNote");
+        let p = update
+            .action
+            .as_ref()
+            .and_then(|a| a.if_match)
+            .expect("If-Match");
+        assert_eq!(update.params[p].ident, "if_match_2");
+        for id in ["getNote", "createNote"] {
+            assert!(op(id).params.iter().all(|p| p.name != "If-Match"), "{id}");
+        }
+    }
+
+    #[test]
+    fn unversioned_entities_get_no_version_headers() {
+        let api =
+            api(&UNDECLARED.replace("x-apigen-entity: {version: version}", "x-apigen-entity: {}"));
+        for op in &api.operations {
+            assert!(op.params.iter().all(|p| p.name != "If-Match"), "{}", op.id);
+            assert!(
+                op.responses.iter().all(|r| r.header("ETag").is_none()),
+                "{}",
+                op.id
+            );
+        }
+    }
 }

@@ -95,6 +95,11 @@ pub fn run(s: &mut Session, api: &Api) -> Vec<String> {
         if if_match(s, &v, &mut live) {
             done(format!("{name}: 412 on a stale If-Match"));
         }
+        if preconditions(s, &v, &mut live) {
+            done(format!(
+                "{name}: empty patches, body versions, If-Match *, lists and weak tags"
+            ));
+        }
         if !v.reads().is_empty() {
             for n in 7..=11 {
                 seed(s, &v, &mut live, n);
@@ -796,6 +801,133 @@ fn if_match(s: &mut Session, v: &View, live: &mut Live) -> bool {
         s.check(reply.json() == current, || {
             "a refused write changes nothing".into()
         });
+    }
+    true
+}
+
+/// The rest of what versions promise: an empty merge patch writes nothing (and still honours
+/// If-Match), a `version` in the body is a precondition like If-Match, `*` matches any current
+/// item, a list matches when it names the current version, and a weak tag never matches.
+fn preconditions(s: &mut Session, v: &View, live: &mut Live) -> bool {
+    let Some(version) = v.entity.version.clone() else {
+        return false;
+    };
+    let Some(update) = v.op(Verb::Update) else {
+        return false;
+    };
+    let Some(p) = action(update).if_match else {
+        return false;
+    };
+    let header = update.params[p].name.clone();
+    let item = seed(s, v, live, 5);
+    let path = v.path(update, Some(&item), 0);
+    let ct = content_type(update);
+    let patch = |body: &Value| Request::new(update.method.upper(), &path).json(&ct, body);
+    let step = |what: &str| format!("{} ({what})", update.id);
+    let tag = |item: &Value| etag(&item[version.as_str()]);
+    let ok = success(update);
+
+    let label = format!("{} empty patch", v.name());
+    let reply = s.counted(&label, Some(&[("GetItem", 1)]), |s| {
+        s.expect(&step("empty patch"), patch(&json!({})), ok)
+    });
+    s.check(reply.json() == item, || {
+        "an empty patch answers the item unchanged, version included".into()
+    });
+    s.check(reply.header("etag") == Some(tag(&item).as_str()), || {
+        "an empty patch answers the current ETag".into()
+    });
+    let stale = patch(&json!({})).header(&header, "\"99\"");
+    s.expect(&step("empty patch, stale If-Match"), stale, 412);
+    let fresh = patch(&json!({})).header(&header, tag(&item));
+    s.expect(&step("empty patch, current If-Match"), fresh, ok);
+    let missing = Request::new(update.method.upper(), v.path(update, None, 0));
+    let missing = |h: &str| missing.clone().json(&ct, &json!({})).header(&header, h);
+    s.expect(&step("empty patch, missing item"), missing("*"), 404);
+    s.expect(
+        &step("empty patch, missing item, If-Match"),
+        missing("\"1\""),
+        404,
+    );
+
+    let body_has_version = body_shape(update)
+        .and_then(|shape| v.api.types.struct_of(shape))
+        .is_some_and(|(_, st)| st.fields.iter().any(|f| f.name == version));
+    if body_has_version {
+        let mut body = safe_patch(v, update);
+        body[version.as_str()] = item[version.as_str()].clone();
+        let changes = body.as_object().is_some_and(|b| b.len() > 1);
+        let landed = s.expect(&step("body version"), patch(&body), ok).json();
+        s.check(landed[version.as_str()] == 1 + i64::from(changes), || {
+            "a patch with the current version in its body lands".into()
+        });
+        live.upsert(v, &landed);
+        if changes {
+            s.expect(&step("stale body version"), patch(&body), 412);
+        }
+        let disagree = patch(&body).header(&header, "\"98\"");
+        s.expect(&step("If-Match and body version disagree"), disagree, 412);
+    }
+
+    let safe = safe_patch(v, update);
+    let mut current = s
+        .expect(&step("If-Match: *"), patch(&safe).header(&header, "*"), ok)
+        .json();
+    live.upsert(v, &current);
+    let list = format!("\"999\", {}", tag(&current));
+    current = s
+        .expect(
+            &step("If-Match list"),
+            patch(&safe).header(&header, list),
+            ok,
+        )
+        .json();
+    live.upsert(v, &current);
+    let weak = format!("W/{}", tag(&current));
+    s.expect(
+        &step("weak If-Match"),
+        patch(&safe).header(&header, weak),
+        412,
+    );
+    if let Some(put) = v.op(Verb::Put).filter(|o| action(o).if_match.is_some()) {
+        let put_header = &put.params[action(put).if_match.expect("checked")].name;
+        // Item 4 is never created: a single digit keeps generated ids valid (ULIDs start 0-7).
+        let request = Request::new(put.method.upper(), v.path(put, None, 4))
+            .json(&content_type(put), &v.body(put, 4, false))
+            .header(put_header, "*");
+        s.expect(
+            &format!("{} (If-Match: * on a missing item)", put.id),
+            request,
+            412,
+        );
+    }
+    if let Some(get) = v.op(Verb::Get) {
+        let reply = s.expect(
+            &format!("{} (after the preconditions)", get.id),
+            Request::get(v.path(get, Some(&current), 0)),
+            200,
+        );
+        s.check(reply.json() == current, || {
+            "refused writes and empty patches change nothing".into()
+        });
+        s.check(reply.header("etag") == Some(tag(&current).as_str()), || {
+            "GET answers the current ETag".into()
+        });
+    }
+    if let Some(delete) = v.op(Verb::Delete).filter(|o| action(o).if_match.is_some()) {
+        let delete_header = &delete.params[action(delete).if_match.expect("checked")].name;
+        let path = v.path(delete, Some(&current), 0);
+        let weak =
+            Request::new("DELETE", &path).header(delete_header, format!("W/{}", tag(&current)));
+        s.expect(&format!("{} (weak If-Match)", delete.id), weak, 412);
+        let list = Request::new("DELETE", &path)
+            .header(delete_header, format!("\"999\", {}", tag(&current)));
+        s.expect(
+            &format!("{} (If-Match list)", delete.id),
+            list,
+            success(delete),
+        );
+        live.remove(v, &current);
     }
     true
 }
