@@ -114,6 +114,19 @@ fn bump(s: &str, n: usize) -> String {
     }
 }
 
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn assert_problem(reply: &Reply, status: StatusCode) {
     assert_eq!(reply.status, status, "body: {}", reply.body);
     assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
@@ -247,8 +260,8 @@ async fn list_customers_pages_through_every_item_once() {
             format!("{}?{}", path("/customers", & []), ["limit=2".to_string()].join("&"))
         } else {
             format!(
-                "{}?{}", path("/customers", & []), [format!("limit=2&cursor={cursor}")]
-                .join("&")
+                "{}?{}", path("/customers", & []), [format!("limit=2&cursor={}", encode(&
+                cursor))].join("&")
             )
         };
         let reply = send(&app, "GET", &uri, None, &[]).await;
@@ -549,7 +562,8 @@ async fn list_customer_orders_pages_through_every_item_once() {
         } else {
             format!(
                 "{}?{}", path("/customers/{customerId}/orders", & [("customerId", text(&
-                first, "customerId"))]), [format!("limit=2&cursor={cursor}")].join("&")
+                first, "customerId"))]), [format!("limit=2&cursor={}", encode(& cursor))]
+                .join("&")
             )
         };
         let reply = send(&app, "GET", &uri, None, &[]).await;
@@ -900,8 +914,8 @@ async fn list_orders_by_status_lists_created_items() {
             &app,
             "GET",
             &format!(
-                "{}?{}", path("/orders", & []), [format!("status={}", text(& first,
-                "status"))].join("&")
+                "{}?{}", path("/orders", & []), [format!("status={}", encode(& text(&
+                first, "status")))].join("&")
             ),
             None,
             &[],
@@ -924,13 +938,14 @@ async fn list_orders_by_status_pages_through_every_item_once() {
     for page in 0..10 {
         let uri = if page == 0 {
             format!(
-                "{}?{}", path("/orders", & []), [format!("status={}", text(& first,
-                "status")), "limit=2".to_string()].join("&")
+                "{}?{}", path("/orders", & []), [format!("status={}", encode(& text(&
+                first, "status"))), "limit=2".to_string()].join("&")
             )
         } else {
             format!(
-                "{}?{}", path("/orders", & []), [format!("status={}", text(& first,
-                "status")), format!("limit=2&cursor={cursor}")].join("&")
+                "{}?{}", path("/orders", & []), [format!("status={}", encode(& text(&
+                first, "status"))), format!("limit=2&cursor={}", encode(& cursor))]
+                .join("&")
             )
         };
         let reply = send(&app, "GET", &uri, None, &[]).await;
@@ -958,8 +973,8 @@ async fn list_orders_by_status_rejects_a_tampered_cursor() {
             &app,
             "GET",
             &format!(
-                "{}?{}", path("/orders", & []), [format!("status={}", text(& first,
-                "status")), "cursor=not-a-cursor".to_string()].join("&")
+                "{}?{}", path("/orders", & []), [format!("status={}", encode(& text(&
+                first, "status"))), "cursor=not-a-cursor".to_string()].join("&")
             ),
             None,
             &[],
@@ -995,8 +1010,8 @@ async fn list_products_pages_through_every_item_once() {
             format!("{}?{}", path("/products", & []), ["limit=2".to_string()].join("&"))
         } else {
             format!(
-                "{}?{}", path("/products", & []), [format!("limit=2&cursor={cursor}")]
-                .join("&")
+                "{}?{}", path("/products", & []), [format!("limit=2&cursor={}", encode(&
+                cursor))].join("&")
             )
         };
         let reply = send(&app, "GET", &uri, None, &[]).await;
@@ -1326,7 +1341,7 @@ async fn list_featured_categories_pages_through_every_item_once() {
         } else {
             format!(
                 "{}?{}", path("/featured-categories", & []),
-                [format!("limit=2&cursor={cursor}")].join("&")
+                [format!("limit=2&cursor={}", encode(& cursor))].join("&")
             )
         };
         let reply = send(&app, "GET", &uri, None, &[]).await;

@@ -9,161 +9,168 @@ use serde::Serialize;
 use serde_json::Value;
 use shop_api::generated::models::*;
 
-/// `#/components/schemas/Customer/properties/customerId/example`
+/// `#/components/schemas/Customer/properties/customerId/examples/0`
 #[test]
 fn customer_customer_id() {
     let example = r#""01JZ4Q3V6Y8M2T0K9R5B7C1D3E""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Customer/properties/email/example`
+/// `#/components/schemas/Customer/properties/email/examples/0`
 #[test]
 fn customer_email() {
     let example = r#""ada@example.com""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Customer/properties/name/example`
+/// `#/components/schemas/Customer/properties/name/examples/0`
 #[test]
 fn customer_name() {
     let example = r#""Ada Lovelace""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Customer/properties/phone/example`
+/// `#/components/schemas/Customer/properties/phone/examples/0`
 #[test]
 fn customer_phone() {
     let example = r#""+442071234567""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/OrderStatus/example`
+/// `#/components/schemas/OrderStatus/examples/0`
 #[test]
 fn order_status() {
     let example = r#""paid""#;
     round_trip::<OrderStatus>(example);
 }
 
-/// `#/components/schemas/Order/properties/note/example`
+/// `#/components/schemas/Order/properties/note/examples/0`
 #[test]
 fn order_note() {
     let example = r#""Please leave the parcel with the neighbour.""#;
     round_trip::<Option<String>>(example);
 }
 
-/// `#/components/schemas/Product/properties/sku/example`
+/// `#/components/schemas/Order/properties/note/examples/1`
+#[test]
+fn order_note_2() {
+    let example = r#"null"#;
+    round_trip::<Option<String>>(example);
+}
+
+/// `#/components/schemas/Product/properties/sku/examples/0`
 #[test]
 fn product_sku() {
     let example = r#""TSH-00042""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Product/properties/name/example`
+/// `#/components/schemas/Product/properties/name/examples/0`
 #[test]
 fn product_name() {
     let example = r#""Logo T-shirt""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Product/properties/unitPrice/example`
+/// `#/components/schemas/Product/properties/unitPrice/examples/0`
 #[test]
 fn product_unit_price() {
     let example = r#"19.99"#;
     round_trip::<f64>(example);
 }
 
-/// `#/components/schemas/Product/properties/categories/example`
+/// `#/components/schemas/Product/properties/categories/examples/0`
 #[test]
 fn product_categories() {
     let example = r#"["apparel","summer-sale"]"#;
     round_trip::<Vec<String>>(example);
 }
 
-/// `#/components/schemas/Category/properties/slug/example`
+/// `#/components/schemas/Category/properties/slug/examples/0`
 #[test]
 fn category_slug() {
     let example = r#""summer-sale""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Category/properties/name/example`
+/// `#/components/schemas/Category/properties/name/examples/0`
 #[test]
 fn category_name() {
     let example = r#""Summer sale""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Category/properties/featuredRank/example`
+/// `#/components/schemas/Category/properties/featuredRank/examples/0`
 #[test]
 fn category_featured_rank() {
     let example = r#"2"#;
     round_trip::<i64>(example);
 }
 
-/// `#/components/schemas/Problem/properties/title/example`
+/// `#/components/schemas/Problem/properties/title/examples/0`
 #[test]
 fn problem2_title() {
     let example = r#""Precondition Failed""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Problem/properties/status/example`
+/// `#/components/schemas/Problem/properties/status/examples/0`
 #[test]
 fn problem2_status() {
     let example = r#"412"#;
     round_trip::<i64>(example);
 }
 
-/// `#/components/schemas/Order/properties/items/items/properties/sku/example`
+/// `#/components/schemas/Order/properties/items/items/properties/sku/examples/0`
 #[test]
 fn order_items_item_sku() {
     let example = r#""TSH-00042""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Order/properties/items/items/properties/unitPrice/example`
+/// `#/components/schemas/Order/properties/items/items/properties/unitPrice/examples/0`
 #[test]
 fn order_items_item_unit_price() {
     let example = r#"19.99"#;
     round_trip::<f64>(example);
 }
 
-/// `#/components/schemas/Problem/properties/errors/items/properties/pointer/example`
+/// `#/components/schemas/Problem/properties/errors/items/properties/pointer/examples/0`
 #[test]
 fn problem2_errors_item_pointer() {
     let example = r#""/items/0/quantity""#;
     round_trip::<String>(example);
 }
 
-/// `#/components/schemas/Problem/properties/errors/items/properties/detail/example`
+/// `#/components/schemas/Problem/properties/errors/items/properties/detail/examples/0`
 #[test]
 fn problem2_errors_item_detail() {
     let example = r#""must be at least 1""#;
     round_trip::<String>(example);
 }
 
-/// `#/paths/~1reports~1daily/get/responses/200/content/application~1json/schema/properties/ordersByStatus/example`
+/// `#/paths/~1reports~1daily/get/responses/200/content/application~1json/schema/properties/ordersByStatus/examples/0`
 #[test]
 fn daily_report_orders_by_status() {
     let example = r#"{"pending":3,"paid":12,"shipped":4}"#;
     round_trip::<std::collections::BTreeMap<String, i64>>(example);
 }
 
-/// `#/components/parameters/IfMatch/schema/example`
+/// `#/components/parameters/IfMatch/schema/examples/0`
 #[test]
 fn delete_customer_if_match() {
     let example = r#""\"3\"""#;
     round_trip::<String>(example);
 }
 
-/// `#/paths/~1orders/get/parameters/1/schema/example`
+/// `#/paths/~1orders/get/parameters/1/schema/examples/0`
 #[test]
 fn list_orders_by_status_since() {
     let example = r#""2025-01-01T00:00:00Z""#;
     round_trip::<chrono::DateTime<chrono::Utc>>(example);
 }
 
-/// `#/paths/~1reports~1daily/get/parameters/0/schema/example`
+/// `#/paths/~1reports~1daily/get/parameters/0/schema/examples/0`
 #[test]
 fn daily_report_date() {
     let example = r#""2025-06-30""#;

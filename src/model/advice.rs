@@ -130,9 +130,11 @@ fn answers(entities: &[Entity], types: &TypeSpace, op: &Operation) -> Vec<u16> {
             Verb::Get | Verb::Update | Verb::Delete => codes.push(404),
             _ => {}
         }
+        // A write that reads first retries a lost race, then gives up with 409.
+        let contended = entity.version.is_some() || !entity.unique.is_empty();
         let conflicts = match action.verb {
             Verb::Create => true,
-            Verb::Update | Verb::Put => !entity.unique.is_empty(),
+            Verb::Update | Verb::Put | Verb::Delete => contended,
             _ => false,
         };
         if conflicts {

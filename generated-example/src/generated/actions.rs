@@ -64,12 +64,6 @@ fn etag(item: &Value, field: &str) -> Option<String> {
     item.get(field).and_then(Value::as_i64).map(store::etag)
 }
 
-/// The version an `If-Match` header names, if one was sent.
-#[allow(dead_code)]
-fn expected_version(if_match: Option<&str>) -> Result<Option<i64>, ApiError> {
-    if_match.map(store::parse_if_match).transpose()
-}
-
 /// `GET /customers`: `list` on `Customer`.
 pub async fn list_customers(
     store: &Store,
@@ -142,7 +136,9 @@ pub async fn delete_customer(
     let key = CustomerKey {
         customer_id: request.customer_id,
     };
-    let expected = expected_version(request.if_match.as_deref())?;
+    let expected = store
+        .if_match::<Customer, _>(&key, request.if_match.as_deref(), false)
+        .await?;
     store.delete_customer(&key, expected).await?;
     Ok(DeleteCustomerResponse::NoContent)
 }
@@ -155,7 +151,9 @@ pub async fn update_customer(
     let key = CustomerKey {
         customer_id: request.customer_id,
     };
-    let expected = expected_version(request.if_match.as_deref())?;
+    let expected = store
+        .if_match::<Customer, _>(&key, request.if_match.as_deref(), false)
+        .await?;
     let item = store.update_customer(&key, fields(&request.body)?, expected).await?;
     let doc = json(&item)?;
     Ok(UpdateCustomerResponse::Ok {
@@ -244,10 +242,12 @@ pub async fn replace_order(
     let mut key = Map::new();
     key.insert("customerId".into(), json(&request.customer_id)?);
     key.insert("orderId".into(), json(&request.order_id)?);
-    let expected = expected_version(request.if_match.as_deref())?;
     let mut fields = fields(&request.body)?;
     fields.extend(key.clone());
     let key: OrderKey = typed_key(key)?;
+    let expected = store
+        .if_match::<Order, _>(&key, request.if_match.as_deref(), true)
+        .await?;
     let (item, created) = store
         .put_order(&key, fields, &["customerId", "orderId"], expected)
         .await?;
@@ -282,7 +282,9 @@ pub async fn delete_order(
         customer_id: request.customer_id,
         order_id: request.order_id,
     };
-    let expected = expected_version(request.if_match.as_deref())?;
+    let expected = store
+        .if_match::<Order, _>(&key, request.if_match.as_deref(), false)
+        .await?;
     store.delete_order(&key, expected).await?;
     Ok(DeleteOrderResponse::NoContent)
 }
@@ -296,7 +298,9 @@ pub async fn update_order(
         customer_id: request.customer_id,
         order_id: request.order_id,
     };
-    let expected = expected_version(request.if_match.as_deref())?;
+    let expected = store
+        .if_match::<Order, _>(&key, request.if_match.as_deref(), false)
+        .await?;
     let item = store.update_order(&key, fields(&request.body)?, expected).await?;
     let doc = json(&item)?;
     Ok(UpdateOrderResponse::Ok {
@@ -391,10 +395,12 @@ pub async fn put_product(
 ) -> Result<PutProductResponse, ApiError> {
     let mut key = Map::new();
     key.insert("sku".into(), json(&request.sku)?);
-    let expected = expected_version(request.if_match.as_deref())?;
     let mut fields = fields(&request.body)?;
     fields.extend(key.clone());
     let key: ProductKey = typed_key(key)?;
+    let expected = store
+        .if_match::<Product, _>(&key, request.if_match.as_deref(), true)
+        .await?;
     let (item, created) = store.put_product(&key, fields, &["sku"], expected).await?;
     let doc = json(&item)?;
     Ok(
@@ -453,7 +459,9 @@ pub async fn delete_category(
     request: DeleteCategoryRequest,
 ) -> Result<DeleteCategoryResponse, ApiError> {
     let key = CategoryKey { slug: request.slug };
-    let expected = expected_version(request.if_match.as_deref())?;
+    let expected = store
+        .if_match::<Category, _>(&key, request.if_match.as_deref(), false)
+        .await?;
     store.delete_category(&key, expected).await?;
     Ok(DeleteCategoryResponse::NoContent)
 }
@@ -464,7 +472,9 @@ pub async fn update_category(
     request: UpdateCategoryRequest,
 ) -> Result<UpdateCategoryResponse, ApiError> {
     let key = CategoryKey { slug: request.slug };
-    let expected = expected_version(request.if_match.as_deref())?;
+    let expected = store
+        .if_match::<Category, _>(&key, request.if_match.as_deref(), false)
+        .await?;
     let item = store.update_category(&key, fields(&request.body)?, expected).await?;
     let doc = json(&item)?;
     Ok(UpdateCategoryResponse::Ok {

@@ -23,7 +23,17 @@ use serde_json::Value;
 
 /// Lambda refuses synchronous payloads above 6 MB, so a larger body could never have come through
 /// API Gateway; locally the same cap keeps behaviour identical.
-const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+
+/// A 400 lists at most this many violations, and at most [`MAX_LISTED_TEXT`] bytes of their
+/// pointers and details; the rest are only counted. Without a cap a 6 MiB array of bad items
+/// answered with millions of violations: hundreds of MB of JSON and a crashed Lambda.
+const MAX_LISTED: usize = 100;
+const MAX_LISTED_TEXT: usize = 3 * 1024;
+/// Input echoed back in a pointer or a detail (a long key, a header value) is cut to this.
+const MAX_ECHOED: usize = 200;
+/// A detail is cut to this, whatever wrote it: serde's messages quote the offending input.
+const MAX_DETAIL: usize = 512;
 
 // ---------------------------------------------------------------------------------------------
 // Problem responses (RFC 9457)
@@ -56,15 +66,20 @@ pub struct ApiError {
     pub status: StatusCode,
     pub detail: String,
     pub violations: Vec<Violation>,
+    /// Violations found beyond those listed.
+    pub unlisted: usize,
 }
 
 impl ApiError {
-    /// Any status, for the cases the shorthands below do not cover.
+    /// Any status, for the cases the shorthands below do not cover. A long detail is cut short.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        let mut detail = detail.into();
+        clip(&mut detail, MAX_DETAIL);
         Self {
             status,
-            detail: detail.into(),
+            detail,
             violations: Vec::new(),
+            unlisted: 0,
         }
     }
 
@@ -73,17 +88,34 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, detail)
     }
 
-    /// Validation failed; every violation is listed so the client can fix them all in one go.
-    pub fn invalid(violations: Vec<Violation>) -> Self {
-        let detail = match violations.len() {
-            1 => "the request is invalid (1 problem)".to_owned(),
-            count => format!("the request is invalid ({count} problems)"),
+    /// Validation failed; the violations are listed (up to a cap) so the client can fix them
+    /// all in one go.
+    pub fn invalid(violations: impl Into<Violations>) -> Self {
+        let Violations {
+            listed, unlisted, ..
+        } = violations.into();
+        let detail = match (listed.len() + unlisted, unlisted) {
+            (1, _) => "the request is invalid (1 problem)".to_owned(),
+            (count, 0) => format!("the request is invalid ({count} problems)"),
+            (count, _) => format!(
+                "the request is invalid ({count} problems; the first {} are listed)",
+                listed.len()
+            ),
         };
         Self {
             status: StatusCode::BAD_REQUEST,
             detail,
-            violations,
+            violations: listed,
+            unlisted,
         }
+    }
+
+    /// The body is larger than any API Gateway would pass on (413).
+    pub fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is larger than 6 MiB",
+        )
     }
 
     /// The addressed resource does not exist (404).
@@ -140,6 +172,13 @@ struct Problem<'a> {
     detail: &'a str,
     #[serde(skip_serializing_if = "<[Violation]>::is_empty")]
     errors: &'a [Violation],
+    /// How many violations were found beyond those in `errors`.
+    #[serde(skip_serializing_if = "is_zero")]
+    unlisted: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 impl IntoResponse for ApiError {
@@ -150,6 +189,7 @@ impl IntoResponse for ApiError {
             status: self.status.as_u16(),
             detail: &self.detail,
             errors: &self.violations,
+            unlisted: self.unlisted,
         };
         match serde_json::to_vec(&problem) {
             Ok(body) => raw(self.status, "application/problem+json", body),
@@ -288,8 +328,18 @@ impl Format {
                 "must be a valid IPv6 address",
             ),
         };
-        (!valid).then_some(expectation)
+        (!valid || text.chars().any(is_hidden_control)).then_some(expectation)
     }
+}
+
+/// No checked format has room for control characters (a NUL cuts a value short in C code
+/// downstream) or for bidirectional overrides, which make a value display as something else.
+fn is_hidden_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// chrono's `%Y-%m-%d` also takes `2024-1-5`, `24-01-05` and `+2024-01-05`; RFC 3339's full-date
@@ -428,50 +478,292 @@ impl Dict {
     };
 }
 
-/// Checks `value` against `schema`, appending every violation (not only the first).
+const TOO_COSTLY: &str = "is too costly to check against the schema: send a simpler value";
+
+/// A JSON pointer kept on the stack while validation descends, so that it is only written out
+/// for the few violations that are listed: building one per array item or key would cost
+/// memory in proportion to the input even when it is valid.
+#[derive(Debug, Clone, Copy)]
+pub enum Pointer<'a> {
+    /// The whole body (`""`).
+    Root,
+    Key(&'a Pointer<'a>, &'a str),
+    Index(&'a Pointer<'a>, usize),
+}
+
+impl Pointer<'_> {
+    /// The pointer of a parameter: `/<name>`.
+    pub fn param(name: &str) -> Pointer<'_> {
+        Pointer::Key(&Pointer::Root, name)
+    }
+}
+
+impl fmt::Display for Pointer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pointer::Root => Ok(()),
+            Pointer::Index(parent, index) => write!(f, "{parent}/{index}"),
+            // RFC 6901: `~` and `/` inside a key must be escaped or the pointer is ambiguous.
+            Pointer::Key(parent, key) => {
+                write!(f, "{parent}/")?;
+                for c in key.chars() {
+                    match c {
+                        '~' => f.write_str("~0")?,
+                        '/' => f.write_str("~1")?,
+                        c => fmt::Write::write_char(f, c)?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The violations found in a request: the first ones in full, the rest only counted, so that
+/// the answer and the work behind it stay small whatever the input holds.
+#[derive(Debug)]
+pub struct Violations {
+    listed: Vec<Violation>,
+    unlisted: usize,
+    /// How many more may be listed, and how many bytes of text they may still take.
+    room: usize,
+    text_room: usize,
+    /// Only whether there is any violation matters (a member of a union being tried), so
+    /// validation stops at the first.
+    probe: bool,
+    /// How many more schemas may be checked. A recursive union checks a value once per member
+    /// at every level, which grows exponentially with nesting; this keeps the work in
+    /// proportion to the input (see [`Self::afford`]).
+    budget: usize,
+    /// The budget ran out; validation stops and says so.
+    exhausted: bool,
+}
+
+/// Schema checks a request may make, at least, and per byte of its body: ordinary validation
+/// makes a few per value, so only pathological union nesting runs out.
+const MIN_CHECKS: usize = 1 << 20;
+const CHECKS_PER_BYTE: usize = 64;
+
+impl Violations {
+    pub fn new() -> Self {
+        Self {
+            listed: Vec::new(),
+            unlisted: 0,
+            room: MAX_LISTED,
+            text_room: MAX_LISTED_TEXT,
+            probe: false,
+            budget: MIN_CHECKS,
+            exhausted: false,
+        }
+    }
+
+    /// Allows the checks that a body of `length` bytes may need.
+    pub fn afford(&mut self, length: usize) {
+        let checks = length.saturating_mul(CHECKS_PER_BYTE);
+        self.budget = self.budget.saturating_add(checks);
+    }
+
+    /// An empty collection with this one's remaining room, whose findings [`Self::merge`]
+    /// brings back.
+    fn fork(&self) -> Self {
+        Self {
+            listed: Vec::new(),
+            unlisted: 0,
+            ..*self
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.listed.is_empty() && self.unlisted == 0
+    }
+
+    /// Every violation found, listed or not.
+    pub fn len(&self) -> usize {
+        self.listed.len() + self.unlisted
+    }
+
+    /// Records a violation; its pointer and detail are only written if it is listed.
+    pub fn add(&mut self, location: Location, pointer: &Pointer<'_>, detail: impl fmt::Display) {
+        if self.room == 0 {
+            self.unlisted += 1;
+            return;
+        }
+        self.list(Violation {
+            location,
+            pointer: bounded(pointer, MAX_ECHOED),
+            detail: bounded(&detail, MAX_ECHOED),
+        });
+    }
+
+    /// Lists `violation` if there is room for it; once one does not fit, none after it is
+    /// listed either, so the list is always a prefix of what was found.
+    pub fn push(&mut self, violation: Violation) {
+        if self.room == 0 {
+            self.unlisted += 1;
+        } else {
+            self.list(violation);
+        }
+    }
+
+    fn list(&mut self, violation: Violation) {
+        // Control characters are escaped as six bytes each in the JSON answer.
+        let text = json_length(&violation.pointer) + json_length(&violation.detail);
+        if text > self.text_room {
+            self.room = 0;
+            self.unlisted += 1;
+        } else {
+            self.room -= 1;
+            self.text_room -= text;
+            self.listed.push(violation);
+        }
+    }
+
+    /// Brings back what a [`Self::fork`] found, leaving out violations already listed since
+    /// `start`.
+    fn merge(&mut self, found: Violations, start: usize) {
+        for violation in found.listed {
+            if !self.listed[start..].contains(&violation) {
+                self.push(violation);
+            }
+        }
+        self.unlisted += found.unlisted;
+        self.budget = found.budget;
+        self.exhausted |= found.exhausted;
+    }
+
+    /// Whether validation can stop: a probe needs only one violation, and nothing more may be
+    /// checked once the budget has run out.
+    fn settled(&self) -> bool {
+        self.exhausted || (self.probe && self.unlisted > 0)
+    }
+
+    /// Takes one check from the budget; when none is left, records that (once) instead.
+    fn spend(&mut self, location: Location, pointer: &Pointer<'_>) -> bool {
+        if self.budget > 0 {
+            self.budget -= 1;
+            return true;
+        }
+        if !self.exhausted {
+            self.exhausted = true;
+            self.add(location, pointer, TOO_COSTLY);
+        }
+        false
+    }
+}
+
+impl Default for Violations {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl From<Vec<Violation>> for Violations {
+    fn from(found: Vec<Violation>) -> Self {
+        let mut violations = Violations::new();
+        for violation in found {
+            violations.push(violation);
+        }
+        violations
+    }
+}
+
+/// `value` written out, cut to at most `max` bytes (and a `…`): formatting stops there, so a
+/// long key costs no more than a short one.
+fn bounded(value: &(impl fmt::Display + ?Sized), max: usize) -> String {
+    struct Capped {
+        text: String,
+        max: usize,
+    }
+    impl fmt::Write for Capped {
+        fn write_str(&mut self, part: &str) -> fmt::Result {
+            if self.text.len() + part.len() <= self.max {
+                self.text.push_str(part);
+                return Ok(());
+            }
+            let mut end = self.max - self.text.len();
+            while !part.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.text.push_str(&part[..end]);
+            self.text.push('…');
+            Err(fmt::Error)
+        }
+    }
+    let mut capped = Capped {
+        text: String::new(),
+        max,
+    };
+    // The only error is the one `Capped` raises to stop once it is full.
+    let _ = fmt::write(&mut capped, format_args!("{value}"));
+    capped.text
+}
+
+/// Cuts `text` to at most `max` bytes (and a `…`).
+fn clip(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+}
+
+/// The length of `text` as a JSON string's contents (at most; `\n` takes 2 bytes, not 6).
+fn json_length(text: &str) -> usize {
+    let escaped = |c: char| match c {
+        '"' | '\\' => 2,
+        c if c.is_control() => 6,
+        c => c.len_utf8(),
+    };
+    text.chars().map(escaped).sum()
+}
+
+/// Checks `value` against `schema`, recording every violation (up to [`Violations`]' cap).
 /// Request bodies: readOnly properties are ignored entirely (not required, not type-checked, never
 /// rejected even with Additional::Deny) because the server sets them.
 pub fn validate(
     schema: &Schema,
     value: &Value,
     location: Location,
-    pointer: &str,
-    out: &mut Vec<Violation>,
+    pointer: &Pointer<'_>,
+    out: &mut Violations,
 ) {
-    let here = |detail: String| violation(location, pointer, detail);
+    if !out.spend(location, pointer) {
+        return;
+    }
     match schema {
         Schema::Any => {}
         Schema::Boolean => {
             if !value.is_boolean() {
-                out.push(here("expected a boolean".into()));
+                out.add(location, pointer, "expected a boolean");
             }
         }
-        Schema::Integer(rules) => {
-            let integer = value.as_number().filter(|n| n.is_i64() || n.is_u64());
-            match integer.and_then(serde_json::Number::as_f64) {
-                Some(number) => out.extend(number_problems(rules, number).map(here)),
-                None => out.push(here("expected an integer".into())),
-            }
-        }
+        // JSON Schema counts any number without a fractional part, `1.0` too, as an integer.
+        Schema::Integer(rules) => match value.as_f64().filter(|n| n.fract() == 0.0) {
+            Some(number) => number_problems(rules, number, location, pointer, out),
+            None => out.add(location, pointer, "expected an integer"),
+        },
         Schema::Number(rules) => match value.as_f64() {
-            Some(number) => out.extend(number_problems(rules, number).map(here)),
-            None => out.push(here("expected a number".into())),
+            Some(number) => number_problems(rules, number, location, pointer, out),
+            None => out.add(location, pointer, "expected a number"),
         },
         Schema::String(rules) => match value.as_str() {
-            Some(text) => out.extend(text_problems(rules, text).map(here)),
-            None => out.push(here("expected a string".into())),
+            Some(text) => text_problems(rules, text, location, pointer, out),
+            None => out.add(location, pointer, "expected a string"),
         },
         Schema::Array(list) => match value.as_array() {
             Some(items) => validate_list(list, items, location, pointer, out),
-            None => out.push(here("expected an array".into())),
+            None => out.add(location, pointer, "expected an array"),
         },
         Schema::Object(record) => match value.as_object() {
             Some(object) => validate_record(record, object, location, pointer, out),
-            None => out.push(here("expected an object".into())),
+            None => out.add(location, pointer, "expected an object"),
         },
         Schema::Map(dict) => match value.as_object() {
             Some(object) => validate_dict(dict, object, location, pointer, out),
-            None => out.push(here("expected an object".into())),
+            None => out.add(location, pointer, "expected an object"),
         },
         Schema::Nullable(inner) => {
             if !value.is_null() {
@@ -481,39 +773,40 @@ pub fn validate(
         // Every branch fails for its own reasons, so listing their violations would mostly be
         // noise; a single violation at the value says which rule failed.
         Schema::OneOf(choices) => {
-            let matching = choices.iter().filter(|c| conforms(c, value, location));
+            let matching = choices
+                .iter()
+                .filter(|c| conforms(c, value, location, pointer, out));
             match matching.take(2).count() {
-                0 => out.push(here("matches none of the allowed shapes".into())),
+                _ if out.exhausted => {}
+                0 => out.add(location, pointer, "matches none of the allowed shapes"),
                 1 => {}
-                _ => out.push(here("matches more than one of the allowed shapes".into())),
+                _ => out.add(
+                    location,
+                    pointer,
+                    "matches more than one of the allowed shapes",
+                ),
             }
         }
         Schema::AnyOf(choices) => {
-            if !choices.iter().any(|c| conforms(c, value, location)) {
-                out.push(here("matches none of the allowed shapes".into()));
+            let any = choices
+                .iter()
+                .any(|c| conforms(c, value, location, pointer, out));
+            if !any && !out.exhausted {
+                out.add(location, pointer, "matches none of the allowed shapes");
             }
         }
         Schema::AllOf(parts) => {
             // Parts often repeat a constraint (`expected an object`); say each thing once.
-            let mut found = Vec::new();
+            let start = out.listed.len();
             for part in parts.iter() {
+                let mut found = out.fork();
                 validate(part, value, location, pointer, &mut found);
-            }
-            let start = out.len();
-            for violation in found {
-                if !out[start..].contains(&violation) {
-                    out.push(violation);
+                out.merge(found, start);
+                if out.settled() {
+                    return;
                 }
             }
         }
-    }
-}
-
-fn violation(location: Location, pointer: &str, detail: impl Into<String>) -> Violation {
-    Violation {
-        location,
-        pointer: pointer.to_owned(),
-        detail: detail.into(),
     }
 }
 
@@ -521,24 +814,40 @@ fn validate_list(
     list: &List,
     items: &[Value],
     location: Location,
-    pointer: &str,
-    out: &mut Vec<Violation>,
+    pointer: &Pointer<'_>,
+    out: &mut Violations,
 ) {
     let count = items.len();
     if let Some(min) = list.min_items.filter(|&min| count < min) {
-        let detail = format!("must have at least {min} items");
-        out.push(violation(location, pointer, detail));
+        out.add(
+            location,
+            pointer,
+            format_args!("must have at least {min} items"),
+        );
     }
     if let Some(max) = list.max_items.filter(|&max| count > max) {
-        let detail = format!("must have at most {max} items");
-        out.push(violation(location, pointer, detail));
+        // Items past the limit would only add noise and work: the client must drop some anyway.
+        out.add(
+            location,
+            pointer,
+            format_args!("must have at most {max} items"),
+        );
+        return;
     }
     if list.unique_items && !all_unique(items) {
-        out.push(violation(location, pointer, "items must be unique"));
+        out.add(location, pointer, "items must be unique");
     }
     for (index, item) in items.iter().enumerate() {
-        let child = format!("{pointer}/{index}");
-        validate(list.items, item, location, &child, out);
+        if out.settled() {
+            return;
+        }
+        validate(
+            list.items,
+            item,
+            location,
+            &Pointer::Index(pointer, index),
+            out,
+        );
     }
 }
 
@@ -553,25 +862,34 @@ fn validate_record(
     record: &Record,
     object: &serde_json::Map<String, Value>,
     location: Location,
-    pointer: &str,
-    out: &mut Vec<Violation>,
+    pointer: &Pointer<'_>,
+    out: &mut Violations,
 ) {
     // Read-only properties stay known (so `Deny` accepts them) but are otherwise skipped.
     for property in record.properties.iter().filter(|p| !p.read_only) {
-        let child = child_pointer(pointer, property.name);
+        let child = Pointer::Key(pointer, property.name);
         match object.get(property.name) {
             Some(value) => validate(property.schema, value, location, &child, out),
-            None if property.required => out.push(violation(location, &child, "is required")),
+            None if property.required => out.add(location, &child, "is required"),
             None => {}
         }
+        if out.settled() {
+            return;
+        }
+    }
+    if let Additional::Allow = record.additional {
+        return;
     }
     let is_known = |key: &str| record.properties.iter().any(|p| p.name == key);
     for (key, value) in object.iter().filter(|(key, _)| !is_known(key)) {
-        let child = child_pointer(pointer, key);
+        let child = Pointer::Key(pointer, key);
         match record.additional {
             Additional::Allow => {}
-            Additional::Deny => out.push(violation(location, &child, "is not allowed")),
+            Additional::Deny => out.add(location, &child, "is not allowed"),
             Additional::Schema(schema) => validate(schema, value, location, &child, out),
+        }
+        if out.settled() {
+            return;
         }
     }
 }
@@ -580,61 +898,101 @@ fn validate_dict(
     dict: &Dict,
     object: &serde_json::Map<String, Value>,
     location: Location,
-    pointer: &str,
-    out: &mut Vec<Violation>,
+    pointer: &Pointer<'_>,
+    out: &mut Violations,
 ) {
     let count = object.len();
     if let Some(min) = dict.min_properties.filter(|&min| count < min) {
-        let detail = format!("must have at least {min} properties");
-        out.push(violation(location, pointer, detail));
+        out.add(
+            location,
+            pointer,
+            format_args!("must have at least {min} properties"),
+        );
     }
     if let Some(max) = dict.max_properties.filter(|&max| count > max) {
-        let detail = format!("must have at most {max} properties");
-        out.push(violation(location, pointer, detail));
+        out.add(
+            location,
+            pointer,
+            format_args!("must have at most {max} properties"),
+        );
+        return;
     }
     for (key, value) in object {
+        if out.settled() {
+            return;
+        }
         validate(
             dict.values,
             value,
             location,
-            &child_pointer(pointer, key),
+            &Pointer::Key(pointer, key),
             out,
         );
     }
 }
 
-fn conforms(schema: &Schema, value: &Value, location: Location) -> bool {
-    let mut violations = Vec::new();
-    validate(schema, value, location, "", &mut violations);
-    violations.is_empty()
+/// Whether `value` matches `schema`, spending `out`'s budget; running out is reported at
+/// `pointer`.
+fn conforms(
+    schema: &Schema,
+    value: &Value,
+    location: Location,
+    pointer: &Pointer<'_>,
+    out: &mut Violations,
+) -> bool {
+    let mut probe = Violations {
+        room: 0,
+        text_room: 0,
+        probe: true,
+        ..out.fork()
+    };
+    validate(schema, value, location, pointer, &mut probe);
+    out.budget = probe.budget;
+    if probe.exhausted && !out.exhausted {
+        // The probe's own record of it is not listed.
+        out.spend(location, pointer);
+    }
+    probe.is_empty()
 }
 
-fn number_problems(rules: &Numeric, number: f64) -> impl Iterator<Item = String> {
-    let not_allowed = (!rules.allowed.is_empty() && !rules.allowed.contains(&number)).then(|| {
+fn number_problems(
+    rules: &Numeric,
+    number: f64,
+    location: Location,
+    pointer: &Pointer<'_>,
+    out: &mut Violations,
+) {
+    if !rules.allowed.is_empty() && !rules.allowed.contains(&number) {
         let allowed: Vec<String> = rules.allowed.iter().map(f64::to_string).collect();
-        format!("must be one of {}", allowed.join(", "))
-    });
-    let too_small = rules.minimum.and_then(|min| {
-        if rules.exclusive_minimum {
-            (number <= min).then(|| format!("must be > {min}"))
-        } else {
-            (number < min).then(|| format!("must be >= {min}"))
+        out.add(
+            location,
+            pointer,
+            format_args!("must be one of {}", allowed.join(", ")),
+        );
+    }
+    if let Some(min) = rules.minimum {
+        if rules.exclusive_minimum && number <= min {
+            out.add(location, pointer, format_args!("must be > {min}"));
+        } else if !rules.exclusive_minimum && number < min {
+            out.add(location, pointer, format_args!("must be >= {min}"));
         }
-    });
-    let too_large = rules.maximum.and_then(|max| {
-        if rules.exclusive_maximum {
-            (number >= max).then(|| format!("must be < {max}"))
-        } else {
-            (number > max).then(|| format!("must be <= {max}"))
+    }
+    if let Some(max) = rules.maximum {
+        if rules.exclusive_maximum && number >= max {
+            out.add(location, pointer, format_args!("must be < {max}"));
+        } else if !rules.exclusive_maximum && number > max {
+            out.add(location, pointer, format_args!("must be <= {max}"));
         }
-    });
-    let not_multiple = rules
-        .multiple_of
-        .filter(|&step| step > 0.0 && !is_multiple(number, step))
-        .map(|step| format!("must be a multiple of {step}"));
-    [not_allowed, too_small, too_large, not_multiple]
-        .into_iter()
-        .flatten()
+    }
+    if let Some(step) = rules.multiple_of {
+        if step > 0.0 && !is_multiple(number, step) {
+            out.add(
+                location,
+                pointer,
+                format_args!("must be a multiple of {step}"),
+            );
+        }
+    }
 }
 
 /// Binary floating point cannot represent most decimal steps exactly (`0.3 / 0.1` is not 3), so
@@ -644,34 +1002,78 @@ fn is_multiple(number: f64, step: f64) -> bool {
     (quotient - quotient.round()).abs() < 1e-9
 }
 
-fn text_problems(rules: &Text, text: &str) -> impl Iterator<Item = String> {
-    let not_allowed = (!rules.allowed.is_empty() && !rules.allowed.contains(&text)).then(|| {
+fn text_problems(
+    rules: &Text,
+    text: &str,
+    location: Location,
+    pointer: &Pointer<'_>,
+    out: &mut Violations,
+) {
+    if !rules.allowed.is_empty() && !rules.allowed.contains(&text) {
         let allowed: Vec<String> = rules.allowed.iter().map(|a| format!("{a:?}")).collect();
-        format!("must be one of {}", allowed.join(", "))
-    });
+        out.add(
+            location,
+            pointer,
+            format_args!("must be one of {}", allowed.join(", ")),
+        );
+    }
     // JSON Schema counts characters, not the bytes of the UTF-8 encoding.
     let length = text.chars().count();
-    let too_short = rules
-        .min_length
-        .filter(|&min| length < min)
-        .map(|min| format!("must be at least {min} characters long"));
-    let too_long = rules
-        .max_length
-        .filter(|&max| length > max)
-        .map(|max| format!("must be at most {max} characters long"));
-    let mismatch = rules
-        .pattern
-        .filter(|pattern| !pattern.is_match(text))
-        .map(|pattern| format!("must match the pattern {}", pattern.as_str()));
-    let bad_format = rules.format.problem(text).map(str::to_owned);
-    [not_allowed, too_short, too_long, mismatch, bad_format]
-        .into_iter()
-        .flatten()
+    if let Some(min) = rules.min_length.filter(|&min| length < min) {
+        out.add(
+            location,
+            pointer,
+            format_args!("must be at least {min} characters long"),
+        );
+    }
+    if let Some(max) = rules.max_length.filter(|&max| length > max) {
+        out.add(
+            location,
+            pointer,
+            format_args!("must be at most {max} characters long"),
+        );
+    }
+    if let Some(pattern) = rules.pattern.filter(|pattern| !pattern.is_match(text)) {
+        out.add(
+            location,
+            pointer,
+            format_args!("must match the pattern {}", pattern.as_str()),
+        );
+    }
+    if let Some(problem) = rules.format.problem(text) {
+        out.add(location, pointer, problem);
+    }
 }
 
-/// RFC 6901: `~` and `/` inside a key must be escaped or the pointer would be ambiguous.
-fn child_pointer(parent: &str, key: &str) -> String {
-    format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"))
+/// JSON Schema counts `1.0`, `1e2` and `-0.0` as integers, but serde will not read them into an
+/// `i64`; once validated they are written as the integers they are, so both agree.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(whole) = number.as_f64().and_then(integer_of) {
+                *number = whole;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+/// `number` as a JSON integer, if it is a whole number an `i64` or `u64` can hold.
+fn integer_of(number: f64) -> Option<serde_json::Number> {
+    // 2^63 and 2^64 are exact in binary floating point; the integer types stop one below them.
+    const I64_END: f64 = 9_223_372_036_854_775_808.0;
+    const U64_END: f64 = 18_446_744_073_709_551_616.0;
+    if number.fract() != 0.0 {
+        None
+    } else if (-I64_END..I64_END).contains(&number) {
+        Some((number as i64).into())
+    } else if (0.0..U64_END).contains(&number) {
+        Some((number as u64).into())
+    } else {
+        None
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -842,7 +1244,7 @@ pub async fn extract(req: Request, spec: &'static OperationSpec) -> Result<Extra
         form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).collect();
     let cookies = read_cookies(&parts.headers);
 
-    let mut violations = Vec::new();
+    let mut violations = Violations::new();
     let mut params = Vec::with_capacity(spec.params.len());
     for param in spec.params {
         let raw: Vec<Cow<str>> = match param.location {
@@ -922,26 +1324,80 @@ fn split_segment(
     value: &str,
     variables: &mut Vec<(&'static str, String)>,
 ) -> bool {
-    let Some(open) = pattern.find('{') else {
-        return pattern == value;
-    };
-    let Some(rest) = value.strip_prefix(&pattern[..open]) else {
+    split_counting(pattern, value, variables, &mut 0)
+}
+
+/// [`split_segment`], adding the positions it examines to `steps`. Trying every way to split a
+/// segment took time quadratic in its length; instead, one pass per variable from the end
+/// finds where that variable may end, and the variables are then taken left to right.
+fn split_counting(
+    pattern: &'static str,
+    value: &str,
+    variables: &mut Vec<(&'static str, String)>,
+    steps: &mut usize,
+) -> bool {
+    // The pattern as `texts[0] {names[0]} texts[1] {names[1]} ...`; an unclosed brace is text.
+    let (mut names, mut texts) = (Vec::new(), Vec::new());
+    let mut rest = pattern;
+    while let Some((open, close)) = rest
+        .find('{')
+        .and_then(|open| Some((open, open + rest[open..].find('}')?)))
+    {
+        texts.push(&rest[..open]);
+        names.push(&rest[open + 1..close]);
+        rest = &rest[close + 1..];
+    }
+    texts.push(rest);
+    let Some(value) = value.strip_prefix(texts[0]) else {
         return false;
     };
-    let Some(close) = pattern[open..].find('}').map(|c| open + c) else {
-        return pattern == value;
-    };
-    let (name, after) = (&pattern[open + 1..close], &pattern[close + 1..]);
-    for (at, c) in rest.char_indices() {
-        let end = at + c.len_utf8();
-        let mark = variables.len();
-        variables.push((name, rest[..end].to_owned()));
-        if split_segment(after, &rest[end..], variables) {
-            return true;
-        }
-        variables.truncate(mark);
+    let length = value.len();
+    // fits[i][end]: variable i may end at byte `end`, because the rest of the pattern then
+    // matches `value[end..]`. Worked out from the last variable back.
+    let mut fits: Vec<Vec<bool>> = Vec::with_capacity(names.len());
+    for i in (0..names.len()).rev() {
+        let text = texts[i + 1];
+        // later[at]: the next variable may end at `at` or beyond.
+        let later = fits.last().map(|next: &Vec<bool>| {
+            let mut later = next.clone();
+            for at in (0..length).rev() {
+                *steps += 1;
+                later[at] |= later[at + 1];
+            }
+            later
+        });
+        let row = (0..=length)
+            .map(|end| {
+                *steps += 1 + text.len();
+                value.is_char_boundary(end)
+                    && match &later {
+                        None => &value[end..] == text,
+                        // The next variable starts after `text` and is not empty.
+                        Some(later) => {
+                            value[end..].starts_with(text)
+                                && later.get(end + text.len() + 1) == Some(&true)
+                        }
+                    }
+            })
+            .collect();
+        fits.push(row);
     }
-    false
+    fits.reverse();
+    let mark = variables.len();
+    let mut start = 0;
+    for (i, name) in names.iter().enumerate() {
+        let end = (start + 1..=length).find(|&end| {
+            *steps += 1;
+            fits[i][end]
+        });
+        let Some(end) = end else {
+            variables.truncate(mark);
+            return false;
+        };
+        variables.push((name, value[start..end].to_owned()));
+        start = end + texts[i + 1].len();
+    }
+    !names.is_empty() || value.is_empty()
 }
 
 fn read_cookies(headers: &HeaderMap) -> Vec<(&str, &str)> {
@@ -977,15 +1433,11 @@ fn matching<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>, name: &str) -> 
         .collect()
 }
 
-fn read_param(param: &ParamSpec, raw: &[Cow<str>], violations: &mut Vec<Violation>) -> Value {
-    let pointer = child_pointer("", param.name);
+fn read_param(param: &ParamSpec, raw: &[Cow<str>], violations: &mut Violations) -> Value {
+    let pointer = Pointer::param(param.name);
     let Some(first) = raw.first() else {
         if param.required {
-            violations.push(Violation {
-                location: param.location,
-                pointer,
-                detail: "is required".to_owned(),
-            });
+            violations.add(param.location, &pointer, "is required");
         }
         return Value::Null;
     };
@@ -1017,7 +1469,7 @@ fn read_param(param: &ParamSpec, raw: &[Cow<str>], violations: &mut Vec<Violatio
 fn read_deep_object(
     param: &ParamSpec,
     query: &[(Cow<str>, Cow<str>)],
-    violations: &mut Vec<Violation>,
+    violations: &mut Violations,
 ) -> Value {
     let prefix = format!("{}[", param.name);
     let object: serde_json::Map<String, Value> = query
@@ -1032,7 +1484,7 @@ fn read_deep_object(
         return read_param(param, &[], violations);
     }
     let value = Value::Object(object);
-    let pointer = child_pointer("", param.name);
+    let pointer = Pointer::param(param.name);
     validate(param.schema, &value, param.location, &pointer, violations);
     value
 }
@@ -1068,10 +1520,14 @@ fn without_null(schema: &Schema) -> &Schema {
 fn coerce(schema: &Schema, text: &str) -> Value {
     let fallback = || Value::String(text.to_owned());
     match without_null(schema) {
+        // `1.0` and `1e2` too, as in JSON bodies.
         Schema::Integer(_) => match (text.parse::<i64>(), text.parse::<u64>()) {
             (Ok(signed), _) => Value::from(signed),
             (_, Ok(unsigned)) => Value::from(unsigned),
-            _ => fallback(),
+            _ => match text.parse().ok().and_then(integer_of) {
+                Some(whole) => Value::Number(whole),
+                None => fallback(),
+            },
         },
         // `from_f64` refuses NaN and infinities, which JSON cannot represent.
         Schema::Number(_) => match text.parse().ok().and_then(serde_json::Number::from_f64) {
@@ -1081,6 +1537,12 @@ fn coerce(schema: &Schema, text: &str) -> Value {
         Schema::Boolean => match text {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
+            _ => fallback(),
+        },
+        // An object in one text is JSON: a parameter with `content: application/json`, or a
+        // form field, whose objects OpenAPI encodes as JSON.
+        Schema::Object(_) | Schema::Map(_) => match serde_json::from_str(text) {
+            Ok(value @ Value::Object(_)) => value,
             _ => fallback(),
         },
         // The first member the text converts for; a string member needs no conversion.
@@ -1097,39 +1559,44 @@ async fn read_body(
     spec: &BodySpec,
     headers: &HeaderMap,
     body: Body,
-    violations: &mut Vec<Violation>,
+    violations: &mut Violations,
 ) -> Result<Payload, ApiError> {
     // Under Lambda the body is already in memory, so the size limit is the only way reading can
     // fail; locally a failed read means the client went away and will not see the answer.
-    let too_large = |_| {
-        let detail = "the request body is larger than 6 MiB";
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, detail)
-    };
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(too_large)?;
+        .map_err(|_| ApiError::body_too_large())?;
     match spec.kind {
         BodyKind::Json(schema) | BodyKind::Form(schema) => {
             if bytes.is_empty() {
                 if spec.required {
-                    violations.push(Violation {
-                        location: Location::Body,
-                        pointer: String::new(),
-                        detail: "a request body is required".to_owned(),
-                    });
+                    let detail = "a request body is required";
+                    violations.add(Location::Body, &Pointer::Root, detail);
                 }
                 return Ok(Payload::Absent);
             }
-            let value = if let BodyKind::Form(_) = spec.kind {
-                check_content_type(headers, spec.content_type, is_form_media_type)?;
-                read_form(schema, &bytes)
+            let form = matches!(spec.kind, BodyKind::Form(_));
+            let (accepts, size): (fn(&str) -> bool, _) = if form {
+                (is_form_media_type, form_size(&bytes))
             } else {
-                check_content_type(headers, spec.content_type, is_json_media_type)?;
+                (is_json_media_type, parsed_size(&bytes))
+            };
+            check_content_type(headers, spec.content_type, accepts)?;
+            if size > *PARSE_BUDGET {
+                let detail = "the body holds too many values to read in this function's \
+                              memory: send fewer";
+                return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, detail));
+            }
+            let mut value = if form {
+                read_form(schema, &bytes, violations)
+            } else {
                 serde_json::from_slice(&bytes).map_err(|error| {
                     ApiError::bad_request(format!("the body is not valid JSON: {error}"))
                 })?
             };
-            validate(schema, &value, Location::Body, "", violations);
+            violations.afford(bytes.len());
+            validate(schema, &value, Location::Body, &Pointer::Root, violations);
+            whole_numbers_as_integers(&mut value);
             Ok(Payload::Json(value))
         }
         BodyKind::Text => String::from_utf8(bytes.into())
@@ -1139,18 +1606,98 @@ async fn read_body(
     }
 }
 
+/// The memory a parsed body may take: half the Lambda function's (the rest is for the process
+/// and the answer), or 1 GiB outside Lambda.
+static PARSE_BUDGET: LazyLock<usize> = LazyLock::new(|| {
+    let megabytes = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").ok();
+    match megabytes.and_then(|m| m.parse::<usize>().ok()) {
+        Some(megabytes) => megabytes << 19,
+        None => 1 << 30,
+    }
+});
+
+// A value's slot in its array or map: 32 bytes, times three while a growing array moves to a
+// buffer twice the size. A non-empty object's first B-tree node, and a non-empty array's first
+// allocation of four slots.
+const SLOT: usize = 96;
+const OBJECT: usize = 640;
+const ARRAY: usize = 128;
+
+/// [`parsed_size`] for a form: each field takes a slot and its text, and each `[` (or `%5B`)
+/// in a key may open an object, as `a0[b]=1&a1[b]=1&...` does.
+fn form_size(form: &[u8]) -> usize {
+    let fields = 1 + form.iter().filter(|&&b| b == b'&').count();
+    let brackets = form.iter().filter(|&&b| b == b'[').count()
+        + form
+            .windows(3)
+            .filter(|w| w.eq_ignore_ascii_case(b"%5b"))
+            .count();
+    fields * SLOT + brackets * OBJECT + 2 * form.len()
+}
+
+/// About how much memory serde_json's `Value` for `json` takes, found by one scan of the text.
+/// It can be a hundred times the text: `{"a":0}` is 7 bytes but a 632-byte map node, so a
+/// 6 MiB body of them took over 500 MB and killed a 256 MB Lambda before validation began.
+fn parsed_size(json: &[u8]) -> usize {
+    let mut total = 0usize;
+    let mut at = 0;
+    while at < json.len() {
+        let start = at;
+        match json[at] {
+            b'"' => {
+                at += 1;
+                while at < json.len() && json[at] != b'"' {
+                    at += if json[at] == b'\\' { 2 } else { 1 };
+                }
+                // The allocator hands out at least 16 bytes, in steps of 16. A key lives in its
+                // object's node, with no slot of its own.
+                let next = json[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                let slot = if next == Some(&b':') { 0 } else { SLOT };
+                total += slot + (at - start).next_multiple_of(16);
+            }
+            open @ (b'{' | b'[') => {
+                let next = json[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                if !matches!(next, Some(b'}' | b']')) {
+                    total += if open == b'{' { OBJECT } else { ARRAY };
+                }
+                total += SLOT;
+            }
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                while at + 1 < json.len() && !b",]} \t\r\n".contains(&json[at + 1]) {
+                    at += 1;
+                }
+                total += SLOT;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    total
+}
+
+/// How deeply a form key may nest (`a[b][c]` is 3): placing a value recurses once per level,
+/// and a 6 MiB key of `[x]` would otherwise overflow the stack.
+const MAX_FORM_DEPTH: usize = 32;
+
 /// A form's fields as the JSON object its schema describes. Keys may nest, as Stripe and
 /// Rails write them (`items[0][price]=p1&metadata[k]=v`); each value is converted by the
 /// schema at its place, and a repeated key whose schema is an array collects its values.
-fn read_form(schema: &'static Schema, bytes: &[u8]) -> Value {
+fn read_form(schema: &'static Schema, bytes: &[u8], violations: &mut Violations) -> Value {
     let mut root = Value::Object(serde_json::Map::new());
     for (key, text) in form_urlencoded::parse(bytes) {
         let path: Vec<&str> = match key.split_once('[') {
             Some((name, rest)) => std::iter::once(name)
                 .chain(rest.trim_end_matches(']').split("]["))
+                .take(MAX_FORM_DEPTH + 1)
                 .collect(),
             None => vec![&key],
         };
+        if path.len() > MAX_FORM_DEPTH {
+            let pointer = Pointer::Key(&Pointer::Root, path[0]);
+            let detail = format!("nests deeper than {MAX_FORM_DEPTH} levels");
+            violations.add(Location::Body, &pointer, detail);
+            continue;
+        }
         place(&mut root, schema, &path, &text);
     }
     root
@@ -1364,9 +1911,12 @@ mod tests {
     use tower::ServiceExt as _;
 
     fn violations(schema: &Schema, value: Value) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        validate(schema, &value, Location::Body, "", &mut out);
-        out.into_iter().map(|v| (v.pointer, v.detail)).collect()
+        let mut out = Violations::new();
+        validate(schema, &value, Location::Body, &Pointer::Root, &mut out);
+        out.listed
+            .into_iter()
+            .map(|v| (v.pointer, v.detail))
+            .collect()
     }
 
     fn details(schema: &Schema, value: Value) -> Vec<String> {
@@ -1407,6 +1957,14 @@ mod tests {
         LazyLock::new(|| Regex::new("^[A-Z]+$").expect("valid pattern"));
 
     #[test]
+    fn an_object_in_one_text_is_json() {
+        let map = Schema::Map(Dict::ANY);
+        assert_eq!(coerce(&map, r#"{"color":"red"}"#), json!({"color": "red"}));
+        assert_eq!(coerce(&map, "[1]"), json!("[1]"));
+        assert_eq!(coerce(&map, "red"), json!("red"));
+    }
+
+    #[test]
     fn any_accepts_everything() {
         for value in [
             json!(null),
@@ -1426,11 +1984,31 @@ mod tests {
     }
 
     #[test]
-    fn integer_needs_a_whole_number_without_fraction() {
+    fn integer_is_any_whole_number() {
         assert_valid(&INTEGER, json!(-3));
         assert_valid(&INTEGER, json!(u64::MAX));
-        assert_invalid(&INTEGER, json!(1.0), "expected an integer");
+        // JSON Schema: a number with a zero fractional part is an integer, however written.
+        for whole in ["1.0", "1e2", "-0.0", "1.5e1"] {
+            let value: Value = serde_json::from_str(whole).expect("JSON number");
+            assert_valid(&INTEGER, value);
+        }
+        assert_invalid(&INTEGER, json!(1.5), "expected an integer");
         assert_invalid(&INTEGER, json!("1"), "expected an integer");
+        assert_invalid(&Schema::INT32, json!(1e10), "must be <= 2147483647");
+    }
+
+    #[test]
+    fn whole_numbers_are_read_into_integer_types() {
+        let mut value: Value =
+            serde_json::from_str(r#"{"a": [1.0, -0.0, 1e2, 2.5], "b": 1e19, "c": 1e30}"#)
+                .expect("JSON");
+        whole_numbers_as_integers(&mut value);
+        assert_eq!(value["a"], json!([1, 0, 100, 2.5]));
+        assert_eq!(value["b"], json!(10_000_000_000_000_000_000_u64));
+        // Too large for any integer type: left as it is, for deserialization to refuse.
+        assert!(value["c"].is_f64());
+        let small: Vec<i64> = serde_json::from_value(value["a"].take()).unwrap_or_default();
+        assert!(small.is_empty(), "2.5 is no i64");
     }
 
     #[test]
@@ -1620,6 +2198,44 @@ mod tests {
             }
         }
         assert_valid(&STRING, json!("anything"));
+    }
+
+    #[test]
+    fn formats_refuse_control_and_bidirectional_characters() {
+        let valid = [
+            (Format::DateTime, "2024-05-01T12:30:00Z"),
+            (Format::Date, "2024-02-29"),
+            (Format::Uuid, "67e55044-10b1-426f-9247-bb680e5fe0c8"),
+            (Format::Email, "ada@example.com"),
+            (Format::Uri, "https://example.com/x"),
+            (Format::Byte, "aGVsbG8="),
+            (Format::Ipv4, "10.0.0.1"),
+            (Format::Ipv6, "::1"),
+        ];
+        let hidden = [
+            '\0', '\u{7}', '\u{1b}', '\u{7f}', '\u{85}', '\u{61c}', '\u{200e}', '\u{200f}',
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}',
+        ];
+        for (format, text) in valid {
+            let schema = Schema::String(Text {
+                format,
+                ..Text::PLAIN
+            });
+            assert_valid(&schema, json!(text));
+            for c in hidden {
+                for at in [1, text.len()] {
+                    let mut text = text.to_owned();
+                    text.insert(at, c);
+                    assert_eq!(
+                        details(&schema, json!(text)).len(),
+                        1,
+                        "{format:?} {text:?}"
+                    );
+                }
+            }
+        }
+        // Unformatted strings may hold anything.
+        assert_valid(&STRING, json!("a\u{0}\u{202e}b"));
     }
 
     static SMALL_SET: Schema = Schema::Array(List {
@@ -1885,14 +2501,12 @@ mod tests {
             ],
             additional: Additional::Allow,
         });
-        let mut out = Vec::new();
         let value = json!({
             "a/b": "x",
             "m~n": 1,
             "lines": [{"sku": "A", "quantity": 1}, {"sku": "a", "quantity": 1}],
         });
-        validate(&TRICKY, &value, Location::Body, "", &mut out);
-        let found: Vec<_> = out.into_iter().map(|v| (v.pointer, v.detail)).collect();
+        let found = violations(&TRICKY, value);
         assert_eq!(
             found,
             [
@@ -2310,7 +2924,8 @@ mod tests {
 
     #[tokio::test]
     async fn deep_object_parameters_gather_their_keys() -> Result<(), ApiError> {
-        let mut extracted = extract(get_request("/items?created[gt]=3&created[lt]=9"), &LIST).await?;
+        let mut extracted =
+            extract(get_request("/items?created[gt]=3&created[lt]=9"), &LIST).await?;
         let created: Value = extracted.param(Location::Query, "created")?;
         assert_eq!(created, json!({"gt": 3, "lt": 9}));
 
@@ -2371,7 +2986,10 @@ mod tests {
         let form = "application/x-www-form-urlencoded";
         let request = post("/signups", Some(form), "name=Ada+L&age=36&tags=a&tags=b");
         let value: Value = extract(request, &FORM).await?.json()?;
-        assert_eq!(value, json!({"name": "Ada L", "age": 36, "tags": ["a", "b"]}));
+        assert_eq!(
+            value,
+            json!({"name": "Ada L", "age": 36, "tags": ["a", "b"]})
+        );
 
         // Nested keys: indexes into arrays, names into objects.
         let request = post("/signups", Some(form), "name=Ada&tags[0]=x&tags[1]=y");
@@ -2381,7 +2999,10 @@ mod tests {
         place(&mut root, &Schema::Any, &["meta", "k"], "v");
         place(&mut root, &ITEMS, &["items", "0", "qty"], "2");
         place(&mut root, &ITEMS, &["items", "99999999", "qty"], "3");
-        assert_eq!(root, json!({"meta": {"k": "v"}, "items": [{"qty": 2}, {"qty": 3}]}));
+        assert_eq!(
+            root,
+            json!({"meta": {"k": "v"}, "items": [{"qty": 2}, {"qty": 3}]})
+        );
         // A list that may also be cleared with "": the index picks the array.
         let mut root = Value::Object(serde_json::Map::new());
         place(&mut root, &CLEARABLE, &["items", "0", "qty"], "2");
@@ -2405,15 +3026,65 @@ mod tests {
             split_segment(pattern, value, &mut variables).then_some(variables)
         };
         let pairs = |pairs: &[(&'static str, &str)]| {
-            Some(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect::<Vec<_>>())
+            Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (*k, (*v).to_owned()))
+                    .collect::<Vec<_>>(),
+            )
         };
         assert_eq!(split("{id}", "42"), pairs(&[("id", "42")]));
         assert_eq!(split("{id}", ""), None);
-        assert_eq!(split("{name}.json", "a.json.json"), pairs(&[("name", "a.json")]));
+        assert_eq!(
+            split("{name}.json", "a.json.json"),
+            pairs(&[("name", "a.json")])
+        );
         assert_eq!(split("{name}.json", "a.xml"), None);
-        assert_eq!(split("v{major}.{minor}", "v1.2.3"), pairs(&[("major", "1"), ("minor", "2.3")]));
-        assert_eq!(split("{a}...{b}", "x...y...z"), pairs(&[("a", "x"), ("b", "y...z")]));
+        assert_eq!(
+            split("v{major}.{minor}", "v1.2.3"),
+            pairs(&[("major", "1"), ("minor", "2.3")])
+        );
+        assert_eq!(
+            split("{a}...{b}", "x...y...z"),
+            pairs(&[("a", "x"), ("b", "y...z")])
+        );
         assert_eq!(split("{a}...{b}", "...y"), None);
+        assert_eq!(
+            split("{a}..{b}..{c}", "x....y..z"),
+            pairs(&[("a", "x"), ("b", "..y"), ("c", "z")])
+        );
+        assert_eq!(split("{a}{b}", "xy"), pairs(&[("a", "x"), ("b", "y")]));
+        assert_eq!(split("{a}{b}", "x"), None);
+        assert_eq!(split("é{a}é", "éüé"), pairs(&[("a", "ü")]));
+        assert_eq!(split("plain", "plain"), pairs(&[]));
+        assert_eq!(split("plain", "plainer"), None);
+        assert_eq!(split("{open", "{open"), pairs(&[]));
+    }
+
+    #[test]
+    fn splitting_a_segment_takes_steps_linear_in_its_length() {
+        for length in [64 * 1024, 1024 * 1024] {
+            let matching = "a".repeat(length) + "...b";
+            // Near misses everywhere: what made the old backtracking quadratic.
+            let near_misses = "a..".repeat(length / 3);
+            let cases = [
+                ("{id}", &matching),
+                ("{a}...{b}", &matching),
+                ("{a}...{b}", &near_misses),
+                ("v{major}.{minor}", &near_misses),
+                ("{name}.json", &near_misses),
+                ("{a}..{b}..{c}", &near_misses),
+            ];
+            for (pattern, value) in cases {
+                let mut steps = 0;
+                split_counting(pattern, value, &mut Vec::new(), &mut steps);
+                assert!(
+                    steps <= 16 * value.len(),
+                    "{pattern}: {steps} steps for {} bytes",
+                    value.len()
+                );
+            }
+        }
     }
 
     #[tokio::test]
@@ -2512,6 +3183,401 @@ mod tests {
         let bytes = extract(request, &UPLOAD_BYTES).await?.bytes()?;
         assert_eq!(&bytes[..], [0xff, 0x00]);
         Ok(())
+    }
+
+    // --- hostile input -------------------------------------------------------------------------
+
+    static ANY_LINES: Schema = Schema::Array(List {
+        items: &ORDER_LINE,
+        ..List::ANY
+    });
+    static BULK: OperationSpec = OperationSpec {
+        id: "bulk",
+        path: "/lines",
+        route: "/lines",
+        params: &[ParamSpec {
+            name: "id",
+            location: Location::Query,
+            required: false,
+            schema: &IDS,
+            explode: true,
+            deep_object: false,
+        }],
+        body: Some(BodySpec {
+            required: true,
+            content_type: "application/json",
+            kind: BodyKind::Json(&ANY_LINES),
+        }),
+    };
+    /// A dictionary of itself, to nest as deeply as serde_json allows.
+    static TREE: Schema = Schema::Map(Dict {
+        values: &TREE,
+        ..Dict::ANY
+    });
+    static NESTED: OperationSpec = OperationSpec {
+        body: Some(BodySpec {
+            required: true,
+            content_type: "application/json",
+            kind: BodyKind::Json(&TREE),
+        }),
+        ..BULK
+    };
+    static LINE_FORM: OperationSpec = OperationSpec {
+        body: Some(BodySpec {
+            required: true,
+            content_type: "application/x-www-form-urlencoded",
+            kind: BodyKind::Form(&ORDER_LINE),
+        }),
+        ..BULK
+    };
+
+    /// `[{"quantity":"x","colour":0}, ...]`: three violations per item, as near 6 MiB as fits.
+    fn bad_items() -> String {
+        let item = r#"{"quantity":"x","colour":0},"#;
+        let mut body = "[".to_owned() + &item.repeat((MAX_BODY_BYTES - 2) / item.len());
+        body.pop();
+        body + "]"
+    }
+
+    async fn answer_length(request: Request, spec: &'static OperationSpec) -> usize {
+        let error = rejection(extract(request, spec).await);
+        let response = error.into_response();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+        body.expect("readable body").len()
+    }
+
+    #[test]
+    fn violations_past_the_cap_are_counted_not_listed() {
+        let items = vec![json!({"quantity": "x"}); 1000];
+        let mut out = Violations::new();
+        validate(
+            &ANY_LINES,
+            &Value::Array(items),
+            Location::Body,
+            &Pointer::Root,
+            &mut out,
+        );
+        assert_eq!(out.len(), 2000);
+        assert!(
+            (50..=MAX_LISTED).contains(&out.listed.len()),
+            "{}",
+            out.listed.len()
+        );
+        assert_eq!(out.listed[0].pointer, "/0/sku");
+        let listed = out.listed.len();
+        let error = ApiError::invalid(out);
+        assert_eq!(error.unlisted, 2000 - listed);
+        assert_eq!(
+            error.detail,
+            format!("the request is invalid (2000 problems; the first {listed} are listed)")
+        );
+    }
+
+    /// Either member reads the whole subtree before the first can fail on `extra`, so each
+    /// level doubles the work.
+    static NODE: Schema = Schema::AnyOf(&[&EXTRA_NODE, &PLAIN_NODE]);
+    static EXTRA_NODE: Schema = Schema::Object(Record {
+        properties: &[
+            Property::optional("child", &NODE),
+            Property::required("extra", &STRING),
+        ],
+        additional: Additional::Allow,
+    });
+    static PLAIN_NODE: Schema = Schema::Object(Record {
+        properties: &[Property::optional("child", &NODE)],
+        additional: Additional::Allow,
+    });
+
+    #[test]
+    fn recursive_unions_are_checked_within_a_budget() {
+        let nested = |depth: usize| {
+            let text = r#"{"child":"#.repeat(depth) + "{}" + &"}".repeat(depth);
+            serde_json::from_str::<Value>(&text).expect("JSON")
+        };
+        assert_valid(&NODE, nested(8));
+        // 2^100 checks without a budget.
+        let deep = nested(100);
+        let mut out = Violations::new();
+        out.afford(deep.to_string().len());
+        validate(&NODE, &deep, Location::Body, &Pointer::Root, &mut out);
+        assert!(out.exhausted);
+        let found: Vec<_> = out.listed.iter().map(|v| v.detail.as_str()).collect();
+        assert_eq!(found, [TOO_COSTLY]);
+    }
+
+    #[test]
+    fn items_past_max_items_are_not_checked() {
+        static FEW: Schema = Schema::Array(List {
+            items: &INTEGER,
+            max_items: Some(2),
+            ..List::ANY
+        });
+        assert_invalid(&FEW, json!(["a", "b", "c"]), "must have at most 2 items");
+        let many = Schema::Map(Dict {
+            values: &INTEGER,
+            max_properties: Some(1),
+            ..Dict::ANY
+        });
+        assert_invalid(
+            &many,
+            json!({"a": "x", "b": "y"}),
+            "must have at most 1 properties",
+        );
+    }
+
+    #[test]
+    fn echoed_input_is_cut_short() {
+        let key = "k/".repeat(50_000) + "\u{1}";
+        let mut line = json!({"sku": "A", "quantity": 1});
+        line[key] = json!(1);
+        let found = violations(&ORDER_LINE, line);
+        let [(pointer, detail)] = &found[..] else {
+            panic!("one violation: {found:?}");
+        };
+        assert!(pointer.starts_with("/k~1k~1"), "{pointer}");
+        assert!(
+            pointer.len() <= MAX_ECHOED + '…'.len_utf8(),
+            "{}",
+            pointer.len()
+        );
+        assert_eq!(detail, "is not allowed");
+
+        let error = ApiError::bad_request("x".repeat(1_000_000));
+        assert!(error.detail.len() <= MAX_DETAIL + '…'.len_utf8());
+    }
+
+    #[tokio::test]
+    async fn no_request_gets_an_answer_larger_than_8_kib() {
+        const LIMIT: usize = 8 * 1024;
+        let json = Some("application/json");
+        let length = answer_length(post("/lines", json, bad_items()), &BULK).await;
+        assert!(length < LIMIT, "invalid items: {length} bytes");
+
+        // Long keys with control characters, which JSON escapes to six bytes each.
+        let key = "\\u0001".repeat(10_000);
+        let fields: Vec<String> = (0..MAX_BODY_BYTES / (key.len() + 8))
+            .map(|n| format!(r#""{n}{key}":0"#))
+            .collect();
+        let body = format!("[{{{}}}]", fields.join(","));
+        let length = answer_length(post("/lines", json, body), &BULK).await;
+        assert!(length < LIMIT, "long unknown keys: {length} bytes");
+
+        // As deep as serde_json reads, every level a long key, and a string at the bottom.
+        let level = format!(r#"{{"{}":"#, "k".repeat(10_000));
+        let body = level.repeat(120) + r#""leaf""# + &"}".repeat(120);
+        let length = answer_length(post("/lines", json, body), &NESTED).await;
+        assert!(length < LIMIT, "deep nesting: {length} bytes");
+
+        // A syntax error at the very end of a long document.
+        let body = "[".to_owned() + &"1,".repeat(MAX_BODY_BYTES / 2 - 1);
+        let length = answer_length(post("/lines", json, body), &BULK).await;
+        assert!(length < LIMIT, "syntax error: {length} bytes");
+
+        // A content type the operation does not read, as long as a header may be.
+        let content_type = "text/".to_owned() + &"x".repeat(60_000);
+        let request = post("/lines", Some(content_type.as_str()), "[]");
+        let length = answer_length(request, &BULK).await;
+        assert!(length < LIMIT, "content type: {length} bytes");
+
+        // Thousands of bad query parameters.
+        let uri = "/lines?".to_owned() + &"id=x&".repeat(12_000);
+        let length = answer_length(post(&uri, json, "[]"), &BULK).await;
+        assert!(length < LIMIT, "query: {length} bytes");
+
+        // Form keys nesting far deeper than any schema: refused, not a stack overflow.
+        let form = Some("application/x-www-form-urlencoded");
+        let body = "sku".to_owned() + &"[x]".repeat(1_000_000) + "=1";
+        let error = rejection(extract(post("/lines", form, body), &LINE_FORM).await);
+        assert_eq!(error.violations[0].detail, "nests deeper than 32 levels");
+        let body = "colour=1&".repeat(MAX_BODY_BYTES / 9) + &"a[b]=1&".repeat(1000);
+        let length = answer_length(post("/lines", form, body), &LINE_FORM).await;
+        assert!(length < LIMIT, "form: {length} bytes");
+    }
+
+    #[tokio::test]
+    async fn typed_deserialization_errors_do_not_echo_the_input() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Numbered {
+            #[allow(dead_code)]
+            sku: u32,
+        }
+        let sku = "A".repeat(1_000_000);
+        let body = json!({"sku": sku, "quantity": 1}).to_string();
+        let mut extracted =
+            match extract(post("/lines", Some("application/json"), body), &CREATE).await {
+                Ok(extracted) => extracted,
+                Err(error) => panic!("valid line: {error}"),
+            };
+        let error = extracted
+            .json::<Numbered>()
+            .expect_err("a string is no u32");
+        assert!(
+            error.detail.len() <= MAX_DETAIL + '…'.len_utf8(),
+            "{}",
+            error.detail.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn whole_numbers_in_bodies_and_parameters_read_as_integers() -> Result<(), ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Line {
+            quantity: i64,
+        }
+        let body = r#"{"sku": "AB", "quantity": 3.0}"#;
+        let line: Line = extract(post("/lines", Some("application/json"), body), &CREATE)
+            .await?
+            .json()?;
+        assert_eq!(line.quantity, 3);
+
+        let mut extracted = extract(get_request("/search?limit=1e1&id=2.0"), &SEARCH).await?;
+        assert_eq!(extracted.param::<i64>(Location::Query, "limit")?, 10);
+        assert_eq!(extracted.param::<Vec<i64>>(Location::Query, "id")?, [2]);
+        let error = rejection(extract(get_request("/search?limit=1.5"), &SEARCH).await);
+        assert_eq!(
+            located(&error),
+            [(Location::Query, "/limit", "expected an integer")]
+        );
+        Ok(())
+    }
+
+    /// Counts this thread's heap, so a test can see the most it held at once.
+    mod heap {
+        use std::alloc::{GlobalAlloc, Layout, System};
+        use std::cell::Cell;
+
+        thread_local! {
+            static LIVE: Cell<isize> = const { Cell::new(0) };
+            static PEAK: Cell<isize> = const { Cell::new(0) };
+        }
+
+        pub struct Counting;
+
+        // SAFETY: every call is passed on to the system allocator unchanged.
+        unsafe impl GlobalAlloc for Counting {
+            unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+                track(layout.size() as isize);
+                // SAFETY: the caller's guarantees are those `System.alloc` needs.
+                unsafe { System.alloc(layout) }
+            }
+
+            unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+                track(-(layout.size() as isize));
+                // SAFETY: `ptr` came from `System.alloc` with this layout.
+                unsafe { System.dealloc(ptr, layout) }
+            }
+        }
+
+        fn track(change: isize) {
+            // `try_with`: the allocator also runs while a thread's locals are torn down.
+            let _ = LIVE.try_with(|live| {
+                live.set(live.get() + change);
+                let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
+            });
+        }
+
+        /// The most this thread's heap grew above its size at the start, while `work` ran.
+        pub async fn peak_growth<T>(work: impl std::future::Future<Output = T>) -> (T, usize) {
+            let start = LIVE.with(Cell::get);
+            PEAK.with(|peak| peak.set(start));
+            let result = work.await;
+            let peak = PEAK.with(Cell::get);
+            (result, usize::try_from(peak - start).unwrap_or(0))
+        }
+    }
+
+    #[global_allocator]
+    static HEAP: heap::Counting = heap::Counting;
+
+    #[tokio::test]
+    async fn memory_for_a_rejected_body_is_bounded_by_its_size() {
+        let body = bad_items();
+        let size = body.len();
+        let value: Value = serde_json::from_str(&body).expect("JSON");
+        // Validation and the answer: a small fixed amount, whatever the number of violations
+        // (it was over a gigabyte for this body before they were capped).
+        let (length, grew) = heap::peak_growth(async {
+            let mut out = Violations::new();
+            validate(&ANY_LINES, &value, Location::Body, &Pointer::Root, &mut out);
+            let response = ApiError::invalid(out).into_response();
+            axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .map(|b| b.len())
+        })
+        .await;
+        assert!(length.is_ok());
+        assert!(grew < 64 * 1024, "validation took {grew} bytes");
+        drop(value);
+
+        // The whole request, reading and parsing included: serde_json's `Value` for small
+        // objects is the bulk of it.
+        let request = post("/lines", Some("application/json"), body);
+        let (error, grew) = heap::peak_growth(extract(request, &BULK)).await;
+        assert_eq!(
+            error.map(|_| ()).map_err(|e| e.status),
+            Err(StatusCode::BAD_REQUEST)
+        );
+        assert!(grew < 40 * size, "{grew} bytes for a body of {size}");
+    }
+
+    #[tokio::test]
+    async fn the_parsed_size_of_a_body_is_estimated_before_parsing() {
+        let record = r#"{"sku":"TSH-00042","quantity":2,"unitPrice":19.99,"note":null}"#;
+        let keys: Vec<String> = (0..20_000).map(|n| format!(r#""key{n}":{n}"#)).collect();
+        let shapes = [
+            format!("[{}]", vec![r#"{"a":0}"#; 20_000].join(",")),
+            format!("[{}]", vec!["[0]"; 20_000].join(",")),
+            format!("[{}]", vec!["0"; 20_000].join(",")),
+            format!("[{}]", vec![r#""ab""#; 20_000].join(",")),
+            format!("[{}]", vec!["{}"; 20_000].join(", ")),
+            format!("[{}]", vec![record; 5_000].join(",\n")),
+            format!("{{{}}}", keys.join(",")),
+            "[".repeat(120) + &"]".repeat(120),
+        ];
+        for json in shapes {
+            let (value, took) =
+                heap::peak_growth(async { serde_json::from_str::<Value>(&json).expect("JSON") })
+                    .await;
+            drop(value);
+            let estimate = parsed_size(json.as_bytes());
+            let shape = &json[..json.len().min(40)];
+            eprintln!("SIZE {shape}: took {took}, estimate {estimate}");
+            assert!(
+                took <= estimate,
+                "{shape}: took {took}, estimated {estimate}"
+            );
+            assert!(
+                estimate <= 3 * took + 4096,
+                "{shape}: took {took}, estimated {estimate}"
+            );
+        }
+        // What took over 500 MB: refused by a 256 MB Lambda before it is parsed.
+        let tiny = "[".to_owned() + &r#"{"a":0},"#.repeat(MAX_BODY_BYTES / 8 - 1) + "{}]";
+        assert!(parsed_size(tiny.as_bytes()) > 128 << 20);
+        let nested_form = (0..MAX_BODY_BYTES / 12)
+            .map(|n| format!("a{n}[b]=1"))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(form_size(nested_form.as_bytes()) > 128 << 20);
+        let flat_form = "name=Ada+Lovelace&".repeat(MAX_BODY_BYTES / 18);
+        assert!(form_size(flat_form.as_bytes()) < 128 << 20);
+        let mut root = Value::Null;
+        let (_, took) = heap::peak_growth(async {
+            root = read_form(
+                &Schema::Any,
+                &nested_form.as_bytes()[..100_000],
+                &mut Violations::new(),
+            );
+        })
+        .await;
+        assert!(
+            took <= form_size(&nested_form.as_bytes()[..100_000]),
+            "{took}"
+        );
+        drop(root);
+        // A body of realistic records that size still fits.
+        let records = vec![record; MAX_BODY_BYTES / (record.len() + 1)].join(",");
+        assert!(parsed_size(format!("[{records}]").as_bytes()) < 128 << 20);
     }
 
     // --- responses -----------------------------------------------------------------------------

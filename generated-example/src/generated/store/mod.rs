@@ -10,6 +10,7 @@
 //! - `guards`: guard items that keep unique fields unique,
 //! - `ops`: create, get, put and delete,
 //! - `update`: merge-patch updates,
+//! - `if_match`: the version an `If-Match` header requires,
 //! - `query`: one page of a Query or Scan,
 //! - `cursor`: opaque, validated pagination cursors,
 //! - `backend`: the primitive operations and the backend they run on,
@@ -22,6 +23,7 @@ mod cursor;
 pub mod dynamo;
 mod expr;
 mod guards;
+mod if_match;
 mod item;
 mod keys;
 pub mod memory;
@@ -34,6 +36,8 @@ mod update;
 mod tests;
 
 use crate::generated::http::ApiError;
+
+pub use if_match::{parse_if_match, IfMatch};
 
 /// The type of a key attribute, as DynamoDB declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +236,9 @@ pub enum StoreError {
     Conflict { field: String },
     #[error("the item has changed since it was read")]
     VersionMismatch,
+    /// A write without a precondition kept losing races with other writers of the same item.
+    #[error("the item changed concurrently while it was being written; retry the request")]
+    Contended,
     #[error("the cursor is not valid for this query")]
     BadCursor,
     #[error("{0}")]
@@ -244,7 +251,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ApiError::not_found(err.to_string()),
-            StoreError::AlreadyExists | StoreError::Conflict { .. } => {
+            StoreError::AlreadyExists | StoreError::Conflict { .. } | StoreError::Contended => {
                 ApiError::conflict(err.to_string())
             }
             StoreError::VersionMismatch => ApiError::precondition_failed(err.to_string()),
@@ -260,27 +267,4 @@ impl From<StoreError> for ApiError {
 /// ETag for a version: `"<version>"` (a strong ETag).
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
-}
-
-/// The version an If-Match header names: accepts `"3"`, `3`, `W/"3"`; anything else is a 400
-/// ApiError.
-pub fn parse_if_match(value: &str) -> Result<i64, ApiError> {
-    let value = value.trim();
-    let unquoted = match value.strip_prefix("W/") {
-        // A weak tag must be quoted.
-        Some(weak) => weak.strip_prefix('"').and_then(|v| v.strip_suffix('"')),
-        None => Some(
-            value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(value),
-        ),
-    };
-    unquoted
-        // Only plain digits: `i64::from_str` would also accept a sign.
-        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            ApiError::bad_request("If-Match must name one version of the item, e.g. \"3\"")
-        })
 }

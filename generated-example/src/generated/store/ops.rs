@@ -74,6 +74,9 @@ impl Store {
     /// If-Match that names no current version fails its precondition (RFC 9110, 13.1.1). Keeps created and the id of an existing item, increments version, sets
     /// updated. Returns the item and whether it was created. One GetItem, then one conditional
     /// PutItem (or TransactWriteItems when guards move); a lost race is VersionMismatch.
+    ///
+    /// A `version` in `fields` is a precondition like `expected_version` (see [`expected`]).
+    /// Without either, a lost race is retried (see [`retrying`]).
     pub async fn put<E: Entity>(
         &self,
         key: Map<String, Value>,
@@ -82,7 +85,21 @@ impl Store {
         expected_version: Option<i64>,
     ) -> Result<(E, bool), StoreError> {
         let def = E::DEF;
-        check_versioned(def, expected_version)?;
+        let expected_version = expected(def, &fields, expected_version)?;
+        retrying(expected_version, || {
+            self.put_once(key.clone(), fields.clone(), bound, expected_version)
+        })
+        .await
+    }
+
+    async fn put_once<E: Entity>(
+        &self,
+        key: Map<String, Value>,
+        fields: Map<String, Value>,
+        bound: &[&str],
+        expected_version: Option<i64>,
+    ) -> Result<(E, bool), StoreError> {
+        let def = E::DEF;
         let key_item = keys::primary_key(def, &key)?;
         let existing = self.get_item(def.table, key_item).await?;
         if existing
@@ -185,6 +202,18 @@ impl Store {
         let def = E::DEF;
         check_versioned(def, expected_version)?;
         let key = keys::primary_key(def, &key)?;
+        retrying(expected_version, || {
+            self.delete_once(def, key.clone(), expected_version)
+        })
+        .await
+    }
+
+    async fn delete_once(
+        &self,
+        def: &EntityDef,
+        key: Item,
+        expected_version: Option<i64>,
+    ) -> Result<(), StoreError> {
         let mut conds = vec![of_type(def)];
         if def.unique.is_empty() {
             if let (Some(version), Some(expected)) = (def.version, expected_version) {
@@ -250,6 +279,62 @@ pub(super) fn failure(
             },
             None => StoreError::Backend(format!("write {index} failed a condition it lacks")),
         },
+    }
+}
+
+/// How many times a write without a precondition is tried before it gives up with `Contended`.
+const ATTEMPTS: usize = 5;
+
+/// Runs `attempt` until it does not lose a race. A write that reads first and writes on condition
+/// that nothing changed in between fails with VersionMismatch when another write came between;
+/// when the client named no version, that is not a failed precondition (RFC 9110 reserves 412
+/// for those), so the write is tried again with a fresh read, and after `ATTEMPTS` losses it is
+/// `Contended` (409). With an expected version, a mismatch is the answer.
+pub(super) async fn retrying<T, F>(
+    expected_version: Option<i64>,
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, StoreError>
+where
+    F: std::future::Future<Output = Result<T, StoreError>>,
+{
+    if expected_version.is_some() {
+        return attempt().await;
+    }
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            // Let the winner finish before reading again.
+            Err(StoreError::VersionMismatch) => tokio::task::yield_now().await,
+            other => return other,
+        }
+    }
+    match attempt().await {
+        Err(StoreError::VersionMismatch) => Err(StoreError::Contended),
+        other => other,
+    }
+}
+
+/// The version a write expects: `header` (If-Match), or the entity's version field in `fields`
+/// (the body), which clients may send instead. Both are preconditions; when they name different
+/// versions one of them is stale, whatever the item holds: VersionMismatch (412) straight away.
+/// A `null` version is no version.
+pub(super) fn expected(
+    def: &EntityDef,
+    fields: &Map<String, Value>,
+    header: Option<i64>,
+) -> Result<Option<i64>, StoreError> {
+    check_versioned(def, header)?;
+    let Some(field) = def.version else {
+        return Ok(header);
+    };
+    let body = match fields.get(field) {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(value.as_i64().ok_or_else(|| {
+            StoreError::Invalid(format!("`{field}` must be the integer version of the item"))
+        })?),
+    };
+    match (header, body) {
+        (Some(header), Some(body)) if header != body => Err(StoreError::VersionMismatch),
+        (header, body) => Ok(header.or(body)),
     }
 }
 

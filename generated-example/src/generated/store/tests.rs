@@ -313,6 +313,10 @@ scenarios!(
     concurrent_writers_cannot_both_win,
     request_counts_per_path,
     items_over_400_kb_are_refused,
+    patches_that_change_nothing_write_nothing,
+    body_versions_are_preconditions,
+    writes_without_a_version_retry_lost_races,
+    if_match_any_and_lists_read_the_current_version,
 );
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
@@ -666,7 +670,7 @@ async fn update_ignores_read_only_and_key_fields(store: Store) {
     let key = obj(json!({"customerId": "c1", "orderId": order.order_id}));
     let patch = obj(json!({
         "customerId": "c2", "orderId": "other", "createdAt": "2000-01-01T00:00:00Z",
-        "version": 40, "GSI1PK": "STATUS#hack", "note": "kept",
+        "version": 1, "GSI1PK": "STATUS#hack", "note": "kept",
     }));
     let updated: Order = store.update(key, patch, None).await.unwrap();
     assert_requests(&store, &["PutItem", "UpdateItem"], "");
@@ -762,7 +766,7 @@ async fn update_rewrites_index_keys_and_removes_them_when_a_field_is_nulled(stor
 
 async fn put_creates_then_replaces_keeping_what_clients_cannot_set(store: Store) {
     let key = obj(json!({"customerId": "c1", "orderId": "o1"}));
-    let fields = obj(json!({"status": "open", "note": "first", "version": 9}));
+    let fields = obj(json!({"status": "open", "note": "first", "version": null}));
     let (first, created) = store
         .put::<Order>(key.clone(), fields, &[], None)
         .await
@@ -1289,6 +1293,260 @@ async fn items_over_400_kb_are_refused(store: Store) {
     );
 }
 
+async fn patches_that_change_nothing_write_nothing(store: Store) {
+    let order = new_order(&store, "c1", Some("open")).await;
+    let key = obj(json!({"customerId": "c1", "orderId": order.order_id}));
+    reset(&store);
+    for (patch, expected) in [
+        (json!({}), None),
+        (json!({}), Some(1)),
+        (json!({"version": 1}), None),
+        (
+            json!({"orderId": "x", "customerId": "c2", "createdAt": "2000-01-01T00:00:00Z"}),
+            None,
+        ),
+        (
+            json!({"updatedAt": "2000-01-01T00:00:00Z", "GSI1PK": "STATUS#hack"}),
+            None,
+        ),
+    ] {
+        let same: Order = store
+            .update(key.clone(), obj(patch.clone()), expected)
+            .await
+            .unwrap();
+        assert_eq!(same, order, "{patch}: the item as it was, version and all");
+        assert_requests(&store, &["GetItem"], "an empty patch only reads");
+    }
+    let stale = store
+        .update::<Order>(key.clone(), obj(json!({})), Some(2))
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionMismatch)),
+        "{stale:?}"
+    );
+    let stale = store
+        .update::<Order>(key.clone(), obj(json!({"version": 7})), None)
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionMismatch)),
+        "{stale:?}"
+    );
+    let missing = obj(json!({"customerId": "c1", "orderId": "nope"}));
+    for expected in [None, Some(1)] {
+        let gone = store
+            .update::<Order>(missing.clone(), obj(json!({})), expected)
+            .await;
+        assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
+    }
+    assert!(raw(&store, "CUSTOMER#c1", "ORDER#nope").await.is_none());
+
+    // Setting a field to the value it has is still a change the client asked for.
+    let same_values: Order = store
+        .update(
+            key.clone(),
+            obj(json!({"note": "n", "status": "open"})),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(same_values.version, 2);
+
+    // Nothing server-set at all: an UpdateItem would have no update expression.
+    let reading = new_reading(&store, "s", 1).await;
+    let key = obj(json!({"sensorId": "s", "seq": 1}));
+    for patch in [json!({}), json!({"seq": 2, "sensorId": "t"})] {
+        let same: Reading = store.update(key.clone(), obj(patch), None).await.unwrap();
+        assert_eq!(same, reading);
+    }
+    let user = new_user(&store, "e@x.io").await.unwrap();
+    let key = obj(json!({"userId": user.user_id}));
+    let same: User = store
+        .update(key, obj(json!({"role": "admin"})), None)
+        .await
+        .unwrap();
+    assert_eq!(same, user);
+}
+
+async fn body_versions_are_preconditions(store: Store) {
+    let order = new_order(&store, "c1", None).await;
+    let key = obj(json!({"customerId": "c1", "orderId": order.order_id}));
+    let patch = obj(json!({"note": "a", "version": 1}));
+    let v2: Order = store
+        .update(key.clone(), patch.clone(), None)
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    let stale = store.update::<Order>(key.clone(), patch, None).await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionMismatch)),
+        "{stale:?}"
+    );
+
+    let both = obj(json!({"note": "b", "version": 2}));
+    let disagree = store
+        .update::<Order>(key.clone(), both.clone(), Some(1))
+        .await;
+    assert!(
+        matches!(disagree, Err(StoreError::VersionMismatch)),
+        "{disagree:?}"
+    );
+    let v3: Order = store.update(key.clone(), both, Some(2)).await.unwrap();
+    assert_eq!(v3.version, 3);
+    let text = store
+        .update::<Order>(key.clone(), obj(json!({"note": "c", "version": "3"})), None)
+        .await;
+    assert!(matches!(text, Err(StoreError::Invalid(_))), "{text:?}");
+    let null: Order = store
+        .update(
+            key.clone(),
+            obj(json!({"note": "c", "version": null})),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(null.version, 4, "a null version is no precondition");
+
+    let stale = store
+        .put::<Order>(
+            key.clone(),
+            obj(json!({"note": "p", "version": 3})),
+            &[],
+            None,
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionMismatch)),
+        "{stale:?}"
+    );
+    let (v5, created): (Order, bool) = store
+        .put(
+            key.clone(),
+            obj(json!({"note": "p", "version": 4})),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!((v5.version, created), (5, false));
+    let missing = obj(json!({"customerId": "c1", "orderId": "new"}));
+    let gone = store
+        .put::<Order>(missing, obj(json!({"version": 1})), &[], None)
+        .await;
+    assert!(matches!(gone, Err(StoreError::VersionMismatch)), "{gone:?}");
+
+    // An unversioned entity has no version to compare, in a header or a body.
+    let user = new_user(&store, "b@x.io").await.unwrap();
+    let key = obj(json!({"userId": user.user_id}));
+    let plain: User = store
+        .update(key, obj(json!({"firstName": "B", "version": 9})), None)
+        .await
+        .unwrap();
+    assert_eq!(plain.first_name.as_deref(), Some("B"));
+}
+
+async fn writes_without_a_version_retry_lost_races(store: Store) {
+    let order = new_order(&store, "c1", Some("open")).await;
+    let key = obj(json!({"customerId": "c1", "orderId": order.order_id}));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (putter, put_key) = (store.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let fields = obj(json!({ "note": i.to_string(), "status": "open" }));
+            putter
+                .put::<Order>(put_key, fields, &[], None)
+                .await
+                .map(|_| ())
+        }));
+        let (updater, update_key) = (store.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            // `status` moves an index key: a read, then a conditional write.
+            let patch = obj(json!({ "note": i.to_string(), "status": "paid" }));
+            updater
+                .update::<Order>(update_key, patch, None)
+                .await
+                .map(|_| ())
+        }));
+    }
+    let mut written = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => written += 1,
+            Err(StoreError::Contended) => {}
+            Err(other) => panic!("no precondition was given, yet: {other:?}"),
+        }
+    }
+    let order: Order = store.get(key).await.unwrap().unwrap();
+    // moto, unlike DynamoDB, does not isolate a conditional write from concurrent ones, so
+    // writes can overwrite each other there: the exact count is DynamoDB's promise, and memory's.
+    if matches!(store, Store::Memory(_)) {
+        assert_eq!(order.version, 1 + written, "each write counted once");
+    }
+
+    let user = new_user(&store, "r@x.io").await.unwrap();
+    let key = obj(json!({"userId": user.user_id}));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (store, key) = (store.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let patch = obj(json!({ "firstName": i.to_string() }));
+            store.update::<User>(key, patch, None).await.map(|_| ())
+        }));
+    }
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) | Err(StoreError::Contended) => {}
+            Err(other) => panic!("no precondition was given, yet: {other:?}"),
+        }
+    }
+}
+
+async fn if_match_any_and_lists_read_the_current_version(store: Store) {
+    let order = new_order(&store, "c1", None).await;
+    let key = json!({"customerId": "c1", "orderId": order.order_id});
+    let missing = json!({"customerId": "c1", "orderId": "nope"});
+    reset(&store);
+    let version = |key: &Value, header: &'static str, creates: bool| {
+        let (store, key) = (store.clone(), key.clone());
+        async move {
+            let result = store
+                .if_match::<Order, _>(&key, Some(header), creates)
+                .await;
+            result.map_err(|e| e.status.as_u16())
+        }
+    };
+    assert_eq!(version(&key, "\"7\"", false).await, Ok(Some(7)));
+    assert_eq!(version(&key, "*", false).await, Ok(None));
+    assert_requests(
+        &store,
+        &[],
+        "one tag, or `*` on an update or delete: no read",
+    );
+    assert_eq!(version(&key, "\"1\", \"2\"", false).await, Ok(Some(1)));
+    assert_eq!(version(&key, "*", true).await, Ok(Some(1)));
+    assert_requests(
+        &store,
+        &["GetItem", "GetItem"],
+        "lists and `*` on a put read",
+    );
+    assert_eq!(version(&key, "\"5\", \"6\"", false).await, Err(412));
+    assert_eq!(version(&key, "W/\"1\"", false).await, Err(412));
+    assert_eq!(version(&key, "W/\"1\"", true).await, Err(412));
+    assert_eq!(version(&missing, "\"1\", \"2\"", false).await, Err(404));
+    assert_eq!(version(&missing, "W/\"1\"", false).await, Err(404));
+    assert_eq!(version(&missing, "\"1\", \"2\"", true).await, Err(412));
+    assert_eq!(version(&missing, "*", true).await, Err(412));
+    assert_eq!(version(&key, "\"1", false).await, Err(400));
+    let none = store.if_match::<Order, _>(&key, None, true).await;
+    assert_eq!(none.map_err(|e| e.status.as_u16()), Ok(None));
+
+    let user = new_user(&store, "i@x.io").await.unwrap();
+    let key = json!({"userId": user.user_id});
+    let unversioned = store
+        .if_match::<User, _>(&key, Some("\"1\", \"2\""), false)
+        .await;
+    assert_eq!(unversioned.map_err(|e| e.status.as_u16()), Err(400));
+}
+
 #[test]
 fn errors_map_to_http_statuses() {
     use crate::generated::http::ApiError;
@@ -1302,6 +1560,7 @@ fn errors_map_to_http_statuses() {
         409
     );
     assert_eq!(status(StoreError::VersionMismatch), 412);
+    assert_eq!(status(StoreError::Contended), 409);
     assert_eq!(status(StoreError::BadCursor), 400);
     assert_eq!(status(StoreError::Invalid("x".into())), 400);
     assert_eq!(status(StoreError::Backend("boom".into())), 500);
@@ -1314,19 +1573,35 @@ fn errors_map_to_http_statuses() {
 #[test]
 fn etags_and_if_match() {
     assert_eq!(etag(3), "\"3\"");
-    for (header, want) in [("\"3\"", 3), ("3", 3), ("W/\"3\"", 3), (" \"12\" ", 12)] {
+    let versions = |v: &[i64]| IfMatch::Versions(v.to_vec());
+    for (header, want) in [
+        ("\"3\"", versions(&[3])),
+        ("3", versions(&[3])),
+        (" \"12\" ", versions(&[12])),
+        ("*", IfMatch::Any),
+        (" * ", IfMatch::Any),
+        ("\"3\", \"4\"", versions(&[3, 4])),
+        ("\"3\",\"4\" , 5", versions(&[3, 4, 5])),
+        // If-Match compares strongly: weak tags and tags that are not versions match nothing.
+        ("W/\"3\"", versions(&[])),
+        ("W/\"3\", \"4\"", versions(&[4])),
+        ("\"abc\"", versions(&[])),
+        ("\"\"", versions(&[])),
+        ("\"a,b\", \"2\"", versions(&[2])),
+    ] {
         assert_eq!(parse_if_match(header).unwrap(), want, "{header}");
     }
     for bad in [
         "",
-        "*",
-        "\"\"",
         "W/3",
         "\"3",
         "-1",
         "+3",
-        "\"3\", \"4\"",
         "abc",
+        "\"3\" \"4\"",
+        "\"3\",",
+        ", \"3\"",
+        "*, \"3\"",
         "99999999999999999999",
     ] {
         assert!(parse_if_match(bad).is_err(), "{bad}");

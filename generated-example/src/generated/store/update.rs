@@ -11,7 +11,7 @@ use super::guards::guard_writes;
 use super::item::{self, Fields, Item};
 use super::keys::{self, Lookup, Rendered};
 use super::ops::{
-    check_version, check_versioned, failure, missing_or_changed, next_version, number, of_type,
+    check_version, expected, failure, missing_or_changed, next_version, number, of_type, retrying,
     unchanged,
 };
 use super::{Entity, EntityDef, Store, StoreError};
@@ -27,6 +27,11 @@ impl Store {
     /// then one UpdateItem (or TransactWriteItems when guards move) on condition that what was
     /// read still holds: the version, or for unversioned entities the fields the new index keys
     /// and guards were computed from. Errors: NotFound, VersionMismatch, Conflict{field}.
+    ///
+    /// A `version` in the patch is a precondition like `expected_version`. A patch that changes
+    /// nothing a client may change (`{}`, or only read-only and server-set fields) writes
+    /// nothing: one GetItem answers the item as it is, version unchanged, after checking the
+    /// expected version. Without an expected version a lost race is retried.
     pub async fn update<E: Entity>(
         &self,
         key: Map<String, Value>,
@@ -34,18 +39,42 @@ impl Store {
         expected_version: Option<i64>,
     ) -> Result<E, StoreError> {
         let def = E::DEF;
-        check_versioned(def, expected_version)?;
+        let expected_version = expected(def, &patch, expected_version)?;
         let key_item = keys::primary_key(def, &key)?;
-        let change = Change::new(def, patch, expected_version)?;
-        let blind = self.update_blind(def, &key, &key_item, &change, expected_version);
-        let updated = match blind.await? {
-            Some(updated) => updated,
-            None => {
-                self.update_read(def, key_item, change, expected_version)
-                    .await?
-            }
-        };
+        let patch = patch_fields(def, patch);
+        if patch.is_empty() {
+            let found = self
+                .get_item(def.table, key_item)
+                .await?
+                .filter(|found| item::is_entity(def, found))
+                .ok_or(StoreError::NotFound)?;
+            check_version(def, Some(&found), expected_version)?;
+            return item::into_entity(found);
+        }
+        let updated = retrying(expected_version, || {
+            self.update_once(def, &key, &key_item, patch.clone(), expected_version)
+        })
+        .await?;
         item::into_entity(updated)
+    }
+
+    async fn update_once(
+        &self,
+        def: &EntityDef,
+        key: &Fields,
+        key_item: &Item,
+        patch: Fields,
+        expected_version: Option<i64>,
+    ) -> Result<Item, StoreError> {
+        let change = Change::new(def, patch, expected_version)?;
+        let blind = self.update_blind(def, key, key_item, &change, expected_version);
+        match blind.await? {
+            Some(updated) => Ok(updated),
+            None => {
+                self.update_read(def, key_item.clone(), change, expected_version)
+                    .await
+            }
+        }
     }
 
     /// The fast path: one UpdateItem without reading first. `None` when the change alone does
@@ -164,12 +193,13 @@ struct Change {
 }
 
 impl Change {
+    /// `patch` holds only what a client may change (see [`patch_fields`]).
     fn new(
         def: &EntityDef,
         patch: Fields,
         expected_version: Option<i64>,
     ) -> Result<Change, StoreError> {
-        let mut fields = patch_fields(def, patch);
+        let mut fields = patch;
         if let Some(updated) = def.updated {
             fields.insert(updated.to_string(), Value::String(item::now()));
         }
