@@ -93,3 +93,33 @@ fn a_spec_change_reaches_the_build() {
     );
     assert!(stderr.contains("= help:"), "{stderr}");
 }
+
+/// The dependency lines of a Cargo.toml, template tags left out.
+fn dependency_lines(manifest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut in_dependencies = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_dependencies = line == "[dependencies]" || line == "[dev-dependencies]";
+        } else if in_dependencies
+            && !line.starts_with("{%")
+            && !line.starts_with('#')
+            && !line.trim().is_empty()
+        {
+            lines.push(line.to_string());
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn the_example_depends_on_what_apigen_new_gives() {
+    // A runtime change that needs a new crate must reach the example too, or
+    // its build breaks only in CI.
+    let template =
+        std::fs::read_to_string(common::repo().join("templates/project/Cargo.toml.tera"))
+            .expect("readable");
+    let example = std::fs::read_to_string(example().join("Cargo.toml")).expect("readable");
+    assert_eq!(dependency_lines(&example), dependency_lines(&template));
+}
