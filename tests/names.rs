@@ -39,23 +39,21 @@ fn runtime_names() -> BTreeSet<String> {
     names
 }
 
-/// Names imported one by one (not by glob) into generated files that also glob-import
-/// generated names (`models::*`, `operations::*`, `entities::*`): those must never be
-/// the name of a generated item, or the import silently wins.
+/// Names imported one by one (not by glob, not as `_`) into generated files that also
+/// glob-import generated names (`models::*`, `operations::*`, `entities::*`): an
+/// explicit import silently shadows a glob-imported type of the same name.
 fn names_imported_beside_globs(files: &[(String, String)]) -> BTreeSet<(String, String)> {
     let use_item = Regex::new(r"(?ms)^\s*(?:pub )?use ([^;]*);").unwrap();
-    let ident = Regex::new(r"(?:\bas\s+)?\b([A-Za-z_][A-Za-z0-9_]*)\s*(?:[,}]|$)").unwrap();
     let mut out = BTreeSet::new();
     for (path, text) in files {
-        let globs = ["models::*", "operations::*", "entities::*"];
-        if !globs.iter().any(|g| text.contains(g)) {
+        if !GLOBS.iter().any(|g| text.contains(g)) {
             continue;
         }
         for u in use_item.captures_iter(text) {
-            let tree = u[1].replace(char::is_whitespace, "");
-            for c in ident.captures_iter(&tree) {
-                let name = &c[1];
-                if name != "self" && name != "_" {
+            for leaf in u[1].split(['{', '}', ',']) {
+                let leaf = leaf.split_whitespace().collect::<Vec<_>>().join(" ");
+                let name = leaf.rsplit("::").next().unwrap_or_default().trim();
+                if !(name.is_empty() || name == "self" || name == "*" || leaf.ends_with(" as _")) {
                     out.insert((path.clone(), name.to_string()));
                 }
             }
@@ -63,6 +61,8 @@ fn names_imported_beside_globs(files: &[(String, String)]) -> BTreeSet<(String, 
     }
     out
 }
+
+const GLOBS: [&str; 3] = ["models::*", "operations::*", "entities::*"];
 
 fn schema_names() -> BTreeSet<String> {
     let text = fs::read_to_string(names_spec()).unwrap();
@@ -100,25 +100,113 @@ fn the_names_spec_names_a_schema_after_every_runtime_and_reserved_name() {
 }
 
 #[test]
-fn names_imported_beside_glob_imports_are_reserved() {
+fn only_modules_are_imported_beside_glob_imports() {
     let files = generated_files();
     let imported = names_imported_beside_globs(&files);
     assert!(!imported.is_empty(), "the scan found no imports");
-    let unreserved: Vec<_> = imported
+    let types: Vec<_> = imported
         .iter()
-        .filter(|(_, name)| {
-            if name.starts_with(char::is_uppercase) {
-                !RESERVED_TYPES.contains(&name.as_str())
-            } else {
-                !RESERVED_FNS.contains(&name.as_str())
-            }
-        })
+        .filter(|(_, name)| name.starts_with(char::is_uppercase))
         .collect();
     assert!(
+        types.is_empty(),
+        "these names are imported beside a glob import of generated names, so a schema \
+         named so would be silently shadowed; name them by path through their module \
+         (`http::ApiError`, `store::Store`, `serde_json::Value`): {types:?}"
+    );
+}
+
+/// The std prelude's types, traits and variants (Rust 2021).
+#[rustfmt::skip]
+const PRELUDE: &[&str] = &[
+    "Option", "Some", "None", "Result", "Ok", "Err", "Vec", "String", "Box", "Default", "Clone",
+    "Copy", "Send", "Sync", "Sized", "Unpin", "Drop", "Fn", "FnMut", "FnOnce", "Iterator",
+    "IntoIterator", "DoubleEndedIterator", "ExactSizeIterator", "Extend", "FromIterator",
+    "ToString", "ToOwned", "From", "Into", "TryFrom", "TryInto", "AsRef", "AsMut", "PartialEq",
+    "Eq", "PartialOrd", "Ord", "Debug", "Hash",
+];
+
+#[test]
+fn prelude_names_written_bare_beside_glob_imports_are_reserved() {
+    let bare = Regex::new(r"(?:^|[^A-Za-z0-9_:])([A-Z][A-Za-z0-9_]*)").unwrap();
+    let mut unreserved = BTreeSet::new();
+    for (path, text) in generated_files() {
+        if !GLOBS.iter().any(|g| text.contains(g)) {
+            continue;
+        }
+        for line in text.lines() {
+            let line = line.trim_start();
+            // Derive macros live in the macro namespace, apart from types.
+            if line.starts_with("//") || line.starts_with("#[derive(") {
+                continue;
+            }
+            for c in bare.captures_iter(line) {
+                let name = &c[1];
+                if PRELUDE.contains(&name) && !RESERVED_TYPES.contains(&name) {
+                    unreserved.insert((path.clone(), name.to_string()));
+                }
+            }
+        }
+    }
+    assert!(
         unreserved.is_empty(),
-        "these names are imported beside a glob import of generated names, so a schema or \
-         operation named so would be silently shadowed; add them to RESERVED_TYPES or \
-         RESERVED_FNS in src/model/names.rs (and a schema to tests/specs/names.yaml): {unreserved:?}"
+        "generated code writes these prelude names bare beside a glob import, so a model \
+         named so would shadow them: reserve them in RESERVED_TYPES or write them by path: \
+         {unreserved:?}"
+    );
+}
+
+#[test]
+fn schemas_named_like_runtime_items_keep_their_names() {
+    let models = generated_files()
+        .into_iter()
+        .find(|(path, _)| path == "src/generated/models.rs")
+        .expect("a models file")
+        .1;
+    let defined: BTreeSet<&str> = Regex::new(r"(?m)^pub (?:struct|enum|type) ([A-Za-z0-9_]+)")
+        .unwrap()
+        .captures_iter(&models)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    let mut wanted: BTreeSet<String> = runtime_names()
+        .into_iter()
+        .filter(|n| {
+            apigen::model::names::type_name(n) == *n && !RESERVED_TYPES.contains(&n.as_str())
+        })
+        .collect();
+    wanted.extend(
+        [
+            "Problem",
+            "Query",
+            "Location",
+            "Page",
+            "Value",
+            "Response",
+            "Store",
+            "Template",
+            "Service",
+            "Handlers",
+            "ApiError",
+            "Map",
+            "Arc",
+            "Future",
+            "Router",
+            "StatusCode",
+            "Serialize",
+            "Deserialize",
+            "Debug",
+            "Clone",
+            "Default",
+        ]
+        .map(String::from),
+    );
+    let renamed: Vec<&String> = wanted
+        .iter()
+        .filter(|n| !defined.contains(n.as_str()))
+        .collect();
+    assert!(
+        renamed.is_empty(),
+        "tests/specs/names.yaml's schemas named {renamed:?} did not keep their names"
     );
 }
 

@@ -9,9 +9,6 @@ use crate::model::{Additional, Api, EnumDef, Field, StructDef, TypeDef, TypeKind
 pub fn emit(api: &Api) -> String {
     let mut out = String::new();
     out.push_str("//! Models: one type per schema of the spec, with the spec's property names on the wire.\n\n");
-    if !api.types.defs.is_empty() {
-        out.push_str("use serde::{Deserialize, Serialize};\n\n");
-    }
     let space = &api.types;
     let mut needs_double_option = false;
     for id in space.ids() {
@@ -89,9 +86,9 @@ fn derives(api: &Api, def: &TypeDef) -> &'static str {
         &mut Vec::new(),
     );
     if eq {
-        "#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]"
+        "#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]"
     } else {
-        "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]"
+        "#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]"
     }
 }
 
@@ -164,7 +161,7 @@ fn emit_enum(def: &TypeDef, e: &EnumDef, out: &mut String) {
     if integer {
         out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n");
     } else {
-        out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]\n");
+        out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]\n");
     }
     let _ = writeln!(out, "pub enum {} {{", def.name);
     for v in &e.values {
@@ -186,9 +183,9 @@ fn emit_enum(def: &TypeDef, e: &EnumDef, out: &mut String) {
         out.push_str("} } }\n\n");
         let _ = writeln!(
             out,
-            "impl Serialize for {name} {{ fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{ serializer.serialize_i64(self.value()) }} }}\n"
+            "impl ::serde::Serialize for {name} {{ fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{ serializer.serialize_i64(self.value()) }} }}\n"
         );
-        let _ = writeln!(out, "impl<'de> Deserialize<'de> for {name} {{ fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{ match i64::deserialize(deserializer)? {{");
+        let _ = writeln!(out, "impl<'de> ::serde::Deserialize<'de> for {name} {{ fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{ match <i64 as ::serde::Deserialize>::deserialize(deserializer)? {{");
         for v in &e.values {
             let _ = writeln!(out, "{} => Ok(Self::{}),", v.value, v.ident);
         }
@@ -222,7 +219,7 @@ fn emit_union(api: &Api, def: &TypeDef, u: &UnionDef, out: &mut String) {
         Some(_) => {
             // The tag is a property of each variant's own schema, so the
             // variant types keep it; serde's internal tagging would strip it.
-            out.push_str(&derive.replace(", Deserialize", ""));
+            out.push_str(&derive.replace(", ::serde::Deserialize", ""));
             out.push_str("\n#[serde(untagged)]\n");
         }
     }
@@ -243,7 +240,7 @@ fn emit_union(api: &Api, def: &TypeDef, u: &UnionDef, out: &mut String) {
         let name = &def.name;
         let _ = writeln!(
             out,
-            "impl<'de> Deserialize<'de> for {name} {{\nfn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\nuse serde::de::Error;\nlet value = serde_json::Value::deserialize(deserializer)?;\nlet tag = value.get({}).and_then(serde_json::Value::as_str).map(str::to_owned);\nmatch tag.as_deref() {{",
+            "impl<'de> ::serde::Deserialize<'de> for {name} {{\nfn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\nuse serde::de::Error as _;\nlet value = <serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;\nlet tag = value.get({}).and_then(serde_json::Value::as_str).map(str::to_owned);\nmatch tag.as_deref() {{",
             lit(&d.property)
         );
         for (v, tag) in u.variants.iter().zip(&d.values) {

@@ -157,8 +157,7 @@ pub fn emit_operations(api: &Api) -> String {
     // A spec of webhooks only has no operations, and these imports would go unused.
     if !api.operations.is_empty() {
         out.push_str(
-            "use axum::http::StatusCode;\nuse axum::response::{IntoResponse, Response};\n\n\
-             #[allow(unused_imports)]\nuse super::http::{self, ApiError, Location};\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::schemas;\n\n",
+            "use super::http;\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::schemas;\n\n",
         );
     }
     for op in &api.operations {
@@ -188,7 +187,7 @@ fn emit_request(api: &Api, op: &Operation, out: &mut String) {
         }
         let _ = writeln!(out, "pub {}: {ty},", p.ident);
         fields.push(format!(
-            "{}: input.param({}, {})?",
+            "{}: input.param(http::{}, {})?",
             p.ident,
             location(p.location),
             lit(&p.name)
@@ -217,8 +216,8 @@ fn emit_request(api: &Api, op: &Operation, out: &mut String) {
     };
     let _ = writeln!(
         out,
-        "impl<S: Send + Sync> axum::extract::FromRequest<S> for {name} {{\ntype Rejection = ApiError;\n\n\
-         async fn from_request(request: axum::extract::Request, _state: &S) -> Result<Self, ApiError> {{\n\
+        "impl<S: Send + Sync> axum::extract::FromRequest<S> for {name} {{\ntype Rejection = http::ApiError;\n\n\
+         async fn from_request(request: axum::extract::Request, _state: &S) -> Result<Self, http::ApiError> {{\n\
          let {input} = http::extract(request, &schemas::{}).await?;\nOk(Self {{ {} }})\n}}\n}}\n",
         spec_name(op),
         fields.join(", ")
@@ -230,7 +229,7 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
     let variants: Vec<&Response> = op.responses.iter().filter(|r| !r.problem).collect();
     let _ = writeln!(
         out,
-        "/// The responses of `{} {}`; errors are [`ApiError`]s.",
+        "/// The responses of `{} {}`; errors are [`http::ApiError`]s.",
         op.method.upper(),
         op.path
     );
@@ -248,7 +247,7 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
         if variant_has_fields(r) {
             let _ = write!(out, "{} {{ ", r.variant);
             if matches!(r.status, Status::Default | Status::Range(_)) {
-                out.push_str("status: StatusCode, ");
+                out.push_str("status: axum::http::StatusCode, ");
             }
             if let Some(b) = &body {
                 let _ = write!(out, "body: {b}, ");
@@ -272,12 +271,14 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
     out.push_str("}\n\n");
     let _ = writeln!(
         out,
-        "impl IntoResponse for {name} {{\nfn into_response(self) -> Response {{\nmatch self {{"
+        "impl axum::response::IntoResponse for {name} {{\nfn into_response(self) -> axum::response::Response {{\nmatch self {{"
     );
     for r in &variants {
         let status = match r.status.code() {
             Some(c) if r.status != Status::Range(c / 100) => {
-                format!("StatusCode::from_u16({c}).unwrap_or(StatusCode::OK)")
+                format!(
+                    "axum::http::StatusCode::from_u16({c}).unwrap_or(axum::http::StatusCode::OK)"
+                )
             }
             _ => "status".into(),
         };
@@ -338,22 +339,22 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
 
 fn status_const(code: u16) -> Option<&'static str> {
     Some(match code {
-        200 => "StatusCode::OK",
-        201 => "StatusCode::CREATED",
-        202 => "StatusCode::ACCEPTED",
-        204 => "StatusCode::NO_CONTENT",
-        301 => "StatusCode::MOVED_PERMANENTLY",
-        302 => "StatusCode::FOUND",
-        303 => "StatusCode::SEE_OTHER",
-        304 => "StatusCode::NOT_MODIFIED",
-        400 => "StatusCode::BAD_REQUEST",
-        401 => "StatusCode::UNAUTHORIZED",
-        403 => "StatusCode::FORBIDDEN",
-        404 => "StatusCode::NOT_FOUND",
-        409 => "StatusCode::CONFLICT",
-        412 => "StatusCode::PRECONDITION_FAILED",
-        422 => "StatusCode::UNPROCESSABLE_ENTITY",
-        500 => "StatusCode::INTERNAL_SERVER_ERROR",
+        200 => "axum::http::StatusCode::OK",
+        201 => "axum::http::StatusCode::CREATED",
+        202 => "axum::http::StatusCode::ACCEPTED",
+        204 => "axum::http::StatusCode::NO_CONTENT",
+        301 => "axum::http::StatusCode::MOVED_PERMANENTLY",
+        302 => "axum::http::StatusCode::FOUND",
+        303 => "axum::http::StatusCode::SEE_OTHER",
+        304 => "axum::http::StatusCode::NOT_MODIFIED",
+        400 => "axum::http::StatusCode::BAD_REQUEST",
+        401 => "axum::http::StatusCode::UNAUTHORIZED",
+        403 => "axum::http::StatusCode::FORBIDDEN",
+        404 => "axum::http::StatusCode::NOT_FOUND",
+        409 => "axum::http::StatusCode::CONFLICT",
+        412 => "axum::http::StatusCode::PRECONDITION_FAILED",
+        422 => "axum::http::StatusCode::UNPROCESSABLE_ENTITY",
+        500 => "axum::http::StatusCode::INTERNAL_SERVER_ERROR",
         _ => return None,
     })
 }
@@ -364,17 +365,15 @@ pub fn emit_api(api: &Api) -> String {
          default body that calls the store; implement the others (and override any) in `src/handlers.rs`.\n\n",
     );
     if !api.operations.is_empty() {
-        out.push_str(
-            "use std::future::Future;\n\n#[allow(unused_imports)]\nuse super::http::{ApiError, RequestContext};\nuse super::operations::*;\n",
-        );
+        out.push_str("use super::http;\nuse super::operations::*;\n");
     }
     if api.has_storage() {
-        out.push_str("use super::actions;\nuse super::store::Store;\n");
+        out.push_str("use super::{actions, store};\n");
     }
     out.push_str("\n/// The API's operations. Implemented by `handlers::Service`.\npub trait Handlers: Send + Sync + 'static {\n");
     if api.has_storage() {
         out.push_str(
-            "/// The store that the built-in storage actions use.\nfn store(&self) -> &Store;\n\n",
+            "/// The store that the built-in storage actions use.\nfn store(&self) -> &store::Store;\n\n",
         );
     }
     for op in &api.operations {
@@ -390,13 +389,13 @@ pub fn emit_api(api: &Api) -> String {
         }
         out.push_str(&doc(Some(text.trim())));
         let sig_ret = format!(
-            "impl Future<Output = Result<{}, ApiError>> + Send",
+            "impl std::future::Future<Output = Result<{}, http::ApiError>> + Send",
             response_name(op)
         );
         if op.action.is_some() {
             let _ = writeln!(
                 out,
-                "fn {}(&self, _context: RequestContext, request: {}) -> {sig_ret} {{\nactions::{}(self.store(), request)\n}}\n",
+                "fn {}(&self, _context: http::RequestContext, request: {}) -> {sig_ret} {{\nactions::{}(self.store(), request)\n}}\n",
                 op.ident,
                 request_name(op),
                 op.ident
@@ -404,7 +403,7 @@ pub fn emit_api(api: &Api) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "fn {}(&self, context: RequestContext, request: {}) -> {sig_ret};\n",
+                "fn {}(&self, context: http::RequestContext, request: {}) -> {sig_ret};\n",
                 op.ident,
                 request_name(op)
             );
@@ -440,13 +439,13 @@ pub fn emit_routes(api: &Api) -> String {
 
     let mut out = String::from(if api.operations.is_empty() {
         "//! The router: every path and method of the spec, each calling its `Handlers` method.\n\n\
-         use std::sync::Arc;\n\nuse axum::Router;\n\nuse super::api::Handlers;\nuse super::http;\n\n"
+         use super::{api, http};\n\n"
     } else {
         "//! The router: every path and method of the spec, each calling its `Handlers` method.\n\n\
-         use std::sync::Arc;\n\nuse axum::extract::State;\nuse axum::response::{IntoResponse, Response};\nuse axum::Router;\n\n\
-         use super::api::Handlers;\nuse super::http::{self, RequestContext};\n#[allow(unused_imports)]\nuse super::operations::*;\n\n"
+         use axum::extract;\nuse axum::response::IntoResponse as _;\n\n\
+         use super::{api, http};\n#[allow(unused_imports)]\nuse super::operations::*;\n\n"
     });
-    out.push_str("/// Builds the router over `handlers`; the same router serves Lambda and local runs.\n///\n/// Each segment holding path variables is one capture, since axum allows no more; the\n/// operation's request type takes it apart against the spec's path.\npub fn router<H: Handlers>(handlers: Arc<H>) -> Router {\nRouter::new()\n");
+    out.push_str("/// Builds the router over `handlers`; the same router serves Lambda and local runs.\n///\n/// Each segment holding path variables is one capture, since axum allows no more; the\n/// operation's request type takes it apart against the spec's path.\npub fn router<H: api::Handlers>(handlers: std::sync::Arc<H>) -> axum::Router {\naxum::Router::new()\n");
     let mut dispatchers = String::new();
     for (route, methods) in &routes {
         let mut chain = String::new();
@@ -469,7 +468,7 @@ pub fn emit_routes(api: &Api) -> String {
     for op in &api.operations {
         let _ = writeln!(
             out,
-            "async fn {}<H: Handlers>(State(handlers): State<Arc<H>>, context: RequestContext, request: {}) -> Response {{\nhandlers.{}(context, request).await.into_response()\n}}\n",
+            "async fn {}<H: api::Handlers>(extract::State(handlers): extract::State<std::sync::Arc<H>>, context: http::RequestContext, request: {}) -> axum::response::Response {{\nhandlers.{}(context, request).await.into_response()\n}}\n",
             op.ident,
             request_name(op),
             op.ident
@@ -480,9 +479,8 @@ pub fn emit_routes(api: &Api) -> String {
             out,
             "/// Routes that several operations fall on, once their segments are whole captures.\n\
              mod shared {{\n\
-             use std::sync::Arc;\n\n\
-             use axum::extract::{{RawPathParams, Request, State}};\nuse axum::handler::Handler;\nuse axum::response::Response;\n\n\
-             use super::super::api::Handlers;\nuse super::super::{{http, schemas}};\n\n{dispatchers}}}\n"
+             use axum::extract;\nuse axum::handler::Handler as _;\n\n\
+             use super::super::{{api, http, schemas}};\n\n{dispatchers}}}\n"
         );
     }
     out
@@ -495,7 +493,7 @@ fn dispatcher(method: Method, ops: &[&Operation]) -> String {
     let listed: Vec<String> = ordered.iter().map(|o| format!("`{}`", o.path)).collect();
     let mut out = format!(
         "/// `{}` {}: the first whose path matches serves the request.\n\
-         pub async fn {}<H: Handlers>(State(handlers): State<Arc<H>>, captures: RawPathParams, request: Request) -> Response {{\n",
+         pub async fn {}<H: api::Handlers>(extract::State(handlers): extract::State<std::sync::Arc<H>>, captures: extract::RawPathParams, request: extract::Request) -> axum::response::Response {{\n",
         method.upper(),
         listed.join(", then "),
         ops[0].ident

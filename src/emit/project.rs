@@ -424,7 +424,7 @@ pub fn emit(
 /// as `src/handlers.rs` starts it: a 501 until it is written.
 pub fn stub(op: &Operation) -> String {
     format!(
-        "async fn {ident}(\n    &self,\n    _context: RequestContext,\n    _request: {ty}Request,\n) -> Result<{ty}Response, ApiError> {{\n    Err(ApiError::not_implemented({id:?}))\n}}\n",
+        "async fn {ident}(\n    &self,\n    _context: http::RequestContext,\n    _request: {ty}Request,\n) -> Result<{ty}Response, http::ApiError> {{\n    Err(http::ApiError::not_implemented({id:?}))\n}}\n",
         ident = op.ident,
         ty = op.type_name,
         id = op.id,

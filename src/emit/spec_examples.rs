@@ -20,8 +20,8 @@ const HELPERS: &str = r##"
 /// Deserializes `json` into `T` and serializes it back, panicking unless the result is the
 /// same JSON as the example.
 #[track_caller]
-fn round_trip<T: DeserializeOwned + Serialize>(json: &str) {
-    let example: Value = serde_json::from_str(json).expect("the example is JSON");
+fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(json: &str) {
+    let example: serde_json::Value = serde_json::from_str(json).expect("the example is JSON");
     let typed: T = match serde_json::from_str(json) {
         Ok(typed) => typed,
         Err(error) => panic!(
@@ -31,7 +31,7 @@ fn round_trip<T: DeserializeOwned + Serialize>(json: &str) {
     };
     // Through text, as on the wire: `to_value` would widen an `f32` to a longer `f64`.
     let text = serde_json::to_string(&typed).expect("generated types serialize");
-    let back: Value = serde_json::from_str(&text).expect("serde_json writes JSON");
+    let back: serde_json::Value = serde_json::from_str(&text).expect("serde_json writes JSON");
     if let Err(at) = same(&example, &back, String::new()) {
         panic!(
             "the example changed at `{at}` going through `{}`:\n  example: {}\n  back:    {}",
@@ -44,22 +44,22 @@ fn round_trip<T: DeserializeOwned + Serialize>(json: &str) {
 
 /// Whether two values are the same data: a field set to `null` and an absent one are alike,
 /// numbers compare by value, and strings by what they denote when they are instants or UUIDs.
-fn same(expected: &Value, actual: &Value, at: String) -> Result<(), String> {
+fn same(expected: &serde_json::Value, actual: &serde_json::Value, at: String) -> Result<(), String> {
     match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
+        (serde_json::Value::Object(e), serde_json::Value::Object(a)) => {
             for key in e.keys().chain(a.keys()) {
                 let (e, a) = (e.get(key), a.get(key));
-                same(e.unwrap_or(&Value::Null), a.unwrap_or(&Value::Null), format!("{at}/{key}"))?;
+                same(e.unwrap_or(&serde_json::Value::Null), a.unwrap_or(&serde_json::Value::Null), format!("{at}/{key}"))?;
             }
             Ok(())
         }
-        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
+        (serde_json::Value::Array(e), serde_json::Value::Array(a)) if e.len() == a.len() => e
             .iter()
             .zip(a)
             .enumerate()
             .try_for_each(|(i, (e, a))| same(e, a, format!("{at}/{i}"))),
-        (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => Ok(()),
-        (Value::String(e), Value::String(a)) if same_text(e, a) => Ok(()),
+        (serde_json::Value::Number(e), serde_json::Value::Number(a)) if e.as_f64() == a.as_f64() => Ok(()),
+        (serde_json::Value::String(e), serde_json::Value::String(a)) if same_text(e, a) => Ok(()),
         _ if expected == actual => Ok(()),
         _ => Err(at),
     }
@@ -89,7 +89,7 @@ pub fn emit(api: &Api) -> Option<String> {
     let mut out = String::from(HEADER);
     let _ = writeln!(
         out,
-        "#![allow(unused_imports)]\nuse serde::de::DeserializeOwned;\nuse serde::Serialize;\nuse serde_json::Value;\nuse {krate}::generated::models::*;\n"
+        "#![allow(unused_imports)]\nuse {krate}::generated::models::*;\n"
     );
     let mut names = Scope::default();
     for example in fitting {

@@ -22,9 +22,9 @@ pub fn entity_static(e: &Entity) -> String {
 
 fn kind(k: KeyKind) -> &'static str {
     match k {
-        KeyKind::S => "KeyKind::S",
-        KeyKind::N => "KeyKind::N",
-        KeyKind::B => "KeyKind::B",
+        KeyKind::S => "store::KeyKind::S",
+        KeyKind::N => "store::KeyKind::N",
+        KeyKind::B => "store::KeyKind::B",
     }
 }
 
@@ -33,22 +33,22 @@ fn template(t: &Template) -> String {
         .parts
         .iter()
         .map(|p| match p {
-            Part::Lit(s) => format!("Part::Lit({})", lit(s)),
+            Part::Lit(s) => format!("store::Part::Lit({})", lit(s)),
             Part::Var {
                 field,
                 kind: VarKind::String,
-            } => format!("Part::Str({})", lit(field)),
+            } => format!("store::Part::Str({})", lit(field)),
             Part::Var {
                 field,
                 kind: VarKind::Integer,
-            } => format!("Part::Int({})", lit(field)),
+            } => format!("store::Part::Int({})", lit(field)),
             Part::Var {
                 field,
                 kind: VarKind::DateTime,
-            } => format!("Part::DateTime({})", lit(field)),
+            } => format!("store::Part::DateTime({})", lit(field)),
         })
         .collect();
-    format!("Template(&[{}])", parts.join(", "))
+    format!("store::Template(&[{}])", parts.join(", "))
 }
 
 fn key_def(pk: &Template, sk: Option<&Template>) -> String {
@@ -56,47 +56,19 @@ fn key_def(pk: &Template, sk: Option<&Template>) -> String {
         Some(s) => format!("Some({})", template(s)),
         None => "None".into(),
     };
-    format!("KeyDef {{ pk: {}, sk: {sk} }}", template(pk))
+    format!("store::KeyDef {{ pk: {}, sk: {sk} }}", template(pk))
 }
 
 pub fn emit_entities(api: &Api) -> String {
-    let mut imports = vec![
-        "Entity",
-        "EntityDef",
-        "KeyAttr",
-        "KeyDef",
-        "KeyKind",
-        "Part",
-        "TableDef",
-        "Template",
-    ];
-    if api.tables.iter().any(|t| !t.indexes.is_empty()) {
-        imports.push("IndexDef");
-    }
-    if api.entities.iter().any(|e| !e.indexes.is_empty()) {
-        imports.push("EntityIndexDef");
-    }
-    if api.entities.iter().any(|e| e.expires.is_some()) {
-        imports.push("ExpiresDef");
-    }
-    if api.entities.iter().any(|e| e.id.is_some()) {
-        imports.extend(["Generate", "IdDef"]);
-    }
-    if api.has_storage() {
-        imports.extend(["Page", "Query", "Store", "StoreError"]);
-    }
-    imports.sort_unstable();
     let mut out = format!(
         "//! Where each entity is stored (tables, key templates, the fields the server manages), and a \
          typed repository per entity.\n\n\
-         use std::future::Future;\n\nuse serde_json::{{Map, Value}};\n\n\
-         use super::models::*;\nuse super::store::{{{}}};\n\n{KEY_FIELDS}",
-        imports.join(", ")
+         use super::models::*;\nuse super::store;\n\n{KEY_FIELDS}"
     );
     for t in &api.tables {
         let sk = match &t.sk {
             Some(sk) => format!(
-                "Some(KeyAttr {{ name: {}, kind: {} }})",
+                "Some(store::KeyAttr {{ name: {}, kind: {} }})",
                 lit(&sk.name),
                 kind(sk.kind)
             ),
@@ -107,11 +79,11 @@ pub fn emit_entities(api: &Api) -> String {
             .iter()
             .map(|i| {
                 let isk = match &i.sk {
-                    Some(sk) => format!("Some(KeyAttr {{ name: {}, kind: {} }})", lit(&sk.name), kind(sk.kind)),
+                    Some(sk) => format!("Some(store::KeyAttr {{ name: {}, kind: {} }})", lit(&sk.name), kind(sk.kind)),
                     None => "None".into(),
                 };
                 format!(
-                    "IndexDef {{ name: {}, pk: KeyAttr {{ name: {}, kind: {} }}, sk: {isk}, keys_only: {} }}",
+                    "store::IndexDef {{ name: {}, pk: store::KeyAttr {{ name: {}, kind: {} }}, sk: {isk}, keys_only: {} }}",
                     lit(&i.name),
                     lit(&i.pk.name),
                     kind(i.pk.kind),
@@ -121,7 +93,7 @@ pub fn emit_entities(api: &Api) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "/// Table `{}` (`{}` in template.yaml; its name comes from `{}`).\npub static {}: TableDef = TableDef {{ name: {}, env: {}, pk: KeyAttr {{ name: {}, kind: {} }}, sk: {sk}, indexes: &[{}], type_attribute: {}, ttl_attribute: {} }};\n",
+            "/// Table `{}` (`{}` in template.yaml; its name comes from `{}`).\npub static {}: store::TableDef = store::TableDef {{ name: {}, env: {}, pk: store::KeyAttr {{ name: {}, kind: {} }}, sk: {sk}, indexes: &[{}], type_attribute: {}, ttl_attribute: {} }};\n",
             t.name,
             t.resource,
             t.env,
@@ -142,7 +114,7 @@ pub fn emit_entities(api: &Api) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "/// Every table the API uses.\npub static TABLES: &[&TableDef] = &[{}];\n",
+        "/// Every table the API uses.\npub static TABLES: &[&store::TableDef] = &[{}];\n",
         all.join(", ")
     );
     for e in &api.entities {
@@ -153,7 +125,7 @@ pub fn emit_entities(api: &Api) -> String {
             .iter()
             .map(|ix| {
                 format!(
-                    "EntityIndexDef {{ index: &{}.indexes[{}], key: {} }}",
+                    "store::EntityIndexDef {{ index: &{}.indexes[{}], key: {} }}",
                     table_static(t),
                     ix.index,
                     key_def(&ix.key.pk, ix.key.sk.as_ref())
@@ -162,7 +134,7 @@ pub fn emit_entities(api: &Api) -> String {
             .collect();
         let id = match &e.id {
             Some(id) => format!(
-                "Some(IdDef {{ field: {}, generate: Generate::{} }})",
+                "Some(store::IdDef {{ field: {}, generate: store::Generate::{} }})",
                 lit(&id.field),
                 match id.generate {
                     Generate::Ulid => "Ulid",
@@ -178,7 +150,7 @@ pub fn emit_entities(api: &Api) -> String {
         };
         let expires = match &e.expires {
             Some(x) => format!(
-                "Some(ExpiresDef {{ field: {}, epoch: {} }})",
+                "Some(store::ExpiresDef {{ field: {}, epoch: {} }})",
                 lit(&x.field),
                 x.epoch
             ),
@@ -196,7 +168,7 @@ pub fn emit_entities(api: &Api) -> String {
         let unique: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
         let _ = writeln!(
             out,
-            "/// How [`{type_name}`] is stored.\npub static {}: EntityDef = EntityDef {{ name: {}, type_value: {}, table: &{}, key: {}, indexes: &[{}], id: {id}, created: {}, updated: {}, version: {}, expires: {expires}, unique: &[{}], read_only: &[{}] }};\n",
+            "/// How [`{type_name}`] is stored.\npub static {}: store::EntityDef = store::EntityDef {{ name: {}, type_value: {}, table: &{}, key: {}, indexes: &[{}], id: {id}, created: {}, updated: {}, version: {}, expires: {expires}, unique: &[{}], read_only: &[{}] }};\n",
             entity_static(e),
             lit(&e.schema),
             lit(&e.type_value),
@@ -211,7 +183,7 @@ pub fn emit_entities(api: &Api) -> String {
         );
         let _ = writeln!(
             out,
-            "impl Entity for {type_name} {{\nconst DEF: &'static EntityDef = &{};\n}}\n",
+            "impl store::Entity for {type_name} {{\nconst DEF: &'static store::EntityDef = &{};\n}}\n",
             entity_static(e)
         );
         emit_repository(api, e, &mut out);
@@ -261,43 +233,45 @@ fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
     out.push_str("}\n\n");
     let (snake, plural) = method_words(e);
     let repo = &e.repository;
-    let ret = |t: &str| format!("impl Future<Output = Result<{t}, StoreError>> + Send");
+    let ret = |t: &str| {
+        format!("impl std::future::Future<Output = Result<{t}, store::StoreError>> + Send")
+    };
     let _ = writeln!(
         out,
-        "/// Typed access to stored [`{type_name}`]s. [`Store`] implements it for DynamoDB and for memory alike.\npub trait {repo} {{\n\
+        "/// Typed access to stored [`{type_name}`]s. [`store::Store`] implements it for DynamoDB and for memory alike.\npub trait {repo} {{\n\
          /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.\n\
-         fn create_{snake}(&self, fields: Map<String, Value>, bound: &[&str]) -> {};\n\
+         fn create_{snake}(&self, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str]) -> {};\n\
          /// Reads one.\nfn get_{snake}(&self, key: &{key}) -> {};\n\
-         /// Creates or replaces one; `true` when it was created.\nfn put_{snake}(&self, key: &{key}, fields: Map<String, Value>, bound: &[&str], expected_version: Option<i64>) -> {};\n\
-         /// Applies a merge patch: fields with a value are set, fields with `null` removed.\nfn update_{snake}(&self, key: &{key}, patch: Map<String, Value>, expected_version: Option<i64>) -> {};\n\
+         /// Creates or replaces one; `true` when it was created.\nfn put_{snake}(&self, key: &{key}, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str], expected_version: Option<i64>) -> {};\n\
+         /// Applies a merge patch: fields with a value are set, fields with `null` removed.\nfn update_{snake}(&self, key: &{key}, patch: serde_json::Map<String, serde_json::Value>, expected_version: Option<i64>) -> {};\n\
          /// Deletes one.\nfn delete_{snake}(&self, key: &{key}, expected_version: Option<i64>) -> {};\n\
-         /// Reads one page of a query or list.\nfn query_{plural}(&self, query: Query) -> {};\n}}\n",
+         /// Reads one page of a query or list.\nfn query_{plural}(&self, query: store::Query) -> {};\n}}\n",
         ret(type_name),
         ret(&format!("Option<{type_name}>")),
         ret(&format!("({type_name}, bool)")),
         ret(type_name),
         ret("()"),
-        ret(&format!("Page<{type_name}>")),
+        ret(&format!("store::Page<{type_name}>")),
     );
     let _ = writeln!(
         out,
-        "impl {repo} for Store {{\n\
-         async fn create_{snake}(&self, fields: Map<String, Value>, bound: &[&str]) -> Result<{type_name}, StoreError> {{ self.create(fields, bound).await }}\n\
-         async fn get_{snake}(&self, key: &{key}) -> Result<Option<{type_name}>, StoreError> {{ self.get(key_fields(key)?).await }}\n\
-         async fn put_{snake}(&self, key: &{key}, fields: Map<String, Value>, bound: &[&str], expected_version: Option<i64>) -> Result<({type_name}, bool), StoreError> {{ self.put(key_fields(key)?, fields, bound, expected_version).await }}\n\
-         async fn update_{snake}(&self, key: &{key}, patch: Map<String, Value>, expected_version: Option<i64>) -> Result<{type_name}, StoreError> {{ self.update(key_fields(key)?, patch, expected_version).await }}\n\
-         async fn delete_{snake}(&self, key: &{key}, expected_version: Option<i64>) -> Result<(), StoreError> {{ self.delete::<{type_name}>(key_fields(key)?, expected_version).await }}\n\
-         async fn query_{plural}(&self, query: Query) -> Result<Page<{type_name}>, StoreError> {{ self.query(query).await }}\n}}\n"
+        "impl {repo} for store::Store {{\n\
+         async fn create_{snake}(&self, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str]) -> Result<{type_name}, store::StoreError> {{ self.create(fields, bound).await }}\n\
+         async fn get_{snake}(&self, key: &{key}) -> Result<Option<{type_name}>, store::StoreError> {{ self.get(key_fields(key)?).await }}\n\
+         async fn put_{snake}(&self, key: &{key}, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str], expected_version: Option<i64>) -> Result<({type_name}, bool), store::StoreError> {{ self.put(key_fields(key)?, fields, bound, expected_version).await }}\n\
+         async fn update_{snake}(&self, key: &{key}, patch: serde_json::Map<String, serde_json::Value>, expected_version: Option<i64>) -> Result<{type_name}, store::StoreError> {{ self.update(key_fields(key)?, patch, expected_version).await }}\n\
+         async fn delete_{snake}(&self, key: &{key}, expected_version: Option<i64>) -> Result<(), store::StoreError> {{ self.delete::<{type_name}>(key_fields(key)?, expected_version).await }}\n\
+         async fn query_{plural}(&self, query: store::Query) -> Result<store::Page<{type_name}>, store::StoreError> {{ self.query(query).await }}\n}}\n"
     );
 }
 
 const KEY_FIELDS: &str = r#"
 /// A typed key as the fields the store renders key templates from.
-fn key_fields<K: serde::Serialize>(key: &K) -> Result<Map<String, Value>, StoreError> {
+fn key_fields<K: serde::Serialize>(key: &K) -> Result<serde_json::Map<String, serde_json::Value>, store::StoreError> {
     match serde_json::to_value(key) {
-        Ok(Value::Object(fields)) => Ok(fields),
-        Ok(_) => Err(StoreError::Invalid("a key must be an object of fields".into())),
-        Err(e) => Err(StoreError::Invalid(format!("cannot read the key: {e}"))),
+        Ok(serde_json::Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(store::StoreError::Invalid("a key must be an object of fields".into())),
+        Err(e) => Err(store::StoreError::Invalid(format!("cannot read the key: {e}"))),
     }
 }
 
@@ -306,7 +280,7 @@ fn key_fields<K: serde::Serialize>(key: &K) -> Result<Map<String, Value>, StoreE
 pub fn emit_actions(api: &Api) -> String {
     let mut out = String::from(
         "//! The built-in storage actions: the default body of each operation that has one.\n\n\
-         use serde_json::{Map, Value};\n\n#[allow(unused_imports)]\nuse super::entities::*;\n#[allow(unused_imports)]\nuse super::http::ApiError;\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::operations::*;\n#[allow(unused_imports)]\nuse super::store::{self, Query, RangeOp, Store};\n\n",
+         #[allow(unused_imports)]\nuse super::entities::*;\nuse super::http;\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::operations::*;\nuse super::store;\n\n",
     );
     out.push_str(HELPERS);
     for op in &api.operations {
@@ -319,30 +293,30 @@ pub fn emit_actions(api: &Api) -> String {
 
 const HELPERS: &str = r#"
 /// A value as JSON; serializing generated types cannot fail, but a failure is still an error, not a panic.
-fn json<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(value).map_err(ApiError::internal)
+fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, http::ApiError> {
+    serde_json::to_value(value).map_err(http::ApiError::internal)
 }
 
 /// The fields of a request body, as the store takes them.
 #[allow(dead_code)]
-fn fields<T: serde::Serialize>(body: &T) -> Result<Map<String, Value>, ApiError> {
+fn fields<T: serde::Serialize>(body: &T) -> Result<serde_json::Map<String, serde_json::Value>, http::ApiError> {
     match json(body)? {
-        Value::Object(map) => Ok(map),
-        _ => Err(ApiError::bad_request("the request body must be a JSON object")),
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(http::ApiError::bad_request("the request body must be a JSON object")),
     }
 }
 
 /// The typed key of an item, from the fields bound from the path.
 #[allow(dead_code)]
-fn typed_key<K: serde::de::DeserializeOwned>(fields: Map<String, Value>) -> Result<K, ApiError> {
-    serde_json::from_value(Value::Object(fields)).map_err(|e| ApiError::bad_request(format!("the key is not valid: {e}")))
+fn typed_key<K: serde::de::DeserializeOwned>(fields: serde_json::Map<String, serde_json::Value>) -> Result<K, http::ApiError> {
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| http::ApiError::bad_request(format!("the key is not valid: {e}")))
 }
 
 /// A field's value as text, for building a Location header.
 #[allow(dead_code)]
-fn text(item: &Value, field: &str) -> String {
+fn text(item: &serde_json::Value, field: &str) -> String {
     match item.get(field) {
-        Some(Value::String(s)) => s.clone(),
+        Some(serde_json::Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
         None => String::new(),
     }
@@ -350,17 +324,17 @@ fn text(item: &Value, field: &str) -> String {
 
 /// A parameter's value as the text a sort key holds.
 #[allow(dead_code)]
-fn key_text(value: Value) -> String {
+fn key_text(value: serde_json::Value) -> String {
     match value {
-        Value::String(s) => s,
+        serde_json::Value::String(s) => s,
         other => other.to_string(),
     }
 }
 
 /// The ETag of an item, from its version field.
 #[allow(dead_code)]
-fn etag(item: &Value, field: &str) -> Option<String> {
-    item.get(field).and_then(Value::as_i64).map(store::etag)
+fn etag(item: &serde_json::Value, field: &str) -> Option<String> {
+    item.get(field).and_then(serde_json::Value::as_i64).map(store::etag)
 }
 
 "#;
@@ -372,9 +346,9 @@ fn bound_fields(op: &Operation, action: &BoundAction, only: Option<&[&str]>) -> 
         .iter()
         .any(|(f, _)| only.is_none_or(|o| o.contains(&f.as_str())));
     let mut out = String::from(if any {
-        "let mut key = Map::new();\n"
+        "let mut key = serde_json::Map::new();\n"
     } else {
-        "let key = Map::new();\n"
+        "let key = serde_json::Map::new();\n"
     });
     for (field, p) in &action.bindings {
         if only.is_some_and(|o| !o.contains(&field.as_str())) {
@@ -529,7 +503,11 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String
         .expect("a valid pattern")
         .is_match(&function);
     if !uses_request {
-        function = function.replacen("store: &Store, request: ", "store: &Store, _request: ", 1);
+        function = function.replacen(
+            "store: &store::Store, request: ",
+            "store: &store::Store, _request: ",
+            1,
+        );
     }
     out.push_str(&function);
 }
@@ -538,7 +516,7 @@ fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &m
     let entity = &api.entities[action.entity];
     let _ = writeln!(
         out,
-        "/// `{} {}`: `{}` on `{}`.\npub async fn {}(store: &Store, request: {}Request) -> Result<{}, ApiError> {{",
+        "/// `{} {}`: `{}` on `{}`.\npub async fn {}(store: &store::Store, request: {}Request) -> Result<{}, http::ApiError> {{",
         op.method.upper(),
         op.path,
         action.verb.as_str(),
@@ -583,7 +561,7 @@ fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &m
             out.push_str(&typed_key_line(api, op, action, entity));
             let _ = writeln!(
                 out,
-                "let item = store.get_{snake}(&key).await?.ok_or_else(|| ApiError::not_found({}))?;",
+                "let item = store.get_{snake}(&key).await?.ok_or_else(|| http::ApiError::not_found({}))?;",
                 lit(&format!("no {} has this key", entity.schema))
             );
             out.push_str(&doc_line(action.success, "item"));
@@ -660,7 +638,7 @@ fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &m
                         format!("request.{}.as_ref()", p.ident)
                     };
                     format!(
-                        "{value}.map(json).transpose()?.map(|v| (RangeOp::{}, key_text(v)))",
+                        "{value}.map(json).transpose()?.map(|v| (store::RangeOp::{}, key_text(v)))",
                         r.op.rust()
                     )
                 }
@@ -690,7 +668,7 @@ fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &m
             };
             let _ = writeln!(
                 out,
-                "let page = store.query_{plural}(Query {{ index: {index}, values, range: {range}, descending: {}, limit: {limit}, cursor: {cursor}, scan: {} }}).await?;",
+                "let page = store.query_{plural}(store::Query {{ index: {index}, values, range: {range}, descending: {}, limit: {limit}, cursor: {cursor}, scan: {} }}).await?;",
                 action.order == crate::model::actions::SortOrder::Desc,
                 action.scan
             );

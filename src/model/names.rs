@@ -14,28 +14,19 @@ const KEYWORDS: &[&str] = &[
     "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
-/// Type names a schema cannot have, because generated code uses them unqualified in
-/// modules that also glob-import the models (`use super::models::*;`): an explicit
-/// import silently shadows a glob import, and a model named like a prelude item
-/// shadows the prelude. A schema named like one of these is numbered (`Query2`).
-/// `tests/names.rs` checks that every name the generated modules import is here.
+/// Type names a schema cannot have: the std prelude names that generated code writes
+/// bare in modules that also glob-import the models (`use super::models::*;`), where a
+/// model of that name would shadow the prelude. Everything else generated code uses
+/// (the runtime's `http::ApiError` and `store::Store`, axum, serde, serde_json, the
+/// rest of std) it names by path through a lower-case module, which no type name can
+/// clash with, so a schema named `Problem`, `Query` or `Value` keeps its name. Derive
+/// macros (`Debug`, `Clone`) live in the macro namespace and clash with nothing.
+/// A schema named like one of these is numbered (`Option2`). `tests/names.rs` checks
+/// that generated code writes no other prelude name bare and imports no name beside
+/// a glob import.
 #[rustfmt::skip]
 pub const RESERVED_TYPES: &[&str] = &[
-    // The std prelude (types, traits, variants) that generated code relies on.
-    "Option", "Some", "None", "Result", "Ok", "Err", "Vec", "String", "Box", "Default", "Clone",
-    "Copy", "Send", "Sync", "Sized", "Unpin", "Drop", "Fn", "FnMut", "FnOnce", "Iterator",
-    "IntoIterator", "DoubleEndedIterator", "ExactSizeIterator", "Extend", "FromIterator",
-    "ToString", "ToOwned", "From", "Into", "TryFrom", "TryInto", "AsRef", "AsMut", "PartialEq",
-    "Eq", "PartialOrd", "Ord", "Debug", "Hash",
-    // serde and serde_json, imported by models.rs and tests/examples.rs.
-    "Serialize", "Deserialize", "DeserializeOwned", "Value", "Map",
-    // std, axum and runtime items imported by operations.rs, actions.rs, entities.rs,
-    // routes.rs, api.rs and handlers.rs.
-    "Future", "Arc", "HashMap", "StatusCode", "IntoResponse", "Response", "Router", "State",
-    "ApiError", "Location", "Problem", "Violation", "RequestContext", "Handlers", "Service",
-    "Store", "StoreError", "Query", "RangeOp", "Page", "Entity", "EntityDef", "EntityIndexDef",
-    "ExpiresDef", "Generate", "IdDef", "IndexDef", "KeyAttr", "KeyDef", "KeyKind", "Part",
-    "TableDef", "Template",
+    "Option", "Some", "None", "Result", "Ok", "Err", "Vec", "String", "Box", "Send", "Sync",
 ];
 
 /// Function names an operation cannot have: the helpers and methods that share a

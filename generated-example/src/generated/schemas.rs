@@ -433,8 +433,8 @@ pub static CATEGORY_PAGE: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`Problem2`].
-pub static PROBLEM2: Schema = Schema::Object(Record {
+/// Constraints of [`Problem`].
+pub static PROBLEM: Schema = Schema::Object(Record {
     properties: &[
         Property::optional("type", &Schema::String(Text::PLAIN)),
         Property::optional("title", &Schema::STRING),
@@ -451,7 +451,7 @@ pub static PROBLEM2: Schema = Schema::Object(Record {
         Property::optional(
             "errors",
             &Schema::Array(List {
-                items: &PROBLEM2_ERRORS_ITEM,
+                items: &PROBLEM_ERRORS_ITEM,
                 ..List::ANY
             }),
         ),
@@ -495,8 +495,8 @@ pub static ORDER_CURRENCY: Schema = Schema::String(Text {
     ..Text::PLAIN
 });
 
-/// Constraints of [`Problem2ErrorsItem`].
-pub static PROBLEM2_ERRORS_ITEM: Schema = Schema::Object(Record {
+/// Constraints of [`ProblemErrorsItem`].
+pub static PROBLEM_ERRORS_ITEM: Schema = Schema::Object(Record {
     properties: &[
         Property::required("pointer", &Schema::STRING),
         Property::required("detail", &Schema::STRING),
