@@ -1,4 +1,5 @@
-//! Start-up: structured logs, the store, and serving under Lambda or locally.
+//! Serving a router: under AWS Lambda behind API Gateway, or locally over HTTP/1.1 with the
+//! limits API Gateway would apply.
 
 use std::time::Duration;
 
@@ -12,73 +13,20 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use super::http::{ApiError, MAX_BODY_BYTES};
-{%- if storage %}
-
-use super::entities::TABLES;
-use super::store::Store;
-{%- endif %}
+use crate::http::{ApiError, MAX_BODY_BYTES};
+use crate::BoxError;
 
 /// Whether the process runs inside AWS Lambda.
 pub fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
 }
 
-/// JSON logs through `tracing`, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().json().with_env_filter(filter).with_ansi(false);
-    if in_lambda() {
-        // CloudWatch stamps every line already.
-        logs.without_time().init();
-    } else {
-        logs.init();
-    }
-}
-{%- if storage %}
-
-/// The store: DynamoDB under Lambda, or when `AWS_ENDPOINT_URL_DYNAMODB` names a local server
-/// (whose missing tables are then created); memory otherwise.
-pub async fn store() -> Result<Store, lambda_http::Error> {
-    let local_endpoint = std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some();
-    if !in_lambda() && !local_endpoint {
-        tracing::info!("using the in-memory store; set AWS_ENDPOINT_URL_DYNAMODB to use DynamoDB");
-        return Ok(Store::memory());
-    }
-    let store = dynamo_store("{{ name }}").await;
-    if !in_lambda() {
-        // Only for local development: under Lambda the tables belong to CloudFormation.
-        store.ensure_tables(TABLES).await?;
-    }
-    Ok(store)
-}
-
-/// A DynamoDB store whose tables are named by their environment variables, or
-/// `<prefix>-<table>` when those are unset.
-pub async fn dynamo_store(prefix: &str) -> Store {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if !in_lambda() {
-        // A local server needs no AWS account: supply a region and credentials if none are set.
-        if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
-            loader = loader.region(aws_config::Region::new("us-east-1"));
-        }
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none() {
-            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local", "local", None, None, "apigen-local",
-            ));
-        }
-    }
-    let config = loader.load().await;
-    Store::dynamo(aws_sdk_dynamodb::Client::new(&config), TABLES, prefix)
-}
-{%- endif %}
 
 /// Serves `router` to Lambda's runtime API under Lambda, and on 127.0.0.1:$PORT (default 3000)
 /// elsewhere.
-pub async fn serve(router: Router) -> Result<(), lambda_http::Error> {
+pub async fn serve(router: Router) -> Result<(), BoxError> {
     if in_lambda() {
-        return lambda_http::run(router.layer(axum::middleware::from_fn(log_request))).await;
+        return serve_lambda(router).await;
     }
     let port: u16 = match std::env::var("PORT") {
         Ok(port) => port.parse().map_err(|_| format!("PORT must be a port number, not {port:?}"))?,
@@ -89,6 +37,16 @@ pub async fn serve(router: Router) -> Result<(), lambda_http::Error> {
     tracing::info!(address = %listener.local_addr()?, "listening");
     serve_local(listener, router, timeouts).await;
     Ok(())
+}
+
+#[cfg(feature = "lambda")]
+async fn serve_lambda(router: Router) -> Result<(), BoxError> {
+    lambda_http::run(router.layer(axum::middleware::from_fn(log_request))).await
+}
+
+#[cfg(not(feature = "lambda"))]
+async fn serve_lambda(_router: Router) -> Result<(), BoxError> {
+    Err("this service was built without apigen-runtime's `lambda` feature".into())
 }
 
 /// How long the local server waits for a client. API Gateway reads a whole request before it
@@ -105,7 +63,7 @@ pub struct Timeouts {
 
 impl Timeouts {
     /// `APIGEN_HEADER_TIMEOUT_MS` (default 10 s) and `APIGEN_BODY_TIMEOUT_MS` (default 30 s).
-    pub fn from_env() -> Result<Self, lambda_http::Error> {
+    pub fn from_env() -> Result<Self, BoxError> {
         Ok(Self {
             header: millis("APIGEN_HEADER_TIMEOUT_MS", 10_000)?,
             body: millis("APIGEN_BODY_TIMEOUT_MS", 30_000)?,
@@ -113,7 +71,7 @@ impl Timeouts {
     }
 }
 
-fn millis(variable: &str, default: u64) -> Result<Duration, lambda_http::Error> {
+fn millis(variable: &str, default: u64) -> Result<Duration, BoxError> {
     match std::env::var(variable) {
         Ok(text) => match text.parse() {
             Ok(millis) => Ok(Duration::from_millis(millis)),
