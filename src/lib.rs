@@ -42,6 +42,19 @@ pub struct Options {
     pub name: Option<String>,
     /// Templates that override the embedded ones.
     pub templates: Option<PathBuf>,
+    /// The runtime crate's folder as the project names it (relative to the project,
+    /// `/`-separated), instead of a vendored copy: one copy shared by a workspace's services, or
+    /// a checkout of apigen. See [`Options::runtime_at`].
+    pub runtime: Option<String>,
+}
+
+impl Options {
+    /// Uses the runtime crate in `folder` for a project in `project` (paths as the caller sees
+    /// them; Cargo.toml gets the one from the project to the folder).
+    pub fn runtime_at(mut self, folder: &Path, project: &Path) -> Self {
+        self.runtime = Some(write::manifest::relative(folder, project));
+        self
+    }
 }
 
 /// A checked spec and the files it gives.
@@ -68,6 +81,7 @@ pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
             &emit::EmitOptions {
                 spec_text: loaded.text.clone(),
                 templates: options.templates.clone(),
+                runtime: options.runtime.clone(),
             },
         );
         (
@@ -87,6 +101,9 @@ pub struct Regeneration {
     pub generated: Generated,
     /// The options to record in the manifest.
     pub recorded: write::Recorded,
+    /// The runtime version the project was last generated with: `None` before the manifest
+    /// recorded it (projects older than the runtime crate) or with no manifest.
+    pub runtime_before: Option<String>,
 }
 
 /// Plans the regeneration of the project in `dir` from `spec` (its own
@@ -103,12 +120,13 @@ pub fn regeneration(
     if journal.exists() {
         return Err(write::WriteError::Interrupted(journal).into());
     }
-    let previous = write::read_manifest(dir)?
-        .map(|m| m.options)
-        .unwrap_or_default();
+    let manifest = write::read_manifest(dir)?;
+    let runtime_before = manifest.as_ref().and_then(|m| m.runtime.clone());
+    let previous = manifest.map(|m| m.options).unwrap_or_default();
     let options = Options {
         templates: options.templates.or_else(|| previous.templates_in(dir)),
         name: options.name.or(previous.name),
+        runtime: options.runtime.or(previous.runtime),
     };
     let spec = spec.map_or_else(|| dir.join("openapi.yaml"), Path::to_path_buf);
     let generated = plan(&spec, &options)?;
@@ -118,6 +136,7 @@ pub fn regeneration(
         spec,
         generated,
         recorded,
+        runtime_before,
     })
 }
 
@@ -129,6 +148,7 @@ pub fn record(options: &Options, dir: &Path) -> write::Recorded {
             .templates
             .as_deref()
             .map(|t| write::manifest::relative(t, dir)),
+        runtime: options.runtime.clone(),
     }
 }
 

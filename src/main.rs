@@ -52,6 +52,11 @@ enum Command {
         /// A folder of templates that override the built-in ones.
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// Use the apigen-runtime crate in this folder (a copy shared by a workspace's
+        /// services, or a checkout of apigen's runtime/) instead of vendoring one into the
+        /// project.
+        #[arg(long, value_name = "DIR")]
+        runtime: Option<PathBuf>,
     },
     /// Regenerate a project from its spec; files you own are never touched.
     Generate {
@@ -139,11 +144,31 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
             name,
             force,
             templates,
+            runtime,
         } => {
-            let options = apigen::Options { name, templates };
-            let generated = apigen::plan(&spec, &options)?;
+            let mut options = apigen::Options {
+                name,
+                templates,
+                runtime: None,
+            };
+            // The project's folder is known before its name only when `-o` gives it.
+            let mut dir = output.clone();
+            if let (Some(folder), Some(dir)) = (&runtime, &dir) {
+                options = options.runtime_at(folder, dir);
+            }
+            let mut generated = apigen::plan(&spec, &options)?;
+            let dir = match dir.take() {
+                Some(dir) => dir,
+                None => {
+                    let dir = PathBuf::from(&generated.api.settings.name);
+                    if let Some(folder) = &runtime {
+                        options = options.runtime_at(folder, &dir);
+                        generated = apigen::plan(&spec, &options)?;
+                    }
+                    dir
+                }
+            };
             eprint!("{}", generated.report.render(color));
-            let dir = output.unwrap_or_else(|| PathBuf::from(&generated.api.settings.name));
             // `--force` over an existing project regenerates it in place.
             let _lock = if dir.join(write::manifest::PATH).is_file() {
                 Some(write::lock(&dir).map_err(apigen::Error::from)?)
@@ -191,7 +216,11 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
                     write::transaction::JOURNAL
                 );
             }
-            let options = apigen::Options { name, templates };
+            let options = apigen::Options {
+                name,
+                templates,
+                runtime: None,
+            };
             let plan = apigen::regeneration(&dir, spec.as_deref(), options)?;
             eprint!("{}", plan.generated.report.render(color));
             if check {
@@ -291,6 +320,7 @@ fn summarize(plan: &apigen::Regeneration, outcome: &write::Outcome, color: bool)
 /// What the new spec asks of the user's code: the compiler will say it too,
 /// but not with the code to paste.
 fn advise(plan: &apigen::Regeneration, color: bool) {
+    runtime_changed(plan, color);
     let api = &plan.generated.api;
     let gaps = apigen::user_code::handler_gaps(api, &plan.dir);
     let at = gaps
@@ -332,6 +362,45 @@ fn advise(plan: &apigen::Regeneration, color: bool) {
                 eprintln!("    {line}");
             }
             eprintln!();
+        }
+    }
+}
+
+/// Says when the generated code now targets another runtime than the project's last
+/// generation did, and what changed in between.
+fn runtime_changed(plan: &apigen::Regeneration, color: bool) {
+    let now = apigen::emit::RUNTIME_VERSION;
+    let before = plan.runtime_before.as_deref();
+    if before == Some(now) {
+        return;
+    }
+    let vendored = plan.recorded.runtime.is_none();
+    let was = before.map_or_else(
+        || "a runtime inside src/generated/ (before apigen-runtime)".to_string(),
+        |v| format!("apigen-runtime {v}"),
+    );
+    eprintln!(
+        "{}: the generated code now needs apigen-runtime {now}; the project had {was}",
+        paint(color, "1;36", "note"),
+    );
+    let eq = paint(color, "1;34", "=");
+    if vendored {
+        eprintln!(
+            "  {eq} the copy in {}/ was updated; in Cargo.toml, require version \"{}\" of apigen-runtime",
+            apigen::emit::VENDOR,
+            apigen::emit::runtime_requirement()
+        );
+    } else {
+        eprintln!(
+            "  {eq} update the runtime in `{}` to {now}",
+            plan.recorded.runtime.as_deref().unwrap_or_default()
+        );
+    }
+    let changes = apigen::emit::runtime_changes_since(before);
+    if !changes.is_empty() {
+        eprintln!("  {eq} what changed:");
+        for line in changes.lines() {
+            eprintln!("    {line}");
         }
     }
 }

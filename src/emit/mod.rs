@@ -7,6 +7,7 @@ mod examples;
 mod models;
 mod operations;
 mod project;
+mod runtime;
 mod rust;
 mod schemas;
 mod spec_examples;
@@ -19,6 +20,8 @@ use std::path::{Path, PathBuf};
 use crate::model::Api;
 pub use examples::{example, example_body};
 pub use project::stub as handler_stub;
+pub use runtime::{changes_since as runtime_changes_since, runtime_requirement, VENDOR};
+pub use templates::RUNTIME_VERSION;
 
 /// Who owns a file: the generator rewrites its files on every run; the
 /// user's files are written once and never touched again.
@@ -77,6 +80,9 @@ pub struct EmitOptions {
     pub spec_text: String,
     /// A folder of templates that override the embedded ones.
     pub templates: Option<PathBuf>,
+    /// The runtime crate's folder as the project's Cargo.toml names it (relative to the
+    /// project, `/`-separated); `None` vendors a copy into the project.
+    pub runtime: Option<String>,
 }
 
 /// Plans every file of the project for `api`.

@@ -116,7 +116,7 @@ const APP_WITH_STORE: &str = r#"
 /// `AWS_ENDPOINT_URL_DYNAMODB` names, so that the same tests prove both.
 async fn app() -> Router {
     let store = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
-        let store = runtime::dynamo_store(&format!("test-{}", ulid::Ulid::new())).await;
+        let store = store::dynamodb(&format!("test-{}", ulid::Ulid::new()), TABLES).await;
         store.ensure_tables(TABLES).await.expect("the test tables can be created");
         store
     } else {
@@ -475,7 +475,7 @@ pub fn emit(api: &Api) -> String {
         emit_stub_tests(api, &mut out);
         return out;
     }
-    let _ = writeln!(out, "use {krate}::generated::entities::TABLES;\nuse {krate}::generated::store::Store;\nuse {krate}::generated::{{routes, runtime}};\nuse {krate}::handlers::Service;\n");
+    let _ = writeln!(out, "use apigen_runtime::store::{{self, Store}};\nuse {krate}::generated::entities::TABLES;\nuse {krate}::generated::routes;\nuse {krate}::handlers::Service;\n");
     out.push_str(PRELUDE);
     out.push_str(APP_WITH_STORE);
     // One seeding helper per entity that can be created over HTTP.

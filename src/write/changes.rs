@@ -158,7 +158,17 @@ pub fn changes(
     for file in &plan.files {
         let disk = read(&path_in(dir, file))?;
         if file.owner == Owner::User {
+            // A file that an older apigen generated and nobody edited since (src/main.rs before
+            // it became the user's) is still apigen's to replace, once.
+            let untouched = |old: &str| {
+                is_generated(old) && previous.as_ref().is_some_and(|m| m.wrote(&file.path, old))
+            };
             match disk {
+                Some(old) if untouched(&old) => out.changes.push(Change::Write {
+                    path: file.path.clone(),
+                    old: Some(old),
+                    new: file.contents.clone(),
+                }),
                 Some(_) => out.kept.push(Kept {
                     path: file.path.clone(),
                     why: KeptReason::Yours,

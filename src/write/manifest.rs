@@ -21,11 +21,15 @@ pub struct Recorded {
     /// The template override folder, relative to the project, `/`-separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub templates: Option<String>,
+    /// The runtime crate's folder given with `--runtime`, relative to the project,
+    /// `/`-separated; absent when the project vendors its copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
 }
 
 impl Recorded {
     fn is_empty(&self) -> bool {
-        self.name.is_none() && self.templates.is_none()
+        self.name.is_none() && self.templates.is_none() && self.runtime.is_none()
     }
 
     /// The template folder as a path, resolved against the project.
@@ -40,6 +44,9 @@ impl Recorded {
 pub struct Manifest {
     /// The generator that wrote it.
     pub generator: String,
+    /// The version of apigen-runtime the generated code was written for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     #[serde(default, skip_serializing_if = "Recorded::is_empty")]
     pub options: Recorded,
     /// Every file apigen owns, by `/`-separated path, with the SHA-256 of
@@ -51,6 +58,7 @@ impl Manifest {
     pub fn new(options: Recorded) -> Self {
         Self {
             generator: format!("apigen {}", env!("CARGO_PKG_VERSION")),
+            runtime: Some(crate::emit::RUNTIME_VERSION.to_string()),
             options,
             files: BTreeMap::new(),
         }

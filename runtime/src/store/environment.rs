@@ -15,12 +15,18 @@ pub async fn from_env(prefix: &str, tables: &[&'static TableDef]) -> Result<Stor
         tracing::info!("using the in-memory store; set AWS_ENDPOINT_URL_DYNAMODB to use DynamoDB");
         return Ok(Store::memory());
     }
-    let store = Store::dynamo(client().await, tables, prefix);
+    let store = dynamodb(prefix, tables).await;
     if !in_lambda() {
         // Only for local development: under Lambda the tables belong to CloudFormation.
         store.ensure_tables(tables).await?;
     }
     Ok(store)
+}
+
+/// A DynamoDB store configured from the environment (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION`,
+/// credentials), whatever the process runs in; its tables are not created.
+pub async fn dynamodb(prefix: &str, tables: &[&'static TableDef]) -> Store {
+    Store::dynamo(client().await, tables, prefix)
 }
 
 /// A DynamoDB client from the environment. A local server needs no AWS account, so outside

@@ -37,7 +37,7 @@ mod tests;
 
 use crate::http::ApiError;
 
-pub use environment::from_env;
+pub use environment::{dynamodb, from_env};
 pub use if_match::{parse_if_match, IfMatch};
 
 /// The type of a key attribute, as DynamoDB declares it.
