@@ -42,28 +42,38 @@ const MAX_DETAIL: usize = 512;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Location {
+    /// The request body.
     Body,
+    /// A path parameter.
     Path,
+    /// A query parameter.
     Query,
+    /// A header.
     Header,
+    /// A cookie.
     Cookie,
 }
 
 /// One reason a request was refused, precise enough for a client to fix its input.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Violation {
+    /// Where the faulty input is (`in` in the answer, as OpenAPI names it).
     #[serde(rename = "in")]
     pub location: Location,
     /// JSON pointer: into the body for `Body`, `/<parameter name>` for parameters.
     pub pointer: String,
+    /// What is wrong, e.g. "must be >= 1".
     pub detail: String,
 }
 
 /// An error answered as `application/problem+json`.
 #[derive(Debug)]
 pub struct ApiError {
+    /// The response's status code.
     pub status: StatusCode,
+    /// What went wrong, for the client to read.
     pub detail: String,
+    /// The violations listed in the answer (`errors`); empty unless validation failed.
     pub violations: Vec<Violation>,
     /// Violations found beyond those listed.
     pub unlisted: usize,
@@ -207,13 +217,19 @@ impl IntoResponse for ApiError {
 /// place where validation rules live.
 #[derive(Debug, Clone, Copy)]
 pub enum Schema {
+    /// Any JSON value (a schema without constraints).
     Any,
+    /// `true` or `false`.
     Boolean,
     /// A JSON number without a fractional part in its text: `1.0` is not an integer.
     Integer(Numeric),
+    /// Any JSON number.
     Number(Numeric),
+    /// A JSON string.
     String(Text),
+    /// A JSON array.
     Array(List),
+    /// A JSON object with named properties.
     Object(Record),
     /// An object used as a dictionary from arbitrary keys to values of one schema.
     Map(Dict),
@@ -247,11 +263,17 @@ impl Schema {
 /// Bounds of an `integer` or `number`.
 #[derive(Debug, Clone, Copy)]
 pub struct Numeric {
+    /// The lower bound, if any; inclusive unless `exclusive_minimum`.
     pub minimum: Option<f64>,
+    /// The upper bound, if any; inclusive unless `exclusive_maximum`.
     pub maximum: Option<f64>,
+    /// The value must be greater than `minimum`, not only equal to it.
     pub exclusive_minimum: bool,
+    /// The value must be less than `maximum`, not only equal to it.
     pub exclusive_maximum: bool,
+    /// The value must be a multiple of this, if any (ignored unless positive).
     pub multiple_of: Option<f64>,
+    /// The only values allowed (`enum`); empty allows any.
     pub allowed: &'static [f64],
 }
 
@@ -270,11 +292,15 @@ impl Numeric {
 /// Constraints of a `string`.
 #[derive(Debug, Clone, Copy)]
 pub struct Text {
+    /// The fewest characters (not bytes) allowed, if any.
     pub min_length: Option<usize>,
+    /// The most characters (not bytes) allowed, if any.
     pub max_length: Option<usize>,
     /// Compiled once per process; apigen checks the pattern when generating.
     pub pattern: Option<&'static LazyLock<Regex>>,
+    /// The format the text must be written in.
     pub format: Format,
+    /// The only values allowed (`enum`); empty allows any.
     pub allowed: &'static [&'static str],
 }
 
@@ -292,15 +318,23 @@ impl Text {
 /// The OpenAPI `format`s worth checking; `None` stands for no format or one that is not checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// No format is checked.
     None,
+    /// `date-time`: an RFC 3339 date-time, e.g. `2024-01-05T10:00:00Z`.
     DateTime,
+    /// `date`: an RFC 3339 full-date, exactly `YYYY-MM-DD`.
     Date,
+    /// `uuid`: a UUID.
     Uuid,
+    /// `email`: something that looks like an email address (checked loosely).
     Email,
+    /// `uri`: an absolute URI, i.e. one starting with a scheme.
     Uri,
     /// Base64 with the standard alphabet and padding.
     Byte,
+    /// `ipv4`: an IPv4 address in dotted decimal.
     Ipv4,
+    /// `ipv6`: an IPv6 address.
     Ipv6,
 }
 
@@ -381,9 +415,13 @@ fn has_uri_scheme(text: &str) -> bool {
 /// Constraints of an `array`.
 #[derive(Debug, Clone, Copy)]
 pub struct List {
+    /// The schema of every item.
     pub items: &'static Schema,
+    /// The fewest items allowed, if any.
     pub min_items: Option<usize>,
+    /// The most items allowed, if any.
     pub max_items: Option<usize>,
+    /// No two items may be equal.
     pub unique_items: bool,
 }
 
@@ -400,18 +438,24 @@ impl List {
 /// An `object` with named properties.
 #[derive(Debug, Clone, Copy)]
 pub struct Record {
+    /// The named properties.
     pub properties: &'static [Property],
+    /// What to do with properties not among `properties`.
     pub additional: Additional,
 }
 
 /// One named property of a [`Record`].
 #[derive(Debug, Clone, Copy)]
 pub struct Property {
+    /// The property's key in the object.
     pub name: &'static str,
+    /// The schema of its value.
     pub schema: &'static Schema,
+    /// Every value must have the property.
     pub required: bool,
     /// Set by the server, so ignored in requests.
     pub read_only: bool,
+    /// Sent by clients only, never in responses.
     pub write_only: bool,
 }
 
@@ -455,16 +499,22 @@ impl Property {
 /// What to do with properties a [`Record`] does not name.
 #[derive(Debug, Clone, Copy)]
 pub enum Additional {
+    /// Any other property is accepted as it is.
     Allow,
+    /// Any other property is a violation.
     Deny,
+    /// Any other property's value must match the schema.
     Schema(&'static Schema),
 }
 
 /// An object used as a dictionary.
 #[derive(Debug, Clone, Copy)]
 pub struct Dict {
+    /// The schema of every value.
     pub values: &'static Schema,
+    /// The fewest keys allowed, if any.
     pub min_properties: Option<usize>,
+    /// The most keys allowed, if any.
     pub max_properties: Option<usize>,
 }
 
@@ -486,7 +536,9 @@ const TOO_COSTLY: &str = "is too costly to check against the schema: send a simp
 pub enum Pointer<'a> {
     /// The whole body (`""`).
     Root,
+    /// A property of the object at the parent pointer.
     Key(&'a Pointer<'a>, &'a str),
+    /// An item of the array at the parent pointer.
     Index(&'a Pointer<'a>, usize),
 }
 
@@ -544,6 +596,7 @@ const MIN_CHECKS: usize = 1 << 20;
 const CHECKS_PER_BYTE: usize = 64;
 
 impl Violations {
+    /// No violation yet; bodies add their share of the check budget with [`Self::afford`].
     pub fn new() -> Self {
         Self {
             listed: Vec::new(),
@@ -572,6 +625,7 @@ impl Violations {
         }
     }
 
+    /// Whether no violation was found.
     pub fn is_empty(&self) -> bool {
         self.listed.is_empty() && self.unlisted == 0
     }
@@ -1082,9 +1136,13 @@ fn integer_of(number: f64) -> Option<serde_json::Number> {
 /// A path, query, header or cookie parameter of an operation.
 #[derive(Debug, Clone, Copy)]
 pub struct ParamSpec {
+    /// The parameter's name, as the request spells it.
     pub name: &'static str,
+    /// Where the parameter is sent.
     pub location: Location,
+    /// The request must carry the parameter.
     pub required: bool,
+    /// The schema its value is converted by and checked against.
     pub schema: &'static Schema,
     /// For arrays: `true` repeats the key (`?id=1&id=2`), `false` separates with commas.
     pub explode: bool,
@@ -1133,30 +1191,39 @@ impl ParamSpec {
 /// How an operation's request body is read.
 #[derive(Debug, Clone, Copy)]
 pub enum BodyKind {
+    /// JSON, checked against the schema.
     Json(&'static Schema),
     /// `application/x-www-form-urlencoded`, read into the JSON the schema describes.
     Form(&'static Schema),
+    /// UTF-8 text, read as it is.
     Text,
+    /// Any bytes, read as they are.
     Binary,
 }
 
 /// The request body of an operation.
 #[derive(Debug, Clone, Copy)]
 pub struct BodySpec {
+    /// The request must carry a body.
     pub required: bool,
+    /// The media type the spec declares, named in the answer when a request sends another.
     pub content_type: &'static str,
+    /// How the body is read.
     pub kind: BodyKind,
 }
 
 /// Everything [`extract`] needs to know about one operation; emitted by apigen as a `static`.
 #[derive(Debug, Clone, Copy)]
 pub struct OperationSpec {
+    /// The operation's `operationId`.
     pub id: &'static str,
     /// The path as the spec writes it, such as `/compare/{base}...{head}`.
     pub path: &'static str,
     /// The router pattern serving it, one capture per segment, such as `/compare/{base_head}`.
     pub route: &'static str,
+    /// The operation's parameters.
     pub params: &'static [ParamSpec],
+    /// The operation's request body, if it takes one.
     pub body: Option<BodySpec>,
 }
 
