@@ -14,7 +14,7 @@
 //!
 //! Generated code uses only this crate's public items, so a fix here reaches every project as a
 //! version bump of one dependency.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod http;
 pub mod logging;

@@ -152,7 +152,10 @@ mod tests {
         assert!(!cursor.contains('=') && !cursor.contains('+') && !cursor.contains('/'));
         let bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
         let json = &bytes[..bytes.len() - TAG_LEN];
-        assert_eq!(std::str::from_utf8(json).unwrap(), r#"{"N":-42,"PK":"A#1"}"#);
+        assert_eq!(
+            std::str::from_utf8(json).unwrap(),
+            r#"{"N":-42,"PK":"A#1"}"#
+        );
         assert_eq!(decode(&cursor, &ATTRS).unwrap(), key);
     }
 
@@ -165,7 +168,10 @@ mod tests {
         let mut changed = br#"{"N":2,"PK":"A#1"}"#.to_vec();
         changed.extend_from_slice(&bytes[bytes.len() - TAG_LEN..]);
         let changed = URL_SAFE_NO_PAD.encode(changed);
-        assert!(matches!(decode(&changed, &ATTRS), Err(StoreError::BadCursor)));
+        assert!(matches!(
+            decode(&changed, &ATTRS),
+            Err(StoreError::BadCursor)
+        ));
         // Every single-character edit is caught.
         for i in 0..cursor.len() {
             let mut chars: Vec<char> = cursor.chars().collect();

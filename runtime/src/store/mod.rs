@@ -43,23 +43,31 @@ pub use if_match::{parse_if_match, IfMatch};
 /// The type of a key attribute, as DynamoDB declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
+    /// A string (DynamoDB type `S`).
     S,
+    /// A number (DynamoDB type `N`).
     N,
+    /// Binary data (DynamoDB type `B`).
     B,
 }
 
 /// A key attribute of a table or an index.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyAttr {
+    /// The attribute's name in stored items, e.g. "PK".
     pub name: &'static str,
+    /// The attribute's type.
     pub kind: KeyKind,
 }
 
 /// A global secondary index of a table.
 #[derive(Debug, Clone, Copy)]
 pub struct IndexDef {
+    /// The index's name in DynamoDB, e.g. "GSI1".
     pub name: &'static str,
+    /// The index's partition key.
     pub pk: KeyAttr,
+    /// The index's sort key, if it has one.
     pub sk: Option<KeyAttr>,
     /// The index projects only keys, so query results are read again from the table.
     pub keys_only: bool,
@@ -72,8 +80,11 @@ pub struct TableDef {
     pub name: &'static str,
     /// The environment variable holding the physical table name, e.g. "MAIN_TABLE".
     pub env: &'static str,
+    /// The table's partition key.
     pub pk: KeyAttr,
+    /// The table's sort key, if it has one.
     pub sk: Option<KeyAttr>,
+    /// The table's global secondary indexes.
     pub indexes: &'static [IndexDef],
     /// Every item carries its entity type here, e.g. "_type".
     pub type_attribute: &'static str,
@@ -84,9 +95,13 @@ pub struct TableDef {
 /// A piece of a key template; variables name entity fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
+    /// Fixed text, e.g. `"ORDER#"`.
     Lit(&'static str),
+    /// A string field, written as it is.
     Str(&'static str),
+    /// An integer field, written as 20 digits so that numbers sort as text.
     Int(&'static str),
+    /// A date-time field, written in UTC with milliseconds so that date-times sort as text.
     DateTime(&'static str),
 }
 
@@ -97,35 +112,45 @@ pub struct Template(pub &'static [Part]);
 /// The templates of a partition key and an optional sort key.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyDef {
+    /// The partition key's template.
     pub pk: Template,
+    /// The sort key's template, if the table or index has a sort key.
     pub sk: Option<Template>,
 }
 
 /// How an entity fills one of its table's indexes.
 #[derive(Debug, Clone, Copy)]
 pub struct EntityIndexDef {
+    /// The index, one of the entity's table's.
     pub index: &'static IndexDef,
+    /// The templates of the index's key attributes.
     pub key: KeyDef,
 }
 
 /// Who chooses the id of a new entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generate {
+    /// The store generates a ULID.
     Ulid,
+    /// The store generates a random UUID (v4).
     Uuid,
+    /// The client sends the id; the store generates none.
     Client,
 }
 
 /// The field holding an entity's id and how it is generated.
 #[derive(Debug, Clone, Copy)]
 pub struct IdDef {
+    /// The id field's name.
     pub field: &'static str,
+    /// Who chooses the id.
     pub generate: Generate,
 }
 
 /// The field that says when an entity expires (copied to the table's TTL attribute).
 #[derive(Debug, Clone, Copy)]
 pub struct ExpiresDef {
+    /// The field's name.
     pub field: &'static str,
     /// `true`: integer epoch seconds; `false`: an RFC 3339 date-time string.
     pub epoch: bool,
@@ -134,18 +159,25 @@ pub struct ExpiresDef {
 /// Everything the store needs to know about an entity type.
 #[derive(Debug, Clone, Copy)]
 pub struct EntityDef {
+    /// The entity's name, e.g. "Order".
     pub name: &'static str,
     /// The value of the table's type attribute, e.g. "ORDER".
     pub type_value: &'static str,
+    /// The table the entity is stored in.
     pub table: &'static TableDef,
+    /// The templates of the table's key attributes.
     pub key: KeyDef,
+    /// The indexes the entity fills.
     pub indexes: &'static [EntityIndexDef],
+    /// The id field, if the entity has one.
     pub id: Option<IdDef>,
-    /// Date-time fields set by the server.
+    /// The date-time field the server sets when the entity is created.
     pub created: Option<&'static str>,
+    /// The date-time field the server sets whenever the entity is written.
     pub updated: Option<&'static str>,
     /// Integer field for optimistic locking.
     pub version: Option<&'static str>,
+    /// The field that says when the entity expires, if any.
     pub expires: Option<ExpiresDef>,
     /// Scalar fields kept unique by guard items.
     pub unique: &'static [&'static str],
@@ -155,23 +187,31 @@ pub struct EntityDef {
 
 /// A Rust type stored as an entity (the generator implements it for each entity struct).
 pub trait Entity: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static {
+    /// How the entity type is stored.
     const DEF: &'static EntityDef;
 }
 
 /// How a query compares the sort key with a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeOp {
+    /// The sort key is greater than the value.
     Gt,
+    /// The sort key is greater than or equal to the value.
     Gte,
+    /// The sort key is less than the value.
     Lt,
+    /// The sort key is less than or equal to the value.
     Lte,
+    /// The sort key starts with the value.
     BeginsWith,
 }
 
 /// Where entities live: DynamoDB, or memory for local runs and tests. Cheap to clone (Arc inside).
 #[derive(Clone)]
 pub enum Store {
+    /// Entities in DynamoDB tables.
     Dynamo(dynamo::DynamoStore),
+    /// Entities in this process's memory.
     Memory(memory::MemoryStore),
 }
 
@@ -211,9 +251,11 @@ pub struct Query {
     pub values: serde_json::Map<String, serde_json::Value>,
     /// Compared with the sort key text from its first variable on.
     pub range: Option<(RangeOp, String)>,
+    /// Items in descending sort key order instead of ascending.
     pub descending: bool,
     /// Page size, 1..=1000.
     pub limit: usize,
+    /// Where the page starts: the `next_cursor` of the previous page, `None` for the first.
     pub cursor: Option<String>,
     /// A Scan of the table filtered by type (a list without a suitable index).
     pub scan: bool,
@@ -222,28 +264,42 @@ pub struct Query {
 /// A page of entities and the cursor of the next page, if there may be one.
 #[derive(Debug, Clone)]
 pub struct Page<E> {
+    /// The page's entities, in the query's order.
     pub items: Vec<E>,
+    /// The cursor of the next page; `None` when this page is the last.
     pub next_cursor: Option<String>,
 }
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// No entity has this key.
     #[error("not found")]
     NotFound,
+    /// A write that must create the entity found one with the same key.
     #[error("an item with this key already exists")]
     AlreadyExists,
+    /// A unique field's value belongs to another entity.
     #[error("`{field}` is already taken")]
-    Conflict { field: String },
+    Conflict {
+        /// The unique field.
+        field: String,
+    },
+    /// The entity's version is not the one the write expected (from `If-Match`, or read
+    /// before a concurrent write).
     #[error("the item has changed since it was read")]
     VersionMismatch,
     /// A write without a precondition kept losing races with other writers of the same item.
     #[error("the item changed concurrently while it was being written; retry the request")]
     Contended,
+    /// The cursor was not issued for this query, or has been tampered with.
     #[error("the cursor is not valid for this query")]
     BadCursor,
+    /// The entity or the query cannot be stored or run as given (e.g. a key field is missing
+    /// or has the wrong type); the message says why and may be shown to the client.
     #[error("{0}")]
     Invalid(String),
+    /// DynamoDB or the SDK failed; the message is for the logs only.
     #[error("storage error: {0}")]
     Backend(String),
 }

@@ -74,8 +74,8 @@ impl Store {
     /// updated. Returns the item and whether it was created. One GetItem, then one conditional
     /// PutItem (or TransactWriteItems when guards move); a lost race is VersionMismatch.
     ///
-    /// A `version` in `fields` is a precondition like `expected_version` (see [`expected`]).
-    /// Without either, a lost race is retried (see [`retrying`]).
+    /// A `version` in `fields` is a precondition like `expected_version`. Without either, a
+    /// lost race is retried.
     pub async fn put<E: Entity>(
         &self,
         key: Map<String, Value>,
