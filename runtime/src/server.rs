@@ -21,7 +21,6 @@ pub fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
 }
 
-
 /// Serves `router` to Lambda's runtime API under Lambda, and on 127.0.0.1:$PORT (default 3000)
 /// elsewhere.
 pub async fn serve(router: Router) -> Result<(), BoxError> {
@@ -29,7 +28,9 @@ pub async fn serve(router: Router) -> Result<(), BoxError> {
         return serve_lambda(router).await;
     }
     let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port.parse().map_err(|_| format!("PORT must be a port number, not {port:?}"))?,
+        Ok(port) => port
+            .parse()
+            .map_err(|_| format!("PORT must be a port number, not {port:?}"))?,
         Err(_) => 3000,
     };
     let timeouts = Timeouts::from_env()?;
@@ -75,7 +76,9 @@ fn millis(variable: &str, default: u64) -> Result<Duration, BoxError> {
     match std::env::var(variable) {
         Ok(text) => match text.parse() {
             Ok(millis) => Ok(Duration::from_millis(millis)),
-            Err(_) => Err(format!("{variable} must be a number of milliseconds, not {text:?}").into()),
+            Err(_) => {
+                Err(format!("{variable} must be a number of milliseconds, not {text:?}").into())
+            }
         },
         Err(_) => Ok(Duration::from_millis(default)),
     }
@@ -118,7 +121,10 @@ pub async fn serve_local(listener: TcpListener, router: Router, timeouts: Timeou
 async fn read_body_within(limit: Duration, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     match tokio::time::timeout(limit, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         // A failed read is either the size limit or a client that went away and will not see
         // the answer anyway.
         Ok(Err(_)) => ApiError::body_too_large().into_response(),
@@ -165,7 +171,9 @@ mod tests {
     /// Starts a server with short timeouts, connects to it and sends `request`; what the
     /// server sends until it closes the connection, or `None` if it never does.
     async fn exchange(request: &'static [u8]) -> Option<String> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("a free port");
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("a free port");
         let address = listener.local_addr().expect("a bound address");
         let echo = axum::routing::post(|body: String| async move { body });
         tokio::spawn(serve_local(listener, Router::new().route("/", echo), SHORT));

@@ -34,13 +34,13 @@ pub async fn dynamodb(prefix: &str, tables: &[&'static TableDef]) -> Store {
 async fn client() -> aws_sdk_dynamodb::Client {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if !in_lambda() {
-        let region_set =
-            std::env::var_os("AWS_REGION").is_some() || std::env::var_os("AWS_DEFAULT_REGION").is_some();
+        let region_set = std::env::var_os("AWS_REGION").is_some()
+            || std::env::var_os("AWS_DEFAULT_REGION").is_some();
         if !region_set {
             loader = loader.region(aws_config::Region::new("us-east-1"));
         }
-        let credentials_set =
-            std::env::var_os("AWS_ACCESS_KEY_ID").is_some() || std::env::var_os("AWS_PROFILE").is_some();
+        let credentials_set = std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
+            || std::env::var_os("AWS_PROFILE").is_some();
         if !credentials_set {
             loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
                 "local",
