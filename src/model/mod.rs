@@ -3,10 +3,12 @@
 
 pub mod actions;
 pub mod advice;
+pub mod binder;
 pub mod examples;
 pub mod hints;
 pub mod names;
 pub mod operations;
+pub mod paths;
 pub mod routes;
 pub mod schema;
 pub mod storage;
@@ -15,7 +17,8 @@ pub mod types;
 use heck::ToKebabCase;
 use serde_json::Value;
 
-use crate::diagnostic::{pointer, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::json_pointer::pointer;
 use crate::load::Spec;
 use hints::{child, Reader};
 pub use operations::{Body, Media, Method, Operation, Param, ParamIn, Response, Status};
@@ -165,7 +168,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         .unwrap_or(&empty_components);
     let mut converter = schema::SchemaConverter::new(components);
     converter.convert_components();
-    let mut operations = operations::read_operations(doc, raw, &mut converter, &mut diagnostics);
+    let mut operations = paths::read_operations(doc, raw, &mut converter, &mut diagnostics);
     diagnostics.append(&mut converter.diagnostics);
 
     // Entities.
@@ -202,13 +205,13 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     }
 
     // Actions.
-    let cx = actions::Context {
+    let cx = binder::Context {
         declared: &declared,
         space: &types,
         entities: &entities,
         tables: &tables,
     };
-    actions::resolve(&mut operations, &cx, &mut diagnostics);
+    binder::resolve(&mut operations, &cx, &mut diagnostics);
 
     add_input_types(&mut types, &operations, &mut type_names);
     schema::box_cycles(&mut types);

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::names::{self, Scope};
 use super::types::*;
-use crate::diagnostic::{pointer, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::json_pointer::pointer;
 
 pub struct SchemaConverter<'a> {
     components: &'a IndexMap<String, ReferenceOr<Schema>>,
@@ -650,7 +651,7 @@ impl<'a> SchemaConverter<'a> {
         for (&name, &prop) in properties {
             let prop_at = format!(
                 "{at}/properties/{}",
-                crate::diagnostic::escape_segment(name)
+                crate::json_pointer::escape_segment(name)
             );
             let shape = self.convert_boxed(
                 prop,
