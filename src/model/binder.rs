@@ -927,4 +927,473 @@ components:
             );
         }
     }
+
+    /// A spec with entity `Pet` (primary key by `petId`, index GSI1 by
+    /// owner) in table `Main`, and these paths (YAML, indented by two).
+    fn pets(paths: &str) -> String {
+        format!(
+            r#"openapi: 3.0.3
+info: {{title: t, version: '1'}}
+x-apigen:
+  tables:
+    Main:
+      pk: PK
+      sk: SK
+      indexes:
+        GSI1: {{pk: GSI1PK, sk: GSI1SK}}
+        GSI2: {{pk: GSI2PK, sk: GSI2SK}}
+paths:
+{paths}components:
+  schemas:
+    Pet:
+      type: object
+      required: [petId, owner, name]
+      properties:
+        petId: {{type: string}}
+        owner: {{type: string}}
+        name: {{type: string}}
+      x-apigen-entity:
+        key: {{pk: "PET#{{petId}}", sk: "PET"}}
+        indexes:
+          GSI1: {{pk: "OWNER#{{owner}}", sk: "{{name}}#{{petId}}"}}
+    PetPage:
+      type: object
+      required: [items]
+      properties:
+        items: {{type: array, items: {{$ref: '#/components/schemas/Pet'}}}}
+        nextCursor: {{type: string, nullable: true}}
+"#
+        )
+    }
+
+    const PET: &str = "{description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Pet'}}}}";
+    const PAGE: &str = "{description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/PetPage'}}}}";
+    const PET_BODY: &str = "{required: true, content: {application/json: {schema: {$ref: '#/components/schemas/Pet'}}}}";
+
+    /// One operation on `path`: its method, `x-apigen-action` (or none),
+    /// parameters and responses, as flow YAML.
+    fn one(path: &str, method: &str, action: Option<&str>, params: &str, extra: &str) -> String {
+        let action = action
+            .map(|a| format!("      x-apigen-action: {a}\n"))
+            .unwrap_or_default();
+        format!("  {path}:\n    {method}:\n      operationId: op\n{action}      parameters: [{params}]\n{extra}")
+    }
+
+    fn responses(list: &[(&str, &str)]) -> String {
+        let mut out = "      responses:\n".to_string();
+        for (code, r) in list {
+            out.push_str(&format!("        '{code}': {r}\n"));
+        }
+        out
+    }
+
+    const PET_ID: &str = "{name: petId, in: path, required: true, schema: {type: string}}";
+
+    fn bound(paths: &str) -> (Operation, crate::model::Api) {
+        let api = api(&pets(paths));
+        let op = api
+            .operations
+            .iter()
+            .find(|o| o.id == "op")
+            .expect("op")
+            .clone();
+        (op, api)
+    }
+
+    fn action_of(paths: &str) -> BoundAction {
+        let (op, _) = bound(paths);
+        op.action
+            .unwrap_or_else(|| panic!("no action: {}", op.reason))
+    }
+
+    /// The one error the model reports for these paths.
+    fn error_of(paths: &str) -> Diagnostic {
+        let spec = crate::load::parse(Path::new("t.yaml"), pets(paths)).expect("parses");
+        let found = crate::model::build(&spec, None).expect_err("has errors");
+        let errors: Vec<Diagnostic> = found.into_iter().filter(Diagnostic::is_error).collect();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        errors.into_iter().next().expect("one")
+    }
+
+    #[test]
+    fn a_declared_get_binds_the_path_parameter_of_the_key_field() {
+        let a = action_of(&one(
+            "/pets/{petId}",
+            "get",
+            Some("{get: Pet}"),
+            PET_ID,
+            &responses(&[("404", "{description: no}"), ("200", PET)]),
+        ));
+        assert_eq!((a.verb, a.entity, a.index), (Verb::Get, 0, None));
+        assert_eq!(a.bindings, [("petId".to_string(), 0)]);
+        // The 200 (declared second), not the 404.
+        assert_eq!(a.success, 1);
+    }
+
+    #[test]
+    fn bind_maps_a_parameter_of_another_name_to_a_key_field() {
+        let a = action_of(&one(
+            "/pets/{id}",
+            "get",
+            Some("{get: Pet, bind: {id: petId}}"),
+            "{name: id, in: path, required: true, schema: {type: string}}",
+            &responses(&[("200", PET)]),
+        ));
+        assert_eq!(a.bindings, [("petId".to_string(), 0)]);
+        assert_eq!(a.binding("petId"), Some(0));
+    }
+
+    #[test]
+    fn bind_naming_a_parameter_the_operation_lacks_is_an_error_at_bind() {
+        let d = error_of(&one(
+            "/pets/{petId}",
+            "get",
+            Some("{get: Pet, bind: {nope: petId}}"),
+            PET_ID,
+            &responses(&[("200", PET)]),
+        ));
+        assert_eq!(d.pointer, "/paths/~1pets~1{petId}/get/x-apigen-action/bind");
+        assert_eq!(
+            d.message,
+            "`bind` names parameter `nope`, which this operation does not have"
+        );
+    }
+
+    #[test]
+    fn bind_naming_a_field_the_entity_lacks_is_an_error() {
+        let d = error_of(&one(
+            "/pets/{petId}",
+            "get",
+            Some("{get: Pet, bind: {petId: nope}}"),
+            PET_ID,
+            &responses(&[("200", PET)]),
+        ));
+        assert_eq!(d.pointer, "/paths/~1pets~1{petId}/get/x-apigen-action/bind");
+        assert_eq!(
+            d.message,
+            "`bind` names field `nope`, which `Pet` does not have"
+        );
+    }
+
+    #[test]
+    fn a_verb_that_does_not_fit_the_method_is_an_error_suggesting_verbs() {
+        let d = error_of(&one(
+            "/pets/{petId}",
+            "post",
+            Some("{get: Pet}"),
+            PET_ID,
+            &responses(&[("200", PET)]),
+        ));
+        assert_eq!(d.pointer, "/paths/~1pets~1{petId}/post/x-apigen-action/get");
+        assert_eq!(d.message, "`get` does not fit POST /pets/{petId}");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("`get` serves GET; for POST use `create`, `update`")
+        );
+    }
+
+    #[test]
+    fn an_unknown_entity_is_an_error_listing_the_entities() {
+        let d = error_of(&one(
+            "/pets/{petId}",
+            "get",
+            Some("{get: Dog}"),
+            PET_ID,
+            &responses(&[("200", PET)]),
+        ));
+        assert_eq!(d.message, "action names entity `Dog`, which does not exist");
+        assert_eq!(d.help.as_deref(), Some("name one of the entities: `Pet`"));
+    }
+
+    #[test]
+    fn a_key_variable_no_parameter_binds_is_an_error() {
+        let d = error_of(&one(
+            "/pets/{id}",
+            "get",
+            Some("{get: Pet}"),
+            "{name: id, in: path, required: true, schema: {type: string}}",
+            &responses(&[("200", PET)]),
+        ));
+        assert_eq!(d.pointer, "/paths/~1pets~1{id}/get/x-apigen-action/get");
+        assert_eq!(
+            d.message,
+            "key variable `{petId}` of `Pet` is not bound by any parameter of GET /pets/{id}"
+        );
+    }
+
+    #[test]
+    fn read_errors_in_the_hint_itself() {
+        let cases = [
+            ("get", "`x-apigen-action: get` is not an action"),
+            ("{get: Pet, delete: Pet}", "an action has exactly one verb"),
+            ("{index: GSI1}", "this action names no verb"),
+            (
+                "{get: Pet, index: GSI1}",
+                "`get` works on the primary key; `index` and `range` belong to `query`",
+            ),
+        ];
+        for (hint, message) in cases {
+            let d = error_of(&one(
+                "/pets/{petId}",
+                "get",
+                Some(hint),
+                PET_ID,
+                &responses(&[("200", PET)]),
+            ));
+            assert_eq!(
+                d.pointer, "/paths/~1pets~1{petId}/get/x-apigen-action",
+                "{hint}"
+            );
+            assert_eq!(d.message, message, "{hint}");
+        }
+    }
+
+    #[test]
+    fn a_query_on_an_index_binds_its_partition_key_and_reads_paging_parameters() {
+        let a = action_of(&one(
+            "/owners/{owner}/pets",
+            "get",
+            Some("{query: Pet, index: GSI1, order: desc}"),
+            "{name: owner, in: path, required: true, schema: {type: string}}, {name: limit, in: query, schema: {type: integer}}, {name: cursor, in: query, schema: {type: string}}",
+            &responses(&[("200", PAGE)]),
+        ));
+        assert_eq!(
+            (a.verb, a.index, a.order),
+            (Verb::Query, Some(0), SortOrder::Desc)
+        );
+        assert_eq!(a.bindings, [("owner".to_string(), 0)]);
+        assert_eq!(
+            (a.limit, a.cursor, a.range.is_none()),
+            (Some(1), Some(2), true)
+        );
+        let page = a.page.expect("a page");
+        assert_eq!(
+            (page.items.as_str(), page.cursor.as_deref()),
+            ("items", Some("nextCursor"))
+        );
+        assert!(page.cursor_nullable);
+    }
+
+    #[test]
+    fn range_binds_a_query_parameter_with_its_operator() {
+        let a = action_of(&one(
+            "/owners/{owner}/pets",
+            "get",
+            Some("{query: Pet, index: GSI1, range: {param: from, op: beginsWith}}"),
+            "{name: owner, in: path, required: true, schema: {type: string}}, {name: from, in: query, schema: {type: string}}",
+            &responses(&[("200", PAGE)]),
+        ));
+        let range = a.range.expect("a range");
+        assert_eq!((range.param, range.op), (1, RangeOp::BeginsWith));
+    }
+
+    #[test]
+    fn range_naming_a_missing_query_parameter_is_an_error_at_range() {
+        let d = error_of(&one(
+            "/owners/{owner}/pets",
+            "get",
+            Some("{query: Pet, index: GSI1, range: {param: from, op: gt}}"),
+            "{name: owner, in: path, required: true, schema: {type: string}}",
+            &responses(&[("200", PAGE)]),
+        ));
+        assert_eq!(
+            d.pointer,
+            "/paths/~1owners~1{owner}~1pets/get/x-apigen-action/range"
+        );
+        assert_eq!(
+            d.message,
+            "`range` names query parameter `from`, which this operation does not have"
+        );
+    }
+
+    #[test]
+    fn an_index_the_table_lacks_or_the_entity_does_not_fill_is_an_error_at_index() {
+        let owner = "{name: owner, in: path, required: true, schema: {type: string}}";
+        let d = error_of(&one(
+            "/owners/{owner}/pets",
+            "get",
+            Some("{query: Pet, index: GSI9}"),
+            owner,
+            &responses(&[("200", PAGE)]),
+        ));
+        assert_eq!(
+            d.pointer,
+            "/paths/~1owners~1{owner}~1pets/get/x-apigen-action/index"
+        );
+        assert_eq!(d.message, "table `Main` has no index `GSI9`");
+        assert_eq!(d.help.as_deref(), Some("use one of `GSI1`, `GSI2`"));
+        let d = error_of(&one(
+            "/owners/{owner}/pets",
+            "get",
+            Some("{query: Pet, index: GSI2}"),
+            owner,
+            &responses(&[("200", PAGE)]),
+        ));
+        assert_eq!(
+            d.message,
+            "entity `Pet` has no key template for index `GSI2`"
+        );
+    }
+
+    #[test]
+    fn a_list_without_a_constant_index_is_a_scan_with_a_warning() {
+        let (op, api) = bound(&one(
+            "/pets",
+            "get",
+            Some("{list: Pet}"),
+            "",
+            &responses(&[("200", PAGE)]),
+        ));
+        let a = op.action.expect("an action");
+        assert_eq!((a.verb, a.index, a.scan), (Verb::List, None, true));
+        assert!(
+            api.warnings.iter().any(|w| w.message
+                == "`list: Pet` is served by a Scan of table `Main` filtered by type"
+                && w.pointer == "/paths/~1pets/get/x-apigen-action/list"),
+            "{:#?}",
+            api.warnings
+        );
+    }
+
+    #[test]
+    fn a_list_uses_an_index_with_a_constant_partition_key() {
+        let paths = one(
+            "/pets",
+            "get",
+            Some("{list: Pet}"),
+            "",
+            &responses(&[("200", PAGE)]),
+        );
+        let text = pets(&paths).replace(
+            "          GSI1: {pk: \"OWNER#{owner}\"",
+            "          GSI2: {pk: \"PETS\", sk: \"{petId}\"}\n          GSI1: {pk: \"OWNER#{owner}\"",
+        );
+        let api = api(&text);
+        let a = api.operations[0].action.as_ref().expect("an action");
+        assert_eq!((a.index, a.scan), (Some(1), false));
+    }
+
+    #[test]
+    fn create_needs_its_key_a_json_body_and_every_required_field() {
+        let d = error_of(&one(
+            "/pets",
+            "post",
+            Some("{create: Pet}"),
+            "",
+            &responses(&[("201", PET)]),
+        ));
+        assert_eq!(d.pointer, "/paths/~1pets/post/x-apigen-action/create");
+        assert_eq!(d.message, "key variable `{petId}` of `Pet` comes from nowhere: not a parameter, not in the body, not set by the server");
+        let d = error_of(&one(
+            "/pets/{petId}",
+            "post",
+            Some("{create: Pet}"),
+            PET_ID,
+            &responses(&[("201", PET)]),
+        ));
+        assert_eq!(d.pointer, "/paths/~1pets~1{petId}/post");
+        assert_eq!(d.message, "`create` needs a JSON request body");
+        let partial = "      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [petId, name], properties: {petId: {type: string}, name: {type: string}}}}}}\n";
+        let d = error_of(&one(
+            "/pets",
+            "post",
+            Some("{create: Pet}"),
+            "",
+            &format!("{partial}{}", responses(&[("201", PET)])),
+        ));
+        assert_eq!(
+            d.message,
+            "required field `owner` of `Pet` is not a required property of this request body"
+        );
+    }
+
+    #[test]
+    fn a_missing_success_response_is_an_error_saying_what_to_declare() {
+        let d = error_of(&one(
+            "/pets/{petId}",
+            "get",
+            Some("{get: Pet}"),
+            PET_ID,
+            &responses(&[("404", "{description: no}")]),
+        ));
+        assert_eq!(d.pointer, "/paths/~1pets~1{petId}/get/responses");
+        assert_eq!(
+            d.message,
+            "`get: Pet` needs a 200 response with `$ref: '#/components/schemas/Pet'`"
+        );
+    }
+
+    #[test]
+    fn put_answers_replaced_with_200_and_created_with_201() {
+        let body = format!("      requestBody: {PET_BODY}\n");
+        let a = action_of(&one(
+            "/pets/{petId}",
+            "put",
+            Some("{put: Pet}"),
+            PET_ID,
+            &format!("{body}{}", responses(&[("201", PET), ("200", PET)])),
+        ));
+        assert_eq!((a.verb, a.success, a.created), (Verb::Put, 1, Some(0)));
+    }
+
+    #[test]
+    fn an_undeclared_item_get_is_inferred_and_says_so() {
+        let (op, _) = bound(&one(
+            "/pets/{petId}",
+            "get",
+            None,
+            PET_ID,
+            &responses(&[("200", PET)]),
+        ));
+        let a = op.action.expect("inferred");
+        assert_eq!((a.verb, a.index), (Verb::Get, None));
+        assert_eq!(
+            op.reason,
+            "inferred `get: Pet`: GET on a single-item path with Pet schemas"
+        );
+    }
+
+    #[test]
+    fn an_undeclared_collection_get_tries_the_primary_key_then_each_index() {
+        // The primary key needs `petId`; GSI1's partition needs `owner`, which the path has.
+        let (op, _) = bound(&one(
+            "/owners/{owner}/pets",
+            "get",
+            None,
+            "{name: owner, in: path, required: true, schema: {type: string}}",
+            &responses(&[("200", PAGE)]),
+        ));
+        let a = op.action.expect("inferred");
+        assert_eq!((a.verb, a.index), (Verb::Query, Some(0)));
+        assert!(
+            op.reason.starts_with("inferred `query: Pet, index: GSI1`"),
+            "{}",
+            op.reason
+        );
+    }
+
+    #[test]
+    fn an_operation_on_no_entity_is_left_hand_written_with_the_reason() {
+        let (op, _) = bound(&one(
+            "/health",
+            "get",
+            None,
+            "",
+            &responses(&[("200", "{description: ok}")]),
+        ));
+        assert!(op.action.is_none());
+        assert_eq!(
+            op.reason,
+            "no action: GET /health uses no entity schema; hand-written"
+        );
+        let (op, _) = bound(&one(
+            "/pets/{petId}",
+            "get",
+            Some("none"),
+            PET_ID,
+            &responses(&[("200", PET)]),
+        ));
+        assert!(op.action.is_none());
+        assert_eq!(op.reason, "declared `none`: hand-written");
+    }
 }
