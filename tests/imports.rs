@@ -31,6 +31,8 @@ struct Module {
 
 #[derive(Default)]
 struct Crate {
+    /// The folder `src/` is in, for short file names in messages.
+    root: PathBuf,
     modules: BTreeMap<ModPath, Module>,
 }
 
@@ -44,7 +46,10 @@ fn is_test_only(attrs: &[syn::Attribute]) -> bool {
 
 impl Crate {
     fn load(src: &Path) -> Self {
-        let mut krate = Crate::default();
+        let mut krate = Crate {
+            root: src.parent().unwrap_or(src).to_path_buf(),
+            ..Crate::default()
+        };
         krate.load_file(vec!["crate".into()], &src.join("lib.rs"), src);
         krate
     }
@@ -102,7 +107,8 @@ impl Crate {
             let mut child = path.clone();
             child.push(name.clone());
             match &m.content {
-                Some((_, items)) => self.load_items(child, file, dir, items),
+                // An inline module's file submodules are in a folder of its name.
+                Some((_, items)) => self.load_items(child, file, &dir.join(&name), items),
                 None => {
                     let flat = dir.join(format!("{name}.rs"));
                     let (child_file, child_dir) = if flat.exists() {
@@ -198,7 +204,11 @@ impl Crate {
                         .or_insert_with(|| {
                             format!(
                                 "{}:{line} names `{}`",
-                                module.file.display(),
+                                module
+                                    .file
+                                    .strip_prefix(&self.root)
+                                    .unwrap_or(&module.file)
+                                    .display(),
                                 named.join("::")
                             )
                         });
