@@ -5,10 +5,10 @@
 use serde_json::Value;
 
 use super::actions::{BoundAction, PageShape, Range, RangeOp, SortOrder, Verb};
-use super::hints::{child, list, Reader};
+use super::hints::{child, list, Reader, ACTION};
 use super::names::Scope;
 use super::operations::{Media, Method, Operation, Param, ParamIn, Response, ResponseHeader};
-use super::storage::{Entity, Table, Template};
+use super::storage::{Entity, Part, Table, Template, VarKind};
 use super::types::{Field, Shape, StrFormat, Ty, TypeId, TypeKind, TypeSpace};
 use crate::diagnostic::Diagnostic;
 
@@ -38,7 +38,7 @@ pub struct Context<'a> {
 /// Resolves the action of every operation.
 pub fn resolve(ops: &mut [Operation], cx: &Context, diagnostics: &mut Vec<Diagnostic>) {
     for i in 0..ops.len() {
-        let at = child(&ops[i].pointer, super::hints::ACTION);
+        let at = child(&ops[i].pointer, ACTION);
         match ops[i].hint.clone() {
             Some(Value::String(s)) if s == "none" => {
                 ops[i].reason = "declared `none`: hand-written".into();
@@ -475,12 +475,10 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                 ));
             };
             let first = sk.parts.iter().find_map(|p| match p {
-                super::storage::Part::Var { kind, field } => Some((*kind, field.clone())),
-                super::storage::Part::Lit(_) => None,
+                Part::Var { kind, field } => Some((*kind, field.clone())),
+                Part::Lit(_) => None,
             });
-            if *op_kind == RangeOp::BeginsWith
-                && matches!(first, Some((super::storage::VarKind::Integer, _)))
-            {
+            if *op_kind == RangeOp::BeginsWith && matches!(first, Some((VarKind::Integer, _))) {
                 return Err(err(
                     &child(at, "range"),
                     format!("`beginsWith` cannot match integer `{}`: sort keys hold integers in a fixed-width form", first.map(|f| f.1).unwrap_or_default()),
