@@ -4,7 +4,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::load::SourceMap;
+/// Where they were before JSON pointers had a module of their own.
+pub use crate::json_pointer::{escape_segment, pointer};
+use crate::source_map::SourceMap;
 
 /// How bad a finding is. Errors stop generation; warnings and notes are
 /// printed and generation goes on. A note is a fact worth knowing about a
@@ -211,21 +213,4 @@ pub fn paint(color: bool, code: &str, text: &str) -> String {
     } else {
         text.to_string()
     }
-}
-
-/// Escapes one JSON pointer segment (RFC 6901).
-pub fn escape_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-/// Builds a JSON pointer from segments.
-pub fn pointer<I, S>(segments: I) -> String
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    segments
-        .into_iter()
-        .map(|s| format!("/{}", escape_segment(s.as_ref())))
-        .collect()
 }

@@ -10,8 +10,10 @@
 pub mod build;
 pub mod diagnostic;
 pub mod emit;
+pub mod json_pointer;
 pub mod load;
 pub mod model;
+pub mod source_map;
 pub mod user_code;
 pub mod write;
 

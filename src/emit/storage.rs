@@ -193,15 +193,7 @@ pub fn emit_entities(api: &Api) -> String {
 
 /// The words in an entity's repository methods: `order` and `orders`.
 fn method_words(e: &Entity) -> (String, String) {
-    let one = crate::model::names::field_name(&e.schema)
-        .trim_start_matches("r#")
-        .to_string();
-    let many = if one.ends_with('s') {
-        format!("{one}es")
-    } else {
-        format!("{one}s")
-    };
-    (one, many)
+    (e.singular.clone(), e.plural.clone())
 }
 
 /// A typed key and a repository trait per entity, implemented by `Store`

@@ -5,14 +5,13 @@ mod normalize;
 mod numbers;
 mod refs;
 mod security;
-mod source_map;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Report};
-pub use source_map::SourceMap;
+pub use crate::source_map::SourceMap;
 
 /// The OpenAPI version a document declared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -251,7 +250,7 @@ fn path_to_pointer(path: &str) -> String {
         .map(|s| {
             format!(
                 "/{}",
-                crate::diagnostic::escape_segment(s.trim_matches(|c| c == '[' || c == ']'))
+                crate::json_pointer::escape_segment(s.trim_matches(|c| c == '[' || c == ']'))
             )
         })
         .collect()

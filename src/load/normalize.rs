@@ -15,7 +15,8 @@ use serde_json::{json, Map, Value};
 use super::numbers::{fit_numbers, numbers_from_text, numeric_exclusive};
 use super::refs::{hoist_schema_refs, resolve_path_items};
 use super::SpecVersion;
-use crate::diagnostic::{escape_segment, pointer, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::json_pointer::{escape_segment, pointer};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -67,7 +68,9 @@ pub fn normalize(doc: &mut Value, version: SpecVersion) -> Vec<Diagnostic> {
             c.remove("pathItems");
         }
     }
-    hoist_schema_refs(doc, &mut n);
+    for at in hoist_schema_refs(doc) {
+        n.note("$dynamicRef", &at);
+    }
     let root = doc.as_object_mut().expect("checked above");
     if let Some(components) = root.get_mut("components").and_then(Value::as_object_mut) {
         for (kind, f) in [
@@ -96,7 +99,7 @@ pub fn normalize(doc: &mut Value, version: SpecVersion) -> Vec<Diagnostic> {
     n.diagnostics
 }
 
-pub(super) struct Normalizer {
+struct Normalizer {
     v31: bool,
     diagnostics: Vec<Diagnostic>,
     /// Keyword → where it was written, for one warning per keyword.
@@ -221,7 +224,7 @@ impl Normalizer {
         }
     }
 
-    pub(super) fn note(&mut self, keyword: &'static str, at: &str) {
+    fn note(&mut self, keyword: &'static str, at: &str) {
         self.unchecked
             .entry(keyword)
             .or_default()

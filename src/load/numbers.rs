@@ -10,7 +10,8 @@
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{json, Map, Number, Value};
 
-use crate::diagnostic::{escape_segment, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::json_pointer::escape_segment;
 
 /// Prefix of a string that stands for a number literal too wide to hold.
 const MARK: &str = "\u{0}apigen-wide-number:";

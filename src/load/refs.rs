@@ -7,8 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::normalize::Normalizer;
-use crate::diagnostic::{escape_segment, pointer};
+use crate::json_pointer::{escape_segment, pointer};
 
 /// Inlines path items that `$ref` another in the document (`components.pathItems`
 /// in 3.1). Fields written beside the reference win. One that points outside
@@ -52,12 +51,15 @@ pub fn resolve_path_items(doc: &mut Value) {
 /// The model names component schemas; a `$ref` into one (`$defs`,
 /// `properties`) or to a 3.1 `$anchor` gets its target copied into
 /// `components.schemas` under a free name, and points there instead.
-pub fn hoist_schema_refs(doc: &mut Value, n: &mut Normalizer) {
+/// Returns where a `$dynamicRef` names no anchor, as apigen leaves those
+/// unchecked.
+pub fn hoist_schema_refs(doc: &mut Value) -> Vec<String> {
     let mut refs = Vec::new();
     let mut anchors = HashMap::new();
+    let mut unresolved = Vec::new();
     collect_refs(doc, &mut String::new(), &mut refs, &mut anchors);
     if refs.is_empty() {
-        return;
+        return unresolved;
     }
     let mut taken: Vec<String> = doc
         .pointer("/components/schemas")
@@ -78,7 +80,7 @@ pub fn hoist_schema_refs(doc: &mut Value, n: &mut Normalizer) {
         };
         let Some(target) = target else {
             if dynamic {
-                n.note("$dynamicRef", &at);
+                unresolved.push(at);
             }
             continue;
         };
@@ -110,7 +112,7 @@ pub fn hoist_schema_refs(doc: &mut Value, n: &mut Normalizer) {
         }
     }
     if renamed.is_empty() {
-        return;
+        return unresolved;
     }
     if !hoisted.is_empty() {
         let root = doc.as_object_mut().expect("an object");
@@ -125,6 +127,7 @@ pub fn hoist_schema_refs(doc: &mut Value, n: &mut Normalizer) {
         }
     }
     rewrite_refs(doc, &renamed);
+    unresolved
 }
 
 /// Every `$ref` (and `$dynamicRef`) in the document, with where it is

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::operations::{Media, Operation, Status};
 use super::types::{Shape, StrFormat, Ty, TypeId, TypeKind, TypeSpace};
-use crate::diagnostic::{escape_segment, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::json_pointer::escape_segment;
 
 /// One example value and the type it must fit.
 #[derive(Debug, Clone)]

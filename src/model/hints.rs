@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{escape_segment, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::json_pointer::escape_segment;
 
 pub const ROOT: &str = "x-apigen";
 pub const ENTITY: &str = "x-apigen-entity";

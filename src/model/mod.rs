@@ -3,10 +3,12 @@
 
 pub mod actions;
 pub mod advice;
+pub mod binder;
 pub mod examples;
 pub mod hints;
 pub mod names;
 pub mod operations;
+pub mod paths;
 pub mod routes;
 pub mod schema;
 pub mod storage;
@@ -15,7 +17,8 @@ pub mod types;
 use heck::ToKebabCase;
 use serde_json::Value;
 
-use crate::diagnostic::{pointer, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::json_pointer::pointer;
 use crate::load::Spec;
 use hints::{child, Reader};
 pub use operations::{Body, Media, Method, Operation, Param, ParamIn, Response, Status};
@@ -165,7 +168,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         .unwrap_or(&empty_components);
     let mut converter = schema::SchemaConverter::new(components);
     converter.convert_components();
-    let mut operations = operations::read_operations(doc, raw, &mut converter, &mut diagnostics);
+    let mut operations = paths::read_operations(doc, raw, &mut converter, &mut diagnostics);
     diagnostics.append(&mut converter.diagnostics);
 
     // Entities.
@@ -195,20 +198,28 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     };
     let declared: Vec<String> = inputs.iter().map(|i| i.schema.to_string()).collect();
     let mut entities = storage::read_entities(&mut r, inputs, &mut tables, &types);
+    // Every repository is implemented by the one store type, so its methods
+    // (`get_order`, `query_orders`) share one scope per word form.
+    let mut singulars = names::Scope::default();
+    let mut plurals = names::Scope::default();
     for e in &mut entities {
         let name = &types.get(e.type_id).name;
         e.key_type = type_names.claim(format!("{name}Key"));
         e.repository = type_names.claim(format!("{name}Repository"));
+        let word = names::field_name(&e.schema);
+        let word = word.trim_start_matches("r#");
+        e.singular = singulars.claim(word.to_string());
+        e.plural = plurals.claim(names::plural(word));
     }
 
     // Actions.
-    let cx = actions::Context {
+    let cx = binder::Context {
         declared: &declared,
         space: &types,
         entities: &entities,
         tables: &tables,
     };
-    actions::resolve(&mut operations, &cx, &mut diagnostics);
+    binder::resolve(&mut operations, &cx, &mut diagnostics);
 
     add_input_types(&mut types, &operations, &mut type_names);
     schema::box_cycles(&mut types);
@@ -276,5 +287,56 @@ fn add_input_types(types: &mut TypeSpace, operations: &[Operation], names: &mut 
         types.defs.push(twin);
         let twin_id = TypeId(types.defs.len() - 1);
         types.get_mut(id).input = Some(twin_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn api(text: &str) -> super::Api {
+        let spec = crate::load::parse(Path::new("t.yaml"), text.to_string()).expect("parses");
+        super::build(&spec, None).expect("builds")
+    }
+
+    #[test]
+    fn repository_method_words_are_plurals_and_unique() {
+        let api = api(r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+x-apigen: {tables: {Main: {pk: PK, sk: SK}}}
+paths: {}
+components:
+  schemas:
+    Category:
+      type: object
+      required: [id]
+      properties: {id: {type: string}}
+      x-apigen-entity: {type: CATEGORY}
+    Order:
+      type: object
+      required: [id]
+      properties: {id: {type: string}}
+      x-apigen-entity: {type: ORDER}
+    Orders:
+      type: object
+      required: [id]
+      properties: {id: {type: string}}
+      x-apigen-entity: {type: ORDERS}
+"#);
+        let words: Vec<(&str, &str, &str)> = api
+            .entities
+            .iter()
+            .map(|e| (e.schema.as_str(), e.singular.as_str(), e.plural.as_str()))
+            .collect();
+        assert_eq!(
+            words,
+            [
+                ("Category", "category", "categories"),
+                ("Order", "order", "orders"),
+                // Already plural, and `orders` is taken.
+                ("Orders", "orders", "orders_2"),
+            ]
+        );
     }
 }

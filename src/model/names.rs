@@ -118,6 +118,74 @@ pub fn const_name(s: &str) -> String {
     }
 }
 
+/// Plurals English spells its own way.
+#[rustfmt::skip]
+const IRREGULAR: &[(&str, &str)] = &[
+    ("person", "people"), ("child", "children"), ("man", "men"), ("woman", "women"),
+    ("mouse", "mice"), ("goose", "geese"), ("foot", "feet"), ("tooth", "teeth"),
+    ("ox", "oxen"), ("quiz", "quizzes"), ("leaf", "leaves"), ("knife", "knives"),
+    ("wife", "wives"), ("life", "lives"), ("shelf", "shelves"), ("half", "halves"),
+    ("wolf", "wolves"), ("thief", "thieves"), ("loaf", "loaves"), ("calf", "calves"),
+    ("self", "selves"), ("hero", "heroes"), ("potato", "potatoes"), ("tomato", "tomatoes"),
+    ("echo", "echoes"), ("veto", "vetoes"), ("criterion", "criteria"),
+    ("phenomenon", "phenomena"), ("matrix", "matrices"),
+    ("vertex", "vertices"),
+];
+
+/// Words that are their own plural: mass nouns and words already plural.
+#[rustfmt::skip]
+const SAME_IN_PLURAL: &[&str] = &[
+    "data", "metadata", "media", "info", "information", "equipment", "software", "hardware",
+    "feedback", "sheep", "fish", "deer", "aircraft", "staff", "money", "music", "advice",
+    "evidence", "research", "traffic",
+];
+
+/// Words ending in `s` that are singular, besides those ending in `ss`, `us` or `is`.
+#[rustfmt::skip]
+const SINGULAR_IN_S: &[&str] = &[
+    "alias", "atlas", "bias", "canvas", "gas", "lens", "chassis", "yes",
+];
+
+/// The plural of a `snake_case` name, by its last word: `category` gives `categories`,
+/// `order_line` `order_lines`, `address` `addresses`, `person` `people`. A word that
+/// already reads as a plural (`orders`, `news`, `settings`) is kept.
+pub fn plural(snake: &str) -> String {
+    let trimmed = snake.trim_end_matches('_');
+    let (head, word) = match trimmed.rfind('_') {
+        Some(i) => trimmed.split_at(i + 1),
+        None => ("", trimmed),
+    };
+    let lower = word.to_ascii_lowercase();
+    let consonant_before = |suffix: usize| {
+        lower[..lower.len() - suffix]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphabetic() && !"aeiou".contains(c))
+    };
+    let many = if let Some((_, many)) = IRREGULAR.iter().find(|(one, _)| *one == lower) {
+        many.to_string()
+    } else if SAME_IN_PLURAL.contains(&lower.as_str()) || word.is_empty() {
+        word.to_string()
+    } else if let Some(stem) = lower.strip_suffix("sis") {
+        // analysis, basis, thesis
+        format!("{stem}ses")
+    } else if SINGULAR_IN_S.contains(&lower.as_str())
+        || ["ss", "us", "is", "x", "z", "ch", "sh"]
+            .iter()
+            .any(|end| lower.ends_with(end))
+    {
+        format!("{word}es")
+    } else if lower.ends_with('s') {
+        // orders, news, settings
+        word.to_string()
+    } else if lower.ends_with('y') && consonant_before(1) {
+        format!("{}ies", &word[..word.len() - 1])
+    } else {
+        format!("{word}s")
+    };
+    format!("{head}{many}")
+}
+
 /// A scope of names: the first comer keeps a name, later ones get a number.
 #[derive(Debug, Default, Clone)]
 pub struct Scope {
@@ -188,6 +256,59 @@ mod tests {
         for good in ["serde-api", "http-api", "shop"] {
             assert!(usable_crate_name(good), "{good}");
         }
+    }
+
+    #[test]
+    fn plurals_follow_english_spelling() {
+        for (one, many) in [
+            ("category", "categories"),
+            ("company", "companies"),
+            ("day", "days"),
+            ("key", "keys"),
+            ("order", "orders"),
+            ("order_line", "order_lines"),
+            ("product_category", "product_categories"),
+            ("address", "addresses"),
+            ("status", "statuses"),
+            ("bus", "buses"),
+            ("box", "boxes"),
+            ("quiz", "quizzes"),
+            ("branch", "branches"),
+            ("wish", "wishes"),
+            ("alias", "aliases"),
+            ("analysis", "analyses"),
+            ("person", "people"),
+            ("child", "children"),
+            ("leaf", "leaves"),
+            ("roof", "roofs"),
+            ("hero", "heroes"),
+            ("photo", "photos"),
+            ("n2fa", "n2fas"),
+        ] {
+            assert_eq!(plural(one), many, "{one}");
+        }
+    }
+
+    #[test]
+    fn words_already_plural_or_uncountable_are_kept() {
+        for word in [
+            "orders",
+            "news",
+            "settings",
+            "data",
+            "metadata",
+            "sheep",
+            "user_data",
+        ] {
+            assert_eq!(plural(word), word, "{word}");
+        }
+    }
+
+    #[test]
+    fn plurals_drop_the_keyword_underscore() {
+        // `self` is a field name as `self_`; `query_selves` needs no escape.
+        assert_eq!(plural("self_"), "selves");
+        assert_eq!(plural("type"), "types");
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl Routes {
             }
             shape.push_str("{}");
             let name = self.names_at.entry(shape.clone()).or_insert_with(|| {
-                let variables = super::operations::path_variables(segment);
+                let variables = path_variables(segment);
                 let joined = variables.join("_");
                 // API Gateway accepts letters, digits and underscores in a variable's name.
                 let mut name = if joined
@@ -66,6 +66,20 @@ impl Routes {
         }
         route
     }
+}
+
+/// `/a/{b}/c/{d}` gives `b`, `d`.
+pub fn path_variables(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        out.push(rest[start + 1..start + end].to_string());
+        rest = &rest[start + end + 1..];
+    }
+    out
 }
 
 /// Warns where two operations of one method fall on the same route: the service tries the one

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::names::{self, Scope};
 use super::types::*;
-use crate::diagnostic::{pointer, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::json_pointer::pointer;
 
 pub struct SchemaConverter<'a> {
     components: &'a IndexMap<String, ReferenceOr<Schema>>,
@@ -650,7 +651,7 @@ impl<'a> SchemaConverter<'a> {
         for (&name, &prop) in properties {
             let prop_at = format!(
                 "{at}/properties/{}",
-                crate::diagnostic::escape_segment(name)
+                crate::json_pointer::escape_segment(name)
             );
             let shape = self.convert_boxed(
                 prop,
@@ -985,7 +986,8 @@ fn reaches(edges: &[Vec<TypeId>], from: TypeId, to: TypeId) -> bool {
 mod tests {
     use std::path::Path;
 
-    use crate::model::{Api, TypeKind};
+    use super::*;
+    use crate::model::Api;
 
     /// The model of a spec with these component schemas (YAML, indented by four).
     fn api(schemas: &str) -> Api {
@@ -1049,5 +1051,330 @@ mod tests {
         ] {
             def(&api, name);
         }
+    }
+
+    /// The converter's types (cycles boxed) and findings for these component
+    /// schemas, written as a YAML mapping of name to schema.
+    fn convert(schemas: &str) -> (TypeSpace, Vec<Diagnostic>) {
+        let components: IndexMap<String, ReferenceOr<Schema>> =
+            serde_norway::from_str(schemas).expect("schemas parse");
+        let mut converter = SchemaConverter::new(&components);
+        converter.convert_components();
+        box_cycles(&mut converter.space);
+        (converter.space, converter.diagnostics)
+    }
+
+    fn named<'a>(space: &'a TypeSpace, name: &str) -> &'a TypeDef {
+        space
+            .defs
+            .iter()
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("no type {name}"))
+    }
+
+    fn alias(space: &TypeSpace, name: &str) -> Shape {
+        match &named(space, name).kind {
+            TypeKind::Alias(shape) => shape.clone(),
+            other => panic!("{name} is not an alias: {other:?}"),
+        }
+    }
+
+    fn fields<'a>(space: &'a TypeSpace, name: &str) -> &'a [Field] {
+        match &named(space, name).kind {
+            TypeKind::Struct(s) => &s.fields,
+            other => panic!("{name} is not a struct: {other:?}"),
+        }
+    }
+
+    fn field<'a>(space: &'a TypeSpace, name: &str, field: &str) -> &'a Field {
+        fields(space, name)
+            .iter()
+            .find(|f| f.name == field)
+            .unwrap_or_else(|| panic!("{name} has no field {field}"))
+    }
+
+    fn ref_name(space: &TypeSpace, shape: &Shape) -> String {
+        match &shape.ty {
+            Ty::Ref(id) => space.get(*id).name.clone(),
+            other => panic!("not a reference: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn string_and_integer_formats_pick_the_rust_type() {
+        let (space, found) = convert(
+            "Id: {type: string, format: uuid}\nAt: {type: string, format: date-time}\nZip: {type: string, format: zip}\nSmall: {type: integer, format: int32, minimum: 1, exclusiveMinimum: true}\nBig: {type: integer}\nTiny: {type: integer, format: uint8}\nRatio: {type: number, format: float}\n",
+        );
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(alias(&space, "Id").ty, Ty::String(StrFormat::Uuid));
+        assert_eq!(alias(&space, "At").ty, Ty::String(StrFormat::DateTime));
+        assert_eq!(
+            alias(&space, "Zip").ty,
+            Ty::String(StrFormat::Other("zip".into()))
+        );
+        let small = alias(&space, "Small");
+        assert_eq!(small.ty, Ty::Integer(IntFormat::I32));
+        assert_eq!(
+            (small.rules.minimum, small.rules.exclusive_minimum),
+            (Some(1.0), true)
+        );
+        assert_eq!(alias(&space, "Big").ty, Ty::Integer(IntFormat::I64));
+        assert_eq!(alias(&space, "Tiny").ty, Ty::Integer(IntFormat::U8));
+        assert_eq!(alias(&space, "Ratio").ty, Ty::Number(NumFormat::F32));
+    }
+
+    #[test]
+    fn string_enums_are_enums_with_one_variant_per_value() {
+        let (space, _) = convert("Color: {type: string, enum: [red, dark-blue, '2x', '--']}\n");
+        let TypeKind::Enum(e) = &named(&space, "Color").kind else {
+            panic!("Color is not an enum");
+        };
+        let variants: Vec<(&str, &str)> = e
+            .values
+            .iter()
+            .map(|v| (v.ident.as_str(), v.value.as_str().expect("text")))
+            .collect();
+        assert_eq!(
+            variants,
+            [
+                ("Red", "red"),
+                ("DarkBlue", "dark-blue"),
+                ("N2x", "2x"),
+                ("Value3", "--")
+            ]
+        );
+        assert!(!e.is_integer());
+    }
+
+    #[test]
+    fn an_enum_listing_null_is_a_nullable_use_of_the_enum() {
+        let (space, _) = convert(
+            "Pet:\n  type: object\n  properties:\n    status: {type: string, nullable: true, enum: [sold, null]}\n",
+        );
+        let status = field(&space, "Pet", "status");
+        assert!(status.shape.nullable);
+        assert_eq!(ref_name(&space, &status.shape), "PetStatus");
+        let TypeKind::Enum(e) = &named(&space, "PetStatus").kind else {
+            panic!("PetStatus is not an enum");
+        };
+        assert_eq!(e.values.len(), 1, "null is not a variant: {:?}", e.values);
+    }
+
+    #[test]
+    fn the_same_inline_enum_twice_is_one_type() {
+        let (space, _) = convert(
+            "A: {type: object, properties: {size: {type: string, enum: [s, m]}}}\nB: {type: object, properties: {size: {type: string, enum: [s, m]}}}\n",
+        );
+        assert_eq!(
+            field(&space, "A", "size").shape,
+            field(&space, "B", "size").shape
+        );
+        assert!(space.defs.iter().all(|d| d.name != "BSize"));
+    }
+
+    #[test]
+    fn inline_objects_are_named_after_where_they_appear_or_their_title() {
+        let (space, _) = convert(
+            "Order:\n  type: object\n  properties:\n    owner: {type: object, properties: {name: {type: string}}}\n    lines: {type: array, items: {type: object, properties: {sku: {type: string}}}}\n    ship: {title: shipping address, type: object, properties: {city: {type: string}}}\n",
+        );
+        assert_eq!(
+            ref_name(&space, &field(&space, "Order", "owner").shape),
+            "OrderOwner"
+        );
+        let Ty::Array(item) = &field(&space, "Order", "lines").shape.ty else {
+            panic!("lines is not an array");
+        };
+        assert_eq!(ref_name(&space, item), "OrderLinesItem");
+        assert_eq!(
+            ref_name(&space, &field(&space, "Order", "ship").shape),
+            "ShippingAddress"
+        );
+    }
+
+    #[test]
+    fn a_nullable_component_is_optional_where_used_but_not_in_itself() {
+        let (space, _) = convert(
+            "Nick: {type: string, nullable: true}\nPet: {type: object, properties: {nick: {$ref: '#/components/schemas/Nick'}}}\n",
+        );
+        assert!(!alias(&space, "Nick").nullable);
+        let nick = &field(&space, "Pet", "nick").shape;
+        assert!(nick.nullable);
+        assert_eq!(ref_name(&space, nick), "Nick");
+    }
+
+    #[test]
+    fn one_of_references_is_an_exclusive_union_with_discriminator_values() {
+        let (space, found) = convert(
+            "Cat: {type: object, properties: {kind: {type: string}}}\nDog: {type: object, properties: {kind: {type: string}}}\nPet:\n  oneOf: [{$ref: '#/components/schemas/Cat'}, {$ref: '#/components/schemas/Dog'}]\n  discriminator: {propertyName: kind, mapping: {kitty: '#/components/schemas/Cat'}}\n",
+        );
+        assert!(found.is_empty(), "{found:?}");
+        let TypeKind::Union(u) = &named(&space, "Pet").kind else {
+            panic!("Pet is not a union");
+        };
+        assert!(u.exclusive);
+        let variants: Vec<(&str, String)> = u
+            .variants
+            .iter()
+            .map(|v| (v.ident.as_str(), ref_name(&space, &v.shape)))
+            .collect();
+        assert_eq!(variants, [("Cat", "Cat".into()), ("Dog", "Dog".into())]);
+        let d = u.discriminator.as_ref().expect("a discriminator");
+        assert_eq!(d.property, "kind");
+        // Mapped values win; an unmapped member is tagged with its name.
+        assert_eq!(d.values, ["kitty", "Dog"]);
+    }
+
+    #[test]
+    fn any_of_inline_members_are_an_inclusive_union_named_by_kind() {
+        let (space, _) = convert(
+            "Value:\n  anyOf:\n    - {type: string}\n    - {type: integer}\n    - {type: object, properties: {a: {type: string}}}\n",
+        );
+        let TypeKind::Union(u) = &named(&space, "Value").kind else {
+            panic!("Value is not a union");
+        };
+        assert!(!u.exclusive);
+        assert!(u.discriminator.is_none());
+        let idents: Vec<&str> = u.variants.iter().map(|v| v.ident.as_str()).collect();
+        assert_eq!(idents, ["String", "Integer", "Object"]);
+        assert_eq!(
+            u.variants[2].shape,
+            Shape::new(Ty::Ref(named_id(&space, "ValueObject")))
+        );
+    }
+
+    fn named_id(space: &TypeSpace, name: &str) -> TypeId {
+        space
+            .ids()
+            .find(|id| space.get(*id).name == name)
+            .unwrap_or_else(|| panic!("no type {name}"))
+    }
+
+    #[test]
+    fn all_of_merges_the_members_properties_and_required_lists() {
+        let (space, _) = convert(
+            "Base: {type: object, required: [id], properties: {id: {type: string}}}\nNamed:\n  allOf:\n    - $ref: '#/components/schemas/Base'\n    - {type: object, required: [name], properties: {name: {type: string}, note: {type: string}}}\n",
+        );
+        let merged: Vec<(&str, bool)> = fields(&space, "Named")
+            .iter()
+            .map(|f| (f.name.as_str(), f.required))
+            .collect();
+        assert_eq!(merged, [("id", true), ("name", true), ("note", false)]);
+    }
+
+    #[test]
+    fn all_of_one_reference_is_that_type_not_a_new_one() {
+        let (space, _) = convert(
+            "Base: {type: object, properties: {id: {type: string}}}\nPet: {type: object, properties: {base: {allOf: [{$ref: '#/components/schemas/Base'}]}}}\n",
+        );
+        assert_eq!(
+            ref_name(&space, &field(&space, "Pet", "base").shape),
+            "Base"
+        );
+        assert!(space.defs.iter().all(|d| d.name != "PetBase"));
+    }
+
+    #[test]
+    fn additional_properties_make_maps_inline_and_rules_on_records() {
+        let (space, _) = convert(
+            "Bag: {type: object, properties: {counts: {type: object, additionalProperties: {type: integer}}}}\nCounts: {type: object, additionalProperties: {type: integer}}\nClosed: {type: object, additionalProperties: false, properties: {a: {type: string}}}\n",
+        );
+        let integer = Shape::new(Ty::Integer(IntFormat::I64));
+        // Inline, an object of only additional properties is a map ...
+        assert_eq!(
+            field(&space, "Bag", "counts").shape.ty,
+            Ty::Map(Box::new(integer.clone()))
+        );
+        // ... and a named one a record of them, which keeps its name.
+        let additional = |name: &str| match &named(&space, name).kind {
+            TypeKind::Struct(s) => (s.fields.len(), s.additional.clone()),
+            _ => panic!("{name} is not a struct"),
+        };
+        assert_eq!(
+            additional("Counts"),
+            (0, Additional::Typed(Box::new(integer)))
+        );
+        assert_eq!(additional("Closed"), (1, Additional::Deny));
+    }
+
+    #[test]
+    fn a_struct_that_contains_itself_directly_is_boxed_but_not_through_a_list() {
+        let (space, _) = convert(
+            "Node:\n  type: object\n  properties:\n    next: {$ref: '#/components/schemas/Node'}\n    children: {type: array, items: {$ref: '#/components/schemas/Node'}}\n    label: {type: string}\n",
+        );
+        assert!(field(&space, "Node", "next").boxed);
+        assert!(!field(&space, "Node", "children").boxed);
+        assert!(!field(&space, "Node", "label").boxed);
+    }
+
+    #[test]
+    fn read_only_on_a_referenced_schema_marks_the_field() {
+        let (space, _) = convert(
+            "Stamp: {type: string, format: date-time, readOnly: true}\nPet: {type: object, properties: {at: {$ref: '#/components/schemas/Stamp'}, name: {type: string, writeOnly: true}}}\n",
+        );
+        assert!(field(&space, "Pet", "at").read_only);
+        let name = field(&space, "Pet", "name");
+        assert!(!name.read_only && name.write_only);
+    }
+
+    #[test]
+    fn a_reference_to_nothing_is_an_error_naming_the_closest_schema() {
+        let (space, found) = convert(
+            "Owner: {type: object, properties: {a: {type: string}}}\nPet: {type: object, properties: {owner: {$ref: '#/components/schemas/Ownr'}}}\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        let d = &found[0];
+        assert!(d.is_error());
+        assert_eq!(d.pointer, "/components/schemas/Pet/properties/owner/$ref");
+        assert_eq!(
+            d.message,
+            "`$ref: #/components/schemas/Ownr` points to nothing"
+        );
+        assert!(
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.contains("#/components/schemas/Owner")),
+            "{:?}",
+            d.help
+        );
+        assert_eq!(field(&space, "Pet", "owner").shape.ty, Ty::Any);
+    }
+
+    #[test]
+    fn an_empty_composition_is_an_error_at_its_keyword() {
+        let (_, found) = convert("Nothing: {allOf: []}\n");
+        let messages: Vec<(&str, &str)> = found
+            .iter()
+            .map(|d| (d.pointer.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            [("/components/schemas/Nothing/allOf", "`allOf` is empty")]
+        );
+    }
+
+    #[test]
+    fn components_defined_only_as_each_other_are_reported_and_cut() {
+        let (space, found) =
+            convert("A: {$ref: '#/components/schemas/B'}\nB: {$ref: '#/components/schemas/A'}\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].pointer, "/components/schemas/A/$ref");
+        assert_eq!(
+            found[0].message,
+            "schemas `A` → `B` → `A` are defined only as each other, so they never say what a value is"
+        );
+        assert_eq!(alias(&space, "A").ty, Ty::Any);
+    }
+
+    #[test]
+    fn a_pattern_rust_cannot_read_is_dropped_with_a_warning() {
+        let (space, found) = convert("Code: {type: string, pattern: '^(?=a)b$'}\nPlain: {type: string, pattern: '^[a-z]+$'}\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(!found[0].is_error());
+        assert_eq!(found[0].pointer, "/components/schemas/Code/pattern");
+        assert_eq!(alias(&space, "Code").rules.pattern, None);
+        assert_eq!(
+            alias(&space, "Plain").rules.pattern.as_deref(),
+            Some("^[a-z]+$")
+        );
     }
 }

@@ -195,6 +195,11 @@ pub struct Entity {
     /// (`OrderRepository`), settled against every other type name.
     pub key_type: String,
     pub repository: String,
+    /// The words of the repository's method names, one item and many
+    /// (`get_category`, `query_categories`), settled against every other
+    /// entity's.
+    pub singular: String,
+    pub plural: String,
 }
 
 impl Entity {
@@ -700,6 +705,8 @@ fn read_entity(
         pointer: at.clone(),
         key_type: String::new(),
         repository: String::new(),
+        singular: String::new(),
+        plural: String::new(),
     })
 }
 

@@ -2,7 +2,7 @@
 
 use similar::TextDiff;
 
-use super::changes::{Change, Changes};
+use super::changeset::{Change, Changes};
 
 /// Every change as a unified diff with `a/` and `b/` paths, as git shows
 /// them; hand edits that block regeneration are shown as the change that

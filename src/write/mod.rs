@@ -8,6 +8,7 @@
 //! ([`transaction`]).
 
 mod changes;
+mod changeset;
 pub mod diff;
 pub mod lock;
 pub mod manifest;
@@ -15,9 +16,8 @@ pub mod transaction;
 
 use std::path::{Path, PathBuf};
 
-pub use changes::{
-    changes, read_manifest, Change, Changes, Conflict, ConflictReason, Kept, KeptReason,
-};
+pub use changes::{changes, read_manifest};
+pub use changeset::{Change, Changes, Conflict, ConflictReason, Kept, KeptReason};
 pub use lock::{lock, ProjectLock};
 pub use manifest::{Manifest, Recorded};
 pub use transaction::{apply, recover, Fs, OsFs};

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::changes::{Change, Changes};
+use super::changeset::{Change, Changes};
 use super::WriteError;
 use crate::emit::{join, project_path};
 

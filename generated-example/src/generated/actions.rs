@@ -486,7 +486,7 @@ pub async fn list_featured_categories(
 ) -> Result<ListFeaturedCategoriesResponse, http::ApiError> {
     let values = serde_json::Map::new();
     let page = store
-        .query_categorys(store::Query {
+        .query_categories(store::Query {
             index: Some("GSI1"),
             values,
             range: None,

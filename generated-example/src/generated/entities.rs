@@ -614,7 +614,7 @@ pub trait CategoryRepository {
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
     /// Reads one page of a query or list.
-    fn query_categorys(
+    fn query_categories(
         &self,
         query: store::Query,
     ) -> impl std::future::Future<
@@ -665,7 +665,7 @@ impl CategoryRepository for store::Store {
         self.delete::<Category>(key_fields(key)?, expected_version).await
     }
 
-    async fn query_categorys(
+    async fn query_categories(
         &self,
         query: store::Query,
     ) -> Result<store::Page<Category>, store::StoreError> {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-use crate::diagnostic::escape_segment;
+use crate::json_pointer::escape_segment;
 
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
