@@ -80,10 +80,14 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
         let stem = common::stem(&spec);
         // Its own package name: cargo must never take one project's cached
         // result for another's.
-        let options = apigen::Options {
-            name: Some(format!("corpus-{stem}")),
-            templates: None,
-        };
+        let dir = root.join(&stem);
+        let options = common::with_shared_runtime(
+            apigen::Options {
+                name: Some(format!("corpus-{stem}")),
+                ..Default::default()
+            },
+            &dir,
+        );
         let started = Instant::now();
         let generated = match apigen::plan(&spec, &options) {
             Ok(g) => g,
@@ -93,7 +97,6 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
             }
         };
         let plan_ms = started.elapsed().as_millis();
-        let dir = root.join(&stem);
         apigen::write::create(
             &generated.plan,
             &dir,

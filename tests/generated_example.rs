@@ -33,15 +33,14 @@ fn files_under(root: &Path) -> BTreeSet<String> {
 #[test]
 fn generated_example_is_fresh() {
     let root = common::repo().join("generated-example");
-    let generated = apigen::plan(
-        &common::repo().join("specs/shop.yaml"),
-        &apigen::Options::default(),
-    )
-    .expect("valid");
-    // What `apigen generate specs/shop.yaml -o generated-example --check`
-    // does, hand edits included.
-    let changes = apigen::write::changes(&generated.plan, &root, &Default::default(), true)
-        .expect("readable");
+    // As `apigen new specs/shop.yaml -o generated-example --runtime runtime` made it: the
+    // example builds against the checkout's runtime rather than a copy of it.
+    let options = common::with_shared_runtime(apigen::Options::default(), &root);
+    let generated = apigen::plan(&common::repo().join("specs/shop.yaml"), &options).expect("valid");
+    // What `apigen generate --check` does, hand edits included.
+    let recorded = apigen::record(&options, &root);
+    let changes =
+        apigen::write::changes(&generated.plan, &root, &recorded, true).expect("readable");
     let stale: Vec<&str> = changes.changes.iter().map(|c| c.path()).collect();
     let mut known: BTreeSet<String> = generated
         .plan
@@ -53,7 +52,7 @@ fn generated_example_is_fresh() {
     let extra: Vec<String> = files_under(&root).difference(&known).cloned().collect();
     assert!(
         stale.is_empty() && extra.is_empty() && changes.kept.iter().all(|k| k.why == apigen::write::KeptReason::Yours),
-        "generated-example/ is out of date (differs: {stale:?}, not generated: {extra:?}, kept: {:?}); refresh it with\n  rm -rf generated-example && cargo run -- new specs/shop.yaml -o generated-example",
+        "generated-example/ is out of date (differs: {stale:?}, not generated: {extra:?}, kept: {:?}); refresh it with\n  rm -rf generated-example && cargo run -- new specs/shop.yaml -o generated-example --runtime runtime",
         changes.kept
     );
 }

@@ -4,7 +4,11 @@
 //! [`api::Handlers`]; override any of them here. Every other operation must be written here.
 
 #[allow(unused_imports)]
-use crate::generated::{api, http, models::*, operations::*, store};
+use apigen_runtime::http;
+use apigen_runtime::store;
+
+#[allow(unused_imports)]
+use crate::generated::{api, models::*, operations::*};
 
 /// The service's state: add clients and configuration here.
 pub struct Service {

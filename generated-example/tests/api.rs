@@ -2,9 +2,9 @@
 //! Drives the router through every operation with a storage action, on its success and failure paths: against the in-memory store, or against fresh tables on the server that `AWS_ENDPOINT_URL_DYNAMODB` names.
 
 #![allow(unused_imports, dead_code)]
+use apigen_runtime::store::{self, Store};
 use shop_api::generated::entities::TABLES;
-use shop_api::generated::store::Store;
-use shop_api::generated::{routes, runtime};
+use shop_api::generated::routes;
 use shop_api::handlers::Service;
 use std::sync::Arc;
 use axum::body::Body;
@@ -137,7 +137,8 @@ fn assert_problem(reply: &Reply, status: StatusCode) {
 /// `AWS_ENDPOINT_URL_DYNAMODB` names, so that the same tests prove both.
 async fn app() -> Router {
     let store = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
-        let store = runtime::dynamo_store(&format!("test-{}", ulid::Ulid::new())).await;
+        let store = store::dynamodb(&format!("test-{}", ulid::Ulid::new()), TABLES)
+            .await;
         store.ensure_tables(TABLES).await.expect("the test tables can be created");
         store
     } else {

@@ -35,6 +35,9 @@ pub enum Owner {
     Spec,
     /// Written once, when missing.
     User,
+    /// The vendored copy of the runtime crate: rewritten like generated files (and refused if
+    /// edited), but unmarked, being that crate's own source.
+    Vendored,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -389,7 +389,7 @@ pub fn emit(
     );
     if options.runtime.is_none() {
         for (path, text) in RUNTIME {
-            plan.add(&format!("{VENDOR}/{path}"), text.to_string(), gen);
+            plan.add(&format!("{VENDOR}/{path}"), text.to_string(), Owner::Vendored);
         }
     }
     for (name, text) in templates {

@@ -67,6 +67,18 @@ pub fn projects_target() -> PathBuf {
         })
 }
 
+/// The runtime crate of this checkout: the projects the tests generate use it instead of a
+/// vendored copy each, so that it compiles once for all of them (a test of its own builds a
+/// project with the vendored copy).
+pub fn runtime_dir() -> PathBuf {
+    repo().join("runtime")
+}
+
+/// `options` for a project in `dir` that uses [`runtime_dir`].
+pub fn with_shared_runtime(options: apigen::Options, dir: &Path) -> apigen::Options {
+    options.runtime_at(&runtime_dir(), dir)
+}
+
 /// A tool from the checkout's Python venv (made by .ci/python-tools.sh).
 pub fn venv_tool(name: &str) -> PathBuf {
     let path = repo().join(".venv/bin").join(name);

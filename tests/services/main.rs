@@ -36,15 +36,16 @@ struct Project {
 fn project(spec: &Path, work: &Path) -> Project {
     let name = format!("check-{}", common::stem(spec));
     let dir = work.join(&name);
-    let generated = apigen::plan(
-        spec,
-        &apigen::Options {
+    let options = common::with_shared_runtime(
+        apigen::Options {
             name: Some(name.clone()),
             ..Default::default()
         },
-    )
-    .expect("valid");
-    apigen::write::create(&generated.plan, &dir, &Default::default(), false).expect("written");
+        &dir,
+    );
+    let generated = apigen::plan(spec, &options).expect("valid");
+    apigen::write::create(&generated.plan, &dir, &apigen::record(&options, &dir), false)
+        .expect("written");
     // The hand-written half of an example spec, as its user would write it.
     let handlers = spec.with_extension("handlers.rs");
     if handlers.exists() {
@@ -231,6 +232,34 @@ fn every_spec_in_specs_gives_a_proven_service() {
         .filter_map(|spec| prove(spec, true))
         .collect();
     report::write(&rows);
+}
+
+/// The runtime's own tests (the store engine's among them) on DynamoDB, as every project's
+/// store runs there.
+#[test]
+fn the_runtime_passes_its_tests_on_dynamodb() {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let moto = Moto::start(work.path());
+    let output = common::run(
+        Command::new(env!("CARGO"))
+            .args(["test", "--quiet", "-p", "apigen-runtime", "--all-features"])
+            .args(["--", "--include-ignored"])
+            .current_dir(common::repo())
+            // Not the target this test runs from: its cargo still holds that one's lock.
+            .env("CARGO_TARGET_DIR", common::projects_target())
+            .env("APIGEN_TEST_DYNAMODB_URL", moto.endpoint()),
+    );
+    let results: Vec<&str> = output
+        .lines()
+        .filter(|l| l.starts_with("test result"))
+        .collect();
+    assert!(
+        !results.is_empty()
+            && results
+                .iter()
+                .all(|l| l.contains(" 0 failed") && l.contains(" 0 ignored")),
+        "every runtime test must run, and pass, on DynamoDB:\n{output}"
+    );
 }
 
 #[test]

@@ -1,12 +1,12 @@
-//! The generated router with the hand-written handlers, over the in-memory
-//! store.
+//! The generated router with the hand-written handlers and layer, over the
+//! in-memory store.
 
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
+use apigen_runtime::store::Store;
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use notes_api::generated::{routes, store::Store};
 use notes_api::handlers::Service;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -17,6 +17,16 @@ async fn send(
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
+    let (status, _, body) = exchange(app, method, uri, body).await;
+    (status, body)
+}
+
+async fn exchange(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, HeaderMap, Value) {
     let mut request = Request::builder().method(method).uri(uri);
     if body.is_some() {
         request = request.header("content-type", "application/json");
@@ -28,6 +38,7 @@ async fn send(
         .await
         .expect("the router never fails");
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = response
         .into_body()
         .collect()
@@ -36,13 +47,14 @@ async fn send(
         .to_bytes();
     (
         status,
+        headers,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
 }
 
 #[tokio::test]
 async fn notes_are_stored_listed_by_descending_id_and_deleted() {
-    let app = routes::router(Arc::new(Service::new(Store::memory())));
+    let app = notes_api::app(Service::new(Store::memory()));
     let (status, body) = send(&app, "GET", "/health", None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
 
@@ -79,4 +91,28 @@ async fn notes_are_stored_listed_by_descending_id_and_deleted() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = send(&app, "GET", &format!("/notes/{}", ids[0]), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// What the project adds in its own files (src/lib.rs, src/handlers.rs), none
+/// of them generated: a layer over every answer, and state the handlers keep.
+#[tokio::test]
+async fn the_service_adds_its_own_layer_and_state() {
+    let service = Service::new(Store::memory());
+    let written = service.written();
+    let app = notes_api::app(service);
+    for (method, uri, body) in [
+        ("POST", "/notes", Some(json!({"text": "one"}))),
+        ("POST", "/notes", Some(json!({"text": "two"}))),
+        ("POST", "/notes", Some(json!({"text": ""}))),
+        ("GET", "/no/such/route", None),
+    ] {
+        let (status, headers, _) = exchange(&app, method, uri, body).await;
+        assert_eq!(
+            headers.get("x-served-by").map(|v| v.as_bytes()),
+            Some(&b"notes-api"[..]),
+            "{method} {uri} answered {status} without the layer's header"
+        );
+    }
+    // The refused note was not counted: the handler runs only for valid requests.
+    assert_eq!(written.load(Ordering::Relaxed), 2);
 }
