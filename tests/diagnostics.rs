@@ -302,6 +302,7 @@ fn recursive_schemas_are_accepted() {
         &apigen::emit::EmitOptions {
             spec_text: text,
             templates: None,
+            runtime: None,
         },
     )
     .expect("emits");
@@ -366,6 +367,7 @@ fn huge_size_limits_are_accepted() {
         &apigen::emit::EmitOptions {
             spec_text: text,
             templates: None,
+            runtime: None,
         },
     )
     .expect("emits");
@@ -531,6 +533,7 @@ fn a_document_of_webhooks_only_gives_an_api_without_operations() {
         &apigen::emit::EmitOptions {
             spec_text: text.to_string(),
             templates: None,
+            runtime: None,
         },
     )
     .expect("emits");

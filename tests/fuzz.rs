@@ -1417,6 +1417,7 @@ fn pipeline(file: &str, text: String, reached: &mut Reached) -> Result<(), TestC
     let options = emit::EmitOptions {
         spec_text: text,
         templates: None,
+        runtime: None,
     };
     match emit::emit(&api, &options) {
         Ok(plan) => {

@@ -152,6 +152,7 @@ mod tests {
         let mut m = Manifest::new(Recorded {
             name: Some("pets".into()),
             templates: None,
+            runtime: None,
         });
         m.files.insert("b.rs".into(), hash("b"));
         m.files.insert("a.rs".into(), hash("a"));
