@@ -79,12 +79,14 @@ fn same_text(e: &str, a: &str) -> bool {
 }
 "##;
 
-/// The test file, or `None` when the spec has no examples.
-pub fn emit(api: &Api) -> Option<String> {
-    let fitting: Vec<_> = api.examples.iter().filter(|e| e.misfit.is_none()).collect();
-    if fitting.is_empty() {
-        return None;
-    }
+/// Whether the spec has examples that fit their schemas, and so a test file.
+pub fn any(api: &Api) -> bool {
+    api.examples.iter().any(|e| e.misfit.is_none())
+}
+
+/// The test file.
+pub fn emit(api: &Api) -> String {
+    let fitting = api.examples.iter().filter(|e| e.misfit.is_none());
     let krate = api.settings.crate_ident();
     let mut out = String::from(HEADER);
     let _ = writeln!(
@@ -107,7 +109,7 @@ pub fn emit(api: &Api) -> Option<String> {
         );
     }
     out.push_str(HELPERS);
-    Some(out)
+    out
 }
 
 /// `text` as a raw string literal, with as many `#` as it needs.
