@@ -97,7 +97,7 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
                 let names = schemas::SchemaNames::new(api);
                 let mut patterns = schemas::Patterns::default();
                 let specs = operations::specs(api, &names, &mut patterns);
-                schemas::emit(api, &names, &specs, &mut patterns).into()
+                schemas::emit(api, &names, specs, &mut patterns).into()
             }),
         ),
         ("tests/api.rs", Box::new(|| tests::emit(api).into())),

@@ -4,7 +4,10 @@
 
 use std::fmt::Write;
 
-use super::rust::{doc, lit, type_of};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::rust::{doc, lit, runtime, type_of};
 use super::schemas::{Patterns, SchemaNames};
 use crate::model::names::const_name;
 use crate::model::{Api, Media, Method, Operation, ParamIn, Response, Shape, Status, Ty, TypeKind};
@@ -40,62 +43,78 @@ pub fn body_type(api: &Api, shape: &Shape) -> String {
     }
 }
 
+/// The variant of `http::Location` for a parameter's place.
+fn location_variant(p: ParamIn) -> proc_macro2::Ident {
+    let variant = match p {
+        ParamIn::Path => "Path",
+        ParamIn::Query => "Query",
+        ParamIn::Header => "Header",
+        ParamIn::Cookie => "Cookie",
+    };
+    format_ident!("{variant}")
+}
+
 /// `OperationSpec` statics, placed in the schemas module.
-pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> String {
-    let mut out = String::new();
+pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> TokenStream {
+    let mut out = TokenStream::new();
     for op in &api.operations {
-        let mut params = String::new();
-        for p in &op.params {
-            let _ = write!(
-                params,
-                "ParamSpec::{}({}, {}, {})",
-                if p.required { "required" } else { "optional" },
-                location(p.location),
-                lit(&p.name),
-                names.reference(api, &p.shape, patterns),
-            );
-            if p.explode {
-                params.push_str(".exploded()");
-            }
-            if p.deep_object {
-                params.push_str(".deep_object()");
-            }
-            params.push_str(",\n");
-        }
+        let params: Vec<TokenStream> = op
+            .params
+            .iter()
+            .map(|p| {
+                let make = format_ident!("{}", if p.required { "required" } else { "optional" });
+                let location = location_variant(p.location);
+                let name = &p.name;
+                let schema = names.reference(api, &p.shape, patterns);
+                let explode = p.explode.then(|| quote! { .exploded() });
+                let deep = p.deep_object.then(|| quote! { .deep_object() });
+                quote! { ParamSpec::#make(Location::#location, #name, #schema) #explode #deep }
+            })
+            .collect();
         let body = match &op.body {
-            None => "None".to_string(),
+            None => quote! { None },
             Some(b) => {
                 let kind = match &b.media {
                     Media::Json(shape) => {
-                        format!("BodyKind::Json({})", names.reference(api, shape, patterns))
+                        let schema = names.reference(api, shape, patterns);
+                        quote! { BodyKind::Json(#schema) }
                     }
                     Media::Form(shape) => {
-                        format!("BodyKind::Form({})", names.reference(api, shape, patterns))
+                        let schema = names.reference(api, shape, patterns);
+                        quote! { BodyKind::Form(#schema) }
                     }
-                    Media::Text => "BodyKind::Text".into(),
-                    Media::Binary => "BodyKind::Binary".into(),
+                    Media::Text => quote! { BodyKind::Text },
+                    Media::Binary => quote! { BodyKind::Binary },
                 };
-                format!(
-                    "Some(BodySpec {{ required: {}, content_type: {}, kind: {kind} }})",
-                    b.required,
-                    lit(&b.content_type)
-                )
+                let required = b.required;
+                let content_type = &b.content_type;
+                quote! { Some(BodySpec { required: #required, content_type: #content_type, kind: #kind }) }
             }
         };
-        let _ = writeln!(
-            out,
-            "/// What `{}` accepts.\npub static {}: OperationSpec = OperationSpec {{ id: {}, path: {}, route: {}, params: &[\n{params}], body: {body} }};\n",
-            op.id,
-            spec_name(op),
-            lit(&op.id),
-            lit(&op.path),
-            lit(&op.route)
-        );
+        let doc = format!(" What `{}` accepts.", op.id);
+        let name = format_ident!("{}", spec_name(op));
+        let (id, path, route) = (&op.id, &op.path, &op.route);
+        out.extend(quote! {
+            #[doc = #doc]
+            pub static #name: OperationSpec = OperationSpec {
+                id: #id,
+                path: #path,
+                route: #route,
+                params: &[#(#params),*],
+                body: #body
+            };
+        });
     }
-    if !out.is_empty() {
-        out.insert_str(0, "#[allow(unused_imports)]\nuse super::http::{BodyKind, BodySpec, Location, OperationSpec, ParamSpec};\n\n");
+    if out.is_empty() {
+        return out;
     }
-    out
+    let http = runtime("http");
+    let mut uses = quote! {
+        #[allow(unused_imports)]
+        use #http::{BodyKind, BodySpec, Location, OperationSpec, ParamSpec};
+    };
+    uses.extend(out);
+    uses
 }
 
 fn request_name(op: &Operation) -> String {
