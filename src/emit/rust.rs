@@ -154,14 +154,6 @@ fn space_items(source: &str) -> String {
     out
 }
 
-/// `///` lines for a description; empty when there is none.
-pub fn doc(text: Option<&str>) -> String {
-    doc_lines(text)
-        .iter()
-        .map(|line| format!("///{line}\n"))
-        .collect()
-}
-
 /// `#[doc]` attributes for a description, printed as `///` lines; none when there is none.
 pub fn docs(text: Option<&str>) -> TokenStream {
     doc_lines(text)
@@ -405,10 +397,10 @@ mod tests {
 
     #[test]
     fn docs_never_become_doctests() {
-        let d = doc(Some("Intro\n\n```\nlet x = 1;\n```\n    indented code"));
-        assert!(d.contains("/// ```text\n"));
-        assert!(d.contains("/// indented code"));
-        assert_eq!(doc(Some("   ")), "");
+        let d = doc_lines(Some("Intro\n\n```\nlet x = 1;\n```\n    indented code"));
+        assert_eq!(d[2], " ```text");
+        assert_eq!(d.last().map(String::as_str), Some(" indented code"));
+        assert!(doc_lines(Some("   ")).is_empty());
     }
 
     #[test]
