@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::rust::{bare_ty, bare_type, docs, ident, inner_docs, is_eq, number, ty, unraw};
+use super::rust::{bare_ty, docs, ident, inner_docs, is_eq, number, ty, unraw};
 use crate::model::names::Scope;
 use crate::model::{Additional, Api, EnumDef, Field, StructDef, TypeDef, TypeKind, UnionDef};
 
@@ -115,24 +115,9 @@ fn type_id(api: &Api, def: &TypeDef) -> crate::model::TypeId {
     )
 }
 
-/// The Rust type of a field: boxed, optional and nullable as needed.
-pub fn field_type(api: &Api, f: &Field) -> String {
-    let mut ty = bare_type(&api.types, &f.shape);
-    if f.boxed {
-        ty = format!("Box<{ty}>");
-    }
-    if f.shape.nullable {
-        ty = format!("Option<{ty}>");
-    }
-    if f.optional() {
-        ty = format!("Option<{ty}>");
-    }
-    ty
-}
-
 /// The Rust type of a field as tokens; named types under `models`, or bare inside the models
 /// module.
-pub fn field_ty(api: &Api, f: &Field, models: Option<&TokenStream>) -> TokenStream {
+fn field_ty(api: &Api, f: &Field, models: Option<&TokenStream>) -> TokenStream {
     let mut ty = bare_ty(&api.types, &f.shape, models);
     if f.boxed {
         ty = quote! { Box<#ty> };

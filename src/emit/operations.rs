@@ -127,15 +127,11 @@ pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> TokenSt
     uses
 }
 
-fn request_name(op: &Operation) -> Ident {
+pub fn request_name(op: &Operation) -> Ident {
     format_ident!("{}Request", op.type_name)
 }
 
-pub fn response_name(op: &Operation) -> String {
-    format!("{}Response", op.type_name)
-}
-
-fn response_ident(op: &Operation) -> Ident {
+pub fn response_name(op: &Operation) -> Ident {
     format_ident!("{}Response", op.type_name)
 }
 
@@ -284,7 +280,7 @@ fn emit_request(api: &Api, op: &Operation, models: &TokenStream) -> TokenStream 
 }
 
 fn emit_response(api: &Api, op: &Operation, models: &TokenStream) -> TokenStream {
-    let name = response_ident(op);
+    let name = response_name(op);
     let variants: Vec<&Response> = op.responses.iter().filter(|r| !r.problem).collect();
     let doc = format!(
         " The responses of `{} {}`; errors are [`http::ApiError`]s.",
@@ -470,7 +466,7 @@ pub fn emit_api(api: &Api) -> TokenStream {
         let doc = docs(Some(text.trim()));
         let method = ident(&op.ident);
         let request = request_name(op);
-        let response = response_ident(op);
+        let response = response_name(op);
         let returns = quote! {
             impl std::future::Future<Output = Result<operations::#response, http::ApiError>> + Send
         };

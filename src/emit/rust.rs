@@ -244,11 +244,6 @@ pub fn float_tokens(f: f64) -> TokenStream {
     number(&float(f))
 }
 
-/// A Rust string literal.
-pub fn lit(s: &str) -> String {
-    format!("{s:?}")
-}
-
 /// An `f64` literal that always parses as a float.
 pub fn float(f: f64) -> String {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
