@@ -7,31 +7,13 @@ use std::fmt::Write;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::rust::{docs, generated, ident, inner_docs, runtime, ty, type_of};
+use super::rust::{docs, generated, ident, inner_docs, runtime, ty};
 use super::schemas::{Patterns, SchemaNames};
 use crate::model::names::const_name;
 use crate::model::{Api, Media, Method, Operation, ParamIn, Response, Shape, Status, Ty, TypeKind};
 
 pub fn spec_name(op: &Operation) -> String {
     const_name(&format!("{}Request", op.type_name))
-}
-
-/// The Rust type of a request body, using the read-only-free twin.
-pub fn body_type(api: &Api, shape: &Shape) -> String {
-    match shape.ty {
-        Ty::Ref(id) => match api.types.get(id).input {
-            Some(twin) => {
-                let name = api.types.get(twin).name.clone();
-                if shape.nullable {
-                    format!("Option<{name}>")
-                } else {
-                    name
-                }
-            }
-            None => type_of(&api.types, shape),
-        },
-        _ => type_of(&api.types, shape),
-    }
 }
 
 /// The Rust type of a request body as tokens, using the read-only-free twin; named types

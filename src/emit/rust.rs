@@ -216,17 +216,49 @@ pub fn ident(name: &str) -> Ident {
     }
 }
 
-/// A module of the runtime the generated code calls (`http`, `store`, `runtime`). Every
-/// generated reference to the runtime goes through here, so where it lives is said once.
-pub fn runtime(module: &str) -> TokenStream {
-    let module = ident(module);
-    quote! { crate::generated::#module }
+/// Where generated code sits: in the project's library, or in one of its integration tests,
+/// which reach the library by its crate name.
+#[derive(Clone, Copy)]
+pub enum Site<'a> {
+    Library,
+    Tests { krate: &'a str },
 }
 
-/// A generated module of the project (`models`, `operations`, `schemas`...), by full path.
-pub fn generated(module: &str) -> TokenStream {
+/// A module of the runtime the generated code calls (`http`, `store`, `runtime`), as code at
+/// `site` names it. Every generated reference to the runtime goes through here, so where it
+/// lives is said once.
+pub fn runtime_at(site: Site, module: &str) -> TokenStream {
     let module = ident(module);
-    quote! { crate::generated::#module }
+    match site {
+        Site::Library => quote! { crate::generated::#module },
+        Site::Tests { krate } => {
+            let krate = ident(krate);
+            quote! { #krate::generated::#module }
+        }
+    }
+}
+
+/// A runtime module as the project's library names it.
+pub fn runtime(module: &str) -> TokenStream {
+    runtime_at(Site::Library, module)
+}
+
+/// A generated module of the project (`models`, `operations`, `schemas`...), by full path
+/// from `site`.
+pub fn generated_at(site: Site, module: &str) -> TokenStream {
+    let module = ident(module);
+    match site {
+        Site::Library => quote! { crate::generated::#module },
+        Site::Tests { krate } => {
+            let krate = ident(krate);
+            quote! { #krate::generated::#module }
+        }
+    }
+}
+
+/// A generated module as the project's library names it.
+pub fn generated(module: &str) -> TokenStream {
+    generated_at(Site::Library, module)
 }
 
 /// A number as tokens: a literal, after a `-` when it is negative.
@@ -250,43 +282,6 @@ pub fn float(f: f64) -> String {
         format!("{f:.1}")
     } else {
         format!("{f:?}")
-    }
-}
-
-/// The Rust type of a shape, nullability included.
-pub fn type_of(space: &TypeSpace, shape: &Shape) -> String {
-    let inner = bare_type(space, shape);
-    if shape.nullable {
-        format!("Option<{inner}>")
-    } else {
-        inner
-    }
-}
-
-/// The Rust type of a shape without its nullability.
-pub fn bare_type(space: &TypeSpace, shape: &Shape) -> String {
-    match &shape.ty {
-        Ty::Any => "serde_json::Value".into(),
-        Ty::Bool => "bool".into(),
-        Ty::Integer(f) => f.rust().into(),
-        Ty::Number(NumFormat::F32) => "f32".into(),
-        Ty::Number(NumFormat::F64) => "f64".into(),
-        Ty::String(f) => string_type(f).into(),
-        Ty::Array(items) => format!("Vec<{}>", type_of(space, items)),
-        Ty::Map(values) => format!(
-            "std::collections::BTreeMap<String, {}>",
-            type_of(space, values)
-        ),
-        Ty::Ref(id) => space.get(*id).name.clone(),
-    }
-}
-
-pub fn string_type(f: &StrFormat) -> &'static str {
-    match f {
-        StrFormat::DateTime => "chrono::DateTime<chrono::Utc>",
-        StrFormat::Date => "chrono::NaiveDate",
-        StrFormat::Uuid => "uuid::Uuid",
-        _ => "String",
     }
 }
 
