@@ -89,7 +89,7 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
     let mut sources: Vec<(&str, rust::Job)> = vec![
         (
             "src/generated/operations.rs",
-            Box::new(|| operations::emit_operations(api).into()),
+            Box::new(|| operations::emit_operations(api)),
         ),
         (
             "src/generated/schemas.rs",
@@ -97,38 +97,32 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
                 let names = schemas::SchemaNames::new(api);
                 let mut patterns = schemas::Patterns::default();
                 let specs = operations::specs(api, &names, &mut patterns);
-                schemas::emit(api, &names, specs, &mut patterns).into()
+                schemas::emit(api, &names, specs, &mut patterns)
             }),
         ),
-        ("tests/api.rs", Box::new(|| tests::emit(api).into())),
-        (
-            "src/generated/models.rs",
-            Box::new(|| models::emit(api).into()),
-        ),
+        ("tests/api.rs", Box::new(|| tests::emit(api))),
+        ("src/generated/models.rs", Box::new(|| models::emit(api))),
     ];
     if api.has_storage() {
         sources.push((
             "src/generated/entities.rs",
-            Box::new(|| storage::emit_entities(api).into()),
+            Box::new(|| storage::emit_entities(api)),
         ));
         sources.push((
             "src/generated/actions.rs",
-            Box::new(|| storage::emit_actions(api).into()),
+            Box::new(|| storage::emit_actions(api)),
         ));
     }
     sources.push((
         "src/generated/api.rs",
-        Box::new(|| operations::emit_api(api).into()),
+        Box::new(|| operations::emit_api(api)),
     ));
     sources.push((
         "src/generated/routes.rs",
-        Box::new(|| operations::emit_routes(api).into()),
+        Box::new(|| operations::emit_routes(api)),
     ));
     if spec_examples::any(api) {
-        sources.push((
-            "tests/examples.rs",
-            Box::new(|| spec_examples::emit(api).into()),
-        ));
+        sources.push(("tests/examples.rs", Box::new(|| spec_examples::emit(api))));
     }
     for (path, text) in rust::format_files(sources)? {
         plan.add(path, text, gen);
