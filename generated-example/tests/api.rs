@@ -4,7 +4,8 @@
 #![allow(unused_imports, dead_code)]
 use shop_api::generated::entities::TABLES;
 use shop_api::generated::store::Store;
-use shop_api::generated::{routes, runtime};
+use shop_api::generated::routes;
+use shop_api::generated::runtime;
 use shop_api::handlers::Service;
 use std::sync::Arc;
 use axum::body::Body;
