@@ -587,7 +587,8 @@ fn dispatcher(method: Method, ops: &[&Operation]) -> TokenStream {
     let ordered = crate::model::routes::by_specificity(ops.to_vec());
     let listed: Vec<String> = ordered.iter().map(|o| format!("`{}`", o.path)).collect();
     let doc = format!(
-        " `{}` {}: the first whose path matches serves the request; the last answers 404",
+        " `{}` {}: the first whose path matches serves the request; the last answers 404 itself if \
+         its path does not match either.",
         method.upper(),
         listed.join(", then "),
     );
@@ -605,7 +606,6 @@ fn dispatcher(method: Method, ops: &[&Operation]) -> TokenStream {
     let last = ident(&last.ident);
     quote! {
         #[doc = #doc]
-        #[doc = " itself if its path does not match either."]
         pub async fn #name<H: api::Handlers>(
             extract::State(handlers): extract::State<std::sync::Arc<H>>,
             captures: extract::RawPathParams,

@@ -387,4 +387,53 @@ mod tests {
         assert_eq!(float(0.5), "0.5");
         assert_eq!(float(-1e300), "-1e300");
     }
+
+    /// Builds and prints one file, as `format_files` does.
+    fn printed(build: impl FnOnce() -> TokenStream + Send + 'static) -> String {
+        let files = format_files(vec![("src/generated/t.rs", Box::new(build))])
+            .expect("the tokens are a file");
+        files[0].1.clone()
+    }
+
+    #[test]
+    fn docs_print_as_doc_comments() {
+        let out = printed(|| {
+            let docs = docs(Some("First line.\n\nAfter a blank line."));
+            quote! { #docs pub struct S; }
+        });
+        assert!(
+            out.contains("/// First line.\n///\n/// After a blank line.\npub struct S;"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn names_and_numbers_become_their_tokens() {
+        let out = printed(|| {
+            let field = ident("r#type");
+            let (minus, plus) = (number("-2.5"), float_tokens(1e300));
+            quote! {
+                pub struct S { pub #field: i8 }
+                pub const A: [f64; 2] = [#minus, #plus];
+            }
+        });
+        assert!(out.contains("pub r#type: i8"), "{out}");
+        assert!(out.contains("[-2.5, 1e300]"), "{out}");
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_an_error_naming_it() {
+        let error = format_files(vec![
+            (
+                "src/generated/fine.rs",
+                Box::new(|| quote! { pub struct Fine; }),
+            ),
+            (
+                "src/generated/broken.rs",
+                Box::new(|| quote! { pub struct }),
+            ),
+        ])
+        .expect_err("`pub struct` alone is no item");
+        assert!(error.to_string().contains("`broken.rs`"), "{error}");
+    }
 }

@@ -856,3 +856,67 @@ fn query_body(
         Ok(#response)
     }
 }
+
+#[cfg(test)]
+mod unit {
+    use std::path::Path;
+
+    /// actions.rs for a spec, as printed.
+    fn actions(spec: &str) -> String {
+        let loaded = crate::load::parse(Path::new("t.yaml"), spec.to_string()).expect("parses");
+        let api = crate::model::build(&loaded, None).expect("valid");
+        let file = syn::parse2(super::emit_actions(&api)).expect("a Rust file");
+        prettyplease::unparse(&file)
+    }
+
+    const SPEC: &str = r#"openapi: 3.0.3
+info: {title: T, version: '1'}
+x-apigen: {tables: {Main: {pk: PK, sk: SK}}}
+paths:
+  /notes:
+    get:
+      operationId: listNotes
+      x-apigen-action: {list: Note}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/NotePage'}}}}
+  /notes/{noteId}:
+    get:
+      operationId: getNote
+      parameters: [{name: noteId, in: path, required: true, schema: {type: string}}]
+      x-apigen-action: {get: Note, bind: {noteId: id}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+components:
+  schemas:
+    Note:
+      type: object
+      required: [id]
+      properties: {id: {type: string}}
+      x-apigen-entity: {id: {field: id, generate: ulid}, key: {pk: "NOTE#{id}", sk: NOTE}}
+    NotePage:
+      type: object
+      required: [items]
+      properties: {items: {type: array, items: {$ref: '#/components/schemas/Note'}}}
+"#;
+
+    #[test]
+    fn an_action_that_reads_nothing_from_its_request_names_it_unused() {
+        let out = actions(SPEC);
+        assert!(
+            out.contains("_request: operations::ListNotesRequest"),
+            "{out}"
+        );
+        assert!(
+            out.contains("    request: operations::GetNoteRequest"),
+            "{out}"
+        );
+        assert!(
+            out.contains("let values = serde_json::Map::new();"),
+            "{out}"
+        );
+        assert!(
+            out.contains("use crate::generated::entities::NoteRepository as _;"),
+            "{out}"
+        );
+    }
+}
