@@ -3,14 +3,14 @@
 //! stub written out, as a user would. The tests copy it into the generated
 //! project before they build it.
 
+use apigen_runtime::http::{ApiError, RequestContext};
+use apigen_runtime::store::Store;
 #[allow(unused_imports)]
 use crate::generated::{
     api::Handlers,
     entities::{PetKey, PetRepository},
-    http::{ApiError, RequestContext},
     models::*,
     operations::*,
-    store::Store,
 };
 
 /// The service's state: add clients and configuration here.

@@ -3,15 +3,10 @@
 //! written out, as a user would. The tests copy it into the generated project
 //! before they build it.
 
+use apigen_runtime::http::{ApiError, RequestContext};
+use apigen_runtime::store::{Query, RangeOp, Store};
 #[allow(unused_imports)]
-use crate::generated::{
-    api::Handlers,
-    entities::OrderRepository,
-    http::{ApiError, RequestContext},
-    models::*,
-    operations::*,
-    store::{Query, RangeOp, Store},
-};
+use crate::generated::{api::Handlers, entities::OrderRepository, models::*, operations::*};
 
 /// The service's state: add clients and configuration here.
 pub struct Service {

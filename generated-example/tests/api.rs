@@ -2,8 +2,8 @@
 //! Drives the router through every operation with a storage action, on its success and failure paths: against the in-memory store, or against fresh tables on the server that `AWS_ENDPOINT_URL_DYNAMODB` names.
 
 #![allow(unused_imports, dead_code)]
-use apigen_runtime::store::{self, Store};
 use shop_api::generated::entities::TABLES;
+use ::apigen_runtime::store::{self, Store};
 use shop_api::generated::routes;
 use shop_api::handlers::Service;
 use std::sync::Arc;

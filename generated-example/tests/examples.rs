@@ -4,7 +4,7 @@
 //! that `apigen generate` warned about are left out.
 
 #![allow(unused_imports)]
-use shop_api::generated::models::*;
+use shop_api::generated::models;
 
 /// `#/components/schemas/Customer/properties/customerId/examples/0`
 #[test]
@@ -38,7 +38,7 @@ fn customer_phone() {
 #[test]
 fn order_status() {
     let example = r#""paid""#;
-    round_trip::<OrderStatus>(example);
+    round_trip::<models::OrderStatus>(example);
 }
 
 /// `#/components/schemas/Order/properties/note/examples/0`
@@ -184,7 +184,7 @@ fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(json: &str) {
         Ok(typed) => typed,
         Err(error) => {
             panic!(
-                "the example does not fit `{}`: {error}", std::any::type_name::< T > ()
+                "the example does not fit `{}`: {error}", std::any::type_name:: < T > ()
             )
         }
     };
@@ -194,7 +194,7 @@ fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(json: &str) {
     if let Err(at) = same(&example, &back, String::new()) {
         panic!(
             "the example changed at `{at}` going through `{}`:\n  example: {}\n  back:    {}",
-            std::any::type_name::< T > (), example, back
+            std::any::type_name:: < T > (), example, back
         );
     }
 }

@@ -93,29 +93,45 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
     let templates = templates::load(options.templates.as_deref())?;
     let mut plan = FilePlan::default();
     let gen = Owner::Generator;
-    // (path in the project, source); formatted together below.
-    let mut sources: Vec<(&str, String)> = Vec::new();
-    let names = schemas::SchemaNames::new(api);
-    let mut patterns = schemas::Patterns::default();
-    let specs = operations::specs(api, &names, &mut patterns);
-    sources.push((
-        "src/generated/schemas.rs",
-        schemas::emit(api, &names, &specs, &mut patterns),
-    ));
-    sources.push(("src/generated/models.rs", models::emit(api)));
-    sources.push((
-        "src/generated/operations.rs",
-        operations::emit_operations(api),
-    ));
-    sources.push(("src/generated/api.rs", operations::emit_api(api)));
-    sources.push(("src/generated/routes.rs", operations::emit_routes(api)));
+    // (path in the project, how to build it), the largest first; built and printed together
+    // below.
+    let mut sources: Vec<(&str, rust::Job)> = vec![
+        (
+            "src/generated/operations.rs",
+            Box::new(|| operations::emit_operations(api)),
+        ),
+        (
+            "src/generated/schemas.rs",
+            Box::new(|| {
+                let names = schemas::SchemaNames::new(api);
+                let mut patterns = schemas::Patterns::default();
+                let specs = operations::specs(api, &names, &mut patterns);
+                schemas::emit(api, &names, specs, &mut patterns)
+            }),
+        ),
+        ("tests/api.rs", Box::new(|| tests::emit(api))),
+        ("src/generated/models.rs", Box::new(|| models::emit(api))),
+    ];
     if api.has_storage() {
-        sources.push(("src/generated/entities.rs", storage::emit_entities(api)));
-        sources.push(("src/generated/actions.rs", storage::emit_actions(api)));
+        sources.push((
+            "src/generated/entities.rs",
+            Box::new(|| storage::emit_entities(api)),
+        ));
+        sources.push((
+            "src/generated/actions.rs",
+            Box::new(|| storage::emit_actions(api)),
+        ));
     }
-    sources.push(("tests/api.rs", tests::emit(api)));
-    if let Some(examples) = spec_examples::emit(api) {
-        sources.push(("tests/examples.rs", examples));
+    sources.push((
+        "src/generated/api.rs",
+        Box::new(|| operations::emit_api(api)),
+    ));
+    sources.push((
+        "src/generated/routes.rs",
+        Box::new(|| operations::emit_routes(api)),
+    ));
+    if spec_examples::any(api) {
+        sources.push(("tests/examples.rs", Box::new(|| spec_examples::emit(api))));
     }
     for (path, text) in rust::format_files(sources)? {
         plan.add(path, text, gen);

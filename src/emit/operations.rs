@@ -4,132 +4,137 @@
 
 use std::fmt::Write;
 
-use super::rust::{doc, lit, type_of};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::rust::{docs, generated, ident, inner_docs, runtime, ty};
 use super::schemas::{Patterns, SchemaNames};
 use crate::model::names::const_name;
 use crate::model::{Api, Media, Method, Operation, ParamIn, Response, Shape, Status, Ty, TypeKind};
-
-fn location(p: ParamIn) -> &'static str {
-    match p {
-        ParamIn::Path => "Location::Path",
-        ParamIn::Query => "Location::Query",
-        ParamIn::Header => "Location::Header",
-        ParamIn::Cookie => "Location::Cookie",
-    }
-}
 
 pub fn spec_name(op: &Operation) -> String {
     const_name(&format!("{}Request", op.type_name))
 }
 
-/// The Rust type of a request body, using the read-only-free twin.
-pub fn body_type(api: &Api, shape: &Shape) -> String {
+/// The Rust type of a request body as tokens, using the read-only-free twin; named types
+/// under the `models` path.
+pub fn body_ty(api: &Api, shape: &Shape, models: &TokenStream) -> TokenStream {
     match shape.ty {
         Ty::Ref(id) => match api.types.get(id).input {
             Some(twin) => {
-                let name = api.types.get(twin).name.clone();
+                let name = ident(&api.types.get(twin).name);
                 if shape.nullable {
-                    format!("Option<{name}>")
+                    quote! { Option<#models::#name> }
                 } else {
-                    name
+                    quote! { #models::#name }
                 }
             }
-            None => type_of(&api.types, shape),
+            None => ty(&api.types, shape, Some(models)),
         },
-        _ => type_of(&api.types, shape),
+        _ => ty(&api.types, shape, Some(models)),
     }
+}
+
+/// The variant of `http::Location` for a parameter's place.
+fn location_variant(p: ParamIn) -> proc_macro2::Ident {
+    let variant = match p {
+        ParamIn::Path => "Path",
+        ParamIn::Query => "Query",
+        ParamIn::Header => "Header",
+        ParamIn::Cookie => "Cookie",
+    };
+    format_ident!("{variant}")
 }
 
 /// `OperationSpec` statics, placed in the schemas module.
-pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> String {
-    let mut out = String::new();
+pub fn specs(api: &Api, names: &SchemaNames, patterns: &mut Patterns) -> TokenStream {
+    let mut out = TokenStream::new();
     for op in &api.operations {
-        let mut params = String::new();
-        for p in &op.params {
-            let _ = write!(
-                params,
-                "ParamSpec::{}({}, {}, {})",
-                if p.required { "required" } else { "optional" },
-                location(p.location),
-                lit(&p.name),
-                names.reference(api, &p.shape, patterns),
-            );
-            if p.explode {
-                params.push_str(".exploded()");
-            }
-            if p.deep_object {
-                params.push_str(".deep_object()");
-            }
-            params.push_str(",\n");
-        }
+        let params: Vec<TokenStream> = op
+            .params
+            .iter()
+            .map(|p| {
+                let make = format_ident!("{}", if p.required { "required" } else { "optional" });
+                let location = location_variant(p.location);
+                let name = &p.name;
+                let schema = names.reference(api, &p.shape, patterns);
+                let explode = p.explode.then(|| quote! { .exploded() });
+                let deep = p.deep_object.then(|| quote! { .deep_object() });
+                quote! { ParamSpec::#make(Location::#location, #name, #schema) #explode #deep }
+            })
+            .collect();
         let body = match &op.body {
-            None => "None".to_string(),
+            None => quote! { None },
             Some(b) => {
                 let kind = match &b.media {
                     Media::Json(shape) => {
-                        format!("BodyKind::Json({})", names.reference(api, shape, patterns))
+                        let schema = names.reference(api, shape, patterns);
+                        quote! { BodyKind::Json(#schema) }
                     }
                     Media::Form(shape) => {
-                        format!("BodyKind::Form({})", names.reference(api, shape, patterns))
+                        let schema = names.reference(api, shape, patterns);
+                        quote! { BodyKind::Form(#schema) }
                     }
-                    Media::Text => "BodyKind::Text".into(),
-                    Media::Binary => "BodyKind::Binary".into(),
+                    Media::Text => quote! { BodyKind::Text },
+                    Media::Binary => quote! { BodyKind::Binary },
                 };
-                format!(
-                    "Some(BodySpec {{ required: {}, content_type: {}, kind: {kind} }})",
-                    b.required,
-                    lit(&b.content_type)
-                )
+                let required = b.required;
+                let content_type = &b.content_type;
+                quote! { Some(BodySpec { required: #required, content_type: #content_type, kind: #kind }) }
             }
         };
-        let _ = writeln!(
-            out,
-            "/// What `{}` accepts.\npub static {}: OperationSpec = OperationSpec {{ id: {}, path: {}, route: {}, params: &[\n{params}], body: {body} }};\n",
-            op.id,
-            spec_name(op),
-            lit(&op.id),
-            lit(&op.path),
-            lit(&op.route)
-        );
+        let doc = format!(" What `{}` accepts.", op.id);
+        let name = format_ident!("{}", spec_name(op));
+        let (id, path, route) = (&op.id, &op.path, &op.route);
+        out.extend(quote! {
+            #[doc = #doc]
+            pub static #name: OperationSpec = OperationSpec {
+                id: #id,
+                path: #path,
+                route: #route,
+                params: &[#(#params),*],
+                body: #body
+            };
+        });
     }
-    if !out.is_empty() {
-        out.insert_str(0, "#[allow(unused_imports)]\nuse super::http::{BodyKind, BodySpec, Location, OperationSpec, ParamSpec};\n\n");
+    if out.is_empty() {
+        return out;
     }
-    out
+    let http = runtime("http");
+    let mut uses = quote! {
+        #[allow(unused_imports)]
+        use #http::{BodyKind, BodySpec, Location, OperationSpec, ParamSpec};
+    };
+    uses.extend(out);
+    uses
 }
 
-fn request_name(op: &Operation) -> String {
-    format!("{}Request", op.type_name)
+pub fn request_name(op: &Operation) -> Ident {
+    format_ident!("{}Request", op.type_name)
 }
 
-pub fn response_name(op: &Operation) -> String {
-    format!("{}Response", op.type_name)
+pub fn response_name(op: &Operation) -> Ident {
+    format_ident!("{}Response", op.type_name)
 }
 
 /// Types of response headers: text-like ones as themselves, anything else as text.
-fn header_type(api: &Api, shape: &Shape) -> String {
+fn header_type(api: &Api, shape: &Shape, models: &TokenStream) -> TokenStream {
     let resolved = api.types.resolve(shape);
+    let bare = Shape {
+        nullable: false,
+        ..shape.clone()
+    };
     match &resolved.ty {
-        Ty::String(_) | Ty::Integer(_) | Ty::Number(_) | Ty::Bool => type_of(
-            &api.types,
-            &Shape {
-                nullable: false,
-                ..shape.clone()
-            },
-        ),
+        Ty::String(_) | Ty::Integer(_) | Ty::Number(_) | Ty::Bool => {
+            ty(&api.types, &bare, Some(models))
+        }
         Ty::Ref(id)
             if matches!(api.types.get(*id).kind, TypeKind::Enum(_))
                 && !is_integer_enum(api, *id) =>
         {
-            type_of(
-                &api.types,
-                &Shape {
-                    nullable: false,
-                    ..shape.clone()
-                },
-            )
+            ty(&api.types, &bare, Some(models))
         }
-        _ => "String".into(),
+        _ => quote! { String },
     }
 }
 
@@ -137,12 +142,12 @@ fn is_integer_enum(api: &Api, id: crate::model::TypeId) -> bool {
     matches!(&api.types.get(id).kind, TypeKind::Enum(e) if e.is_integer())
 }
 
-fn response_body_type(api: &Api, r: &Response) -> Option<String> {
+fn response_body_type(api: &Api, r: &Response, models: &TokenStream) -> Option<TokenStream> {
     match &r.media {
-        Some(Media::Json(shape)) => Some(type_of(&api.types, shape)),
-        Some(Media::Text) => Some("String".into()),
+        Some(Media::Json(shape)) => Some(ty(&api.types, shape, Some(models))),
+        Some(Media::Text) => Some(quote! { String }),
         // Responses never hold forms (`read_responses` serves them as bytes).
-        Some(Media::Binary | Media::Form(_)) => Some("bytes::Bytes".into()),
+        Some(Media::Binary | Media::Form(_)) => Some(quote! { bytes::Bytes }),
         None => None,
     }
 }
@@ -152,89 +157,119 @@ pub fn variant_has_fields(r: &Response) -> bool {
     !r.headers.is_empty() || matches!(r.status, Status::Default | Status::Range(_))
 }
 
-pub fn emit_operations(api: &Api) -> String {
-    let mut out = String::from("//! Typed requests and responses, one pair per operation.\n\n");
+/// `use` of a generated module by its full path, so that the file names its items as
+/// `module::Item`.
+fn use_generated(module: &str) -> TokenStream {
+    let path = generated(module);
+    quote! { use #path; }
+}
+
+/// `use` of a runtime module, so that the file names its items as `module::Item`.
+fn use_runtime(module: &str) -> TokenStream {
+    let path = runtime(module);
+    quote! { use #path; }
+}
+
+pub fn emit_operations(api: &Api) -> TokenStream {
+    let mut out = inner_docs("Typed requests and responses, one pair per operation.");
     // A spec of webhooks only has no operations, and these imports would go unused.
     if !api.operations.is_empty() {
-        out.push_str(
-            "use super::http;\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::schemas;\n\n",
-        );
+        let http = use_runtime("http");
+        let models = use_generated("models");
+        let schemas = use_generated("schemas");
+        out.extend(quote! {
+            #http
+            #[allow(unused_imports)]
+            #models
+            #schemas
+        });
     }
+    let models = quote! { models };
     for op in &api.operations {
-        emit_request(api, op, &mut out);
-        emit_response(api, op, &mut out);
+        out.extend(emit_request(api, op, &models));
+        out.extend(emit_response(api, op, &models));
     }
     out
 }
 
-fn emit_request(api: &Api, op: &Operation, out: &mut String) {
+fn emit_request(api: &Api, op: &Operation, models: &TokenStream) -> TokenStream {
     let name = request_name(op);
-    let _ = writeln!(
-        out,
-        "/// The request of `{} {}` ([`super::api::Handlers::{}`]).",
+    let doc = format!(
+        " The request of `{} {}` ([`super::api::Handlers::{}`]).",
         op.method.upper(),
         op.path,
         op.ident
     );
-    out.push_str("#[derive(Debug, Clone)]\n");
-    let _ = writeln!(out, "pub struct {name} {{");
-    let mut fields = Vec::new();
+    let mut fields = TokenStream::new();
+    let mut reads = Vec::new();
     for p in &op.params {
-        out.push_str(&doc(p.doc.as_deref()));
-        let mut ty = type_of(&api.types, &p.shape);
+        let field_doc = docs(p.doc.as_deref());
+        let mut field_ty = ty(&api.types, &p.shape, Some(models));
         if !p.required {
-            ty = format!("Option<{ty}>");
+            field_ty = quote! { Option<#field_ty> };
         }
-        let _ = writeln!(out, "pub {}: {ty},", p.ident);
-        fields.push(format!(
-            "{}: input.param(http::{}, {})?",
-            p.ident,
-            location(p.location),
-            lit(&p.name)
-        ));
+        let field = ident(&p.ident);
+        fields.extend(quote! {
+            #field_doc
+            pub #field: #field_ty,
+        });
+        let location = location_variant(p.location);
+        let wire = &p.name;
+        reads.push(quote! { #field: input.param(http::Location::#location, #wire)? });
     }
     if let Some(b) = &op.body {
-        let (ty, read) = match &b.media {
-            Media::Json(shape) | Media::Form(shape) => (body_type(api, shape), "input.json()?"),
-            Media::Text => ("String".to_string(), "input.text()?"),
-            Media::Binary => ("bytes::Bytes".to_string(), "input.bytes()?"),
+        let (body_ty, read) = match &b.media {
+            Media::Json(shape) | Media::Form(shape) => {
+                (body_ty(api, shape, models), quote! { input.json()? })
+            }
+            Media::Text => (quote! { String }, quote! { input.text()? }),
+            Media::Binary => (quote! { bytes::Bytes }, quote! { input.bytes()? }),
         };
-        let ty = if b.required || b.media.typed().is_none() {
-            ty
+        let body_ty = if b.required || b.media.typed().is_none() {
+            body_ty
         } else {
-            format!("Option<{ty}>")
+            quote! { Option<#body_ty> }
         };
-        out.push_str(&doc(b.doc.as_deref().or(Some("The request body."))));
-        let _ = writeln!(out, "pub body: {ty},");
-        fields.push(format!("body: {read}"));
+        let body_doc = docs(b.doc.as_deref().or(Some("The request body.")));
+        fields.extend(quote! {
+            #body_doc
+            pub body: #body_ty,
+        });
+        reads.push(quote! { body: #read });
     }
-    out.push_str("}\n\n");
-    let input = if fields.is_empty() {
-        "_input"
+    let input = if reads.is_empty() {
+        quote! { _input }
     } else {
-        "mut input"
+        quote! { mut input }
     };
-    let _ = writeln!(
-        out,
-        "impl<S: Send + Sync> axum::extract::FromRequest<S> for {name} {{\ntype Rejection = http::ApiError;\n\n\
-         async fn from_request(request: axum::extract::Request, _state: &S) -> Result<Self, http::ApiError> {{\n\
-         let {input} = http::extract(request, &schemas::{}).await?;\nOk(Self {{ {} }})\n}}\n}}\n",
-        spec_name(op),
-        fields.join(", ")
-    );
+    let spec = format_ident!("{}", spec_name(op));
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone)]
+        pub struct #name {
+            #fields
+        }
+
+        impl<S: Send + Sync> axum::extract::FromRequest<S> for #name {
+            type Rejection = http::ApiError;
+
+            async fn from_request(request: axum::extract::Request, _state: &S) -> Result<Self, http::ApiError> {
+                let #input = http::extract(request, &schemas::#spec).await?;
+                Ok(Self { #(#reads),* })
+            }
+        }
+    }
 }
 
-fn emit_response(api: &Api, op: &Operation, out: &mut String) {
+fn emit_response(api: &Api, op: &Operation, models: &TokenStream) -> TokenStream {
     let name = response_name(op);
     let variants: Vec<&Response> = op.responses.iter().filter(|r| !r.problem).collect();
-    let _ = writeln!(
-        out,
-        "/// The responses of `{} {}`; errors are [`http::ApiError`]s.",
+    let doc = format!(
+        " The responses of `{} {}`; errors are [`http::ApiError`]s.",
         op.method.upper(),
         op.path
     );
-    out.push_str("#[derive(Debug, Clone)]\n#[allow(clippy::large_enum_variant)]\n");
-    let _ = writeln!(out, "pub enum {name} {{");
+    let mut cases = TokenStream::new();
     for r in &variants {
         let status = match r.status {
             Status::Code(c) => c.to_string(),
@@ -242,139 +277,162 @@ fn emit_response(api: &Api, op: &Operation, out: &mut String) {
             Status::Default => "Any other status".into(),
         };
         let text = format!("{status}: {}", r.doc.as_deref().unwrap_or("").trim());
-        out.push_str(&doc(Some(text.trim_end_matches(": "))));
-        let body = response_body_type(api, r);
-        if variant_has_fields(r) {
-            let _ = write!(out, "{} {{ ", r.variant);
-            if matches!(r.status, Status::Default | Status::Range(_)) {
-                out.push_str("status: axum::http::StatusCode, ");
-            }
-            if let Some(b) = &body {
-                let _ = write!(out, "body: {b}, ");
-            }
-            for h in &r.headers {
-                let ty = header_type(api, &h.shape);
-                let ty = if h.required {
-                    ty
+        let variant_doc = docs(Some(text.trim_end_matches(": ")));
+        let variant = ident(&r.variant);
+        let body = response_body_type(api, r, models);
+        cases.extend(if variant_has_fields(r) {
+            let status = matches!(r.status, Status::Default | Status::Range(_))
+                .then(|| quote! { status: axum::http::StatusCode, });
+            let body = body.map(|b| quote! { body: #b, });
+            let headers = r.headers.iter().map(|h| {
+                let header_ty = header_type(api, &h.shape, models);
+                let header_ty = if h.required {
+                    header_ty
                 } else {
-                    format!("Option<{ty}>")
+                    quote! { Option<#header_ty> }
                 };
-                let _ = write!(out, "{}: {ty}, ", h.ident);
-            }
-            out.push_str("},\n");
+                let field = ident(&h.ident);
+                quote! { #field: #header_ty, }
+            });
+            quote! { #variant_doc #variant { #status #body #(#headers)* }, }
         } else if let Some(b) = body {
-            let _ = writeln!(out, "{}({b}),", r.variant);
+            quote! { #variant_doc #variant(#b), }
         } else {
-            let _ = writeln!(out, "{},", r.variant);
-        }
+            quote! { #variant_doc #variant, }
+        });
     }
-    out.push_str("}\n\n");
-    let _ = writeln!(
-        out,
-        "impl axum::response::IntoResponse for {name} {{\nfn into_response(self) -> axum::response::Response {{\nmatch self {{"
-    );
+    let mut arms = TokenStream::new();
     for r in &variants {
         let status = match r.status.code() {
-            Some(c) if r.status != Status::Range(c / 100) => {
-                format!(
-                    "axum::http::StatusCode::from_u16({c}).unwrap_or(axum::http::StatusCode::OK)"
-                )
-            }
-            _ => "status".into(),
+            Some(c) if r.status != Status::Range(c / 100) => match status_const(c) {
+                Some(name) if matches!(r.status, Status::Code(_)) => {
+                    let name = format_ident!("{name}");
+                    quote! { axum::http::StatusCode::#name }
+                }
+                _ => {
+                    let c = proc_macro2::Literal::u16_unsuffixed(c);
+                    quote! { axum::http::StatusCode::from_u16(#c).unwrap_or(axum::http::StatusCode::OK) }
+                }
+            },
+            _ => quote! { status },
         };
-        let status = match r.status {
-            Status::Code(c) => status_const(c).map(str::to_string).unwrap_or(status),
-            _ => status,
-        };
-        let make = |binding: &str| -> String {
+        let make = |binding: TokenStream| -> TokenStream {
             match &r.media {
-                Some(Media::Json(_)) => format!(
-                    "http::json({status}, {}, &{binding})",
-                    lit(r.content_type.as_deref().unwrap_or("application/json"))
-                ),
-                Some(_) => format!(
-                    "http::raw({status}, {}, {binding})",
-                    lit(r
+                Some(Media::Json(_)) => {
+                    let content_type = r.content_type.as_deref().unwrap_or("application/json");
+                    quote! { http::json(#status, #content_type, &#binding) }
+                }
+                Some(_) => {
+                    let content_type = r
                         .content_type
                         .as_deref()
-                        .unwrap_or("application/octet-stream"))
-                ),
-                None => format!("http::empty({status})"),
+                        .unwrap_or("application/octet-stream");
+                    quote! { http::raw(#status, #content_type, #binding) }
+                }
+                None => quote! { http::empty(#status) },
             }
         };
-        if variant_has_fields(r) {
+        let variant = ident(&r.variant);
+        arms.extend(if variant_has_fields(r) {
             let mut bind = Vec::new();
             if matches!(r.status, Status::Default | Status::Range(_)) {
-                bind.push("status".to_string());
+                bind.push(format_ident!("status"));
             }
             if r.media.is_some() {
-                bind.push("body".into());
+                bind.push(format_ident!("body"));
             }
-            bind.extend(r.headers.iter().map(|h| h.ident.clone()));
-            let _ = writeln!(out, "Self::{} {{ {} }} => {{", r.variant, bind.join(", "));
+            bind.extend(r.headers.iter().map(|h| ident(&h.ident)));
             // Each header wraps the response so far; the last one is the
             // block's value.
-            let mut current = make("body");
+            let mut lets = TokenStream::new();
+            let mut current = make(quote! { body });
             for h in &r.headers {
-                let _ = writeln!(out, "let response = {current};");
+                lets.extend(quote! { let response = #current; });
+                let field = ident(&h.ident);
+                let wire = &h.name;
                 current = if h.required {
-                    format!("http::with_header(response, {}, {})", lit(&h.name), h.ident)
+                    quote! { http::with_header(response, #wire, #field) }
                 } else {
-                    format!(
-                        "match {} {{ Some(value) => http::with_header(response, {}, value), None => response }}",
-                        h.ident,
-                        lit(&h.name)
-                    )
+                    quote! {
+                        match #field {
+                            Some(value) => http::with_header(response, #wire, value),
+                            None => response,
+                        }
+                    }
                 };
             }
-            let _ = writeln!(out, "{current}\n}}");
+            quote! {
+                Self::#variant { #(#bind),* } => {
+                    #lets
+                    #current
+                }
+            }
         } else if r.media.is_some() {
-            let _ = writeln!(out, "Self::{}(body) => {},", r.variant, make("body"));
+            let response = make(quote! { body });
+            quote! { Self::#variant(body) => #response, }
         } else {
-            let _ = writeln!(out, "Self::{} => {},", r.variant, make(""));
+            let response = make(TokenStream::new());
+            quote! { Self::#variant => #response, }
+        });
+    }
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum #name {
+            #cases
+        }
+
+        impl axum::response::IntoResponse for #name {
+            fn into_response(self) -> axum::response::Response {
+                match self {
+                    #arms
+                }
+            }
         }
     }
-    out.push_str("}\n}\n}\n\n");
 }
 
+/// The name of `axum::http::StatusCode`'s constant for a code, for the common ones.
 fn status_const(code: u16) -> Option<&'static str> {
     Some(match code {
-        200 => "axum::http::StatusCode::OK",
-        201 => "axum::http::StatusCode::CREATED",
-        202 => "axum::http::StatusCode::ACCEPTED",
-        204 => "axum::http::StatusCode::NO_CONTENT",
-        301 => "axum::http::StatusCode::MOVED_PERMANENTLY",
-        302 => "axum::http::StatusCode::FOUND",
-        303 => "axum::http::StatusCode::SEE_OTHER",
-        304 => "axum::http::StatusCode::NOT_MODIFIED",
-        400 => "axum::http::StatusCode::BAD_REQUEST",
-        401 => "axum::http::StatusCode::UNAUTHORIZED",
-        403 => "axum::http::StatusCode::FORBIDDEN",
-        404 => "axum::http::StatusCode::NOT_FOUND",
-        409 => "axum::http::StatusCode::CONFLICT",
-        412 => "axum::http::StatusCode::PRECONDITION_FAILED",
-        422 => "axum::http::StatusCode::UNPROCESSABLE_ENTITY",
-        500 => "axum::http::StatusCode::INTERNAL_SERVER_ERROR",
+        200 => "OK",
+        201 => "CREATED",
+        202 => "ACCEPTED",
+        204 => "NO_CONTENT",
+        301 => "MOVED_PERMANENTLY",
+        302 => "FOUND",
+        303 => "SEE_OTHER",
+        304 => "NOT_MODIFIED",
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHORIZED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        409 => "CONFLICT",
+        412 => "PRECONDITION_FAILED",
+        422 => "UNPROCESSABLE_ENTITY",
+        500 => "INTERNAL_SERVER_ERROR",
         _ => return None,
     })
 }
 
-pub fn emit_api(api: &Api) -> String {
-    let mut out = String::from(
-        "//! The `Handlers` trait: one method per operation. Operations with a storage action have a \
-         default body that calls the store; implement the others (and override any) in `src/handlers.rs`.\n\n",
+pub fn emit_api(api: &Api) -> TokenStream {
+    let mut out = inner_docs(
+        "The `Handlers` trait: one method per operation. Operations with a storage action have a \
+         default body that calls the store; implement the others (and override any) in `src/handlers.rs`.",
     );
     if !api.operations.is_empty() {
-        out.push_str("use super::http;\nuse super::operations::*;\n");
+        out.extend(use_runtime("http"));
+        out.extend(use_generated("operations"));
     }
+    let mut methods = TokenStream::new();
     if api.has_storage() {
-        out.push_str("use super::{actions, store};\n");
-    }
-    out.push_str("\n/// The API's operations. Implemented by `handlers::Service`.\npub trait Handlers: Send + Sync + 'static {\n");
-    if api.has_storage() {
-        out.push_str(
-            "/// The store that the built-in storage actions use.\nfn store(&self) -> &store::Store;\n\n",
-        );
+        out.extend(use_generated("actions"));
+        out.extend(use_runtime("store"));
+        methods.extend(quote! {
+            /// The store that the built-in storage actions use.
+            fn store(&self) -> &store::Store;
+        });
     }
     for op in &api.operations {
         let mut text = op.doc().unwrap_or_default();
@@ -387,36 +445,40 @@ pub fn emit_api(api: &Api) -> String {
                 api.entities[a.entity].schema
             );
         }
-        out.push_str(&doc(Some(text.trim())));
-        let sig_ret = format!(
-            "impl std::future::Future<Output = Result<{}, http::ApiError>> + Send",
-            response_name(op)
-        );
-        if op.action.is_some() {
-            let _ = writeln!(
-                out,
-                "fn {}(&self, _context: http::RequestContext, request: {}) -> {sig_ret} {{\nactions::{}(self.store(), request)\n}}\n",
-                op.ident,
-                request_name(op),
-                op.ident
-            );
+        let doc = docs(Some(text.trim()));
+        let method = ident(&op.ident);
+        let request = request_name(op);
+        let response = response_name(op);
+        let returns = quote! {
+            impl std::future::Future<Output = Result<operations::#response, http::ApiError>> + Send
+        };
+        methods.extend(if op.action.is_some() {
+            quote! {
+                #doc
+                fn #method(&self, _context: http::RequestContext, request: operations::#request) -> #returns {
+                    actions::#method(self.store(), request)
+                }
+            }
         } else {
-            let _ = writeln!(
-                out,
-                "fn {}(&self, context: http::RequestContext, request: {}) -> {sig_ret};\n",
-                op.ident,
-                request_name(op)
-            );
-        }
+            quote! {
+                #doc
+                fn #method(&self, context: http::RequestContext, request: operations::#request) -> #returns;
+            }
+        });
     }
-    out.push_str("}\n");
+    out.extend(quote! {
+        /// The API's operations. Implemented by `handlers::Service`.
+        pub trait Handlers: Send + Sync + 'static {
+            #methods
+        }
+    });
     out
 }
 
 /// The operations one method of a route serves: one, or several sharing it.
 type MethodOps<'a> = (Method, Vec<&'a Operation>);
 
-pub fn emit_routes(api: &Api) -> String {
+pub fn emit_routes(api: &Api) -> TokenStream {
     // Routes in the order their first operation appears; methods in spec order within each.
     let mut routes: Vec<(&str, Vec<MethodOps>)> = Vec::new();
     for op in &api.operations {
@@ -437,80 +499,120 @@ pub fn emit_routes(api: &Api) -> String {
         .iter()
         .any(|(_, methods)| methods.iter().any(|(_, ops)| ops.len() > 1));
 
-    let mut out = String::from(if api.operations.is_empty() {
-        "//! The router: every path and method of the spec, each calling its `Handlers` method.\n\n\
-         use super::{api, http};\n\n"
-    } else {
-        "//! The router: every path and method of the spec, each calling its `Handlers` method.\n\n\
-         use axum::extract;\nuse axum::response::IntoResponse as _;\n\n\
-         use super::{api, http};\n#[allow(unused_imports)]\nuse super::operations::*;\n\n"
-    });
-    out.push_str("/// Builds the router over `handlers`; the same router serves Lambda and local runs.\n///\n/// Each segment holding path variables is one capture, since axum allows no more; the\n/// operation's request type takes it apart against the spec's path.\npub fn router<H: api::Handlers>(handlers: std::sync::Arc<H>) -> axum::Router {\naxum::Router::new()\n");
-    let mut dispatchers = String::new();
+    let mut out = inner_docs(
+        "The router: every path and method of the spec, each calling its `Handlers` method.",
+    );
+    if !api.operations.is_empty() {
+        out.extend(quote! {
+            use axum::extract;
+            use axum::response::IntoResponse as _;
+        });
+    }
+    out.extend(use_generated("api"));
+    out.extend(use_runtime("http"));
+    if !api.operations.is_empty() {
+        out.extend(use_generated("operations"));
+    }
+    let mut dispatchers = TokenStream::new();
+    let mut chains = Vec::new();
     for (route, methods) in &routes {
-        let mut chain = String::new();
+        let mut chain = TokenStream::new();
         for (method, ops) in methods {
+            let handler = ident(&ops[0].ident);
             let target = if ops.len() == 1 {
-                format!("{}::<H>", ops[0].ident)
+                quote! { #handler::<H> }
             } else {
-                dispatchers.push_str(&dispatcher(*method, ops));
-                format!("shared::{}::<H>", ops[0].ident)
+                dispatchers.extend(dispatcher(*method, ops));
+                quote! { shared::#handler::<H> }
             };
+            let method = format_ident!("{}", method.lower());
             if chain.is_empty() {
-                let _ = write!(chain, "axum::routing::{}({target})", method.lower());
+                chain = quote! { axum::routing::#method(#target) };
             } else {
-                let _ = write!(chain, ".{}({target})", method.lower());
+                chain.extend(quote! { .#method(#target) });
             }
         }
-        let _ = writeln!(out, ".route({}, {chain})", lit(route));
+        chains.push(quote! { .route(#route, #chain) });
     }
-    out.push_str(".fallback(http::not_found)\n.method_not_allowed_fallback(http::method_not_allowed)\n.with_state(handlers)\n}\n\n");
+    out.extend(quote! {
+        /// Builds the router over `handlers`; the same router serves Lambda and local runs.
+        ///
+        /// Each segment holding path variables is one capture, since axum allows no more; the
+        /// operation's request type takes it apart against the spec's path.
+        pub fn router<H: api::Handlers>(handlers: std::sync::Arc<H>) -> axum::Router {
+            axum::Router::new()
+                #(#chains)*
+                .fallback(http::not_found)
+                .method_not_allowed_fallback(http::method_not_allowed)
+                .with_state(handlers)
+        }
+    });
     for op in &api.operations {
-        let _ = writeln!(
-            out,
-            "async fn {}<H: api::Handlers>(extract::State(handlers): extract::State<std::sync::Arc<H>>, context: http::RequestContext, request: {}) -> axum::response::Response {{\nhandlers.{}(context, request).await.into_response()\n}}\n",
-            op.ident,
-            request_name(op),
-            op.ident
-        );
+        let handler = ident(&op.ident);
+        let request = request_name(op);
+        out.extend(quote! {
+            async fn #handler<H: api::Handlers>(
+                extract::State(handlers): extract::State<std::sync::Arc<H>>,
+                context: http::RequestContext,
+                request: operations::#request,
+            ) -> axum::response::Response {
+                handlers.#handler(context, request).await.into_response()
+            }
+        });
     }
     if any_shared {
-        let _ = write!(
-            out,
-            "/// Routes that several operations fall on, once their segments are whole captures.\n\
-             mod shared {{\n\
-             use axum::extract;\nuse axum::handler::Handler as _;\n\n\
-             use super::super::{{api, http, schemas}};\n\n{dispatchers}}}\n"
-        );
+        let api_mod = use_generated("api");
+        let schemas = use_generated("schemas");
+        let http = use_runtime("http");
+        out.extend(quote! {
+            /// Routes that several operations fall on, once their segments are whole captures.
+            mod shared {
+                use axum::extract;
+                use axum::handler::Handler as _;
+
+                #api_mod
+                #http
+                #schemas
+
+                #dispatchers
+            }
+        });
     }
     out
 }
 
 /// Serves a route several operations share: the first (most fixed text) whose spec path
 /// matches the request.
-fn dispatcher(method: Method, ops: &[&Operation]) -> String {
+fn dispatcher(method: Method, ops: &[&Operation]) -> TokenStream {
     let ordered = crate::model::routes::by_specificity(ops.to_vec());
     let listed: Vec<String> = ordered.iter().map(|o| format!("`{}`", o.path)).collect();
-    let mut out = format!(
-        "/// `{}` {}: the first whose path matches serves the request.\n\
-         pub async fn {}<H: api::Handlers>(extract::State(handlers): extract::State<std::sync::Arc<H>>, captures: extract::RawPathParams, request: extract::Request) -> axum::response::Response {{\n",
+    let doc = format!(
+        " `{}` {}: the first whose path matches serves the request; the last answers 404 itself if \
+         its path does not match either.",
         method.upper(),
         listed.join(", then "),
-        ops[0].ident
     );
+    let name = ident(&ops[0].ident);
     let (last, rest) = ordered.split_last().expect("a shared route has operations");
-    for op in rest {
-        let _ = writeln!(
-            out,
-            "if http::path_matches(&captures, &schemas::{}) {{\nreturn super::{}::<H>.call(request, handlers).await;\n}}",
-            spec_name(op),
-            op.ident
-        );
+    let tries = rest.iter().map(|op| {
+        let spec = format_ident!("{}", spec_name(op));
+        let handler = ident(&op.ident);
+        quote! {
+            if http::path_matches(&captures, &schemas::#spec) {
+                return super::#handler::<H>.call(request, handlers).await;
+            }
+        }
+    });
+    let last = ident(&last.ident);
+    quote! {
+        #[doc = #doc]
+        pub async fn #name<H: api::Handlers>(
+            extract::State(handlers): extract::State<std::sync::Arc<H>>,
+            captures: extract::RawPathParams,
+            request: extract::Request,
+        ) -> axum::response::Response {
+            #(#tries)*
+            super::#last::<H>.call(request, handlers).await
+        }
     }
-    let _ = writeln!(
-        out,
-        "// The last answers 404 itself if its path does not match either.\nsuper::{}::<H>.call(request, handlers).await\n}}\n",
-        last.ident
-    );
-    out
 }

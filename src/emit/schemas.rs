@@ -3,9 +3,11 @@
 //! at once, with its JSON pointer, before any handler runs.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
-use super::rust::{float, int_bounds, lit};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::rust::{float_tokens, ident, inner_docs, int_bounds, number, runtime};
 use crate::model::names::{const_name, Scope};
 use crate::model::{Additional, Api, IntFormat, Rules, Shape, StrFormat, Ty, TypeId, TypeKind};
 
@@ -28,98 +30,98 @@ impl SchemaNames {
 
     /// An expression of type `&'static Schema` for a shape, to be used
     /// inside `crate::generated::schemas`.
-    pub fn reference(&self, api: &Api, shape: &Shape, patterns: &mut Patterns) -> String {
+    pub fn reference(&self, api: &Api, shape: &Shape, patterns: &mut Patterns) -> TokenStream {
         let inner = match &shape.ty {
             Ty::Ref(id) => {
                 let id = api.types.get(*id).input_of.unwrap_or(*id);
-                format!("&{}", self.by_type[&id])
+                let name = ident(&self.by_type[&id]);
+                quote! { &#name }
             }
-            _ => format!("&{}", self.value(api, shape, patterns)),
+            _ => {
+                let value = self.value(api, shape, patterns);
+                quote! { &#value }
+            }
         };
         if shape.nullable {
-            format!("&Schema::Nullable({inner})")
+            quote! { &Schema::Nullable(#inner) }
         } else {
             inner
         }
     }
 
     /// An expression of type `Schema` for a non-reference shape.
-    fn value(&self, api: &Api, shape: &Shape, patterns: &mut Patterns) -> String {
+    fn value(&self, api: &Api, shape: &Shape, patterns: &mut Patterns) -> TokenStream {
         let r = &shape.rules;
         match &shape.ty {
-            Ty::Any => "Schema::Any".into(),
-            Ty::Bool => "Schema::Boolean".into(),
-            Ty::Integer(f)
-                if *r == Rules::default() && matches!(f, IntFormat::I32 | IntFormat::I64) =>
-            {
-                format!(
-                    "Schema::{}",
-                    if *f == IntFormat::I32 {
-                        "INT32"
-                    } else {
-                        "INT64"
-                    }
-                )
-            }
-            Ty::String(StrFormat::Plain) if *r == Rules::default() => "Schema::STRING".into(),
+            Ty::Any => quote! { Schema::Any },
+            Ty::Bool => quote! { Schema::Boolean },
+            Ty::Integer(IntFormat::I32) if *r == Rules::default() => quote! { Schema::INT32 },
+            Ty::Integer(IntFormat::I64) if *r == Rules::default() => quote! { Schema::INT64 },
+            Ty::String(StrFormat::Plain) if *r == Rules::default() => quote! { Schema::STRING },
             Ty::Integer(f) => {
                 let (lo, hi) = int_bounds(*f);
                 let mut rules = r.clone();
                 rules.minimum = Some(r.minimum.map_or(lo, |m| m.max(lo)));
                 rules.maximum = Some(r.maximum.map_or(hi, |m| m.min(hi)));
-                format!("Schema::Integer({})", numeric(&rules))
+                let numeric = numeric(&rules);
+                quote! { Schema::Integer(#numeric) }
             }
-            Ty::Number(_) => format!("Schema::Number({})", numeric(r)),
-            Ty::String(f) => format!("Schema::String({})", text(r, f, &[], patterns)),
+            Ty::Number(_) => {
+                let numeric = numeric(r);
+                quote! { Schema::Number(#numeric) }
+            }
+            Ty::String(f) => {
+                let text = text(r, f, &[], patterns);
+                quote! { Schema::String(#text) }
+            }
             Ty::Array(items) => {
-                let mut fields = vec![format!("items: {}", self.reference(api, items, patterns))];
+                let items = self.reference(api, items, patterns);
+                let mut fields = vec![quote! { items: #items }];
                 set(&mut fields, "min_items", r.min_items);
                 set(&mut fields, "max_items", r.max_items);
                 if r.unique_items {
-                    fields.push("unique_items: true".into());
+                    fields.push(quote! { unique_items: true });
                 }
-                format!("Schema::Array({})", update("List", "ANY", &fields, 4))
+                let list = update("List", "ANY", &fields, 4);
+                quote! { Schema::Array(#list) }
             }
             Ty::Map(values) => {
-                let mut fields = vec![format!("values: {}", self.reference(api, values, patterns))];
+                let values = self.reference(api, values, patterns);
+                let mut fields = vec![quote! { values: #values }];
                 set(&mut fields, "min_properties", r.min_properties);
                 set(&mut fields, "max_properties", r.max_properties);
-                format!("Schema::Map({})", update("Dict", "ANY", &fields, 3))
+                let dict = update("Dict", "ANY", &fields, 3);
+                quote! { Schema::Map(#dict) }
             }
             Ty::Ref(_) => unreachable!("references are handled by `reference`"),
         }
     }
 
-    fn definition(&self, api: &Api, id: TypeId, patterns: &mut Patterns) -> String {
+    fn definition(&self, api: &Api, id: TypeId, patterns: &mut Patterns) -> TokenStream {
         let def = api.types.get(id);
         match &def.kind {
             TypeKind::Struct(s) => {
-                let mut props = String::new();
-                for f in &s.fields {
-                    let _ = write!(
-                        props,
-                        "Property::{}({}, {})",
-                        if f.required { "required" } else { "optional" },
-                        lit(&f.name),
-                        self.reference(api, &f.shape, patterns),
-                    );
-                    if f.read_only {
-                        props.push_str(".read_only()");
-                    }
-                    if f.write_only {
-                        props.push_str(".write_only()");
-                    }
-                    props.push_str(",\n");
-                }
+                let props = s.fields.iter().map(|f| {
+                    let make =
+                        format_ident!("{}", if f.required { "required" } else { "optional" });
+                    let name = &f.name;
+                    let schema = self.reference(api, &f.shape, patterns);
+                    let read_only = f.read_only.then(|| quote! { .read_only() });
+                    let write_only = f.write_only.then(|| quote! { .write_only() });
+                    quote! { Property::#make(#name, #schema) #read_only #write_only }
+                });
+                let props: Vec<_> = props.collect();
                 let additional = match &s.additional {
-                    Additional::Allow => "Additional::Allow".to_string(),
-                    Additional::Deny => "Additional::Deny".to_string(),
-                    Additional::Typed(shape) => format!(
-                        "Additional::Schema({})",
-                        self.reference(api, shape, patterns)
-                    ),
+                    Additional::Allow => quote! { Additional::Allow },
+                    Additional::Deny => quote! { Additional::Deny },
+                    Additional::Typed(shape) => {
+                        let schema = self.reference(api, shape, patterns);
+                        quote! { Additional::Schema(#schema) }
+                    }
                 };
-                format!("Schema::Object(Record {{ properties: &[\n{props}], additional: {additional} }})")
+                quote! {
+                    Schema::Object(Record { properties: &[#(#props),*], additional: #additional })
+                }
             }
             TypeKind::Enum(e) => {
                 if e.is_integer() {
@@ -127,32 +129,38 @@ impl SchemaNames {
                         enumeration: e.values.iter().map(|v| v.value.clone()).collect(),
                         ..Rules::default()
                     };
-                    format!("Schema::Integer({})", numeric(&rules))
+                    let numeric = numeric(&rules);
+                    quote! { Schema::Integer(#numeric) }
                 } else {
-                    let allowed: Vec<String> = e
+                    let allowed: Vec<TokenStream> = e
                         .values
                         .iter()
-                        .map(|v| lit(v.value.as_str().unwrap_or_default()))
+                        .map(|v| {
+                            let text = v.value.as_str().unwrap_or_default();
+                            quote! { #text }
+                        })
                         .collect();
-                    format!(
-                        "Schema::String({})",
-                        text(&Rules::default(), &StrFormat::Plain, &allowed, patterns)
-                    )
+                    let text = text(&Rules::default(), &StrFormat::Plain, &allowed, patterns);
+                    quote! { Schema::String(#text) }
                 }
             }
             TypeKind::Union(u) => {
-                let members: Vec<String> = u
+                let members: Vec<TokenStream> = u
                     .variants
                     .iter()
                     .map(|v| self.reference(api, &v.shape, patterns))
                     .collect();
-                let kind = if u.exclusive { "OneOf" } else { "AnyOf" };
-                format!("Schema::{kind}(&[{}])", members.join(", "))
+                let kind = format_ident!("{}", if u.exclusive { "OneOf" } else { "AnyOf" });
+                quote! { Schema::#kind(&[#(#members),*]) }
             }
             TypeKind::Alias(shape) => match &shape.ty {
-                Ty::Ref(_) => format!("Schema::AllOf(&[{}])", self.reference(api, shape, patterns)),
+                Ty::Ref(_) => {
+                    let schema = self.reference(api, shape, patterns);
+                    quote! { Schema::AllOf(&[#schema]) }
+                }
                 _ if shape.nullable => {
-                    format!("Schema::Nullable(&{})", self.value(api, shape, patterns))
+                    let value = self.value(api, shape, patterns);
+                    quote! { Schema::Nullable(&#value) }
                 }
                 _ => self.value(api, shape, patterns),
             },
@@ -167,7 +175,7 @@ pub struct Patterns {
 }
 
 impl Patterns {
-    fn name(&mut self, source: &str) -> String {
+    fn name(&mut self, source: &str) -> proc_macro2::Ident {
         let index = match self.sources.iter().position(|s| s == source) {
             Some(i) => i,
             None => {
@@ -175,54 +183,66 @@ impl Patterns {
                 self.sources.len() - 1
             }
         };
-        format!("PATTERN_{index}")
+        format_ident!("PATTERN_{index}")
     }
 }
 
 /// `Name { a, b, ..Name::BASE }`, or `Name::BASE` when every field is the base's: the tables
 /// stay short enough to read, and to compile quickly.
 /// `all` is how many fields the struct has.
-fn update(name: &str, base: &str, fields: &[String], all: usize) -> String {
+fn update(name: &str, base: &str, fields: &[TokenStream], all: usize) -> TokenStream {
+    let name = format_ident!("{name}");
+    let base = format_ident!("{base}");
     if fields.is_empty() {
-        format!("{name}::{base}")
+        quote! { #name::#base }
     } else if fields.len() == all {
         // clippy's `needless_update`: nothing is left to take from the base.
-        format!("{name} {{ {} }}", fields.join(", "))
+        quote! { #name { #(#fields),* } }
     } else {
-        format!("{name} {{ {}, ..{name}::{base} }}", fields.join(", "))
+        quote! { #name { #(#fields),*, ..#name::#base } }
     }
 }
 
-fn set<T: std::fmt::Display>(fields: &mut Vec<String>, name: &str, value: Option<T>) {
+fn set<T: std::fmt::Display>(fields: &mut Vec<TokenStream>, name: &str, value: Option<T>) {
     if let Some(value) = value {
-        fields.push(format!("{name}: Some({value})"));
+        let name = format_ident!("{name}");
+        let value = number(&value.to_string());
+        fields.push(quote! { #name: Some(#value) });
     }
 }
 
-fn numeric(r: &Rules) -> String {
+fn set_float(fields: &mut Vec<TokenStream>, name: &str, value: Option<f64>) {
+    if let Some(value) = value {
+        let name = format_ident!("{name}");
+        let value = float_tokens(value);
+        fields.push(quote! { #name: Some(#value) });
+    }
+}
+
+fn numeric(r: &Rules) -> TokenStream {
     let mut fields = Vec::new();
-    set(&mut fields, "minimum", r.minimum.map(float));
-    set(&mut fields, "maximum", r.maximum.map(float));
+    set_float(&mut fields, "minimum", r.minimum);
+    set_float(&mut fields, "maximum", r.maximum);
     if r.exclusive_minimum {
-        fields.push("exclusive_minimum: true".into());
+        fields.push(quote! { exclusive_minimum: true });
     }
     if r.exclusive_maximum {
-        fields.push("exclusive_maximum: true".into());
+        fields.push(quote! { exclusive_maximum: true });
     }
-    set(&mut fields, "multiple_of", r.multiple_of.map(float));
-    let allowed: Vec<String> = r
+    set_float(&mut fields, "multiple_of", r.multiple_of);
+    let allowed: Vec<TokenStream> = r
         .enumeration
         .iter()
         .filter_map(|v| v.as_f64())
-        .map(float)
+        .map(float_tokens)
         .collect();
     if !allowed.is_empty() {
-        fields.push(format!("allowed: &[{}]", allowed.join(", ")));
+        fields.push(quote! { allowed: &[#(#allowed),*] });
     }
     update("Numeric", "ANY", &fields, 6)
 }
 
-fn text(r: &Rules, f: &StrFormat, allowed: &[String], patterns: &mut Patterns) -> String {
+fn text(r: &Rules, f: &StrFormat, allowed: &[TokenStream], patterns: &mut Patterns) -> TokenStream {
     let format = match f {
         StrFormat::DateTime => Some("DateTime"),
         StrFormat::Date => Some("Date"),
@@ -238,45 +258,58 @@ fn text(r: &Rules, f: &StrFormat, allowed: &[String], patterns: &mut Patterns) -
     set(&mut fields, "min_length", r.min_length);
     set(&mut fields, "max_length", r.max_length);
     if let Some(p) = &r.pattern {
-        fields.push(format!("pattern: Some(&{})", patterns.name(p)));
+        let pattern = patterns.name(p);
+        fields.push(quote! { pattern: Some(&#pattern) });
     }
     if let Some(format) = format {
-        fields.push(format!("format: Format::{format}"));
+        let format = format_ident!("{format}");
+        fields.push(quote! { format: Format::#format });
     }
     if !allowed.is_empty() {
-        fields.push(format!("allowed: &[{}]", allowed.join(", ")));
+        fields.push(quote! { allowed: &[#(#allowed),*] });
     }
     update("Text", "PLAIN", &fields, 5)
 }
 
-/// The module: one static per named type, plus the patterns they use.
-pub fn emit(api: &Api, names: &SchemaNames, extra: &str, patterns: &mut Patterns) -> String {
-    let mut body = String::new();
+/// The module: one static per named type, plus the patterns they use, then `extra`.
+pub fn emit(
+    api: &Api,
+    names: &SchemaNames,
+    extra: TokenStream,
+    patterns: &mut Patterns,
+) -> TokenStream {
+    let mut body = TokenStream::new();
     for (id, name) in &names.by_type {
         let def = api.types.get(*id);
-        let _ = writeln!(body, "/// Constraints of [`{}`].", def.name);
-        let _ = writeln!(
-            body,
-            "pub static {name}: Schema = {};\n",
-            names.definition(api, *id, patterns)
-        );
+        let doc = format!(" Constraints of [`{}`].", def.name);
+        let name = ident(name);
+        let definition = names.definition(api, *id, patterns);
+        body.extend(quote! {
+            #[doc = #doc]
+            pub static #name: Schema = #definition;
+        });
     }
-    let mut out = String::from(
-        "//! Validation tables: the spec's constraints on every schema, checked before any handler runs.\n\n\
-         #[allow(unused_imports)]\nuse super::http::{Additional, Dict, Format, List, Numeric, Property, Record, Schema, Text};\n",
+    let http = runtime("http");
+    let mut out = inner_docs(
+        "Validation tables: the spec's constraints on every schema, checked before any handler runs.",
     );
+    out.extend(quote! {
+        #[allow(unused_imports)]
+        use #http::{Additional, Dict, Format, List, Numeric, Property, Record, Schema, Text};
+    });
     if !patterns.sources.is_empty() {
-        out.push_str("use regex::Regex;\nuse std::sync::LazyLock;\n\n");
+        out.extend(quote! {
+            use regex::Regex;
+            use std::sync::LazyLock;
+        });
     }
     for (i, source) in patterns.sources.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "static PATTERN_{i}: LazyLock<Regex> = LazyLock::new(|| Regex::new({}).expect(\"apigen compiled this pattern\"));",
-            lit(source)
-        );
+        let name = format_ident!("PATTERN_{i}");
+        out.extend(quote! {
+            static #name: LazyLock<Regex> = LazyLock::new(|| Regex::new(#source).expect("apigen compiled this pattern"));
+        });
     }
-    out.push('\n');
-    out.push_str(&body);
-    out.push_str(extra);
+    out.extend(body);
+    out.extend(extra);
     out
 }

@@ -2,191 +2,201 @@
 //! `src/generated/actions.rs` (the default body of every operation with a
 //! storage action).
 
-use std::fmt::Write;
+use std::cell::Cell;
 
-use super::models::field_type;
-use super::operations::{response_name, variant_has_fields};
-use super::rust::lit;
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::operations::{request_name, response_name, variant_has_fields};
+use super::rust::{bare_ty, generated, ident, inner_docs, runtime, ty};
 use crate::model::actions::{BoundAction, Verb};
-use crate::model::names::const_name;
+use crate::model::names::{const_name, Scope};
 use crate::model::storage::{Generate, KeyKind, Part, Template, VarKind};
 use crate::model::{Api, Entity, Operation, Table, TypeKind};
 
-pub fn table_static(t: &Table) -> String {
-    format!("{}_TABLE", const_name(&t.name))
+pub fn table_static(t: &Table) -> Ident {
+    format_ident!("{}_TABLE", const_name(&t.name))
 }
 
-pub fn entity_static(e: &Entity) -> String {
-    format!("{}_ENTITY", const_name(&e.schema))
+pub fn entity_static(e: &Entity) -> Ident {
+    format_ident!("{}_ENTITY", const_name(&e.schema))
 }
 
-fn kind(k: KeyKind) -> &'static str {
+/// The models module, as the generated storage files name it.
+fn models() -> TokenStream {
+    quote! { models }
+}
+
+/// A model's type by its path, `models::Order`.
+fn model(name: &str) -> TokenStream {
+    let name = ident(name);
+    quote! { models::#name }
+}
+
+/// `use` of a generated module by its full path, so that the file names its items as
+/// `module::Item`.
+fn use_generated(module: &str) -> TokenStream {
+    let path = generated(module);
+    quote! { use #path; }
+}
+
+/// `use` of a runtime module, so that the file names its items as `module::Item`.
+fn use_runtime(module: &str) -> TokenStream {
+    let path = runtime(module);
+    quote! { use #path; }
+}
+
+fn kind(k: KeyKind) -> TokenStream {
     match k {
-        KeyKind::S => "store::KeyKind::S",
-        KeyKind::N => "store::KeyKind::N",
-        KeyKind::B => "store::KeyKind::B",
+        KeyKind::S => quote! { store::KeyKind::S },
+        KeyKind::N => quote! { store::KeyKind::N },
+        KeyKind::B => quote! { store::KeyKind::B },
     }
 }
 
-fn template(t: &Template) -> String {
-    let parts: Vec<String> = t
-        .parts
-        .iter()
-        .map(|p| match p {
-            Part::Lit(s) => format!("store::Part::Lit({})", lit(s)),
-            Part::Var {
-                field,
-                kind: VarKind::String,
-            } => format!("store::Part::Str({})", lit(field)),
-            Part::Var {
-                field,
-                kind: VarKind::Integer,
-            } => format!("store::Part::Int({})", lit(field)),
-            Part::Var {
-                field,
-                kind: VarKind::DateTime,
-            } => format!("store::Part::DateTime({})", lit(field)),
-        })
-        .collect();
-    format!("store::Template(&[{}])", parts.join(", "))
+fn template(t: &Template) -> TokenStream {
+    let parts = t.parts.iter().map(|p| match p {
+        Part::Lit(s) => quote! { store::Part::Lit(#s) },
+        Part::Var {
+            field,
+            kind: VarKind::String,
+        } => quote! { store::Part::Str(#field) },
+        Part::Var {
+            field,
+            kind: VarKind::Integer,
+        } => quote! { store::Part::Int(#field) },
+        Part::Var {
+            field,
+            kind: VarKind::DateTime,
+        } => quote! { store::Part::DateTime(#field) },
+    });
+    quote! { store::Template(&[#(#parts),*]) }
 }
 
-fn key_def(pk: &Template, sk: Option<&Template>) -> String {
-    let sk = match sk {
-        Some(s) => format!("Some({})", template(s)),
-        None => "None".into(),
-    };
-    format!("store::KeyDef {{ pk: {}, sk: {sk} }}", template(pk))
+fn key_def(pk: &Template, sk: Option<&Template>) -> TokenStream {
+    let sk = some(sk.map(template));
+    let pk = template(pk);
+    quote! { store::KeyDef { pk: #pk, sk: #sk } }
 }
 
-pub fn emit_entities(api: &Api) -> String {
-    let mut out = format!(
-        "//! Where each entity is stored (tables, key templates, the fields the server manages), and a \
-         typed repository per entity.\n\n\
-         use super::models::*;\nuse super::store;\n\n{KEY_FIELDS}"
+/// `Some(value)` or `None`.
+fn some<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
+    match value {
+        Some(value) => quote! { Some(#value) },
+        None => quote! { None },
+    }
+}
+
+fn key_attr(a: &crate::model::storage::KeyAttr) -> TokenStream {
+    let name = &a.name;
+    let kind = kind(a.kind);
+    quote! { store::KeyAttr { name: #name, kind: #kind } }
+}
+
+pub fn emit_entities(api: &Api) -> TokenStream {
+    let mut out = inner_docs(
+        "Where each entity is stored (tables, key templates, the fields the server manages), and a \
+         typed repository per entity.",
     );
+    out.extend(use_generated("models"));
+    out.extend(use_runtime("store"));
+    out.extend(key_fields());
     for t in &api.tables {
-        let sk = match &t.sk {
-            Some(sk) => format!(
-                "Some(store::KeyAttr {{ name: {}, kind: {} }})",
-                lit(&sk.name),
-                kind(sk.kind)
-            ),
-            None => "None".into(),
-        };
-        let indexes: Vec<String> = t
-            .indexes
-            .iter()
-            .map(|i| {
-                let isk = match &i.sk {
-                    Some(sk) => format!("Some(store::KeyAttr {{ name: {}, kind: {} }})", lit(&sk.name), kind(sk.kind)),
-                    None => "None".into(),
-                };
-                format!(
-                    "store::IndexDef {{ name: {}, pk: store::KeyAttr {{ name: {}, kind: {} }}, sk: {isk}, keys_only: {} }}",
-                    lit(&i.name),
-                    lit(&i.pk.name),
-                    kind(i.pk.kind),
-                    i.projection == crate::model::storage::Projection::KeysOnly
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "/// Table `{}` (`{}` in template.yaml; its name comes from `{}`).\npub static {}: store::TableDef = store::TableDef {{ name: {}, env: {}, pk: store::KeyAttr {{ name: {}, kind: {} }}, sk: {sk}, indexes: &[{}], type_attribute: {}, ttl_attribute: {} }};\n",
-            t.name,
-            t.resource,
-            t.env,
-            table_static(t),
-            lit(&t.name),
-            lit(&t.env),
-            lit(&t.pk.name),
-            kind(t.pk.kind),
-            indexes.join(", "),
-            lit(&t.type_attribute),
-            lit(&t.ttl_attribute)
+        let sk = some(t.sk.as_ref().map(key_attr));
+        let indexes = t.indexes.iter().map(|i| {
+            let name = &i.name;
+            let pk = key_attr(&i.pk);
+            let isk = some(i.sk.as_ref().map(key_attr));
+            let keys_only = i.projection == crate::model::storage::Projection::KeysOnly;
+            quote! { store::IndexDef { name: #name, pk: #pk, sk: #isk, keys_only: #keys_only } }
+        });
+        let doc = format!(
+            " Table `{}` (`{}` in template.yaml; its name comes from `{}`).",
+            t.name, t.resource, t.env
         );
+        let name = table_static(t);
+        let (table, env, type_attribute, ttl_attribute) =
+            (&t.name, &t.env, &t.type_attribute, &t.ttl_attribute);
+        let pk = key_attr(&t.pk);
+        out.extend(quote! {
+            #[doc = #doc]
+            pub static #name: store::TableDef = store::TableDef {
+                name: #table,
+                env: #env,
+                pk: #pk,
+                sk: #sk,
+                indexes: &[#(#indexes),*],
+                type_attribute: #type_attribute,
+                ttl_attribute: #ttl_attribute
+            };
+        });
     }
-    let all: Vec<String> = api
-        .tables
-        .iter()
-        .map(|t| format!("&{}", table_static(t)))
-        .collect();
-    let _ = writeln!(
-        out,
-        "/// Every table the API uses.\npub static TABLES: &[&store::TableDef] = &[{}];\n",
-        all.join(", ")
-    );
+    let all = api.tables.iter().map(table_static);
+    out.extend(quote! {
+        /// Every table the API uses.
+        pub static TABLES: &[&store::TableDef] = &[#(&#all),*];
+    });
     for e in &api.entities {
         let t = &api.tables[e.table];
+        let table = table_static(t);
         let type_name = &api.types.get(e.type_id).name;
-        let indexes: Vec<String> = e
-            .indexes
-            .iter()
-            .map(|ix| {
-                format!(
-                    "store::EntityIndexDef {{ index: &{}.indexes[{}], key: {} }}",
-                    table_static(t),
-                    ix.index,
-                    key_def(&ix.key.pk, ix.key.sk.as_ref())
-                )
-            })
-            .collect();
-        let id = match &e.id {
-            Some(id) => format!(
-                "Some(store::IdDef {{ field: {}, generate: store::Generate::{} }})",
-                lit(&id.field),
+        let indexes = e.indexes.iter().map(|ix| {
+            let index = Literal::usize_unsuffixed(ix.index);
+            let key = key_def(&ix.key.pk, ix.key.sk.as_ref());
+            quote! { store::EntityIndexDef { index: &#table.indexes[#index], key: #key } }
+        });
+        let id = some(e.id.as_ref().map(|id| {
+            let field = &id.field;
+            let generate = format_ident!(
+                "{}",
                 match id.generate {
                     Generate::Ulid => "Ulid",
                     Generate::Uuid => "Uuid",
                     Generate::Client => "Client",
                 }
-            ),
-            None => "None".into(),
-        };
-        let opt = |v: &Option<String>| match v {
-            Some(s) => format!("Some({})", lit(s)),
-            None => "None".into(),
-        };
-        let expires = match &e.expires {
-            Some(x) => format!(
-                "Some(store::ExpiresDef {{ field: {}, epoch: {} }})",
-                lit(&x.field),
-                x.epoch
-            ),
-            None => "None".into(),
-        };
+            );
+            quote! { store::IdDef { field: #field, generate: store::Generate::#generate } }
+        }));
+        let expires = some(e.expires.as_ref().map(|x| {
+            let field = &x.field;
+            let epoch = x.epoch;
+            quote! { store::ExpiresDef { field: #field, epoch: #epoch } }
+        }));
         let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else {
             continue;
         };
-        let read_only: Vec<String> = s
-            .fields
-            .iter()
-            .filter(|f| f.read_only)
-            .map(|f| lit(&f.name))
-            .collect();
-        let unique: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
-        let _ = writeln!(
-            out,
-            "/// How [`{type_name}`] is stored.\npub static {}: store::EntityDef = store::EntityDef {{ name: {}, type_value: {}, table: &{}, key: {}, indexes: &[{}], id: {id}, created: {}, updated: {}, version: {}, expires: {expires}, unique: &[{}], read_only: &[{}] }};\n",
-            entity_static(e),
-            lit(&e.schema),
-            lit(&e.type_value),
-            table_static(t),
-            key_def(&e.key.pk, e.key.sk.as_ref()),
-            indexes.join(", "),
-            opt(&e.created),
-            opt(&e.updated),
-            opt(&e.version),
-            unique.join(", "),
-            read_only.join(", ")
-        );
-        let _ = writeln!(
-            out,
-            "impl store::Entity for {type_name} {{\nconst DEF: &'static store::EntityDef = &{};\n}}\n",
-            entity_static(e)
-        );
-        emit_repository(api, e, &mut out);
+        let read_only = s.fields.iter().filter(|f| f.read_only).map(|f| &f.name);
+        let unique = &e.unique;
+        let doc = format!(" How [`models::{type_name}`] is stored.");
+        let name = entity_static(e);
+        let (schema, type_value) = (&e.schema, &e.type_value);
+        let key = key_def(&e.key.pk, e.key.sk.as_ref());
+        let created = some(e.created.as_ref());
+        let updated = some(e.updated.as_ref());
+        let version = some(e.version.as_ref());
+        let model = model(type_name);
+        out.extend(quote! {
+            #[doc = #doc]
+            pub static #name: store::EntityDef = store::EntityDef {
+                name: #schema,
+                type_value: #type_value,
+                table: &#table,
+                key: #key,
+                indexes: &[#(#indexes),*],
+                id: #id,
+                created: #created,
+                updated: #updated,
+                version: #version,
+                expires: #expires,
+                unique: &[#(#unique),*],
+                read_only: &[#(#read_only),*]
+            };
+
+            impl store::Entity for #model {
+                const DEF: &'static store::EntityDef = &#name;
+            }
+        });
+        out.extend(emit_repository(api, e));
     }
     out
 }
@@ -196,183 +206,274 @@ fn method_words(e: &Entity) -> (String, String) {
     (e.singular.clone(), e.plural.clone())
 }
 
+/// The names of an entity's repository methods.
+struct Methods {
+    create: Ident,
+    get: Ident,
+    put: Ident,
+    update: Ident,
+    delete: Ident,
+    query: Ident,
+}
+
+impl Methods {
+    fn of(e: &Entity) -> Self {
+        let (one, many) = method_words(e);
+        Self {
+            create: format_ident!("create_{one}"),
+            get: format_ident!("get_{one}"),
+            put: format_ident!("put_{one}"),
+            update: format_ident!("update_{one}"),
+            delete: format_ident!("delete_{one}"),
+            query: format_ident!("query_{many}"),
+        }
+    }
+}
+
 /// A typed key and a repository trait per entity, implemented by `Store`
 /// (DynamoDB or memory: the engine below is shared, so the semantics are too).
-fn emit_repository(api: &Api, e: &Entity, out: &mut String) {
+fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
     let type_name = &api.types.get(e.type_id).name;
     let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else {
-        return;
+        return TokenStream::new();
     };
-    let key = &e.key_type;
-    let _ = writeln!(
-        out,
-        "/// The primary key of a [`{type_name}`]: the fields its key templates use.\n#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\npub struct {key} {{"
-    );
+    let key = ident(&e.key_type);
+    let mut fields = TokenStream::new();
     for var in e.key.vars() {
         let Some(f) = s.fields.iter().find(|f| f.name == var) else {
             continue;
         };
         if super::rust::unraw(&f.ident) != f.name {
-            let _ = writeln!(out, "#[serde(rename = {})]", lit(&f.name));
+            let wire = &f.name;
+            fields.extend(quote! { #[serde(rename = #wire)] });
         }
-        let _ = writeln!(
-            out,
-            "pub {}: {},",
-            f.ident,
-            super::rust::bare_type(&api.types, &f.shape)
-        );
+        let field = ident(&f.ident);
+        let field_ty = bare_ty(&api.types, &f.shape, Some(&models()));
+        fields.extend(quote! { pub #field: #field_ty, });
     }
-    out.push_str("}\n\n");
-    let (snake, plural) = method_words(e);
-    let repo = &e.repository;
-    let ret = |t: &str| {
-        format!("impl std::future::Future<Output = Result<{t}, store::StoreError>> + Send")
+    let Methods {
+        create,
+        get,
+        put,
+        update,
+        delete,
+        query,
+    } = Methods::of(e);
+    let repo = ident(&e.repository);
+    let model = model(type_name);
+    let ret = |t: TokenStream| {
+        quote! { impl std::future::Future<Output = Result<#t, store::StoreError>> + Send }
     };
-    let _ = writeln!(
-        out,
-        "/// Typed access to stored [`{type_name}`]s. [`store::Store`] implements it for DynamoDB and for memory alike.\npub trait {repo} {{\n\
-         /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.\n\
-         fn create_{snake}(&self, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str]) -> {};\n\
-         /// Reads one.\nfn get_{snake}(&self, key: &{key}) -> {};\n\
-         /// Creates or replaces one; `true` when it was created.\nfn put_{snake}(&self, key: &{key}, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str], expected_version: Option<i64>) -> {};\n\
-         /// Applies a merge patch: fields with a value are set, fields with `null` removed.\nfn update_{snake}(&self, key: &{key}, patch: serde_json::Map<String, serde_json::Value>, expected_version: Option<i64>) -> {};\n\
-         /// Deletes one.\nfn delete_{snake}(&self, key: &{key}, expected_version: Option<i64>) -> {};\n\
-         /// Reads one page of a query or list.\nfn query_{plural}(&self, query: store::Query) -> {};\n}}\n",
-        ret(type_name),
-        ret(&format!("Option<{type_name}>")),
-        ret(&format!("({type_name}, bool)")),
-        ret(type_name),
-        ret("()"),
-        ret(&format!("store::Page<{type_name}>")),
+    let (ret_item, ret_option, ret_put, ret_unit, ret_page) = (
+        ret(model.clone()),
+        ret(quote! { Option<#model> }),
+        ret(quote! { (#model, bool) }),
+        ret(quote! { () }),
+        ret(quote! { store::Page<#model> }),
     );
-    let _ = writeln!(
-        out,
-        "impl {repo} for store::Store {{\n\
-         async fn create_{snake}(&self, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str]) -> Result<{type_name}, store::StoreError> {{ self.create(fields, bound).await }}\n\
-         async fn get_{snake}(&self, key: &{key}) -> Result<Option<{type_name}>, store::StoreError> {{ self.get(key_fields(key)?).await }}\n\
-         async fn put_{snake}(&self, key: &{key}, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str], expected_version: Option<i64>) -> Result<({type_name}, bool), store::StoreError> {{ self.put(key_fields(key)?, fields, bound, expected_version).await }}\n\
-         async fn update_{snake}(&self, key: &{key}, patch: serde_json::Map<String, serde_json::Value>, expected_version: Option<i64>) -> Result<{type_name}, store::StoreError> {{ self.update(key_fields(key)?, patch, expected_version).await }}\n\
-         async fn delete_{snake}(&self, key: &{key}, expected_version: Option<i64>) -> Result<(), store::StoreError> {{ self.delete::<{type_name}>(key_fields(key)?, expected_version).await }}\n\
-         async fn query_{plural}(&self, query: store::Query) -> Result<store::Page<{type_name}>, store::StoreError> {{ self.query(query).await }}\n}}\n"
+    let key_doc =
+        format!(" The primary key of a [`models::{type_name}`]: the fields its key templates use.");
+    let repo_doc = format!(
+        " Typed access to stored [`models::{type_name}`]s. [`store::Store`] implements it for DynamoDB and for memory alike."
     );
-}
+    quote! {
+        #[doc = #key_doc]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct #key {
+            #fields
+        }
 
-const KEY_FIELDS: &str = r#"
-/// A typed key as the fields the store renders key templates from.
-fn key_fields<K: serde::Serialize>(key: &K) -> Result<serde_json::Map<String, serde_json::Value>, store::StoreError> {
-    match serde_json::to_value(key) {
-        Ok(serde_json::Value::Object(fields)) => Ok(fields),
-        Ok(_) => Err(store::StoreError::Invalid("a key must be an object of fields".into())),
-        Err(e) => Err(store::StoreError::Invalid(format!("cannot read the key: {e}"))),
+        #[doc = #repo_doc]
+        pub trait #repo {
+            /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.
+            fn #create(&self, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str]) -> #ret_item;
+            /// Reads one.
+            fn #get(&self, key: &#key) -> #ret_option;
+            /// Creates or replaces one; `true` when it was created.
+            fn #put(&self, key: &#key, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str], expected_version: Option<i64>) -> #ret_put;
+            /// Applies a merge patch: fields with a value are set, fields with `null` removed.
+            fn #update(&self, key: &#key, patch: serde_json::Map<String, serde_json::Value>, expected_version: Option<i64>) -> #ret_item;
+            /// Deletes one.
+            fn #delete(&self, key: &#key, expected_version: Option<i64>) -> #ret_unit;
+            /// Reads one page of a query or list.
+            fn #query(&self, query: store::Query) -> #ret_page;
+        }
+
+        impl #repo for store::Store {
+            async fn #create(&self, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str]) -> Result<#model, store::StoreError> { self.create(fields, bound).await }
+            async fn #get(&self, key: &#key) -> Result<Option<#model>, store::StoreError> { self.get(key_fields(key)?).await }
+            async fn #put(&self, key: &#key, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str], expected_version: Option<i64>) -> Result<(#model, bool), store::StoreError> { self.put(key_fields(key)?, fields, bound, expected_version).await }
+            async fn #update(&self, key: &#key, patch: serde_json::Map<String, serde_json::Value>, expected_version: Option<i64>) -> Result<#model, store::StoreError> { self.update(key_fields(key)?, patch, expected_version).await }
+            async fn #delete(&self, key: &#key, expected_version: Option<i64>) -> Result<(), store::StoreError> { self.delete::<#model>(key_fields(key)?, expected_version).await }
+            async fn #query(&self, query: store::Query) -> Result<store::Page<#model>, store::StoreError> { self.query(query).await }
+        }
     }
 }
 
-"#;
+fn key_fields() -> TokenStream {
+    quote! {
+        /// A typed key as the fields the store renders key templates from.
+        fn key_fields<K: serde::Serialize>(key: &K) -> Result<serde_json::Map<String, serde_json::Value>, store::StoreError> {
+            match serde_json::to_value(key) {
+                Ok(serde_json::Value::Object(fields)) => Ok(fields),
+                Ok(_) => Err(store::StoreError::Invalid("a key must be an object of fields".into())),
+                Err(e) => Err(store::StoreError::Invalid(format!("cannot read the key: {e}"))),
+            }
+        }
+    }
+}
 
-pub fn emit_actions(api: &Api) -> String {
-    let mut out = String::from(
-        "//! The built-in storage actions: the default body of each operation that has one.\n\n\
-         #[allow(unused_imports)]\nuse super::entities::*;\nuse super::http;\n#[allow(unused_imports)]\nuse super::models::*;\nuse super::operations::*;\nuse super::store;\n\n",
+pub fn emit_actions(api: &Api) -> TokenStream {
+    let mut out = inner_docs(
+        "The built-in storage actions: the default body of each operation that has one.",
     );
-    out.push_str(HELPERS);
+    // Repository methods are called on the store: their traits must be in scope.
+    let mut repositories: Vec<Ident> = Vec::new();
     for op in &api.operations {
         if let Some(action) = &op.action {
-            emit_action(api, op, action, &mut out);
+            let repo = ident(&api.entities[action.entity].repository);
+            if !repositories.contains(&repo) {
+                repositories.push(repo);
+            }
+        }
+    }
+    let entities = generated("entities");
+    out.extend(quote! { #[allow(unused_imports)] });
+    out.extend(use_generated("entities"));
+    if !repositories.is_empty() {
+        out.extend(quote! { use #entities::{#(#repositories as _),*}; });
+    }
+    out.extend(use_runtime("http"));
+    out.extend(quote! { #[allow(unused_imports)] });
+    out.extend(use_generated("models"));
+    out.extend(use_generated("operations"));
+    out.extend(use_runtime("store"));
+    out.extend(helpers());
+    for op in &api.operations {
+        if let Some(action) = &op.action {
+            out.extend(emit_action(api, op, action));
         }
     }
     out
 }
 
-const HELPERS: &str = r#"
-/// A value as JSON; serializing generated types cannot fail, but a failure is still an error, not a panic.
-fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, http::ApiError> {
-    serde_json::to_value(value).map_err(http::ApiError::internal)
-}
+fn helpers() -> TokenStream {
+    quote! {
+        /// A value as JSON; serializing generated types cannot fail, but a failure is still an error, not a panic.
+        fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, http::ApiError> {
+            serde_json::to_value(value).map_err(http::ApiError::internal)
+        }
 
-/// The fields of a request body, as the store takes them.
-#[allow(dead_code)]
-fn fields<T: serde::Serialize>(body: &T) -> Result<serde_json::Map<String, serde_json::Value>, http::ApiError> {
-    match json(body)? {
-        serde_json::Value::Object(map) => Ok(map),
-        _ => Err(http::ApiError::bad_request("the request body must be a JSON object")),
+        /// The fields of a request body, as the store takes them.
+        #[allow(dead_code)]
+        fn fields<T: serde::Serialize>(body: &T) -> Result<serde_json::Map<String, serde_json::Value>, http::ApiError> {
+            match json(body)? {
+                serde_json::Value::Object(map) => Ok(map),
+                _ => Err(http::ApiError::bad_request("the request body must be a JSON object")),
+            }
+        }
+
+        /// The typed key of an item, from the fields bound from the path.
+        #[allow(dead_code)]
+        fn typed_key<K: serde::de::DeserializeOwned>(fields: serde_json::Map<String, serde_json::Value>) -> Result<K, http::ApiError> {
+            serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| http::ApiError::bad_request(format!("the key is not valid: {e}")))
+        }
+
+        /// A field's value as text, for building a Location header.
+        #[allow(dead_code)]
+        fn text(item: &serde_json::Value, field: &str) -> String {
+            match item.get(field) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            }
+        }
+
+        /// A parameter's value as the text a sort key holds.
+        #[allow(dead_code)]
+        fn key_text(value: serde_json::Value) -> String {
+            match value {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            }
+        }
+
+        /// The ETag of an item, from its version field.
+        #[allow(dead_code)]
+        fn etag(item: &serde_json::Value, field: &str) -> Option<String> {
+            item.get(field).and_then(serde_json::Value::as_i64).map(store::etag)
+        }
     }
 }
 
-/// The typed key of an item, from the fields bound from the path.
-#[allow(dead_code)]
-fn typed_key<K: serde::de::DeserializeOwned>(fields: serde_json::Map<String, serde_json::Value>) -> Result<K, http::ApiError> {
-    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| http::ApiError::bad_request(format!("the key is not valid: {e}")))
+/// The action's request parameter, noting whether the body reads it: a list with no
+/// parameters reads nothing from its request, and names it `_request`.
+#[derive(Default)]
+struct Request {
+    used: Cell<bool>,
 }
 
-/// A field's value as text, for building a Location header.
-#[allow(dead_code)]
-fn text(item: &serde_json::Value, field: &str) -> String {
-    match item.get(field) {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
+impl Request {
+    /// `request.field`.
+    fn field(&self, name: &str) -> TokenStream {
+        self.used.set(true);
+        let name = ident(name);
+        quote! { request.#name }
+    }
+
+    fn binding(&self) -> Ident {
+        if self.used.get() {
+            format_ident!("request")
+        } else {
+            format_ident!("_request")
+        }
     }
 }
 
-/// A parameter's value as the text a sort key holds.
-#[allow(dead_code)]
-fn key_text(value: serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
-
-/// The ETag of an item, from its version field.
-#[allow(dead_code)]
-fn etag(item: &serde_json::Value, field: &str) -> Option<String> {
-    item.get(field).and_then(serde_json::Value::as_i64).map(store::etag)
-}
-
-"#;
-
-/// Key (or bound) fields of an item, read from the request's parameters.
-fn bound_fields(op: &Operation, action: &BoundAction, only: Option<&[&str]>) -> String {
+/// Key (or bound) fields of an item, read from the request's parameters into a map named
+/// `map`.
+fn bound_fields(
+    op: &Operation,
+    action: &BoundAction,
+    only: Option<&[&str]>,
+    map: &Ident,
+    request: &Request,
+) -> TokenStream {
     let any = action
         .bindings
         .iter()
         .any(|(f, _)| only.is_none_or(|o| o.contains(&f.as_str())));
-    let mut out = String::from(if any {
-        "let mut key = serde_json::Map::new();\n"
-    } else {
-        "let key = serde_json::Map::new();\n"
-    });
+    let mutable = any.then(|| quote! { mut });
+    let mut out = quote! { let #mutable #map = serde_json::Map::new(); };
     for (field, p) in &action.bindings {
         if only.is_some_and(|o| !o.contains(&field.as_str())) {
             continue;
         }
         let param = &op.params[*p];
-        if param.required {
-            let _ = writeln!(
-                out,
-                "key.insert({}.into(), json(&request.{})?);",
-                lit(field),
-                param.ident
-            );
+        let value = request.field(&param.ident);
+        out.extend(if param.required {
+            quote! { #map.insert(#field.into(), json(&#value)?); }
         } else {
-            let _ = writeln!(
-                out,
-                "if let Some(value) = &request.{} {{ key.insert({}.into(), json(value)?); }}",
-                param.ident,
-                lit(field)
-            );
-        }
+            quote! { if let Some(value) = &#value { #map.insert(#field.into(), json(value)?); } }
+        });
     }
     out
 }
 
 /// `let key = OrderKey { .. };` straight from the request's parameters when
 /// their types are the key's, else through the fields (converted by serde).
-fn typed_key_line(api: &Api, op: &Operation, action: &BoundAction, entity: &Entity) -> String {
+fn typed_key_line(
+    api: &Api,
+    op: &Operation,
+    action: &BoundAction,
+    entity: &Entity,
+    request: &Request,
+) -> TokenStream {
     let TypeKind::Struct(s) = &api.types.get(entity.type_id).kind else {
         unreachable!("entities are structs")
     };
-    let key = &entity.key_type;
+    let key = ident(&entity.key_type);
+    let models = models();
     let mut fields = Vec::new();
     for var in entity.key.vars() {
         let field = s.fields.iter().find(|f| f.name == var);
@@ -380,81 +481,107 @@ fn typed_key_line(api: &Api, op: &Operation, action: &BoundAction, entity: &Enti
         match (field, param) {
             (Some(f), Some(p))
                 if p.required
-                    && super::rust::type_of(&api.types, &p.shape)
-                        == super::rust::bare_type(&api.types, &f.shape) =>
+                    && ty(&api.types, &p.shape, Some(&models)).to_string()
+                        == bare_ty(&api.types, &f.shape, Some(&models)).to_string() =>
             {
-                fields.push(format!("{}: request.{}", f.ident, p.ident));
+                let field = ident(&f.ident);
+                let value = request.field(&p.ident);
+                fields.push(quote! { #field: #value });
             }
             _ => {
-                return format!(
-                    "{}let key: {key} = typed_key(key)?;\n",
-                    bound_fields(op, action, Some(&entity.key.vars()))
+                let bound = bound_fields(
+                    op,
+                    action,
+                    Some(&entity.key.vars()),
+                    &format_ident!("key"),
+                    request,
                 );
+                return quote! {
+                    #bound
+                    let key: entities::#key = typed_key(key)?;
+                };
             }
         }
     }
-    format!("let key = {key} {{ {} }};\n", fields.join(", "))
+    quote! { let key = entities::#key { #(#fields),* }; }
 }
 
 /// `let expected = ..`: the version the `If-Match` header requires of the item at `key`
 /// (`creates`: the action creates a missing item).
-fn if_match(api: &Api, op: &Operation, action: &BoundAction, creates: bool) -> String {
+fn if_match(
+    api: &Api,
+    op: &Operation,
+    action: &BoundAction,
+    creates: bool,
+    request: &Request,
+) -> TokenStream {
     let header = match action.if_match {
         Some(p) if op.params[p].required => {
-            format!("Some(request.{}.as_str())", op.params[p].ident)
+            let value = request.field(&op.params[p].ident);
+            quote! { Some(#value.as_str()) }
         }
-        Some(p) => format!("request.{}.as_deref()", op.params[p].ident),
-        None => return "let expected = None;\n".into(),
+        Some(p) => {
+            let value = request.field(&op.params[p].ident);
+            quote! { #value.as_deref() }
+        }
+        None => return quote! { let expected = None; },
     };
-    let entity = &api.types.get(api.entities[action.entity].type_id).name;
-    format!("let expected = store.if_match::<{entity}, _>(&key, {header}, {creates}).await?;\n")
+    let entity = model(&api.types.get(api.entities[action.entity].type_id).name);
+    quote! { let expected = store.if_match::<#entity, _>(&key, #header, #creates).await?; }
 }
 
 /// Constructs the response variant at `index` holding `item`.
-fn respond(api: &Api, op: &Operation, index: usize, item: &str, entity: &Entity) -> String {
+fn respond(
+    api: &Api,
+    op: &Operation,
+    index: usize,
+    item: TokenStream,
+    entity: &Entity,
+) -> TokenStream {
     let r = &op.responses[index];
     let name = response_name(op);
+    let variant = ident(&r.variant);
     if !variant_has_fields(r) {
         return if r.media.is_some() {
-            format!("{name}::{}({item})", r.variant)
+            quote! { operations::#name::#variant(#item) }
         } else {
-            format!("{name}::{}", r.variant)
+            quote! { operations::#name::#variant }
         };
     }
     let mut fields = Vec::new();
     if r.media.is_some() {
-        fields.push(format!("body: {item}"));
+        fields.push(quote! { body: #item });
     }
     for h in &r.headers {
         let value = if h.name.eq_ignore_ascii_case("etag") && entity.version.is_some() {
-            format!(
-                "etag(&doc, {})",
-                lit(entity.version.as_deref().unwrap_or_default())
-            )
+            let version = entity.version.as_deref().unwrap_or_default();
+            quote! { etag(&doc, #version) }
         } else if h.name.eq_ignore_ascii_case("location") {
-            format!("Some({})", location(api, entity))
+            let location = location(api, entity);
+            quote! { Some(#location) }
         } else {
-            "None".into()
+            quote! { None }
         };
-        if h.required {
-            fields.push(format!("{}: {value}.unwrap_or_default()", h.ident));
+        let field = ident(&h.ident);
+        fields.push(if h.required {
+            quote! { #field: #value.unwrap_or_default() }
         } else {
-            fields.push(format!("{}: {value}", h.ident));
-        }
+            quote! { #field: #value }
+        });
     }
-    format!("{name}::{} {{ {} }}", r.variant, fields.join(", "))
+    quote! { operations::#name::#variant { #(#fields),* } }
 }
 
 /// A `format!` building the URL of an item: the path of the entity's `get`
 /// operation with its parameters filled in from the item.
-fn location(api: &Api, entity: &Entity) -> String {
+fn location(api: &Api, entity: &Entity) -> TokenStream {
     let get = api.operations.iter().find(|o| {
         o.action
             .as_ref()
             .is_some_and(|a| a.verb == Verb::Get && api.entities[a.entity].schema == entity.schema)
     });
     let Some(get) = get else {
-        return "String::new()".into();
+        return quote! { String::new() };
     };
     let action = get.action.as_ref().expect("found by its action");
     let mut template = String::new();
@@ -480,227 +607,308 @@ fn location(api: &Api, entity: &Entity) -> String {
             })
             .unwrap_or_else(|| name.to_string());
         template.push_str("{}");
-        args.push(format!("text(&doc, {})", lit(&field)));
+        args.push(quote! { text(&doc, #field) });
         rest = &rest[end + 1..];
     }
     template.push_str(rest);
-    format!("format!({}, {})", lit(&template), args.join(", "))
+    quote! { format!(#template, #(#args),*) }
 }
 
-fn emit_action(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
-    let mut function = String::new();
-    emit_action_function(api, op, action, &mut function);
-    // A list with no parameters reads nothing from its request.
-    let uses_request = regex::Regex::new(r"\brequest\.")
-        .expect("a valid pattern")
-        .is_match(&function);
-    if !uses_request {
-        function = function.replacen(
-            "store: &store::Store, request: ",
-            "store: &store::Store, _request: ",
-            1,
-        );
-    }
-    out.push_str(&function);
-}
-
-fn emit_action_function(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
+fn emit_action(api: &Api, op: &Operation, action: &BoundAction) -> TokenStream {
     let entity = &api.entities[action.entity];
-    let _ = writeln!(
-        out,
-        "/// `{} {}`: `{}` on `{}`.\npub async fn {}(store: &store::Store, request: {}Request) -> Result<{}, http::ApiError> {{",
+    let request = Request::default();
+    let body = action_body(api, op, action, &request);
+    let doc = format!(
+        " `{} {}`: `{}` on `{}`.",
         op.method.upper(),
         op.path,
         action.verb.as_str(),
-        entity.schema,
-        op.ident,
-        op.type_name,
-        response_name(op)
+        entity.schema
     );
-    let bound_names: Vec<String> = action.bindings.iter().map(|(f, _)| lit(f)).collect();
+    let name = ident(&op.ident);
+    let binding = request.binding();
+    let request_ty = request_name(op);
+    let response_ty = response_name(op);
+    quote! {
+        #[doc = #doc]
+        pub async fn #name(store: &store::Store, #binding: operations::#request_ty) -> Result<operations::#response_ty, http::ApiError> {
+            #body
+        }
+    }
+}
+
+/// The statements of an action's function.
+fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Request) -> TokenStream {
+    let entity = &api.entities[action.entity];
+    let bound_names: Vec<&String> = action.bindings.iter().map(|(f, _)| f).collect();
     let needs_doc = |index: usize| {
         op.responses[index]
             .headers
             .iter()
             .any(|h| h.name.eq_ignore_ascii_case("etag") || h.name.eq_ignore_ascii_case("location"))
     };
-    let doc_line = |index: usize, item: &str| {
-        if needs_doc(index) {
-            format!("let doc = json(&{item})?;\n")
-        } else {
-            String::new()
-        }
-    };
-    let (snake, plural) = method_words(entity);
-    let key = &entity.key_type;
+    let doc_line = |index: usize| needs_doc(index).then(|| quote! { let doc = json(&item)?; });
+    let methods = Methods::of(entity);
+    let key = ident(&entity.key_type);
+    let key_map = format_ident!("key");
+    let item = || quote! { item };
     match action.verb {
         Verb::Create => {
-            out.push_str(&bound_fields(op, action, None));
-            out.push_str("let mut fields = fields(&request.body)?;\nfields.extend(key);\n");
-            let _ = writeln!(
-                out,
-                "let item = store.create_{snake}(fields, &[{}]).await?;",
-                bound_names.join(", ")
-            );
-            out.push_str(&doc_line(action.success, "item"));
-            let _ = writeln!(
-                out,
-                "Ok({})",
-                respond(api, op, action.success, "item", entity)
-            );
+            let bound = bound_fields(op, action, None, &key_map, request);
+            let body = request.field("body");
+            let create = &methods.create;
+            let doc = doc_line(action.success);
+            let response = respond(api, op, action.success, item(), entity);
+            quote! {
+                #bound
+                let mut fields = fields(&#body)?;
+                fields.extend(key);
+                let item = store.#create(fields, &[#(#bound_names),*]).await?;
+                #doc
+                Ok(#response)
+            }
         }
         Verb::Get => {
-            out.push_str(&typed_key_line(api, op, action, entity));
-            let _ = writeln!(
-                out,
-                "let item = store.get_{snake}(&key).await?.ok_or_else(|| http::ApiError::not_found({}))?;",
-                lit(&format!("no {} has this key", entity.schema))
-            );
-            out.push_str(&doc_line(action.success, "item"));
-            let _ = writeln!(
-                out,
-                "Ok({})",
-                respond(api, op, action.success, "item", entity)
-            );
+            let key_line = typed_key_line(api, op, action, entity, request);
+            let get = &methods.get;
+            let missing = format!("no {} has this key", entity.schema);
+            let doc = doc_line(action.success);
+            let response = respond(api, op, action.success, item(), entity);
+            quote! {
+                #key_line
+                let item = store.#get(&key).await?.ok_or_else(|| http::ApiError::not_found(#missing))?;
+                #doc
+                Ok(#response)
+            }
         }
         Verb::Put => {
-            out.push_str(&bound_fields(op, action, None));
-            let _ = writeln!(
-                out,
-                "let mut fields = fields(&request.body)?;\nfields.extend(key.clone());\nlet key: {key} = typed_key(key)?;"
-            );
-            out.push_str(&if_match(api, op, action, true));
-            let _ = writeln!(
-                out,
-                "let (item, created) = store.put_{snake}(&key, fields, &[{}], expected).await?;",
-                bound_names.join(", ")
-            );
+            let bound = bound_fields(op, action, None, &key_map, request);
+            let body = request.field("body");
+            let expected = if_match(api, op, action, true, request);
+            let put = &methods.put;
             let created = action.created.unwrap_or(action.success);
-            if needs_doc(created) || needs_doc(action.success) {
-                out.push_str("let doc = json(&item)?;\n");
+            let doc = (needs_doc(created) || needs_doc(action.success))
+                .then(|| quote! { let doc = json(&item)?; });
+            let on_create = respond(api, op, created, item(), entity);
+            let on_replace = respond(api, op, action.success, item(), entity);
+            quote! {
+                #bound
+                let mut fields = fields(&#body)?;
+                fields.extend(key.clone());
+                let key: entities::#key = typed_key(key)?;
+                #expected
+                let (item, created) = store.#put(&key, fields, &[#(#bound_names),*], expected).await?;
+                #doc
+                Ok(if created { #on_create } else { #on_replace })
             }
-            let _ = writeln!(
-                out,
-                "Ok(if created {{ {} }} else {{ {} }})",
-                respond(api, op, created, "item", entity),
-                respond(api, op, action.success, "item", entity)
-            );
         }
         Verb::Update => {
-            out.push_str(&typed_key_line(api, op, action, entity));
-            out.push_str(&if_match(api, op, action, false));
-            let _ = writeln!(
-                out,
-                "let item = store.update_{snake}(&key, fields(&request.body)?, expected).await?;"
-            );
-            out.push_str(&doc_line(action.success, "item"));
-            let _ = writeln!(
-                out,
-                "Ok({})",
-                respond(api, op, action.success, "item", entity)
-            );
+            let key_line = typed_key_line(api, op, action, entity, request);
+            let expected = if_match(api, op, action, false, request);
+            let body = request.field("body");
+            let update = &methods.update;
+            let doc = doc_line(action.success);
+            let response = respond(api, op, action.success, item(), entity);
+            quote! {
+                #key_line
+                #expected
+                let item = store.#update(&key, fields(&#body)?, expected).await?;
+                #doc
+                Ok(#response)
+            }
         }
         Verb::Delete => {
-            out.push_str(&typed_key_line(api, op, action, entity));
-            out.push_str(&if_match(api, op, action, false));
-            let _ = writeln!(out, "store.delete_{snake}(&key, expected).await?;");
-            let _ = writeln!(
-                out,
-                "Ok({})",
-                respond(api, op, action.success, "item", entity)
-            );
-        }
-        Verb::Query | Verb::List => {
-            out.push_str(
-                &bound_fields(op, action, None)
-                    .replace("let mut key", "let mut values")
-                    .replace("let key", "let values")
-                    .replace("key.insert", "values.insert"),
-            );
-            let index = match action.index {
-                Some(i) => format!("Some({})", lit(&api.tables[entity.table].indexes[i].name)),
-                None => "None".into(),
-            };
-            let range = match &action.range {
-                Some(r) => {
-                    let p = &op.params[r.param];
-                    let value = if p.required {
-                        format!("Some(&request.{})", p.ident)
-                    } else {
-                        format!("request.{}.as_ref()", p.ident)
-                    };
-                    format!(
-                        "{value}.map(json).transpose()?.map(|v| (store::RangeOp::{}, key_text(v)))",
-                        r.op.rust()
-                    )
-                }
-                None => "None".into(),
-            };
-            let limit = match action.limit {
-                Some(p) if op.params[p].required => format!(
-                    "usize::try_from(request.{}).unwrap_or(1).clamp(1, 1000)",
-                    op.params[p].ident
-                ),
-                Some(p) => {
-                    let default = op.params[p]
-                        .default
-                        .as_ref()
-                        .and_then(serde_json::Value::as_u64)
-                        .unwrap_or(50);
-                    format!("request.{}.map_or({default}, |n| usize::try_from(n).unwrap_or(1)).clamp(1, 1000)", op.params[p].ident)
-                }
-                None => "50".into(),
-            };
-            let cursor = match action.cursor {
-                Some(p) if op.params[p].required => {
-                    format!("Some(request.{}.clone())", op.params[p].ident)
-                }
-                Some(p) => format!("request.{}.clone()", op.params[p].ident),
-                None => "None".into(),
-            };
-            let _ = writeln!(
-                out,
-                "let page = store.query_{plural}(store::Query {{ index: {index}, values, range: {range}, descending: {}, limit: {limit}, cursor: {cursor}, scan: {} }}).await?;",
-                action.order == crate::model::actions::SortOrder::Desc,
-                action.scan
-            );
-            let shape = action.page.as_ref().expect("queries have a page shape");
-            let page_def = api.types.get(shape.type_id);
-            let TypeKind::Struct(s) = &page_def.kind else {
-                unreachable!("pages are structs")
-            };
-            let mut fields = Vec::new();
-            for f in &s.fields {
-                let ty = field_type(api, f);
-                let value = if f.name == shape.items {
-                    if f.optional() {
-                        "Some(page.items)".to_string()
-                    } else {
-                        "page.items".to_string()
-                    }
-                } else if Some(&f.name) == shape.cursor.as_ref() {
-                    match (f.optional(), f.shape.nullable) {
-                        (true, true) => "Some(page.next_cursor)".into(),
-                        (false, false) => "page.next_cursor.unwrap_or_default()".into(),
-                        _ => "page.next_cursor".into(),
-                    }
-                } else if ty.starts_with("Option<") {
-                    "None".into()
-                } else {
-                    "Default::default()".into()
-                };
-                fields.push(format!("{}: {value}", f.ident));
+            let key_line = typed_key_line(api, op, action, entity, request);
+            let expected = if_match(api, op, action, false, request);
+            let delete = &methods.delete;
+            let response = respond(api, op, action.success, item(), entity);
+            quote! {
+                #key_line
+                #expected
+                store.#delete(&key, expected).await?;
+                Ok(#response)
             }
-            if let crate::model::Additional::Typed(_) = &s.additional {
-                fields.push("additional_properties: Default::default()".into());
-            }
-            let body = format!("{} {{ {} }}", page_def.name, fields.join(", "));
-            let _ = writeln!(
-                out,
-                "Ok({})",
-                respond(api, op, action.success, &body, entity)
-            );
         }
+        Verb::Query | Verb::List => query_body(api, op, action, entity, request, &methods),
     }
-    out.push_str("}\n\n");
+}
+
+fn query_body(
+    api: &Api,
+    op: &Operation,
+    action: &BoundAction,
+    entity: &Entity,
+    request: &Request,
+    methods: &Methods,
+) -> TokenStream {
+    let values = bound_fields(op, action, None, &format_ident!("values"), request);
+    let index = some(
+        action
+            .index
+            .map(|i| &api.tables[entity.table].indexes[i].name),
+    );
+    let range = match &action.range {
+        Some(r) => {
+            let p = &op.params[r.param];
+            let param = request.field(&p.ident);
+            let value = if p.required {
+                quote! { Some(&#param) }
+            } else {
+                quote! { #param.as_ref() }
+            };
+            let op = format_ident!("{}", r.op.rust());
+            quote! { #value.map(json).transpose()?.map(|v| (store::RangeOp::#op, key_text(v))) }
+        }
+        None => quote! { None },
+    };
+    let limit = match action.limit {
+        Some(p) if op.params[p].required => {
+            let param = request.field(&op.params[p].ident);
+            quote! { usize::try_from(#param).unwrap_or(1).clamp(1, 1000) }
+        }
+        Some(p) => {
+            let default = op.params[p]
+                .default
+                .as_ref()
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(50);
+            let default = Literal::u64_unsuffixed(default);
+            let param = request.field(&op.params[p].ident);
+            quote! { #param.map_or(#default, |n| usize::try_from(n).unwrap_or(1)).clamp(1, 1000) }
+        }
+        None => quote! { 50 },
+    };
+    let cursor = match action.cursor {
+        Some(p) if op.params[p].required => {
+            let param = request.field(&op.params[p].ident);
+            quote! { Some(#param.clone()) }
+        }
+        Some(p) => {
+            let param = request.field(&op.params[p].ident);
+            quote! { #param.clone() }
+        }
+        None => quote! { None },
+    };
+    let descending = action.order == crate::model::actions::SortOrder::Desc;
+    let scan = action.scan;
+    let query = &methods.query;
+    let shape = action.page.as_ref().expect("queries have a page shape");
+    let page_def = api.types.get(shape.type_id);
+    let TypeKind::Struct(s) = &page_def.kind else {
+        unreachable!("pages are structs")
+    };
+    // The page's fields as `models` named them.
+    let mut idents = Scope::default();
+    let mut fields = Vec::new();
+    for f in &s.fields {
+        idents.claim(f.ident.clone());
+        let value = if f.name == shape.items {
+            if f.optional() {
+                quote! { Some(page.items) }
+            } else {
+                quote! { page.items }
+            }
+        } else if Some(&f.name) == shape.cursor.as_ref() {
+            match (f.optional(), f.shape.nullable) {
+                (true, true) => quote! { Some(page.next_cursor) },
+                (false, false) => quote! { page.next_cursor.unwrap_or_default() },
+                _ => quote! { page.next_cursor },
+            }
+        } else if f.optional() || f.shape.nullable {
+            quote! { None }
+        } else {
+            quote! { Default::default() }
+        };
+        let field = ident(&f.ident);
+        fields.push(quote! { #field: #value });
+    }
+    if let crate::model::Additional::Typed(_) = &s.additional {
+        let field = ident(&idents.claim("additional_properties".into()));
+        fields.push(quote! { #field: Default::default() });
+    }
+    let page_ty = model(&page_def.name);
+    let response = respond(
+        api,
+        op,
+        action.success,
+        quote! { #page_ty { #(#fields),* } },
+        entity,
+    );
+    quote! {
+        #values
+        let page = store.#query(store::Query {
+            index: #index,
+            values,
+            range: #range,
+            descending: #descending,
+            limit: #limit,
+            cursor: #cursor,
+            scan: #scan
+        }).await?;
+        Ok(#response)
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use std::path::Path;
+
+    /// actions.rs for a spec, as printed.
+    fn actions(spec: &str) -> String {
+        let loaded = crate::load::parse(Path::new("t.yaml"), spec.to_string()).expect("parses");
+        let api = crate::model::build(&loaded, None).expect("valid");
+        let file = syn::parse2(super::emit_actions(&api)).expect("a Rust file");
+        prettyplease::unparse(&file)
+    }
+
+    const SPEC: &str = r#"openapi: 3.0.3
+info: {title: T, version: '1'}
+x-apigen: {tables: {Main: {pk: PK, sk: SK}}}
+paths:
+  /notes:
+    get:
+      operationId: listNotes
+      x-apigen-action: {list: Note}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/NotePage'}}}}
+  /notes/{noteId}:
+    get:
+      operationId: getNote
+      parameters: [{name: noteId, in: path, required: true, schema: {type: string}}]
+      x-apigen-action: {get: Note, bind: {noteId: id}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}}
+components:
+  schemas:
+    Note:
+      type: object
+      required: [id]
+      properties: {id: {type: string}}
+      x-apigen-entity: {id: {field: id, generate: ulid}, key: {pk: "NOTE#{id}", sk: NOTE}}
+    NotePage:
+      type: object
+      required: [items]
+      properties: {items: {type: array, items: {$ref: '#/components/schemas/Note'}}}
+"#;
+
+    #[test]
+    fn an_action_that_reads_nothing_from_its_request_names_it_unused() {
+        let out = actions(SPEC);
+        assert!(
+            out.contains("_request: operations::ListNotesRequest"),
+            "{out}"
+        );
+        assert!(
+            out.contains("    request: operations::GetNoteRequest"),
+            "{out}"
+        );
+        assert!(
+            out.contains("let values = serde_json::Map::new();"),
+            "{out}"
+        );
+        assert!(
+            out.contains("use crate::generated::entities::NoteRepository as _;"),
+            "{out}"
+        );
+    }
 }

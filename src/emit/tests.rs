@@ -2,147 +2,148 @@
 //! in-memory store through every operation with a storage action, on its
 //! success and failure paths.
 
-use std::fmt::Write;
-
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::examples::{example, fitting_example};
+use super::rust::{generated_at, inner_docs, runtime_at, unraw, Site};
 use crate::model::actions::{BoundAction, Verb};
 use crate::model::{Api, Entity, Media, Operation, Param, ParamIn, Shape, StrFormat, Ty, TypeKind};
 
-const PRELUDE: &str = r#"
-use std::sync::Arc;
+fn prelude() -> TokenStream {
+    quote! {
+        use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
-use serde_json::{json, Value};
-use tower::ServiceExt;
+        use axum::body::Body;
+        use axum::http::{header, HeaderMap, Request, StatusCode};
+        use axum::Router;
+        use http_body_util::BodyExt;
+        use serde_json::{json, Value};
+        use tower::ServiceExt;
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
+        struct Reply {
+            status: StatusCode,
+            headers: HeaderMap,
+            body: Value,
+        }
 
-/// Sends one request through the router, as API Gateway would.
-async fn send(app: &Router, method: &str, uri: &str, body: Option<&Value>, headers: &[(&str, String)]) -> Reply {
-    let mut request = Request::builder().method(method).uri(uri);
-    if body.is_some() {
-        request = request.header(header::CONTENT_TYPE, "application/json");
-    }
-    for (name, value) in headers {
-        request = request.header(*name, value);
-    }
-    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
-    let response = app.clone().oneshot(request.body(body).expect("a valid request")).await.expect("the router never fails");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.expect("a readable body").to_bytes();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-    Reply { status, headers, body }
-}
+        /// Sends one request through the router, as API Gateway would.
+        async fn send(app: &Router, method: &str, uri: &str, body: Option<&Value>, headers: &[(&str, String)]) -> Reply {
+            let mut request = Request::builder().method(method).uri(uri);
+            if body.is_some() {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+            }
+            for (name, value) in headers {
+                request = request.header(*name, value);
+            }
+            let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
+            let response = app.clone().oneshot(request.body(body).expect("a valid request")).await.expect("the router never fails");
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.expect("a readable body").to_bytes();
+            let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+            Reply { status, headers, body }
+        }
 
-/// Fills `{name}` in a path with `values`.
-fn path(template: &str, values: &[(&str, String)]) -> String {
-    values.iter().fold(template.to_string(), |p, (name, value)| p.replace(&format!("{{{name}}}"), value))
-}
+        /// Fills `{name}` in a path with `values`.
+        fn path(template: &str, values: &[(&str, String)]) -> String {
+            values.iter().fold(template.to_string(), |p, (name, value)| p.replace(&format!("{{{name}}}"), value))
+        }
 
-/// A field of an item as path or query text.
-fn text(item: &Value, field: &str) -> String {
-    match &item[field] {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+        /// A field of an item as path or query text.
+        fn text(item: &Value, field: &str) -> String {
+            match &item[field] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        }
 
-/// Makes the given fields of a body distinct for the `n`-th item, keeping their shape: the
-/// last digit (else the last letter) before any `@` moves `n` places; an integer grows by `n`.
-fn vary(mut body: Value, fields: &[&str], n: usize) -> Value {
-    for field in fields {
-        match body.get_mut(*field) {
-            Some(Value::String(s)) => *s = bump(s, n),
-            Some(Value::Number(x)) => {
-                if let Some(i) = x.as_i64() {
-                    *x = (i + n as i64).into();
+        /// Makes the given fields of a body distinct for the `n`-th item, keeping their shape: the
+        /// last digit (else the last letter) before any `@` moves `n` places; an integer grows by `n`.
+        fn vary(mut body: Value, fields: &[&str], n: usize) -> Value {
+            for field in fields {
+                match body.get_mut(*field) {
+                    Some(Value::String(s)) => *s = bump(s, n),
+                    Some(Value::Number(x)) => {
+                        if let Some(i) = x.as_i64() {
+                            *x = (i + n as i64).into();
+                        }
+                    }
+                    _ => {}
                 }
             }
-            _ => {}
+            body
+        }
+
+        fn bump(s: &str, n: usize) -> String {
+            let end = s.find('@').unwrap_or(s.len());
+            let mut chars: Vec<char> = s.chars().collect();
+            let head = &chars[..s[..end].chars().count()];
+            let last = head.iter().rposition(char::is_ascii_digit).or_else(|| head.iter().rposition(char::is_ascii_alphanumeric));
+            if let Some(i) = last {
+                let (base, size) = match chars[i] {
+                    '0'..='9' => (b'0', 10),
+                    'a'..='z' => (b'a', 26),
+                    _ => (b'A', 26),
+                };
+                let offset = (chars[i] as u8 - base) as usize;
+                chars[i] = char::from(base + ((offset + n) % size) as u8);
+                chars.into_iter().collect()
+            } else {
+                format!("{s}{n}")
+            }
+        }
+
+        /// Percent-encodes a query value.
+        fn encode(value: &str) -> String {
+            value
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        }
+
+        fn assert_problem(reply: &Reply, status: StatusCode) {
+            assert_eq!(reply.status, status, "body: {}", reply.body);
+            assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
+            assert_eq!(reply.body["status"], status.as_u16());
         }
     }
-    body
 }
 
-fn bump(s: &str, n: usize) -> String {
-    let end = s.find('@').unwrap_or(s.len());
-    let mut chars: Vec<char> = s.chars().collect();
-    let head = &chars[..s[..end].chars().count()];
-    let last = head.iter().rposition(char::is_ascii_digit).or_else(|| head.iter().rposition(char::is_ascii_alphanumeric));
-    if let Some(i) = last {
-        let (base, size) = match chars[i] {
-            '0'..='9' => (b'0', 10),
-            'a'..='z' => (b'a', 26),
-            _ => (b'A', 26),
-        };
-        let offset = (chars[i] as u8 - base) as usize;
-        chars[i] = char::from(base + ((offset + n) % size) as u8);
-        chars.into_iter().collect()
-    } else {
-        format!("{s}{n}")
+fn app_with_store() -> TokenStream {
+    quote! {
+        /// The router over the in-memory store, or over fresh tables on the server
+        /// `AWS_ENDPOINT_URL_DYNAMODB` names, so that the same tests prove both.
+        async fn app() -> Router {
+            let store = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+                let store = store::dynamodb(&format!("test-{}", ulid::Ulid::new()), TABLES).await;
+                store.ensure_tables(TABLES).await.expect("the test tables can be created");
+                store
+            } else {
+                Store::memory()
+            };
+            routes::router(Arc::new(Service::new(store)))
+        }
     }
 }
 
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+fn app_without_store() -> TokenStream {
+    quote! {
+        /// The router over the hand-written handlers.
+        async fn app() -> Router {
+            routes::router(Arc::new(Service::new()))
+        }
+    }
 }
 
-fn assert_problem(reply: &Reply, status: StatusCode) {
-    assert_eq!(reply.status, status, "body: {}", reply.body);
-    assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
-    assert_eq!(reply.body["status"], status.as_u16());
-}
-"#;
-
-const APP_WITH_STORE: &str = r#"
-/// The router over the in-memory store, or over fresh tables on the server
-/// `AWS_ENDPOINT_URL_DYNAMODB` names, so that the same tests prove both.
-async fn app() -> Router {
-    let store = if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
-        let store = store::dynamodb(&format!("test-{}", ulid::Ulid::new()), TABLES).await;
-        store.ensure_tables(TABLES).await.expect("the test tables can be created");
-        store
-    } else {
-        Store::memory()
-    };
-    routes::router(Arc::new(Service::new(store)))
-}
-"#;
-
-const APP_WITHOUT_STORE: &str = r#"
-/// The router over the hand-written handlers.
-async fn app() -> Router {
-    routes::router(Arc::new(Service::new()))
-}
-"#;
-
-fn lit(s: &str) -> String {
-    format!("{s:?}")
-}
-
-/// `json!(...)` of a value, as Rust source.
-fn json_lit(v: &Value) -> String {
-    format!(
-        "serde_json::from_str::<Value>({}).expect(\"valid example\")",
-        lit(&v.to_string())
-    )
+/// A JSON value as an expression that builds it.
+fn json_value(v: &Value) -> TokenStream {
+    let text = v.to_string();
+    quote! { serde_json::from_str::<Value>(#text).expect("valid example") }
 }
 
 /// Where a parameter bound to an item field takes its value from.
@@ -156,49 +157,99 @@ enum From<'a> {
     Seed(&'a Entity),
 }
 
+/// The value a request gives a parameter.
+enum Arg<'a> {
+    /// Text fixed when the test is written: the parameter's example, or an `If-Match` of the
+    /// first version.
+    Fixed(String),
+    /// A field of the JSON item in the named variable.
+    Field { item: &'a str, field: String },
+    /// The item's version, as an `If-Match` value.
+    Version { item: &'a str, field: String },
+    /// The example, moved for the `n`-th seeded item.
+    Bump(String),
+}
+
+impl Arg<'_> {
+    /// The item variable the value reads, if any.
+    fn item(&self) -> Option<&str> {
+        match self {
+            Self::Field { item, .. } | Self::Version { item, .. } => Some(item),
+            Self::Fixed(_) | Self::Bump(_) => None,
+        }
+    }
+
+    /// A `String` expression.
+    fn expr(&self) -> TokenStream {
+        match self {
+            Self::Fixed(text) => quote! { #text.to_string() },
+            Self::Field { item, field } => {
+                let item = format_ident!("{item}");
+                quote! { text(&#item, #field) }
+            }
+            Self::Version { item, field } => {
+                let item = format_ident!("{item}");
+                quote! { format!("\"{}\"", text(&#item, #field)) }
+            }
+            Self::Bump(example) => quote! { bump(#example, n) },
+        }
+    }
+}
+
 /// Everything a request to an operation carries besides its method and
 /// body, as Rust expressions.
 struct Parts {
     /// `path(...)`, with the query string when there is one.
-    uri: String,
+    uri: TokenStream,
     /// The query string alone: `[...].join("&")`.
-    query: Option<String>,
-    /// `&[(name, value), ...]`: required headers and cookies.
-    headers: String,
-    /// The same, as `.header(name, value)` calls on a request builder.
-    header_calls: String,
+    query: Option<TokenStream>,
+    /// `(name, value)` pairs: required headers and cookies.
+    headers: Vec<TokenStream>,
+    /// The item variables the values read.
+    items: Vec<String>,
 }
 
 impl Parts {
     fn uses(&self, var: &str) -> bool {
-        let needle = format!("&{var},");
-        self.uri.contains(&needle) || self.headers.contains(&needle)
+        self.items.iter().any(|i| i == var)
+    }
+
+    /// `&[(name, value), ...]`.
+    fn headers(&self) -> TokenStream {
+        let headers = &self.headers;
+        quote! { &[#(#headers),*] }
+    }
+
+    /// The headers as `.header(name, value)` calls on a request builder.
+    fn header_calls(&self) -> TokenStream {
+        let headers = &self.headers;
+        quote! { #(.header #headers)* }
     }
 }
 
 /// Headers the HTTP layer owns: OpenAPI ignores parameters with these names.
 const RESERVED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
 
-/// The value of parameter `i` as a Rust `String` expression, or `None` when
-/// the request leaves it out: every required parameter is sent, with a value
-/// its schema accepts, and so is every one bound to a field of `from`.
-fn param_value(
+/// The value of parameter `i`, or `None` when the request leaves it out: every required
+/// parameter is sent, with a value its schema accepts, and so is every one bound to a field
+/// of `from`.
+fn param_value<'a>(
     api: &Api,
     op: &Operation,
     action: Option<&BoundAction>,
     i: usize,
-    from: From,
-) -> Option<String> {
+    from: From<'a>,
+) -> Option<Arg<'a>> {
     let p = &op.params[i];
     if let Some(a) = action {
         if a.if_match == Some(i) {
             let entity = &api.entities[a.entity];
             return match (from, &entity.version) {
-                (From::Item(item), Some(v)) if p.required => Some(format!(
-                    "format!(\"\\\"{{}}\\\"\", text(&{item}, {}))",
-                    lit(v)
-                )),
-                _ if p.required => Some("\"\\\"1\\\"\".to_string()".into()),
+                (From::Item(item), Some(v)) if p.required => Some(Arg::Version {
+                    item,
+                    field: v.clone(),
+                }),
+                _ if p.required => Some(Arg::Fixed("\"1\"".into())),
                 _ => None,
             };
         }
@@ -210,14 +261,16 @@ fn param_value(
         }
     }
     let bound = action.and_then(|a| a.bindings.iter().find(|(_, b)| *b == i).map(|(f, _)| f));
-    let example = || lit(&example_text(api, p));
     match (bound, from) {
-        (Some(field), From::Item(item)) => Some(format!("text(&{item}, {})", lit(field))),
+        (Some(field), From::Item(item)) => Some(Arg::Field {
+            item,
+            field: field.clone(),
+        }),
         (Some(field), From::Seed(e)) if e.key.vars().contains(&field.as_str()) => {
-            Some(format!("bump({}, n)", example()))
+            Some(Arg::Bump(example_text(api, p)))
         }
         _ if p.required || bound.is_some() && p.location == ParamIn::Path => {
-            Some(format!("{}.to_string()", example()))
+            Some(Arg::Fixed(example_text(api, p)))
         }
         _ => None,
     }
@@ -267,7 +320,7 @@ fn parts(
     op: &Operation,
     action: Option<&BoundAction>,
     from: From,
-    extra: &str,
+    extra: Option<TokenStream>,
 ) -> Parts {
     parts_except(api, op, action, from, extra, None)
 }
@@ -278,84 +331,85 @@ fn parts_except(
     op: &Operation,
     action: Option<&BoundAction>,
     from: From,
-    extra: &str,
+    extra: Option<TokenStream>,
     skip: Option<usize>,
 ) -> Parts {
     let mut values = Vec::new();
     let mut query = Vec::new();
     let mut headers = Vec::new();
     let mut cookies = Vec::new();
+    let mut items = Vec::new();
+    let mut read = |arg: &Arg| {
+        if let Some(item) = arg.item() {
+            items.push(item.to_string());
+        }
+        arg.expr()
+    };
     for (i, p) in op.params.iter().enumerate() {
         if skip == Some(i) {
             continue;
         }
-        let Some(value) = param_value(api, op, action, i, from) else {
+        let Some(arg) = param_value(api, op, action, i, from) else {
             continue;
         };
+        let fixed = matches!(arg, Arg::Fixed(_));
+        let name = &p.name;
         match p.location {
-            ParamIn::Path => values.push(format!("({}, {value})", lit(&p.name))),
+            ParamIn::Path => {
+                let value = read(&arg);
+                values.push(quote! { (#name, #value) });
+            }
             ParamIn::Query => {
-                let computed = !value.ends_with(".to_string()");
-                if computed {
-                    query.push(format!(
-                        "format!(\"{}={{}}\", encode(&{value}))",
-                        encode(&p.name)
-                    ));
-                } else {
+                if fixed {
                     for (k, v) in example_pairs(api, p) {
-                        query.push(format!(
-                            "{}.to_string()",
-                            lit(&format!("{}={}", encode(&k), encode(&v)))
-                        ));
+                        let pair = format!("{}={}", encode(&k), encode(&v));
+                        query.push(quote! { #pair.to_string() });
                     }
+                } else {
+                    let template = format!("{}={{}}", encode(&p.name));
+                    let value = read(&arg);
+                    query.push(quote! { format!(#template, encode(&#value)) });
                 }
             }
             ParamIn::Header => {
                 if !RESERVED_HEADERS.contains(&p.name.to_ascii_lowercase().as_str()) {
-                    headers.push(format!("({}, {value})", lit(&p.name)));
+                    let value = read(&arg);
+                    headers.push(quote! { (#name, #value) });
                 }
             }
-            ParamIn::Cookie => cookies.push(if value.ends_with(".to_string()") {
+            ParamIn::Cookie => cookies.push(if fixed {
                 Err(format!("{}={}", p.name, example_text(api, p)))
             } else {
-                Ok(format!(
-                    "format!({}, {value})",
-                    lit(&format!(
-                        "{}={{}}",
-                        p.name.replace('{', "{{").replace('}', "}}")
-                    ))
-                ))
+                let template = format!("{}={{}}", p.name.replace('{', "{{").replace('}', "}}"));
+                let value = read(&arg);
+                Ok(quote! { format!(#template, #value) })
             }),
         }
     }
     // One `Cookie` header; plain text when no value comes from an item.
     if cookies.iter().all(Result::is_err) && !cookies.is_empty() {
         let text: Vec<String> = cookies.into_iter().filter_map(Result::err).collect();
-        headers.push(format!(
-            "(\"cookie\", {}.to_string())",
-            lit(&text.join("; "))
-        ));
+        let text = text.join("; ");
+        headers.push(quote! { ("cookie", #text.to_string()) });
     } else if !cookies.is_empty() {
-        let exprs: Vec<String> = cookies
+        let exprs = cookies
             .into_iter()
-            .map(|c| c.unwrap_or_else(|text| format!("{}.to_string()", lit(&text))))
-            .collect();
-        headers.push(format!("(\"cookie\", [{}].join(\"; \"))", exprs.join(", ")));
+            .map(|c| c.unwrap_or_else(|text| quote! { #text.to_string() }));
+        headers.push(quote! { ("cookie", [#(#exprs),*].join("; ")) });
     }
-    if !extra.is_empty() {
-        query.push(extra.to_string());
-    }
-    let path = format!("path({}, &[{}])", lit(&op.path), values.join(", "));
-    let query = (!query.is_empty()).then(|| format!("[{}].join(\"&\")", query.join(", ")));
+    query.extend(extra);
+    let op_path = &op.path;
+    let path = quote! { path(#op_path, &[#(#values),*]) };
+    let query = (!query.is_empty()).then(|| quote! { [#(#query),*].join("&") });
     let uri = match &query {
         None => path,
-        Some(q) => format!("format!(\"{{}}?{{}}\", {path}, {q})"),
+        Some(q) => quote! { format!("{}?{}", #path, #q) },
     };
     Parts {
         uri,
         query,
-        header_calls: headers.iter().map(|h| format!(".header{h}")).collect(),
-        headers: format!("&[{}]", headers.join(", ")),
+        headers,
+        items,
     }
 }
 
@@ -392,9 +446,9 @@ fn seed_op(api: &Api, entity: usize) -> Option<&Operation> {
 }
 
 /// A request body for `op` as a Rust expression.
-fn body_expr(api: &Api, op: &Operation) -> Option<String> {
+fn body_expr(api: &Api, op: &Operation) -> Option<TokenStream> {
     match &op.body.as_ref()?.media {
-        Media::Json(shape) => Some(json_lit(&fitting_example(api, shape, true)?)),
+        Media::Json(shape) => Some(json_value(&fitting_example(api, shape, true)?)),
         _ => None,
     }
 }
@@ -458,26 +512,37 @@ fn broken_field(api: &Api, shape: &Shape) -> Option<(String, Value)> {
     Some((f.name.clone(), wrong))
 }
 
-pub fn emit(api: &Api) -> String {
+pub fn emit(api: &Api) -> TokenStream {
     let krate = api.settings.crate_ident();
-    let mut out = String::from(
-        "//! Drives the router through every operation with a storage action, on its success and \
+    let site = Site::Tests { krate: &krate };
+    let krate_ident = super::rust::ident(&krate);
+    let mut out = inner_docs(
+        "Drives the router through every operation with a storage action, on its success and \
          failure paths: against the in-memory store, or against fresh tables on the server that \
-         `AWS_ENDPOINT_URL_DYNAMODB` names.\n\n#![allow(unused_imports, dead_code)]\n\n",
+         `AWS_ENDPOINT_URL_DYNAMODB` names.",
     );
+    out.extend(quote! { #![allow(unused_imports, dead_code)] });
+    let routes = generated_at(site, "routes");
     if !api.has_storage() {
-        let _ = writeln!(
-            out,
-            "use {krate}::generated::routes;\nuse {krate}::handlers::Service;\n"
-        );
-        out.push_str(PRELUDE);
-        out.push_str(APP_WITHOUT_STORE);
-        emit_stub_tests(api, &mut out);
+        out.extend(quote! {
+            use #routes;
+            use #krate_ident::handlers::Service;
+        });
+        out.extend(prelude());
+        out.extend(app_without_store());
+        out.extend(emit_stub_tests(api));
         return out;
     }
-    let _ = writeln!(out, "use apigen_runtime::store::{{self, Store}};\nuse {krate}::generated::entities::TABLES;\nuse {krate}::generated::routes;\nuse {krate}::handlers::Service;\n");
-    out.push_str(PRELUDE);
-    out.push_str(APP_WITH_STORE);
+    let entities = generated_at(site, "entities");
+    let store = runtime_at(site, "store");
+    out.extend(quote! {
+        use #entities::TABLES;
+        use #store::{self, Store};
+        use #routes;
+        use #krate_ident::handlers::Service;
+    });
+    out.extend(prelude());
+    out.extend(app_with_store());
     // One seeding helper per entity that can be created over HTTP.
     for (i, e) in api.entities.iter().enumerate() {
         let Some(create) = seed_op(api, i) else {
@@ -499,22 +564,27 @@ pub fn emit(api: &Api) -> String {
         } else {
             From::Example
         };
-        let Parts { uri, headers, .. } = parts(api, create, Some(action), from, "");
-        let _ = writeln!(
-            out,
-            "/// Creates the `n`-th {name} through `{id}`.\nasync fn seed_{fname}(app: &Router, n: usize) -> Value {{\nlet body = vary({body}, &[{unique}], n);\nlet reply = send(app, \"{method}\", &{uri}, Some(&body), {headers}).await;\nassert!(reply.status.is_success(), \"{id}: {{}} {{}}\", reply.status, reply.body);\nreply.body\n}}\n",
-            name = e.schema,
-            id = create.id,
-            fname = crate::model::names::field_name(&e.schema).trim_start_matches("r#"),
-            unique = unique.join(", "),
-            method = create.method.upper(),
-        );
+        let parts = parts(api, create, Some(action), from, None);
+        let (uri, headers) = (&parts.uri, parts.headers());
+        let doc = format!(" Creates the `n`-th {} through `{}`.", e.schema, create.id);
+        let name = seed_name(e);
+        let method = create.method.upper();
+        let message = format!("{}: {{}} {{}}", create.id);
+        out.extend(quote! {
+            #[doc = #doc]
+            async fn #name(app: &Router, n: usize) -> Value {
+                let body = vary(#body, &[#(#unique),*], n);
+                let reply = send(app, #method, &#uri, Some(&body), #headers).await;
+                assert!(reply.status.is_success(), #message, reply.status, reply.body);
+                reply.body
+            }
+        });
     }
     for op in &api.operations {
         let Some(action) = &op.action else { continue };
-        emit_op_tests(api, op, action, &mut out);
+        out.extend(emit_op_tests(api, op, action));
     }
-    emit_stub_tests(api, &mut out);
+    out.extend(emit_stub_tests(api));
     out
 }
 
@@ -524,7 +594,7 @@ pub fn emit(api: &Api) -> String {
 fn seed_fields(api: &Api, e: &Entity, create: &BoundAction) -> Vec<String> {
     let server = e.server_fields();
     let bound: Vec<&str> = create.bindings.iter().map(|(f, _)| f.as_str()).collect();
-    let mut fields: Vec<String> = e.unique.iter().map(|u| lit(u)).collect();
+    let mut fields: Vec<String> = e.unique.clone();
     let chosen: Vec<&str> = e
         .key
         .vars()
@@ -544,14 +614,22 @@ fn seed_fields(api: &Api, e: &Entity, create: &BoundAction) -> Vec<String> {
     };
     let free = chosen.iter().any(|var| !is_enum(var));
     for var in chosen.into_iter().filter(|var| !(free && is_enum(var))) {
-        if !fields.contains(&lit(var)) {
-            fields.push(lit(var));
+        if !fields.iter().any(|f| f == var) {
+            fields.push(var.to_string());
         }
     }
     fields
 }
 
-fn seed(api: &Api, entity: &Entity) -> Option<String> {
+/// The seeding helper of an entity: `seed_order`.
+fn seed_name(entity: &Entity) -> Ident {
+    format_ident!(
+        "seed_{}",
+        crate::model::names::field_name(&entity.schema).trim_start_matches("r#")
+    )
+}
+
+fn seed(api: &Api, entity: &Entity) -> Option<Ident> {
     let i = api
         .entities
         .iter()
@@ -561,215 +639,331 @@ fn seed(api: &Api, entity: &Entity) -> Option<String> {
         return None;
     }
     body_expr(api, create)?;
-    Some(format!(
-        "seed_{}",
-        crate::model::names::field_name(&entity.schema).trim_start_matches("r#")
-    ))
+    Some(seed_name(entity))
 }
 
 /// `item` when the rest of the test reads it, else `_item`, so that a test
 /// whose requests name no field of the item stays free of unused variables.
-fn binding(var: &str, used: bool) -> String {
+fn binding(var: &str, used: bool) -> Ident {
     if used {
-        var.to_string()
+        format_ident!("{var}")
     } else {
-        format!("_{var}")
+        format_ident!("_{var}")
     }
 }
 
-fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction, out: &mut String) {
+/// A test's name: the operation's method name and what the test proves.
+fn test_name(op: &Operation, what: &str) -> Ident {
+    format_ident!("{}_{what}", unraw(&op.ident))
+}
+
+fn emit_op_tests(api: &Api, op: &Operation, action: &BoundAction) -> TokenStream {
     if unbuildable(api, op).is_some() {
-        return;
+        return TokenStream::new();
     }
     let entity = &api.entities[action.entity];
-    let name = &op.ident;
     let method = op.method.upper();
     let seed = seed(api, entity);
     let status = |i: usize| op.responses[i].status.code().unwrap_or(200);
     let a = Some(action);
-    let missing = parts(api, op, a, From::Example, "");
+    let missing = parts(api, op, a, From::Example, None);
+    let mut out = TokenStream::new();
     match action.verb {
         Verb::Create => {
-            let Some(seed) = seed else { return };
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_creates() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nassert!(item.is_object(), \"{{item}}\");"
-            );
-            for f in entity.server_fields() {
-                let _ = writeln!(
-                    out,
-                    "assert!(!item[{}].is_null(), \"the server sets `{f}`: {{item}}\");",
-                    lit(f)
-                );
-            }
-            if let Some(v) = &entity.version {
-                let _ = writeln!(out, "assert_eq!(item[{}], 1);", lit(v));
-            }
-            out.push_str("}\n\n");
+            let Some(seed) = seed else { return out };
+            let creates = test_name(op, "creates");
+            let checks = entity.server_fields().into_iter().map(|f| {
+                let message = format!("the server sets `{f}`: {{item}}");
+                quote! { assert!(!item[#f].is_null(), #message); }
+            });
+            let version = entity
+                .version
+                .as_ref()
+                .map(|v| quote! { assert_eq!(item[#v], 1); });
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #creates() {
+                    let app = app().await;
+                    let item = #seed(&app, 1).await;
+                    assert!(item.is_object(), "{item}");
+                    #(#checks)*
+                    #version
+                }
+            });
             let shape = match op.body.as_ref().map(|b| &b.media) {
                 Some(Media::Json(s)) => s,
-                _ => return,
+                _ => return out,
             };
             let body = body_expr(api, op).unwrap_or_default();
-            let Parts {
-                uri,
-                headers,
-                header_calls,
-                ..
-            } = &missing;
+            let (uri, headers, header_calls) =
+                (&missing.uri, missing.headers(), missing.header_calls());
             if let Some((field, wrong)) = broken_field(api, shape) {
-                let _ = writeln!(
-                    out,
-                    "#[tokio::test]\nasync fn {name}_rejects_an_invalid_body() {{\nlet app = app().await;\nlet mut body = {body};\nbody[{f}] = {w};\nlet reply = send(&app, \"{method}\", &{uri}, Some(&body), {headers}).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nlet errors = reply.body[\"errors\"].as_array().expect(\"violations are listed\");\nassert!(errors.iter().any(|e| e[\"pointer\"] == {p}), \"{{errors:?}}\");\n}}\n",
-                    f = lit(&field),
-                    w = json_lit(&wrong),
-                    p = lit(&format!("/{}", field.replace('~', "~0").replace('/', "~1"))),
-                );
+                let name = test_name(op, "rejects_an_invalid_body");
+                let wrong = json_value(&wrong);
+                let pointer = format!("/{}", field.replace('~', "~0").replace('/', "~1"));
+                out.extend(quote! {
+                    #[tokio::test]
+                    async fn #name() {
+                        let app = app().await;
+                        let mut body = #body;
+                        body[#field] = #wrong;
+                        let reply = send(&app, #method, &#uri, Some(&body), #headers).await;
+                        assert_problem(&reply, StatusCode::BAD_REQUEST);
+                        let errors = reply.body["errors"].as_array().expect("violations are listed");
+                        assert!(errors.iter().any(|e| e["pointer"] == #pointer), "{errors:?}");
+                    }
+                });
             }
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_needs_a_json_content_type() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri({uri}){header_calls}.body(Body::from({body}.to_string())).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_malformed_json() {{\nlet app = app().await;\nlet request = Request::builder().method(\"{method}\").uri({uri}).header(header::CONTENT_TYPE, \"application/json\"){header_calls}.body(Body::from(\"{{not json\")).expect(\"a valid request\");\nlet response = app.oneshot(request).await.expect(\"the router never fails\");\nassert_eq!(response.status(), StatusCode::BAD_REQUEST);\n}}\n"
-            );
+            let content_type = test_name(op, "needs_a_json_content_type");
+            let malformed = test_name(op, "rejects_malformed_json");
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #content_type() {
+                    let app = app().await;
+                    let request = Request::builder().method(#method).uri(#uri) #header_calls .body(Body::from(#body.to_string())).expect("a valid request");
+                    let response = app.oneshot(request).await.expect("the router never fails");
+                    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+                }
+
+                #[tokio::test]
+                async fn #malformed() {
+                    let app = app().await;
+                    let request = Request::builder().method(#method).uri(#uri).header(header::CONTENT_TYPE, "application/json") #header_calls .body(Body::from("{not json")).expect("a valid request");
+                    let response = app.oneshot(request).await.expect("the router never fails");
+                    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+                }
+            });
             let fields = seed_fields(api, entity, action);
             if fields.len() > entity.unique.len() {
-                let _ = writeln!(
-                    out,
-                    "#[tokio::test]\nasync fn {name}_refuses_an_existing_key() {{\nlet app = app().await;\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{f}], 1);\nlet reply = send(&app, \"{method}\", &{uri}, Some(&body), {headers}).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
-                    f = fields.join(", ")
-                );
+                let name = test_name(op, "refuses_an_existing_key");
+                out.extend(quote! {
+                    #[tokio::test]
+                    async fn #name() {
+                        let app = app().await;
+                        let _first = #seed(&app, 1).await;
+                        let body = vary(#body, &[#(#fields),*], 1);
+                        let reply = send(&app, #method, &#uri, Some(&body), #headers).await;
+                        assert_problem(&reply, StatusCode::CONFLICT);
+                    }
+                });
             }
             if !entity.unique.is_empty() {
-                let unique: Vec<String> = entity.unique.iter().map(|u| lit(u)).collect();
-                let _ = writeln!(
-                    out,
-                    "#[tokio::test]\nasync fn {name}_refuses_a_taken_unique_value() {{\nlet app = app().await;\nlet _first = {seed}(&app, 1).await;\nlet body = vary({body}, &[{u}], 1);\nlet reply = send(&app, \"{method}\", &{uri}, Some(&body), {headers}).await;\nassert_problem(&reply, StatusCode::CONFLICT);\n}}\n",
-                    u = unique.join(", ")
-                );
+                let name = test_name(op, "refuses_a_taken_unique_value");
+                let unique = &entity.unique;
+                out.extend(quote! {
+                    #[tokio::test]
+                    async fn #name() {
+                        let app = app().await;
+                        let _first = #seed(&app, 1).await;
+                        let body = vary(#body, &[#(#unique),*], 1);
+                        let reply = send(&app, #method, &#uri, Some(&body), #headers).await;
+                        assert_problem(&reply, StatusCode::CONFLICT);
+                    }
+                });
             }
         }
         Verb::Get => {
-            let Some(seed) = seed else { return };
-            let Parts { uri, headers, .. } = parts(api, op, a, From::Item("item"), "");
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_reads_what_was_created() {{\nlet app = app().await;\nlet item = {seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &{uri}, None, {headers}).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nassert_eq!(reply.body, item);\n}}\n"
-            );
-            let Parts { uri, headers, .. } = &missing;
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app().await;\nlet reply = send(&app, \"GET\", &{uri}, None, {headers}).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
-            );
+            let Some(seed) = seed else { return out };
+            let existing = parts(api, op, a, From::Item("item"), None);
+            let (uri, headers) = (&existing.uri, existing.headers());
+            let reads = test_name(op, "reads_what_was_created");
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #reads() {
+                    let app = app().await;
+                    let item = #seed(&app, 1).await;
+                    let reply = send(&app, "GET", &#uri, None, #headers).await;
+                    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                    assert_eq!(reply.body, item);
+                }
+            });
+            let (uri, headers) = (&missing.uri, missing.headers());
+            let absent = test_name(op, "answers_404_for_a_missing_item");
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #absent() {
+                    let app = app().await;
+                    let reply = send(&app, "GET", &#uri, None, #headers).await;
+                    assert_problem(&reply, StatusCode::NOT_FOUND);
+                }
+            });
         }
         Verb::Update | Verb::Put => {
-            let Some(seed) = seed else { return };
+            let Some(seed) = seed else { return out };
             let Some(body) = body_expr(api, op) else {
-                return;
+                return out;
             };
-            let existing = parts(api, op, a, From::Item("item"), "");
+            let existing = parts(api, op, a, From::Item("item"), None);
             let item = binding("item", existing.uses("item"));
-            let Parts { uri, headers, .. } = &existing;
-            let expected = status(action.success);
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_changes_an_item() {{\nlet app = app().await;\nlet {item} = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &{uri}, Some(&{body}), {headers}).await;\nassert_eq!(reply.status.as_u16(), {expected}, \"{{}}\", reply.body);"
-            );
-            if let Some(v) = &entity.version {
-                let _ = writeln!(out, "assert_eq!(reply.body[{}], 2);", lit(v));
-            }
-            out.push_str("}\n\n");
+            let (uri, headers) = (&existing.uri, existing.headers());
+            let expected = proc_macro2::Literal::u16_unsuffixed(status(action.success));
+            let version = entity
+                .version
+                .as_ref()
+                .map(|v| quote! { assert_eq!(reply.body[#v], 2); });
+            let changes = test_name(op, "changes_an_item");
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #changes() {
+                    let app = app().await;
+                    let #item = #seed(&app, 1).await;
+                    let reply = send(&app, #method, &#uri, Some(&#body), #headers).await;
+                    assert_eq!(reply.status.as_u16(), #expected, "{}", reply.body);
+                    #version
+                }
+            });
             if let (Some(_), Some(p)) = (&entity.version, action.if_match) {
                 // A stale version in place of the current one.
-                let stale = parts_except(api, op, a, From::Item("item"), "", Some(p));
+                let mut stale = parts_except(api, op, a, From::Item("item"), None, Some(p));
                 let item = binding("item", stale.uses("item"));
-                let headers = stale.headers.replacen(
-                    "&[",
-                    &format!(
-                        "&[({}, \"\\\"99\\\"\".to_string()), ",
-                        lit(&op.params[p].name)
-                    ),
-                    1,
-                );
-                let uri = &stale.uri;
-                let _ = writeln!(
-                    out,
-                    "#[tokio::test]\nasync fn {name}_refuses_a_stale_if_match() {{\nlet app = app().await;\nlet {item} = {seed}(&app, 1).await;\nlet reply = send(&app, \"{method}\", &{uri}, Some(&{body}), {headers}).await;\nassert_problem(&reply, StatusCode::PRECONDITION_FAILED);\n}}\n",
-                );
+                let header = &op.params[p].name;
+                stale
+                    .headers
+                    .insert(0, quote! { (#header, "\"99\"".to_string()) });
+                let (uri, headers) = (&stale.uri, stale.headers());
+                let name = test_name(op, "refuses_a_stale_if_match");
+                out.extend(quote! {
+                    #[tokio::test]
+                    async fn #name() {
+                        let app = app().await;
+                        let #item = #seed(&app, 1).await;
+                        let reply = send(&app, #method, &#uri, Some(&#body), #headers).await;
+                        assert_problem(&reply, StatusCode::PRECONDITION_FAILED);
+                    }
+                });
             }
             let if_match_required = action.if_match.is_some_and(|p| op.params[p].required);
             if action.verb == Verb::Update && !if_match_required {
-                let Parts { uri, headers, .. } = &missing;
-                let _ = writeln!(
-                    out,
-                    "#[tokio::test]\nasync fn {name}_answers_404_for_a_missing_item() {{\nlet app = app().await;\nlet reply = send(&app, \"{method}\", &{uri}, Some(&{body}), {headers}).await;\nassert_problem(&reply, StatusCode::NOT_FOUND);\n}}\n"
-                );
+                let (uri, headers) = (&missing.uri, missing.headers());
+                let name = test_name(op, "answers_404_for_a_missing_item");
+                out.extend(quote! {
+                    #[tokio::test]
+                    async fn #name() {
+                        let app = app().await;
+                        let reply = send(&app, #method, &#uri, Some(&#body), #headers).await;
+                        assert_problem(&reply, StatusCode::NOT_FOUND);
+                    }
+                });
             }
         }
         Verb::Delete => {
-            let Some(seed) = seed else { return };
-            let existing = parts(api, op, a, From::Item("item"), "");
+            let Some(seed) = seed else { return out };
+            let existing = parts(api, op, a, From::Item("item"), None);
             let item = binding("item", existing.uses("item"));
-            let Parts { uri, headers, .. } = &existing;
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_removes_an_item() {{\nlet app = app().await;\nlet {item} = {seed}(&app, 1).await;\nlet reply = send(&app, \"DELETE\", &{uri}, None, {headers}).await;\nassert_eq!(reply.status.as_u16(), {s}, \"{{}}\", reply.body);\nlet again = send(&app, \"DELETE\", &{uri}, None, {headers}).await;\nassert_problem(&again, StatusCode::NOT_FOUND);\n}}\n",
-                s = status(action.success)
-            );
+            let (uri, headers) = (&existing.uri, existing.headers());
+            let expected = proc_macro2::Literal::u16_unsuffixed(status(action.success));
+            let name = test_name(op, "removes_an_item");
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #name() {
+                    let app = app().await;
+                    let #item = #seed(&app, 1).await;
+                    let reply = send(&app, "DELETE", &#uri, None, #headers).await;
+                    assert_eq!(reply.status.as_u16(), #expected, "{}", reply.body);
+                    let again = send(&app, "DELETE", &#uri, None, #headers).await;
+                    assert_problem(&again, StatusCode::NOT_FOUND);
+                }
+            });
         }
         Verb::Query | Verb::List => {
-            let Some(seed) = seed else { return };
-            let Some(page) = &action.page else { return };
-            let items = lit(&page.items);
+            let Some(seed) = seed else { return out };
+            let Some(page) = &action.page else { return out };
+            let items = &page.items;
             let has_limit =
                 action.limit.is_some() && page.cursor.is_some() && action.cursor.is_some();
-            let Parts { uri, headers, .. } = parts(api, op, a, From::Item("first"), "");
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_lists_created_items() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=3 {{ {seed}(&app, n).await; }}\nlet reply = send(&app, \"GET\", &{uri}, None, {headers}).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\");\nassert!(items.contains(&first), \"{{items:?}}\");\n}}\n"
-            );
+            let listed = parts(api, op, a, From::Item("first"), None);
+            let (uri, headers) = (&listed.uri, listed.headers());
+            let name = test_name(op, "lists_created_items");
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #name() {
+                    let app = app().await;
+                    let first = #seed(&app, 1).await;
+                    for n in 2..=3 { #seed(&app, n).await; }
+                    let reply = send(&app, "GET", &#uri, None, #headers).await;
+                    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                    let items = reply.body[#items].as_array().expect("a page holds items");
+                    assert!(items.contains(&first), "{items:?}");
+                }
+            });
             if has_limit {
                 let limit = encode(&op.params[action.limit.unwrap_or_default()].name);
                 let cursor_param = encode(&op.params[action.cursor.unwrap_or_default()].name);
-                let cursor_field = lit(page.cursor.as_deref().unwrap_or_default());
+                let cursor_field = page.cursor.as_deref().unwrap_or_default();
+                let first_page = format!("{limit}=2");
                 let first = parts(
                     api,
                     op,
                     a,
                     From::Item("first"),
-                    &format!("\"{limit}=2\".to_string()"),
+                    Some(quote! { #first_page.to_string() }),
                 );
+                let next_page = format!("{limit}=2&{cursor_param}={{}}");
                 let next = parts(
                     api,
                     op,
                     a,
                     From::Item("first"),
-                    &format!("format!(\"{limit}=2&{cursor_param}={{}}\", encode(&cursor))"),
+                    Some(quote! { format!(#next_page, encode(&cursor)) }),
                 );
+                let bad_cursor = format!("{cursor_param}=not-a-cursor");
                 let tampered = parts(
                     api,
                     op,
                     a,
                     From::Item("first"),
-                    &format!("\"{cursor_param}=not-a-cursor\".to_string()"),
+                    Some(quote! { #bad_cursor.to_string() }),
                 );
-                let bind_first = if tampered.uses("first") {
-                    "let first = "
-                } else {
-                    ""
-                };
-                let (u1, u2, u3) = (first.uri, next.uri, &tampered.uri);
-                let h3 = &tampered.headers;
-                let _ = writeln!(
-                    out,
-                    "#[tokio::test]\nasync fn {name}_pages_through_every_item_once() {{\nlet app = app().await;\nlet first = {seed}(&app, 1).await;\nfor n in 2..=5 {{ {seed}(&app, n).await; }}\nlet mut seen = Vec::new();\nlet mut cursor = String::new();\nfor page in 0..10 {{\nlet uri = if page == 0 {{ {u1} }} else {{ {u2} }};\nlet reply = send(&app, \"GET\", &uri, None, {headers}).await;\nassert_eq!(reply.status, StatusCode::OK, \"{{}}\", reply.body);\nlet items = reply.body[{items}].as_array().expect(\"a page holds items\").clone();\nassert!(items.len() <= 2);\nseen.extend(items);\nmatch reply.body[{cursor_field}].as_str() {{ Some(next) => cursor = next.to_string(), None => break }}\n}}\nassert_eq!(seen.len(), 5, \"{{seen:?}}\");\nassert!(seen.contains(&first));\nlet mut unique = seen.clone();\nunique.dedup();\nassert_eq!(unique.len(), 5);\n}}\n\n#[tokio::test]\nasync fn {name}_rejects_a_tampered_cursor() {{\nlet app = app().await;\n{bind_first}{seed}(&app, 1).await;\nlet reply = send(&app, \"GET\", &{u3}, None, {h3}).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n"
-                );
+                let bind_first = tampered.uses("first").then(|| quote! { let first = });
+                let (u1, u2, u3) = (&first.uri, &next.uri, &tampered.uri);
+                let h3 = tampered.headers();
+                let pages = test_name(op, "pages_through_every_item_once");
+                let rejects = test_name(op, "rejects_a_tampered_cursor");
+                out.extend(quote! {
+                    #[tokio::test]
+                    async fn #pages() {
+                        let app = app().await;
+                        let first = #seed(&app, 1).await;
+                        for n in 2..=5 { #seed(&app, n).await; }
+                        let mut seen = Vec::new();
+                        let mut cursor = String::new();
+                        for page in 0..10 {
+                            let uri = if page == 0 { #u1 } else { #u2 };
+                            let reply = send(&app, "GET", &uri, None, #headers).await;
+                            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                            let items = reply.body[#items].as_array().expect("a page holds items").clone();
+                            assert!(items.len() <= 2);
+                            seen.extend(items);
+                            match reply.body[#cursor_field].as_str() {
+                                Some(next) => cursor = next.to_string(),
+                                None => break,
+                            }
+                        }
+                        assert_eq!(seen.len(), 5, "{seen:?}");
+                        assert!(seen.contains(&first));
+                        let mut unique = seen.clone();
+                        unique.dedup();
+                        assert_eq!(unique.len(), 5);
+                    }
+
+                    #[tokio::test]
+                    async fn #rejects() {
+                        let app = app().await;
+                        #bind_first #seed(&app, 1).await;
+                        let reply = send(&app, "GET", &#u3, None, #h3).await;
+                        assert_problem(&reply, StatusCode::BAD_REQUEST);
+                    }
+                });
             }
         }
     }
+    out
 }
 
 /// Hand-written operations still get their requests validated before
 /// the user's code runs, whatever that code does.
-fn emit_stub_tests(api: &Api, out: &mut String) {
+fn emit_stub_tests(api: &Api) -> TokenStream {
+    let mut out = TokenStream::new();
     for op in api.operations.iter().filter(|o| o.action.is_none()) {
         if unbuildable(api, op).is_some() {
             continue;
@@ -795,41 +989,51 @@ fn emit_stub_tests(api: &Api, out: &mut String) {
             }
         }
         // Every other parameter is valid, so that the path is the one violation.
-        let Parts { query, headers, .. } = parts(api, op, None, From::Example, "");
-        let path = match query {
-            None => lit(&path),
-            Some(q) => format!("&format!(\"{{}}?{{}}\", {}, {q})", lit(&path)),
+        let parts = parts(api, op, None, From::Example, None);
+        let headers = parts.headers();
+        let path = match &parts.query {
+            None => quote! { #path },
+            Some(q) => quote! { &format!("{}?{}", #path, #q) },
         };
         if let Some(param) = broken {
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_validates_its_path() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, {headers}).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\nassert_eq!(reply.body[\"errors\"][0][\"pointer\"], {pointer});\n}}\n",
-                name = op.ident,
-                pointer = lit(&format!("/{param}"))
-            );
+            let name = test_name(op, "validates_its_path");
+            let pointer = format!("/{param}");
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #name() {
+                    let reply = send(&app().await, #method, #path, None, #headers).await;
+                    assert_problem(&reply, StatusCode::BAD_REQUEST);
+                    assert_eq!(reply.body["errors"][0]["pointer"], #pointer);
+                }
+            });
         } else if op
             .body
             .as_ref()
             .is_some_and(|b| b.required && b.media.typed().is_some())
         {
-            let _ = writeln!(
-                out,
-                "#[tokio::test]\nasync fn {name}_needs_a_body() {{\nlet reply = send(&app().await, \"{method}\", {path}, None, {headers}).await;\nassert_problem(&reply, StatusCode::BAD_REQUEST);\n}}\n",
-                name = op.ident,
-            );
+            let name = test_name(op, "needs_a_body");
+            out.extend(quote! {
+                #[tokio::test]
+                async fn #name() {
+                    let reply = send(&app().await, #method, #path, None, #headers).await;
+                    assert_problem(&reply, StatusCode::BAD_REQUEST);
+                }
+            });
         }
     }
+    out
 }
 
 #[cfg(test)]
 mod unit {
     use std::path::Path;
 
-    /// tests/api.rs for the operations of a spec.
+    /// tests/api.rs for the operations of a spec, as printed.
     fn api_tests(spec: &str) -> String {
         let loaded = crate::load::parse(Path::new("t.yaml"), spec.to_string()).expect("parses");
         let api = crate::model::build(&loaded, None).expect("valid");
-        super::emit(&api)
+        let file = syn::parse2(super::emit(&api)).expect("a Rust file");
+        prettyplease::unparse(&file)
     }
 
     const SPEC: &str = r#"openapi: 3.0.3

@@ -2,13 +2,17 @@
 //! The built-in storage actions: the default body of each operation that has one.
 
 #[allow(unused_imports)]
-use super::entities::*;
-use super::http;
+use crate::generated::entities;
+use crate::generated::entities::{
+    CustomerRepository as _, OrderRepository as _, ProductRepository as _,
+    CategoryRepository as _,
+};
+use ::apigen_runtime::http;
 
 #[allow(unused_imports)]
-use super::models::*;
-use super::operations::*;
-use super::store;
+use crate::generated::models;
+use crate::generated::operations;
+use ::apigen_runtime::store;
 
 /// A value as JSON; serializing generated types cannot fail, but a failure is still an error, not a panic.
 fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, http::ApiError> {
@@ -63,8 +67,8 @@ fn etag(item: &serde_json::Value, field: &str) -> Option<String> {
 /// `GET /customers`: `list` on `Customer`.
 pub async fn list_customers(
     store: &store::Store,
-    request: ListCustomersRequest,
-) -> Result<ListCustomersResponse, http::ApiError> {
+    request: operations::ListCustomersRequest,
+) -> Result<operations::ListCustomersResponse, http::ApiError> {
     let values = serde_json::Map::new();
     let page = store
         .query_customers(store::Query {
@@ -81,7 +85,7 @@ pub async fn list_customers(
         })
         .await?;
     Ok(
-        ListCustomersResponse::Ok(CustomerPage {
+        operations::ListCustomersResponse::Ok(models::CustomerPage {
             items: page.items,
             next_cursor: page.next_cursor,
         }),
@@ -91,14 +95,14 @@ pub async fn list_customers(
 /// `POST /customers`: `create` on `Customer`.
 pub async fn create_customer(
     store: &store::Store,
-    request: CreateCustomerRequest,
-) -> Result<CreateCustomerResponse, http::ApiError> {
+    request: operations::CreateCustomerRequest,
+) -> Result<operations::CreateCustomerResponse, http::ApiError> {
     let key = serde_json::Map::new();
     let mut fields = fields(&request.body)?;
     fields.extend(key);
     let item = store.create_customer(fields, &[]).await?;
     let doc = json(&item)?;
-    Ok(CreateCustomerResponse::Created {
+    Ok(operations::CreateCustomerResponse::Created {
         body: item,
         location: Some(format!("/customers/{}", text(& doc, "customerId"))),
         etag: etag(&doc, "version"),
@@ -108,9 +112,9 @@ pub async fn create_customer(
 /// `GET /customers/{customerId}`: `get` on `Customer`.
 pub async fn get_customer(
     store: &store::Store,
-    request: GetCustomerRequest,
-) -> Result<GetCustomerResponse, http::ApiError> {
-    let key = CustomerKey {
+    request: operations::GetCustomerRequest,
+) -> Result<operations::GetCustomerResponse, http::ApiError> {
+    let key = entities::CustomerKey {
         customer_id: request.customer_id,
     };
     let item = store
@@ -118,7 +122,7 @@ pub async fn get_customer(
         .await?
         .ok_or_else(|| http::ApiError::not_found("no Customer has this key"))?;
     let doc = json(&item)?;
-    Ok(GetCustomerResponse::Ok {
+    Ok(operations::GetCustomerResponse::Ok {
         body: item,
         etag: etag(&doc, "version"),
     })
@@ -127,32 +131,32 @@ pub async fn get_customer(
 /// `DELETE /customers/{customerId}`: `delete` on `Customer`.
 pub async fn delete_customer(
     store: &store::Store,
-    request: DeleteCustomerRequest,
-) -> Result<DeleteCustomerResponse, http::ApiError> {
-    let key = CustomerKey {
+    request: operations::DeleteCustomerRequest,
+) -> Result<operations::DeleteCustomerResponse, http::ApiError> {
+    let key = entities::CustomerKey {
         customer_id: request.customer_id,
     };
     let expected = store
-        .if_match::<Customer, _>(&key, request.if_match.as_deref(), false)
+        .if_match::<models::Customer, _>(&key, request.if_match.as_deref(), false)
         .await?;
     store.delete_customer(&key, expected).await?;
-    Ok(DeleteCustomerResponse::NoContent)
+    Ok(operations::DeleteCustomerResponse::NoContent)
 }
 
 /// `PATCH /customers/{customerId}`: `update` on `Customer`.
 pub async fn update_customer(
     store: &store::Store,
-    request: UpdateCustomerRequest,
-) -> Result<UpdateCustomerResponse, http::ApiError> {
-    let key = CustomerKey {
+    request: operations::UpdateCustomerRequest,
+) -> Result<operations::UpdateCustomerResponse, http::ApiError> {
+    let key = entities::CustomerKey {
         customer_id: request.customer_id,
     };
     let expected = store
-        .if_match::<Customer, _>(&key, request.if_match.as_deref(), false)
+        .if_match::<models::Customer, _>(&key, request.if_match.as_deref(), false)
         .await?;
     let item = store.update_customer(&key, fields(&request.body)?, expected).await?;
     let doc = json(&item)?;
-    Ok(UpdateCustomerResponse::Ok {
+    Ok(operations::UpdateCustomerResponse::Ok {
         body: item,
         etag: etag(&doc, "version"),
     })
@@ -161,8 +165,8 @@ pub async fn update_customer(
 /// `GET /customers/{customerId}/orders`: `query` on `Order`.
 pub async fn list_customer_orders(
     store: &store::Store,
-    request: ListCustomerOrdersRequest,
-) -> Result<ListCustomerOrdersResponse, http::ApiError> {
+    request: operations::ListCustomerOrdersRequest,
+) -> Result<operations::ListCustomerOrdersResponse, http::ApiError> {
     let mut values = serde_json::Map::new();
     values.insert("customerId".into(), json(&request.customer_id)?);
     let page = store
@@ -180,7 +184,7 @@ pub async fn list_customer_orders(
         })
         .await?;
     Ok(
-        ListCustomerOrdersResponse::Ok(OrderPage {
+        operations::ListCustomerOrdersResponse::Ok(models::OrderPage {
             items: page.items,
             next_cursor: page.next_cursor,
         }),
@@ -190,15 +194,15 @@ pub async fn list_customer_orders(
 /// `POST /customers/{customerId}/orders`: `create` on `Order`.
 pub async fn create_order(
     store: &store::Store,
-    request: CreateOrderRequest,
-) -> Result<CreateOrderResponse, http::ApiError> {
+    request: operations::CreateOrderRequest,
+) -> Result<operations::CreateOrderResponse, http::ApiError> {
     let mut key = serde_json::Map::new();
     key.insert("customerId".into(), json(&request.customer_id)?);
     let mut fields = fields(&request.body)?;
     fields.extend(key);
     let item = store.create_order(fields, &["customerId"]).await?;
     let doc = json(&item)?;
-    Ok(CreateOrderResponse::Created {
+    Ok(operations::CreateOrderResponse::Created {
         body: item,
         location: Some(
             format!(
@@ -213,9 +217,9 @@ pub async fn create_order(
 /// `GET /customers/{customerId}/orders/{orderId}`: `get` on `Order`.
 pub async fn get_order(
     store: &store::Store,
-    request: GetOrderRequest,
-) -> Result<GetOrderResponse, http::ApiError> {
-    let key = OrderKey {
+    request: operations::GetOrderRequest,
+) -> Result<operations::GetOrderResponse, http::ApiError> {
+    let key = entities::OrderKey {
         customer_id: request.customer_id,
         order_id: request.order_id,
     };
@@ -224,7 +228,7 @@ pub async fn get_order(
         .await?
         .ok_or_else(|| http::ApiError::not_found("no Order has this key"))?;
     let doc = json(&item)?;
-    Ok(GetOrderResponse::Ok {
+    Ok(operations::GetOrderResponse::Ok {
         body: item,
         etag: etag(&doc, "version"),
     })
@@ -233,16 +237,16 @@ pub async fn get_order(
 /// `PUT /customers/{customerId}/orders/{orderId}`: `put` on `Order`.
 pub async fn replace_order(
     store: &store::Store,
-    request: ReplaceOrderRequest,
-) -> Result<ReplaceOrderResponse, http::ApiError> {
+    request: operations::ReplaceOrderRequest,
+) -> Result<operations::ReplaceOrderResponse, http::ApiError> {
     let mut key = serde_json::Map::new();
     key.insert("customerId".into(), json(&request.customer_id)?);
     key.insert("orderId".into(), json(&request.order_id)?);
     let mut fields = fields(&request.body)?;
     fields.extend(key.clone());
-    let key: OrderKey = typed_key(key)?;
+    let key: entities::OrderKey = typed_key(key)?;
     let expected = store
-        .if_match::<Order, _>(&key, request.if_match.as_deref(), true)
+        .if_match::<models::Order, _>(&key, request.if_match.as_deref(), true)
         .await?;
     let (item, created) = store
         .put_order(&key, fields, &["customerId", "orderId"], expected)
@@ -250,7 +254,7 @@ pub async fn replace_order(
     let doc = json(&item)?;
     Ok(
         if created {
-            ReplaceOrderResponse::Created {
+            operations::ReplaceOrderResponse::Created {
                 body: item,
                 location: Some(
                     format!(
@@ -261,7 +265,7 @@ pub async fn replace_order(
                 etag: etag(&doc, "version"),
             }
         } else {
-            ReplaceOrderResponse::Ok {
+            operations::ReplaceOrderResponse::Ok {
                 body: item,
                 etag: etag(&doc, "version"),
             }
@@ -272,34 +276,34 @@ pub async fn replace_order(
 /// `DELETE /customers/{customerId}/orders/{orderId}`: `delete` on `Order`.
 pub async fn delete_order(
     store: &store::Store,
-    request: DeleteOrderRequest,
-) -> Result<DeleteOrderResponse, http::ApiError> {
-    let key = OrderKey {
+    request: operations::DeleteOrderRequest,
+) -> Result<operations::DeleteOrderResponse, http::ApiError> {
+    let key = entities::OrderKey {
         customer_id: request.customer_id,
         order_id: request.order_id,
     };
     let expected = store
-        .if_match::<Order, _>(&key, request.if_match.as_deref(), false)
+        .if_match::<models::Order, _>(&key, request.if_match.as_deref(), false)
         .await?;
     store.delete_order(&key, expected).await?;
-    Ok(DeleteOrderResponse::NoContent)
+    Ok(operations::DeleteOrderResponse::NoContent)
 }
 
 /// `PATCH /customers/{customerId}/orders/{orderId}`: `update` on `Order`.
 pub async fn update_order(
     store: &store::Store,
-    request: UpdateOrderRequest,
-) -> Result<UpdateOrderResponse, http::ApiError> {
-    let key = OrderKey {
+    request: operations::UpdateOrderRequest,
+) -> Result<operations::UpdateOrderResponse, http::ApiError> {
+    let key = entities::OrderKey {
         customer_id: request.customer_id,
         order_id: request.order_id,
     };
     let expected = store
-        .if_match::<Order, _>(&key, request.if_match.as_deref(), false)
+        .if_match::<models::Order, _>(&key, request.if_match.as_deref(), false)
         .await?;
     let item = store.update_order(&key, fields(&request.body)?, expected).await?;
     let doc = json(&item)?;
-    Ok(UpdateOrderResponse::Ok {
+    Ok(operations::UpdateOrderResponse::Ok {
         body: item,
         etag: etag(&doc, "version"),
     })
@@ -308,8 +312,8 @@ pub async fn update_order(
 /// `GET /orders`: `query` on `Order`.
 pub async fn list_orders_by_status(
     store: &store::Store,
-    request: ListOrdersByStatusRequest,
-) -> Result<ListOrdersByStatusResponse, http::ApiError> {
+    request: operations::ListOrdersByStatusRequest,
+) -> Result<operations::ListOrdersByStatusResponse, http::ApiError> {
     let mut values = serde_json::Map::new();
     values.insert("status".into(), json(&request.status)?);
     let page = store
@@ -332,7 +336,7 @@ pub async fn list_orders_by_status(
         })
         .await?;
     Ok(
-        ListOrdersByStatusResponse::Ok(OrderPage {
+        operations::ListOrdersByStatusResponse::Ok(models::OrderPage {
             items: page.items,
             next_cursor: page.next_cursor,
         }),
@@ -342,8 +346,8 @@ pub async fn list_orders_by_status(
 /// `GET /products`: `list` on `Product`.
 pub async fn list_products(
     store: &store::Store,
-    request: ListProductsRequest,
-) -> Result<ListProductsResponse, http::ApiError> {
+    request: operations::ListProductsRequest,
+) -> Result<operations::ListProductsResponse, http::ApiError> {
     let values = serde_json::Map::new();
     let page = store
         .query_products(store::Query {
@@ -360,7 +364,7 @@ pub async fn list_products(
         })
         .await?;
     Ok(
-        ListProductsResponse::Ok(ProductPage {
+        operations::ListProductsResponse::Ok(models::ProductPage {
             items: page.items,
             next_cursor: page.next_cursor,
         }),
@@ -370,15 +374,17 @@ pub async fn list_products(
 /// `GET /products/{sku}`: `get` on `Product`.
 pub async fn get_product(
     store: &store::Store,
-    request: GetProductRequest,
-) -> Result<GetProductResponse, http::ApiError> {
-    let key = ProductKey { sku: request.sku };
+    request: operations::GetProductRequest,
+) -> Result<operations::GetProductResponse, http::ApiError> {
+    let key = entities::ProductKey {
+        sku: request.sku,
+    };
     let item = store
         .get_product(&key)
         .await?
         .ok_or_else(|| http::ApiError::not_found("no Product has this key"))?;
     let doc = json(&item)?;
-    Ok(GetProductResponse::Ok {
+    Ok(operations::GetProductResponse::Ok {
         body: item,
         etag: etag(&doc, "version"),
     })
@@ -387,27 +393,27 @@ pub async fn get_product(
 /// `PUT /products/{sku}`: `put` on `Product`.
 pub async fn put_product(
     store: &store::Store,
-    request: PutProductRequest,
-) -> Result<PutProductResponse, http::ApiError> {
+    request: operations::PutProductRequest,
+) -> Result<operations::PutProductResponse, http::ApiError> {
     let mut key = serde_json::Map::new();
     key.insert("sku".into(), json(&request.sku)?);
     let mut fields = fields(&request.body)?;
     fields.extend(key.clone());
-    let key: ProductKey = typed_key(key)?;
+    let key: entities::ProductKey = typed_key(key)?;
     let expected = store
-        .if_match::<Product, _>(&key, request.if_match.as_deref(), true)
+        .if_match::<models::Product, _>(&key, request.if_match.as_deref(), true)
         .await?;
     let (item, created) = store.put_product(&key, fields, &["sku"], expected).await?;
     let doc = json(&item)?;
     Ok(
         if created {
-            PutProductResponse::Created {
+            operations::PutProductResponse::Created {
                 body: item,
                 location: Some(format!("/products/{}", text(& doc, "sku"))),
                 etag: etag(&doc, "version"),
             }
         } else {
-            PutProductResponse::Ok {
+            operations::PutProductResponse::Ok {
                 body: item,
                 etag: etag(&doc, "version"),
             }
@@ -418,14 +424,14 @@ pub async fn put_product(
 /// `POST /categories`: `create` on `Category`.
 pub async fn create_category(
     store: &store::Store,
-    request: CreateCategoryRequest,
-) -> Result<CreateCategoryResponse, http::ApiError> {
+    request: operations::CreateCategoryRequest,
+) -> Result<operations::CreateCategoryResponse, http::ApiError> {
     let key = serde_json::Map::new();
     let mut fields = fields(&request.body)?;
     fields.extend(key);
     let item = store.create_category(fields, &[]).await?;
     let doc = json(&item)?;
-    Ok(CreateCategoryResponse::Created {
+    Ok(operations::CreateCategoryResponse::Created {
         body: item,
         location: Some(format!("/categories/{}", text(& doc, "slug"))),
         etag: etag(&doc, "version"),
@@ -435,15 +441,17 @@ pub async fn create_category(
 /// `GET /categories/{slug}`: `get` on `Category`.
 pub async fn get_category(
     store: &store::Store,
-    request: GetCategoryRequest,
-) -> Result<GetCategoryResponse, http::ApiError> {
-    let key = CategoryKey { slug: request.slug };
+    request: operations::GetCategoryRequest,
+) -> Result<operations::GetCategoryResponse, http::ApiError> {
+    let key = entities::CategoryKey {
+        slug: request.slug,
+    };
     let item = store
         .get_category(&key)
         .await?
         .ok_or_else(|| http::ApiError::not_found("no Category has this key"))?;
     let doc = json(&item)?;
-    Ok(GetCategoryResponse::Ok {
+    Ok(operations::GetCategoryResponse::Ok {
         body: item,
         etag: etag(&doc, "version"),
     })
@@ -452,28 +460,32 @@ pub async fn get_category(
 /// `DELETE /categories/{slug}`: `delete` on `Category`.
 pub async fn delete_category(
     store: &store::Store,
-    request: DeleteCategoryRequest,
-) -> Result<DeleteCategoryResponse, http::ApiError> {
-    let key = CategoryKey { slug: request.slug };
+    request: operations::DeleteCategoryRequest,
+) -> Result<operations::DeleteCategoryResponse, http::ApiError> {
+    let key = entities::CategoryKey {
+        slug: request.slug,
+    };
     let expected = store
-        .if_match::<Category, _>(&key, request.if_match.as_deref(), false)
+        .if_match::<models::Category, _>(&key, request.if_match.as_deref(), false)
         .await?;
     store.delete_category(&key, expected).await?;
-    Ok(DeleteCategoryResponse::NoContent)
+    Ok(operations::DeleteCategoryResponse::NoContent)
 }
 
 /// `PATCH /categories/{slug}`: `update` on `Category`.
 pub async fn update_category(
     store: &store::Store,
-    request: UpdateCategoryRequest,
-) -> Result<UpdateCategoryResponse, http::ApiError> {
-    let key = CategoryKey { slug: request.slug };
+    request: operations::UpdateCategoryRequest,
+) -> Result<operations::UpdateCategoryResponse, http::ApiError> {
+    let key = entities::CategoryKey {
+        slug: request.slug,
+    };
     let expected = store
-        .if_match::<Category, _>(&key, request.if_match.as_deref(), false)
+        .if_match::<models::Category, _>(&key, request.if_match.as_deref(), false)
         .await?;
     let item = store.update_category(&key, fields(&request.body)?, expected).await?;
     let doc = json(&item)?;
-    Ok(UpdateCategoryResponse::Ok {
+    Ok(operations::UpdateCategoryResponse::Ok {
         body: item,
         etag: etag(&doc, "version"),
     })
@@ -482,8 +494,8 @@ pub async fn update_category(
 /// `GET /featured-categories`: `query` on `Category`.
 pub async fn list_featured_categories(
     store: &store::Store,
-    request: ListFeaturedCategoriesRequest,
-) -> Result<ListFeaturedCategoriesResponse, http::ApiError> {
+    request: operations::ListFeaturedCategoriesRequest,
+) -> Result<operations::ListFeaturedCategoriesResponse, http::ApiError> {
     let values = serde_json::Map::new();
     let page = store
         .query_categories(store::Query {
@@ -500,7 +512,7 @@ pub async fn list_featured_categories(
         })
         .await?;
     Ok(
-        ListFeaturedCategoriesResponse::Ok(CategoryPage {
+        operations::ListFeaturedCategoriesResponse::Ok(models::CategoryPage {
             items: page.items,
             next_cursor: page.next_cursor,
         }),

@@ -20,11 +20,6 @@ pub mod routes;
 
 pub mod schemas;
 
-/// The runtime modules generated code builds on, under the names it uses for them.
-pub use apigen_runtime::http;
-
-pub use apigen_runtime::store;
-
 /// The router of every operation in the spec, each calling its method of `service`: serve it
 /// with [`apigen_runtime::serve`], or add layers first.
 pub fn router<H: api::Handlers>(service: H) -> axum::Router {
@@ -34,6 +29,9 @@ pub fn router<H: api::Handlers>(service: H) -> axum::Router {
 /// The store from the environment: DynamoDB under Lambda, or when `AWS_ENDPOINT_URL_DYNAMODB`
 /// names a local server (whose missing tables are then created); memory otherwise. Table names
 /// come from the variables the SAM template sets, or are `shop-api-<table>`.
-pub async fn store() -> Result<store::Store, store::StoreError> {
-    store::from_env("shop-api", entities::TABLES).await
+pub async fn store() -> Result<
+    apigen_runtime::store::Store,
+    apigen_runtime::store::StoreError,
+> {
+    apigen_runtime::store::from_env("shop-api", entities::TABLES).await
 }

@@ -3,10 +3,9 @@
 
 use axum::extract;
 use axum::response::IntoResponse as _;
-use super::{api, http};
-
-#[allow(unused_imports)]
-use super::operations::*;
+use crate::generated::api;
+use ::apigen_runtime::http;
+use crate::generated::operations;
 
 /// Builds the router over `handlers`; the same router serves Lambda and local runs.
 ///
@@ -58,7 +57,7 @@ pub fn router<H: api::Handlers>(handlers: std::sync::Arc<H>) -> axum::Router {
 async fn list_customers<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: ListCustomersRequest,
+    request: operations::ListCustomersRequest,
 ) -> axum::response::Response {
     handlers.list_customers(context, request).await.into_response()
 }
@@ -66,7 +65,7 @@ async fn list_customers<H: api::Handlers>(
 async fn create_customer<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: CreateCustomerRequest,
+    request: operations::CreateCustomerRequest,
 ) -> axum::response::Response {
     handlers.create_customer(context, request).await.into_response()
 }
@@ -74,7 +73,7 @@ async fn create_customer<H: api::Handlers>(
 async fn get_customer<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: GetCustomerRequest,
+    request: operations::GetCustomerRequest,
 ) -> axum::response::Response {
     handlers.get_customer(context, request).await.into_response()
 }
@@ -82,7 +81,7 @@ async fn get_customer<H: api::Handlers>(
 async fn delete_customer<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: DeleteCustomerRequest,
+    request: operations::DeleteCustomerRequest,
 ) -> axum::response::Response {
     handlers.delete_customer(context, request).await.into_response()
 }
@@ -90,7 +89,7 @@ async fn delete_customer<H: api::Handlers>(
 async fn update_customer<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: UpdateCustomerRequest,
+    request: operations::UpdateCustomerRequest,
 ) -> axum::response::Response {
     handlers.update_customer(context, request).await.into_response()
 }
@@ -98,7 +97,7 @@ async fn update_customer<H: api::Handlers>(
 async fn list_customer_orders<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: ListCustomerOrdersRequest,
+    request: operations::ListCustomerOrdersRequest,
 ) -> axum::response::Response {
     handlers.list_customer_orders(context, request).await.into_response()
 }
@@ -106,7 +105,7 @@ async fn list_customer_orders<H: api::Handlers>(
 async fn create_order<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: CreateOrderRequest,
+    request: operations::CreateOrderRequest,
 ) -> axum::response::Response {
     handlers.create_order(context, request).await.into_response()
 }
@@ -114,7 +113,7 @@ async fn create_order<H: api::Handlers>(
 async fn get_order<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: GetOrderRequest,
+    request: operations::GetOrderRequest,
 ) -> axum::response::Response {
     handlers.get_order(context, request).await.into_response()
 }
@@ -122,7 +121,7 @@ async fn get_order<H: api::Handlers>(
 async fn replace_order<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: ReplaceOrderRequest,
+    request: operations::ReplaceOrderRequest,
 ) -> axum::response::Response {
     handlers.replace_order(context, request).await.into_response()
 }
@@ -130,7 +129,7 @@ async fn replace_order<H: api::Handlers>(
 async fn delete_order<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: DeleteOrderRequest,
+    request: operations::DeleteOrderRequest,
 ) -> axum::response::Response {
     handlers.delete_order(context, request).await.into_response()
 }
@@ -138,7 +137,7 @@ async fn delete_order<H: api::Handlers>(
 async fn update_order<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: UpdateOrderRequest,
+    request: operations::UpdateOrderRequest,
 ) -> axum::response::Response {
     handlers.update_order(context, request).await.into_response()
 }
@@ -146,7 +145,7 @@ async fn update_order<H: api::Handlers>(
 async fn list_orders_by_status<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: ListOrdersByStatusRequest,
+    request: operations::ListOrdersByStatusRequest,
 ) -> axum::response::Response {
     handlers.list_orders_by_status(context, request).await.into_response()
 }
@@ -154,7 +153,7 @@ async fn list_orders_by_status<H: api::Handlers>(
 async fn list_products<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: ListProductsRequest,
+    request: operations::ListProductsRequest,
 ) -> axum::response::Response {
     handlers.list_products(context, request).await.into_response()
 }
@@ -162,7 +161,7 @@ async fn list_products<H: api::Handlers>(
 async fn get_product<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: GetProductRequest,
+    request: operations::GetProductRequest,
 ) -> axum::response::Response {
     handlers.get_product(context, request).await.into_response()
 }
@@ -170,7 +169,7 @@ async fn get_product<H: api::Handlers>(
 async fn put_product<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: PutProductRequest,
+    request: operations::PutProductRequest,
 ) -> axum::response::Response {
     handlers.put_product(context, request).await.into_response()
 }
@@ -178,7 +177,7 @@ async fn put_product<H: api::Handlers>(
 async fn create_category<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: CreateCategoryRequest,
+    request: operations::CreateCategoryRequest,
 ) -> axum::response::Response {
     handlers.create_category(context, request).await.into_response()
 }
@@ -186,7 +185,7 @@ async fn create_category<H: api::Handlers>(
 async fn get_category<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: GetCategoryRequest,
+    request: operations::GetCategoryRequest,
 ) -> axum::response::Response {
     handlers.get_category(context, request).await.into_response()
 }
@@ -194,7 +193,7 @@ async fn get_category<H: api::Handlers>(
 async fn delete_category<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: DeleteCategoryRequest,
+    request: operations::DeleteCategoryRequest,
 ) -> axum::response::Response {
     handlers.delete_category(context, request).await.into_response()
 }
@@ -202,7 +201,7 @@ async fn delete_category<H: api::Handlers>(
 async fn update_category<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: UpdateCategoryRequest,
+    request: operations::UpdateCategoryRequest,
 ) -> axum::response::Response {
     handlers.update_category(context, request).await.into_response()
 }
@@ -210,7 +209,7 @@ async fn update_category<H: api::Handlers>(
 async fn list_featured_categories<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: ListFeaturedCategoriesRequest,
+    request: operations::ListFeaturedCategoriesRequest,
 ) -> axum::response::Response {
     handlers.list_featured_categories(context, request).await.into_response()
 }
@@ -218,7 +217,7 @@ async fn list_featured_categories<H: api::Handlers>(
 async fn daily_report<H: api::Handlers>(
     extract::State(handlers): extract::State<std::sync::Arc<H>>,
     context: http::RequestContext,
-    request: DailyReportRequest,
+    request: operations::DailyReportRequest,
 ) -> axum::response::Response {
     handlers.daily_report(context, request).await.into_response()
 }

@@ -2,7 +2,7 @@
 //! Validation tables: the spec's constraints on every schema, checked before any handler runs.
 
 #[allow(unused_imports)]
-use super::http::{
+use ::apigen_runtime::http::{
     Additional, Dict, Format, List, Numeric, Property, Record, Schema, Text,
 };
 use regex::Regex;
@@ -545,7 +545,7 @@ pub static DAILY_REPORT: Schema = Schema::Object(Record {
 });
 
 #[allow(unused_imports)]
-use super::http::{BodyKind, BodySpec, Location, OperationSpec, ParamSpec};
+use ::apigen_runtime::http::{BodyKind, BodySpec, Location, OperationSpec, ParamSpec};
 
 /// What `listCustomers` accepts.
 pub static LIST_CUSTOMERS_REQUEST: OperationSpec = OperationSpec {
