@@ -210,12 +210,15 @@ fn derives(attrs: &[Attribute]) -> Vec<String> {
     out
 }
 
+/// An impl block, the module it sits in and its `cfg`s.
+type Impl<'a> = (&'a [String], Vec<String>, &'a syn::ItemImpl);
+
 /// The public surface of a crate: one line per public item, method, field, variant and
 /// implemented trait, sorted.
 struct Surface<'a> {
     modules: &'a BTreeMap<Vec<String>, Module>,
     /// Impl blocks by the last segment of their self type: (module, cfgs, impl).
-    impls: BTreeMap<String, Vec<(&'a [String], Vec<String>, &'a syn::ItemImpl)>>,
+    impls: BTreeMap<String, Vec<Impl<'a>>>,
     /// How many modules define a type of each name (impls of a name defined once are its).
     definitions: BTreeMap<String, usize>,
     lines: BTreeSet<String>,
