@@ -403,6 +403,7 @@ impl Surface<'_> {
             !has_attr(&s.attrs, "non_exhaustive") && s.fields.iter().all(|f| is_pub(&f.vis));
         let shape = match (&s.fields, exhaustive) {
             (Fields::Unit, _) => String::new(),
+            (Fields::Unnamed(_), false) => " (..)".to_string(),
             (_, false) => " { .. }".to_string(),
             (Fields::Named(f), true) => {
                 let names: Vec<String> = f
@@ -545,20 +546,32 @@ impl Surface<'_> {
             // The impl's own cfgs beyond those of the module it sits in.
             let mut all = cfgs.to_vec();
             all.extend(impl_cfgs.into_iter().filter(|c| !cfgs.contains(c)));
-            let generics = if i.generics.params.is_empty() {
+            // The impl's generics and where clause, rendered around a stand-in self type.
+            let header = one_line(Item::Impl(syn::ItemImpl {
+                attrs: vec![],
+                items: vec![],
+                trait_: None,
+                self_ty: Box::new(syn::parse_quote!(SelfType)),
+                ..i.clone()
+            }));
+            let header = header.strip_suffix(" {}").unwrap_or(&header);
+            let header = header.trim_end_matches(',');
+            let (generics, bounds) = header.split_once(" SelfType").unwrap();
+            let generics = if generics == "impl" {
                 String::new()
             } else {
-                let item = Item::Impl(syn::ItemImpl {
-                    attrs: vec![],
-                    items: vec![],
-                    trait_: None,
-                    ..i.clone()
-                });
-                let line = one_line(item);
-                let end = line.find(['>']).map_or(0, |e| e + 1);
-                format!("{} ", &line[..end])
+                format!("{generics} ")
             };
-            let self_ty = render_type(&i.self_ty).replacen(&key, path, 1);
+            // The self type as callers name it: its path, with the arguments it is written with.
+            let Type::Path(written) = &*i.self_ty else {
+                continue;
+            };
+            let last = written.path.segments.last().unwrap().clone();
+            let last = Type::Path(syn::TypePath {
+                qself: None,
+                path: last.into(),
+            });
+            let self_ty = render_type(&last).replacen(&key, path, 1);
             if let Some((negative, trait_path, _)) = &i.trait_ {
                 let trait_ty = Type::Path(syn::TypePath {
                     qself: None,
@@ -570,7 +583,10 @@ impl Surface<'_> {
                 } else {
                     generics
                 };
-                let line = format!("{generics}{bang}{} for {self_ty}", render_type(&trait_ty));
+                let line = format!(
+                    "{generics}{bang}{} for {self_ty}{bounds}",
+                    render_type(&trait_ty)
+                );
                 self.push(&all, line);
                 continue;
             }
@@ -587,7 +603,7 @@ impl Surface<'_> {
                 let Some(item_cfgs) = cfgs_of(item_attrs(item), &all) else {
                     continue;
                 };
-                self.push(&item_cfgs, format!("{generics}{line}"));
+                self.push(&item_cfgs, format!("{generics}{line}{bounds}"));
             }
         }
     }
@@ -945,6 +961,23 @@ fn shapes_callers_rely_on_are_in_the_headers() {
         "pub enum apigen_runtime::Later { .. }",
         "pub trait apigen_runtime::T { required: must }",
         "fn apigen_runtime::T::may(&self) (provided)",
+    ] {
+        assert!(lines.contains(wanted), "no `{wanted}` in {lines:#?}");
+    }
+}
+
+#[test]
+fn generic_impls_keep_their_bounds() {
+    let lines = surface_of(&[(
+        "lib.rs",
+        "pub struct Wrap<T>(T);
+         impl<T: Into<Vec<u8>>> Wrap<T> where T: Clone { pub fn bytes(self) -> Vec<u8> { todo!() } }
+         impl<T: Into<Vec<u8>>> From<T> for self::Wrap<T> { fn from(t: T) -> Self { todo!() } }",
+    )]);
+    for wanted in [
+        "impl<T: Into<Vec<u8>>> pub fn apigen_runtime::Wrap<T>::bytes(self) -> Vec<u8> where T: Clone",
+        "impl<T: Into<Vec<u8>>> From<T> for apigen_runtime::Wrap<T>",
+        "pub struct apigen_runtime::Wrap<T> (..)",
     ] {
         assert!(lines.contains(wanted), "no `{wanted}` in {lines:#?}");
     }
