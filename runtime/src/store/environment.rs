@@ -11,16 +11,44 @@ use crate::server::in_lambda;
 /// `<prefix>-<table>` when it is unset.
 pub async fn from_env(prefix: &str, tables: &[&'static TableDef]) -> Result<Store, StoreError> {
     let local_endpoint = std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some();
-    if !in_lambda() && !local_endpoint {
-        tracing::info!("using the in-memory store; set AWS_ENDPOINT_URL_DYNAMODB to use DynamoDB");
-        return Ok(Store::memory());
+    match backend(in_lambda(), local_endpoint) {
+        Backend::Memory => {
+            tracing::info!(
+                "using the in-memory store; set AWS_ENDPOINT_URL_DYNAMODB to use DynamoDB"
+            );
+            Ok(Store::memory())
+        }
+        Backend::Dynamo { create_tables } => {
+            let store = dynamodb(prefix, tables).await;
+            if create_tables {
+                store.ensure_tables(tables).await?;
+            }
+            Ok(store)
+        }
     }
-    let store = dynamodb(prefix, tables).await;
-    if !in_lambda() {
-        // Only for local development: under Lambda the tables belong to CloudFormation.
-        store.ensure_tables(tables).await?;
+}
+
+/// Where the entities live.
+#[derive(Debug, PartialEq, Eq)]
+enum Backend {
+    Memory,
+    /// DynamoDB; `create_tables` only for local development, as under Lambda the tables belong
+    /// to CloudFormation.
+    Dynamo {
+        create_tables: bool,
+    },
+}
+
+fn backend(in_lambda: bool, local_endpoint: bool) -> Backend {
+    match (in_lambda, local_endpoint) {
+        (true, _) => Backend::Dynamo {
+            create_tables: false,
+        },
+        (false, true) => Backend::Dynamo {
+            create_tables: true,
+        },
+        (false, false) => Backend::Memory,
     }
-    Ok(store)
 }
 
 /// A DynamoDB store configured from the environment (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION`,
@@ -52,4 +80,44 @@ async fn client() -> aws_sdk_dynamodb::Client {
         }
     }
     aws_sdk_dynamodb::Client::new(&loader.load().await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_uses_dynamodb_and_leaves_its_tables_to_cloudformation() {
+        let expected = Backend::Dynamo {
+            create_tables: false,
+        };
+        assert_eq!(backend(true, false), expected);
+        assert_eq!(backend(true, true), expected);
+    }
+
+    #[test]
+    fn a_local_endpoint_uses_dynamodb_and_creates_missing_tables() {
+        assert_eq!(
+            backend(false, true),
+            Backend::Dynamo {
+                create_tables: true
+            }
+        );
+    }
+
+    #[test]
+    fn without_lambda_or_an_endpoint_entities_live_in_memory() {
+        assert_eq!(backend(false, false), Backend::Memory);
+    }
+
+    // Reads the process's environment without changing it (other tests run in parallel).
+    #[tokio::test]
+    async fn from_env_gives_the_memory_store_in_a_plain_environment() {
+        if in_lambda() || std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+            eprintln!("skipped: the environment names Lambda or a DynamoDB endpoint");
+            return;
+        }
+        let store = from_env("test", &[]).await.unwrap();
+        assert!(matches!(store, Store::Memory(_)));
+    }
 }
