@@ -66,7 +66,8 @@ fn main() {
     );
     embed(&runtime, &files, &mut code);
     code.push_str("];\n");
-    let cargo_toml = std::fs::read_to_string(runtime.join("Cargo.toml")).expect("runtime/Cargo.toml");
+    let cargo_toml =
+        std::fs::read_to_string(runtime.join("Cargo.toml")).expect("runtime/Cargo.toml");
     let version = cargo_toml
         .lines()
         .find_map(|l| l.strip_prefix("version = \""))

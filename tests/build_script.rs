@@ -120,7 +120,11 @@ fn the_example_depends_on_what_apigen_new_gives() {
     // build breaks only in CI.
     let options = common::with_shared_runtime(apigen::Options::default(), &example());
     let generated = apigen::plan(&example().join("openapi.yaml"), &options).expect("valid");
-    let planned = &generated.plan.get("Cargo.toml").expect("a Cargo.toml").contents;
+    let planned = &generated
+        .plan
+        .get("Cargo.toml")
+        .expect("a Cargo.toml")
+        .contents;
     let example = std::fs::read_to_string(example().join("Cargo.toml")).expect("readable");
     assert_eq!(dependency_lines(&example), dependency_lines(planned));
 }

@@ -117,7 +117,10 @@ fn unrelated_projects_share_little_source() {
         lines(&museum)
     );
     // The measure finds copied code when there is some: a project shares all of its own.
-    assert_eq!(lines_shared(&museum, &museum), lines(&museum) - lines_of_short_files(&museum));
+    assert_eq!(
+        lines_shared(&museum, &museum),
+        lines(&museum) - lines_of_short_files(&museum)
+    );
 }
 
 /// Lines of files too short to hold a run, which the measure cannot count.

@@ -371,7 +371,11 @@ pub fn emit(
     plan.add("template.yaml", render("template.yaml.tera")?, gen);
     plan.add("samconfig.toml", render("samconfig.toml.tera")?, gen);
     plan.add("openapi.yaml", options.spec_text.clone(), Owner::Spec);
-    plan.add("src/main.rs", user_file("main.rs", &render("src/main.rs.tera")?)?, user);
+    plan.add(
+        "src/main.rs",
+        user_file("main.rs", &render("src/main.rs.tera")?)?,
+        user,
+    );
     plan.add(
         "src/lib.rs",
         super::rust::format_file("lib.rs", &render("src/lib.rs.tera")?)?,
@@ -389,7 +393,11 @@ pub fn emit(
     );
     if options.runtime.is_none() {
         for (path, text) in RUNTIME {
-            plan.add(&format!("{VENDOR}/{path}"), text.to_string(), Owner::Vendored);
+            plan.add(
+                &format!("{VENDOR}/{path}"),
+                text.to_string(),
+                Owner::Vendored,
+            );
         }
     }
     for (name, text) in templates {

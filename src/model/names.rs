@@ -48,7 +48,7 @@ pub const CRATES: &[&str] = &[
     "std", "core", "alloc", "test", "proc_macro", "axum", "base64", "bytes", "chrono",
     "form_urlencoded", "http", "lambda_http", "regex", "serde", "serde_json", "tokio",
     "tracing", "tracing_subscriber", "uuid", "aws_config", "aws_sdk_dynamodb", "serde_dynamo",
-    "sha2", "thiserror", "ulid", "http_body_util", "tower", "hyper", "hyper_util",
+    "sha2", "thiserror", "ulid", "http_body_util", "tower", "hyper", "hyper_util", "apigen_runtime",
 ];
 
 /// Whether a package name gives a library crate name that Rust code can use:

@@ -44,8 +44,13 @@ fn project(spec: &Path, work: &Path) -> Project {
         &dir,
     );
     let generated = apigen::plan(spec, &options).expect("valid");
-    apigen::write::create(&generated.plan, &dir, &apigen::record(&options, &dir), false)
-        .expect("written");
+    apigen::write::create(
+        &generated.plan,
+        &dir,
+        &apigen::record(&options, &dir),
+        false,
+    )
+    .expect("written");
     // The hand-written half of an example spec, as its user would write it.
     let handlers = spec.with_extension("handlers.rs");
     if handlers.exists() {
