@@ -71,6 +71,10 @@ enum Command {
         /// Template overrides [default: as the project was generated].
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// Use the apigen-runtime crate in this folder from now on, instead of the vendored
+        /// copy (which is removed) [default: as the project was generated].
+        #[arg(long, value_name = "DIR")]
+        runtime: Option<PathBuf>,
         /// Overwrite generated files that were edited by hand.
         #[arg(long)]
         force: bool,
@@ -195,6 +199,7 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
             output,
             name,
             templates,
+            runtime,
             force,
             check,
         } => {
@@ -216,11 +221,14 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
                     write::transaction::JOURNAL
                 );
             }
-            let options = apigen::Options {
+            let mut options = apigen::Options {
                 name,
                 templates,
                 runtime: None,
             };
+            if let Some(folder) = &runtime {
+                options = options.runtime_at(folder, &dir);
+            }
             let plan = apigen::regeneration(&dir, spec.as_deref(), options)?;
             eprint!("{}", plan.generated.report.render(color));
             if check {
@@ -230,6 +238,12 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
                 .map_err(apigen::Error::from)?;
             summarize(&plan, &outcome, color);
             advise(&plan, color);
+            if let Some(path) = runtime.and(plan.recorded.runtime.as_deref()) {
+                eprintln!(
+                    "{}: in Cargo.toml, give apigen-runtime `path = \"{path}\"`",
+                    paint(color, "1;36", "note"),
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { spec } => {

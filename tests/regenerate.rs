@@ -222,18 +222,18 @@ fn deleting_the_generated_line_makes_a_file_yours() {
 #[test]
 fn generated_files_the_spec_no_longer_gives_are_removed() {
     let (work, dir) = project(STORED);
-    assert!(dir.join("src/generated/store/dynamo/tables.rs").is_file());
+    assert!(dir.join("src/generated/actions.rs").is_file());
     std::fs::write(work.path().join("plain.yaml"), without_storage()).expect("writable");
 
     // An edited stale file is a conflict like any other.
-    let store = dir.join("src/generated/store/memory.rs");
+    let store = dir.join("src/generated/actions.rs");
     let original = std::fs::read_to_string(&store).expect("readable");
     std::fs::write(&store, format!("{original}// mine\n")).expect("writable");
     let refused = apigen(work.path(), &["generate", "plain.yaml", "-o", "api"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
         stderr(&refused).contains(
-            "src/generated/store/memory.rs: edited since apigen wrote it, and no longer generated"
+            "src/generated/actions.rs: edited since apigen wrote it, and no longer generated"
         ),
         "{}",
         stderr(&refused)
@@ -243,22 +243,33 @@ fn generated_files_the_spec_no_longer_gives_are_removed() {
     let out = apigen(work.path(), &["generate", "plain.yaml", "-o", "api"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("Removed src/generated/store/memory.rs"),
+        stderr(&out).contains("Removed src/generated/actions.rs"),
         "{}",
         stderr(&out)
     );
-    assert!(
-        !dir.join("src/generated/store").exists(),
-        "emptied folders go too"
-    );
     assert!(!dir.join("src/generated/entities.rs").exists());
+
+    // Moving to a shared runtime removes the vendored copy, emptied folders too.
+    let shared = common::repo().join("runtime");
+    let args = ["generate", "plain.yaml", "-o", "api", "--runtime"];
+    let out = apigen(
+        work.path(),
+        &[&args[..], &[shared.to_str().expect("UTF-8")]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("in Cargo.toml, give apigen-runtime `path = "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.join("vendor").exists(), "emptied folders go too");
     assert_eq!(
         read(&dir, "openapi.yaml"),
         without_storage(),
         "the project's copy follows the spec"
     );
     let manifest = read(&dir, ".apigen/manifest.json");
-    assert!(!manifest.contains("store/"), "{manifest}");
+    assert!(!manifest.contains("entities.rs"), "{manifest}");
     // Regenerating from the project's own copy now changes nothing.
     assert_eq!(
         apigen(&dir, &["generate", "--check"]).status.code(),
