@@ -7,7 +7,7 @@ use std::fmt::Write;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::rust::{docs, generated, ident, inner_docs, runtime, ty};
+use super::rust::{docs, ident, inner_docs, runtime, ty, use_generated, use_runtime};
 use super::schemas::{Patterns, SchemaNames};
 use crate::model::names::const_name;
 use crate::model::{Api, Media, Method, Operation, ParamIn, Response, Shape, Status, Ty, TypeKind};
@@ -155,19 +155,6 @@ fn response_body_type(api: &Api, r: &Response, models: &TokenStream) -> Option<T
 /// Whether a response variant has named fields (`{ body, etag }`).
 pub fn variant_has_fields(r: &Response) -> bool {
     !r.headers.is_empty() || matches!(r.status, Status::Default | Status::Range(_))
-}
-
-/// `use` of a generated module by its full path, so that the file names its items as
-/// `module::Item`.
-fn use_generated(module: &str) -> TokenStream {
-    let path = generated(module);
-    quote! { use #path; }
-}
-
-/// `use` of a runtime module, so that the file names its items as `module::Item`.
-fn use_runtime(module: &str) -> TokenStream {
-    let path = runtime(module);
-    quote! { use #path; }
 }
 
 pub fn emit_operations(api: &Api) -> TokenStream {

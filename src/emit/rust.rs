@@ -215,14 +215,22 @@ pub enum Site<'a> {
 /// A module of the runtime crate the generated code calls (`http`, `store`). Every generated
 /// reference to the runtime goes through here, so where it lives is said once; it is the same
 /// path from the library and from its tests.
-pub fn runtime_at(_site: Site, module: &str) -> TokenStream {
+pub fn runtime(module: &str) -> TokenStream {
     let module = ident(module);
     quote! { ::apigen_runtime::#module }
 }
 
-/// A runtime module as the project's library names it.
-pub fn runtime(module: &str) -> TokenStream {
-    runtime_at(Site::Library, module)
+/// `use` of a runtime module, so that the file names its items as `module::Item`.
+pub fn use_runtime(module: &str) -> TokenStream {
+    let path = runtime(module);
+    quote! { use #path; }
+}
+
+/// `use` of a generated module by its full path, so that the file names its items as
+/// `module::Item`.
+pub fn use_generated(module: &str) -> TokenStream {
+    let path = generated(module);
+    quote! { use #path; }
 }
 
 /// A generated module of the project (`models`, `operations`, `schemas`...), by full path

@@ -8,7 +8,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::operations::{request_name, response_name, variant_has_fields};
-use super::rust::{bare_ty, generated, ident, inner_docs, runtime, ty};
+use super::rust::{bare_ty, generated, ident, inner_docs, ty, use_generated, use_runtime};
 use crate::model::actions::{BoundAction, Verb};
 use crate::model::names::{const_name, Scope};
 use crate::model::storage::{Generate, KeyKind, Part, Template, VarKind};
@@ -31,19 +31,6 @@ fn models() -> TokenStream {
 fn model(name: &str) -> TokenStream {
     let name = ident(name);
     quote! { models::#name }
-}
-
-/// `use` of a generated module by its full path, so that the file names its items as
-/// `module::Item`.
-fn use_generated(module: &str) -> TokenStream {
-    let path = generated(module);
-    quote! { use #path; }
-}
-
-/// `use` of a runtime module, so that the file names its items as `module::Item`.
-fn use_runtime(module: &str) -> TokenStream {
-    let path = runtime(module);
-    quote! { use #path; }
 }
 
 fn kind(k: KeyKind) -> TokenStream {

@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::examples::{example, fitting_example};
-use super::rust::{generated_at, inner_docs, runtime_at, unraw, Site};
+use super::rust::{generated_at, inner_docs, runtime, unraw, Site};
 use crate::model::actions::{BoundAction, Verb};
 use crate::model::{Api, Entity, Media, Operation, Param, ParamIn, Shape, StrFormat, Ty, TypeKind};
 
@@ -534,7 +534,7 @@ pub fn emit(api: &Api) -> TokenStream {
         return out;
     }
     let entities = generated_at(site, "entities");
-    let store = runtime_at(site, "store");
+    let store = runtime("store");
     out.extend(quote! {
         use #entities::TABLES;
         use #store::{self, Store};
