@@ -147,7 +147,7 @@ fn response_body_type(api: &Api, r: &Response, models: &TokenStream) -> Option<T
         Some(Media::Json(shape)) => Some(ty(&api.types, shape, Some(models))),
         Some(Media::Text) => Some(quote! { String }),
         // Responses never hold forms (`read_responses` serves them as bytes).
-        Some(Media::Binary | Media::Form(_)) => Some(quote! { bytes::Bytes }),
+        Some(Media::Binary | Media::Form(_)) => Some(quote! { axum::body::Bytes }),
         None => None,
     }
 }
@@ -210,7 +210,7 @@ fn emit_request(api: &Api, op: &Operation, models: &TokenStream) -> TokenStream 
                 (body_ty(api, shape, models), quote! { input.json()? })
             }
             Media::Text => (quote! { String }, quote! { input.text()? }),
-            Media::Binary => (quote! { bytes::Bytes }, quote! { input.bytes()? }),
+            Media::Binary => (quote! { axum::body::Bytes }, quote! { input.bytes()? }),
         };
         let body_ty = if b.required || b.media.typed().is_none() {
             body_ty
