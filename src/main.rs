@@ -377,6 +377,12 @@ fn advise(plan: &apigen::Regeneration, color: bool) {
             }
             eprintln!();
         }
+        for (krate, feature) in apigen::user_code::missing_features(planned, &yours) {
+            eprintln!(
+                "{}: Cargo.toml is yours and its `{krate}` lacks the feature `{feature}` that the generated code now uses; add it to that dependency's `features`",
+                paint(color, "1;33", "warning"),
+            );
+        }
     }
 }
 

@@ -149,6 +149,70 @@ pub fn missing_dependencies(planned: &str, yours: &str) -> Vec<String> {
         .collect()
 }
 
+/// `(crate, feature)` for each feature that `planned` asks of a crate and
+/// the user's `Cargo.toml` lists that crate without: a spec that gains
+/// storage needs apigen-runtime's `dynamodb`, say. Crates the user lacks
+/// altogether are [`missing_dependencies`]' to report.
+pub fn missing_features(planned: &str, yours: &str) -> Vec<(String, String)> {
+    let theirs = dependency_texts(yours);
+    let mut out = Vec::new();
+    for (name, line) in dependency_lines(planned) {
+        let Some(text) = theirs.iter().find(|(n, _)| *n == name).map(|(_, t)| t) else {
+            continue;
+        };
+        for feature in quoted_features(line) {
+            if !quoted_features(text).contains(&feature) {
+                out.push((name.clone(), feature));
+            }
+        }
+    }
+    out
+}
+
+/// The strings inside `features = [...]` in `text`.
+fn quoted_features(text: &str) -> Vec<String> {
+    let Some(list) = text.split_once("features").and_then(|(_, rest)| {
+        let rest = rest
+            .trim_start()
+            .strip_prefix('=')?
+            .trim_start()
+            .strip_prefix('[')?;
+        rest.split_once(']').map(|(list, _)| list)
+    }) else {
+        return Vec::new();
+    };
+    list.split(',')
+        .map(|f| f.trim().trim_matches('"').to_string())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// `(crate, text)` for each entry of `[dependencies]`: its line, or the
+/// whole `[dependencies.name]` table.
+fn dependency_texts(toml: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut table: Option<usize> = None;
+    for line in toml.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.strip_prefix("[dependencies.").map(|name| {
+                let name = name.trim_end_matches(']').trim_matches('"');
+                out.push((name.to_string(), String::new()));
+                out.len() - 1
+            });
+        } else if let Some(i) = table {
+            out[i].1.push_str(line);
+            out[i].1.push('\n');
+        }
+    }
+    for (name, line) in dependency_lines(toml) {
+        if !line.trim().starts_with('[') {
+            out.push((name, line.to_string()));
+        }
+    }
+    out
+}
+
 /// `(crate, line)` for each entry of `[dependencies]`, including
 /// `[dependencies.name]` tables.
 fn dependency_lines(toml: &str) -> impl Iterator<Item = (String, &str)> {
@@ -173,6 +237,20 @@ fn dependency_lines(toml: &str) -> impl Iterator<Item = (String, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_features_the_user_lacks_in_either_table_form() {
+        let planned = "[dependencies]\napigen-runtime = { version = \"0.1\", path = \"vendor/apigen-runtime\", features = [\"lambda\", \"dynamodb\"] }\naxum = { version = \"0.8\", features = [\"json\"] }\n";
+        let inline = "[dependencies]\napigen-runtime = { version = \"0.1\", features = [\"lambda\"] }\naxum = { version = \"0.8\", features = [\"json\", \"ws\"] }\n";
+        let expected = vec![("apigen-runtime".to_string(), "dynamodb".to_string())];
+        assert_eq!(missing_features(planned, inline), expected);
+        let table = "[dependencies.apigen-runtime]\nversion = \"0.1\"\nfeatures = [\"lambda\"]\n\n[dependencies]\naxum = { version = \"0.8\", features = [\"json\"] }\n";
+        assert_eq!(missing_features(planned, table), expected);
+        let complete = "[dependencies]\napigen-runtime = { version = \"0.1\", features = [\"dynamodb\", \"lambda\"] }\naxum = { version = \"0.8\", features = [\"json\"] }\n";
+        assert!(missing_features(planned, complete).is_empty());
+        // A crate the user lacks is the other check's to report.
+        assert!(missing_features(planned, "[dependencies]\n").is_empty());
+    }
 
     #[test]
     fn finds_crates_the_user_lacks_in_either_table_form() {

@@ -629,3 +629,22 @@ fn a_lock_left_by_a_dead_run_does_not_block() {
     let pid = read(&dir, write::lock::PATH);
     assert!(pid != "999999" && pid.parse::<u32>().is_ok(), "{pid}");
 }
+
+/// Cargo.toml is the user's, so a spec that gains storage cannot add the
+/// runtime's `dynamodb` feature there itself: `generate` says what to add.
+#[test]
+fn a_spec_that_gains_storage_names_the_runtime_feature_cargo_toml_lacks() {
+    let (work, dir) = project(&without_storage());
+    let manifest = read(&dir, "Cargo.toml");
+    assert!(!manifest.contains("\"dynamodb\""), "{manifest}");
+    std::fs::write(work.path().join("stored.yaml"), STORED).expect("writable");
+    let out = apigen(work.path(), &["generate", "stored.yaml", "-o", "api"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "its `apigen-runtime` lacks the feature `dynamodb` that the generated code now uses"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
