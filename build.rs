@@ -59,6 +59,7 @@ fn main() {
         PathBuf::from("Cargo.toml"),
         PathBuf::from("README.md"),
         PathBuf::from("CHANGELOG.md"),
+        PathBuf::from("public-api.txt"),
     ];
     collect(&runtime.join("src"), &runtime, &mut files);
     code.push_str(

@@ -155,6 +155,9 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
                 templates,
                 runtime: None,
             };
+            if let Some(folder) = &runtime {
+                prepare_runtime(folder, color)?;
+            }
             // The project's folder is known before its name only when `-o` gives it.
             let mut dir = output.clone();
             if let (Some(folder), Some(dir)) = (&runtime, &dir) {
@@ -227,6 +230,7 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
                 runtime: None,
             };
             if let Some(folder) = &runtime {
+                prepare_runtime(folder, color)?;
                 options = options.runtime_at(folder, &dir);
             }
             let plan = apigen::regeneration(&dir, spec.as_deref(), options)?;
@@ -257,6 +261,60 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
 
 /// The project the current folder is in; the current folder itself when it
 /// is not in one but holds a spec.
+/// The folder `--runtime` names: an apigen-runtime crate to use, or a missing or empty folder
+/// to put the runtime in, so that a typo is an error here rather than a cargo error later.
+fn prepare_runtime(folder: &std::path::Path, color: bool) -> anyhow::Result<()> {
+    let wanted = apigen::emit::RUNTIME_VERSION;
+    let manifest = folder.join("Cargo.toml");
+    if manifest.is_file() {
+        let text = std::fs::read_to_string(&manifest)
+            .with_context(|| format!("cannot read `{}`", manifest.display()))?;
+        anyhow::ensure!(
+            text.lines().any(|l| l.trim() == "name = \"apigen-runtime\""),
+            "`{}` is not the apigen-runtime crate (its Cargo.toml names another package)\n  = help: give --runtime an apigen-runtime folder, or a missing or empty one for apigen to fill",
+            folder.display()
+        );
+        let version = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("version = \""))
+            .and_then(|v| v.strip_suffix('"'));
+        if version != Some(wanted) {
+            eprintln!(
+                "{}: `{}` holds apigen-runtime {}; the generated code is written for {wanted}\n  {} help: empty the folder and run again to put {wanted} there",
+                paint(color, "1;33", "warning"),
+                folder.display(),
+                version.unwrap_or("of an unknown version"),
+                paint(color, "1;34", "="),
+            );
+        }
+        return Ok(());
+    }
+    let empty = match std::fs::read_dir(folder) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", folder.display())),
+    };
+    anyhow::ensure!(
+        empty,
+        "`{}` holds files but no Cargo.toml, so it is not an apigen-runtime crate\n  = help: give --runtime an apigen-runtime folder, or a missing or empty one for apigen to fill",
+        folder.display()
+    );
+    for (path, text) in apigen::emit::RUNTIME_FILES {
+        let target = folder.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        }
+        write::write_file(&target, text).map_err(apigen::Error::from)?;
+    }
+    eprintln!(
+        "{} apigen-runtime {wanted} in `{}`, for every project given this --runtime",
+        paint(color, "1;32", "wrote"),
+        folder.display()
+    );
+    Ok(())
+}
+
 fn project_dir() -> anyhow::Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     if let Some(dir) = apigen::find_project(&cwd) {

@@ -194,3 +194,53 @@ fn an_untouched_generated_main_is_replaced_once_and_an_edited_one_kept() {
         }
     }
 }
+
+/// `--runtime` names an apigen-runtime crate, or a folder apigen fills with
+/// one; anything else is refused before a project names it in Cargo.toml.
+#[test]
+fn runtime_fills_a_missing_folder_and_refuses_another_crate() {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let spec = common::repo().join("specs/petstore.yaml");
+    let spec = spec.to_str().expect("UTF-8");
+
+    let out = apigen(
+        work.path(),
+        &["new", spec, "-o", "a", "--runtime", "shared/apigen-runtime"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shared = work.path().join("shared/apigen-runtime");
+    assert_eq!(
+        std::fs::read(shared.join("Cargo.toml")).expect("written"),
+        std::fs::read(common::runtime_dir().join("Cargo.toml")).expect("in runtime/")
+    );
+    assert!(!work.path().join("a").join(apigen::emit::VENDOR).exists());
+    let manifest = std::fs::read_to_string(work.path().join("a/Cargo.toml")).expect("readable");
+    assert!(
+        manifest.contains("path = \"../shared/apigen-runtime\""),
+        "{manifest}"
+    );
+
+    // A second service uses the copy as it is.
+    let out = apigen(
+        work.path(),
+        &["new", spec, "-o", "b", "--runtime", "shared/apigen-runtime"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("wrote apigen-runtime"),
+        "{}",
+        stderr(&out)
+    );
+
+    let other = work.path().join("other");
+    std::fs::create_dir_all(&other).expect("creatable");
+    std::fs::write(other.join("Cargo.toml"), "[package]\nname = \"other\"\n").expect("writable");
+    let out = apigen(work.path(), &["new", spec, "-o", "c", "--runtime", "other"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not the apigen-runtime crate"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!work.path().join("c").exists(), "nothing is written");
+}

@@ -21,7 +21,7 @@ use crate::model::Api;
 pub use examples::{example, example_body};
 pub use project::stub as handler_stub;
 pub use runtime::{changes_since as runtime_changes_since, runtime_requirement, VENDOR};
-pub use templates::RUNTIME_VERSION;
+pub use templates::{RUNTIME as RUNTIME_FILES, RUNTIME_VERSION};
 
 /// Who owns a file: the generator rewrites its files on every run; the
 /// user's files are written once and never touched again.

@@ -281,7 +281,10 @@ pub fn emit(
     let mut body = TokenStream::new();
     for (id, name) in &names.by_type {
         let def = api.types.get(*id);
-        let doc = format!(" Constraints of [`{}`].", def.name);
+        let doc = format!(
+            " Constraints of [`{0}`](crate::generated::models::{0}).",
+            def.name
+        );
         let name = ident(name);
         let definition = names.definition(api, *id, patterns);
         body.extend(quote! {

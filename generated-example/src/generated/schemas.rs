@@ -24,7 +24,7 @@ static PATTERN_3: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("^\\+[1-9][0-9]{1,14}$").expect("apigen compiled this pattern")
 });
 
-/// Constraints of [`Customer`].
+/// Constraints of [`Customer`](crate::generated::models::Customer).
 pub static CUSTOMER: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
@@ -88,7 +88,7 @@ pub static CUSTOMER: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`CustomerPatch`].
+/// Constraints of [`CustomerPatch`](crate::generated::models::CustomerPatch).
 pub static CUSTOMER_PATCH: Schema = Schema::Object(Record {
     properties: &[
         Property::optional(
@@ -129,7 +129,7 @@ pub static CUSTOMER_PATCH: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`CustomerPage`].
+/// Constraints of [`CustomerPage`](crate::generated::models::CustomerPage).
 pub static CUSTOMER_PAGE: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
@@ -144,13 +144,13 @@ pub static CUSTOMER_PAGE: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`OrderStatus`].
+/// Constraints of [`OrderStatus`](crate::generated::models::OrderStatus).
 pub static ORDER_STATUS: Schema = Schema::String(Text {
     allowed: &["pending", "paid", "shipped", "delivered", "cancelled"],
     ..Text::PLAIN
 });
 
-/// Constraints of [`Order`].
+/// Constraints of [`Order`](crate::generated::models::Order).
 pub static ORDER: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
@@ -225,7 +225,7 @@ pub static ORDER: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`OrderPatch`].
+/// Constraints of [`OrderPatch`](crate::generated::models::OrderPatch).
 pub static ORDER_PATCH: Schema = Schema::Object(Record {
     properties: &[
         Property::optional("status", &ORDER_STATUS),
@@ -259,7 +259,7 @@ pub static ORDER_PATCH: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`OrderPage`].
+/// Constraints of [`OrderPage`](crate::generated::models::OrderPage).
 pub static ORDER_PAGE: Schema = Schema::Object(Record {
     properties: &[
         Property::required("items", &Schema::Array(List { items: &ORDER, ..List::ANY })),
@@ -268,7 +268,7 @@ pub static ORDER_PAGE: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`Product`].
+/// Constraints of [`Product`](crate::generated::models::Product).
 pub static PRODUCT: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
@@ -338,7 +338,7 @@ pub static PRODUCT: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`ProductPage`].
+/// Constraints of [`ProductPage`](crate::generated::models::ProductPage).
 pub static PRODUCT_PAGE: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
@@ -353,7 +353,7 @@ pub static PRODUCT_PAGE: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`Category`].
+/// Constraints of [`Category`](crate::generated::models::Category).
 pub static CATEGORY: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
@@ -393,7 +393,7 @@ pub static CATEGORY: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`CategoryPatch`].
+/// Constraints of [`CategoryPatch`](crate::generated::models::CategoryPatch).
 pub static CATEGORY_PATCH: Schema = Schema::Object(Record {
     properties: &[
         Property::optional(
@@ -418,7 +418,7 @@ pub static CATEGORY_PATCH: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`CategoryPage`].
+/// Constraints of [`CategoryPage`](crate::generated::models::CategoryPage).
 pub static CATEGORY_PAGE: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
@@ -433,7 +433,7 @@ pub static CATEGORY_PAGE: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`Problem`].
+/// Constraints of [`Problem`](crate::generated::models::Problem).
 pub static PROBLEM: Schema = Schema::Object(Record {
     properties: &[
         Property::optional("type", &Schema::String(Text::PLAIN)),
@@ -459,7 +459,7 @@ pub static PROBLEM: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`OrderItemsItem`].
+/// Constraints of [`OrderItemsItem`](crate::generated::models::OrderItemsItem).
 pub static ORDER_ITEMS_ITEM: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
@@ -489,13 +489,13 @@ pub static ORDER_ITEMS_ITEM: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`OrderCurrency`].
+/// Constraints of [`OrderCurrency`](crate::generated::models::OrderCurrency).
 pub static ORDER_CURRENCY: Schema = Schema::String(Text {
     allowed: &["EUR", "GBP", "USD"],
     ..Text::PLAIN
 });
 
-/// Constraints of [`ProblemErrorsItem`].
+/// Constraints of [`ProblemErrorsItem`](crate::generated::models::ProblemErrorsItem).
 pub static PROBLEM_ERRORS_ITEM: Schema = Schema::Object(Record {
     properties: &[
         Property::required("pointer", &Schema::STRING),
@@ -504,7 +504,7 @@ pub static PROBLEM_ERRORS_ITEM: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`DailyReport`].
+/// Constraints of [`DailyReport`](crate::generated::models::DailyReport).
 pub static DAILY_REPORT: Schema = Schema::Object(Record {
     properties: &[
         Property::required(
