@@ -378,9 +378,13 @@ fn summarize(plan: &apigen::Regeneration, outcome: &write::Outcome, color: bool)
             k.path
         );
     }
-    let yours = outcome.kept.len();
+    let yours: Vec<&str> = outcome.kept.iter().map(|k| k.path.as_str()).collect();
+    let yours = match yours.len() {
+        0 => "none of yours to keep".to_string(),
+        n => format!("{n} of yours kept ({})", yours.join(", ")),
+    };
     eprintln!(
-        "{} `{}` from `{}`: {} file{} changed, {yours} of yours kept",
+        "{} `{}` from `{}`: {} file{} changed, {yours}",
         paint(color, "1;32", "regenerated"),
         plan.dir.display(),
         plan.spec.display(),
