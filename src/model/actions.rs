@@ -124,6 +124,10 @@ pub struct BoundAction {
     /// For `put`: the response for a newly created item.
     pub created: Option<usize>,
     pub page: Option<PageShape>,
+    /// Who may use the action, beyond the operation's `security`.
+    pub access: Access,
+    /// Where the owner's key variable comes from, on an owned entity.
+    pub owner: Option<OwnerKey>,
 }
 
 impl BoundAction {
@@ -133,4 +137,60 @@ impl BoundAction {
             .find(|(f, _)| f == field)
             .map(|(_, p)| *p)
     }
+}
+
+/// Who may use an action (`access` on `x-apigen-action`): any one rule
+/// suffices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    /// The item's owner.
+    pub owner: bool,
+    /// Any verified caller.
+    pub authenticated: bool,
+    /// Members of any of these groups.
+    pub groups: Vec<String>,
+}
+
+impl Access {
+    /// Whether callers other than the owner may act, so that the owner's key
+    /// variable binds from the request's parameter for them.
+    pub fn opens(&self) -> bool {
+        self.authenticated || !self.groups.is_empty()
+    }
+
+    pub fn describe(&self) -> String {
+        let mut rules = Vec::new();
+        if self.owner {
+            rules.push("the owner".to_string());
+        }
+        rules.extend(self.describe_opening());
+        rules.join(" or ")
+    }
+
+    /// The rules other than `owner`, in words.
+    pub fn describe_opening(&self) -> Option<String> {
+        let mut rules = Vec::new();
+        if self.authenticated {
+            rules.push("any verified caller".to_string());
+        }
+        if !self.groups.is_empty() {
+            rules.push(format!("groups {}", self.groups.join(", ")));
+        }
+        (!rules.is_empty()).then(|| rules.join(" or "))
+    }
+}
+
+/// The owner's key variable of an owned entity's action.
+#[derive(Debug, Clone)]
+pub struct OwnerKey {
+    /// The entity field holding the owner.
+    pub field: String,
+    /// The claim it is bound from.
+    pub claim: String,
+    /// The parameter of the same name, which binds it for callers that
+    /// `Access::opens` admits.
+    pub param: Option<usize>,
+    /// Whether the action's key holds the owner (false for a group's list
+    /// of every owner's items).
+    pub confined: bool,
 }

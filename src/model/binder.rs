@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::actions::{BoundAction, PageShape, Range, RangeOp, SortOrder, Verb};
+use super::actions::{Access, BoundAction, OwnerKey, PageShape, Range, RangeOp, SortOrder, Verb};
 use super::hints::{child, list, Reader, ACTION};
 use super::names::Scope;
 use super::operations::{Media, Method, Operation, Param, ParamIn, Response, ResponseHeader};
@@ -20,10 +20,13 @@ struct Declared {
     order: SortOrder,
     range: Option<(String, RangeOp)>,
     bind: Vec<(String, String)>,
+    /// `access`, where it was written.
+    access: Option<(Access, String)>,
 }
 
 const ACTION_KEYS: &[&str] = &[
     "create", "get", "put", "update", "delete", "query", "list", "index", "order", "range", "bind",
+    "access",
 ];
 
 pub struct Context<'a> {
@@ -216,6 +219,10 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
             .help("remove `index` and `range`, or make the action a `query`"),
         );
     }
+    let access = map.get("access").and_then(|v| {
+        let a_at = child(at, "access");
+        read_access(r, v, &a_at).map(|a| (a, a_at))
+    });
     Some(Declared {
         verb,
         entity,
@@ -223,7 +230,53 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
         order,
         range,
         bind,
+        access,
     })
+}
+
+/// `owner`, `authenticated`, `{groups: [a, b]}`, or a list of them.
+fn read_access(r: &mut Reader, value: &Value, at: &str) -> Option<Access> {
+    let mut access = Access::default();
+    let rules = match value {
+        Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    let help = "write `owner`, `authenticated`, `{groups: [admin]}`, or a list of them";
+    for (i, rule) in rules.into_iter().enumerate() {
+        let r_at = if value.is_array() {
+            format!("{at}/{i}")
+        } else {
+            at.to_string()
+        };
+        match rule {
+            Value::String(s) if s == "owner" => access.owner = true,
+            Value::String(s) if s == "authenticated" => access.authenticated = true,
+            Value::Object(_) => {
+                let map = r.object(rule, &r_at, "an access rule", &["groups"])?;
+                let groups = r.strings(map, "groups", &r_at);
+                if groups.is_empty() {
+                    r.diagnostics.push(
+                        Diagnostic::error(&r_at, "an access rule names no groups")
+                            .help("write `{groups: [admin]}`"),
+                    );
+                    return None;
+                }
+                access.groups.extend(groups.into_iter().map(|g| g.value));
+            }
+            other => {
+                r.diagnostics.push(
+                    Diagnostic::error(&r_at, format!("`{other}` is not an access rule")).help(help),
+                );
+                return None;
+            }
+        }
+    }
+    if access == Access::default() {
+        r.diagnostics
+            .push(Diagnostic::error(at, "`access` names no rule").help(help));
+        return None;
+    }
+    Some(access)
 }
 
 type Bound = Result<(BoundAction, Vec<Diagnostic>), Box<Diagnostic>>;
@@ -367,12 +420,35 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
         }
     };
 
+    let owner_field = entity.owner.as_ref().map(|o| o.field.as_str());
+    let access = match &d.access {
+        Some((access, a_at)) => {
+            if access.owner && entity.owner.is_none() {
+                return Err(err(
+                    a_at,
+                    format!("`access: owner` on `{}`, which has no owner", entity.schema),
+                    format!("give `{}` an owner (`x-apigen-entity: {{owner: {{field: ownerId}}}}`), or use `authenticated` or `{{groups: [...]}}`", entity.schema),
+                ));
+            }
+            access.clone()
+        }
+        None => Access {
+            owner: entity.owner.is_some(),
+            authenticated: entity.owner.is_none(),
+            groups: Vec::new(),
+        },
+    };
     let mut scan = false;
     let mut index = index;
     match d.verb {
         Verb::Get | Verb::Put | Verb::Update | Verb::Delete => {
             let server = entity.server_fields();
-            for var in entity.key.vars() {
+            for var in entity
+                .key
+                .vars()
+                .into_iter()
+                .filter(|v| Some(*v) != owner_field)
+            {
                 let from_body = d.verb == Verb::Put && body_has(op, cx.space, var);
                 if bindings.iter().all(|(f, _)| f != var)
                     && !from_body
@@ -388,7 +464,12 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
         }
         Verb::Create => {
             let server = entity.server_fields();
-            for var in entity.key.vars() {
+            for var in entity
+                .key
+                .vars()
+                .into_iter()
+                .filter(|v| Some(*v) != owner_field)
+            {
                 if bindings.iter().all(|(f, _)| f != var)
                     && !server.contains(&var)
                     && !body_has(op, cx.space, var)
@@ -410,7 +491,7 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
         }
         Verb::Query => {
             let (pk, _) = key_of(index);
-            for var in pk.vars() {
+            for var in pk.vars().filter(|v| Some(*v) != owner_field) {
                 if bindings.iter().all(|(f, _)| f != var) {
                     let where_ = index
                         .map(|i| format!("index `{}`", table.indexes[i].name))
@@ -589,8 +670,41 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
             );
         }
     }
+    let owner = match &entity.owner {
+        None => None,
+        Some(o) => {
+            let (pk, _) = key_of(index);
+            let confined = !scan && pk.vars().any(|v| v == o.field);
+            if !confined && (access.owner || !access.opens()) {
+                let where_ = match (scan, index) {
+                    (true, _) => format!("a Scan of table `{}`", table.name),
+                    (false, Some(i)) => format!(
+                        "index `{}`, whose partition key `{}` has no `{{{}}}`",
+                        table.indexes[i].name, pk.source, o.field
+                    ),
+                    (false, None) => "the primary key".into(),
+                };
+                return Err(err(
+                    &verb_at,
+                    format!("`{}: {}` reads {where_}, so it cannot be confined to the caller's items", d.verb.as_str(), entity.schema),
+                    format!("query an index whose partition key holds `{{{}}}`, or open it to groups only: `access: {{groups: [admin]}}`", o.field),
+                ));
+            }
+            Some(OwnerKey {
+                field: o.field.clone(),
+                claim: o.claim.clone(),
+                param: bindings
+                    .iter()
+                    .find(|(f, _)| *f == o.field)
+                    .map(|(_, p)| *p),
+                confined,
+            })
+        }
+    };
     Ok((
         BoundAction {
+            access,
+            owner,
             verb: d.verb,
             entity: entity_index,
             index,
@@ -762,6 +876,7 @@ fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, Str
         order: SortOrder::Asc,
         range: None,
         bind: Vec::new(),
+        access: None,
     };
     let mut candidates = vec![attempt(verb, None)];
     if verb == Verb::Query {

@@ -11,6 +11,7 @@ pub mod operations;
 pub mod paths;
 pub mod routes;
 pub mod schema;
+pub mod security;
 pub mod storage;
 pub mod types;
 
@@ -65,6 +66,8 @@ pub struct Api {
     pub operations: Vec<Operation>,
     pub tables: Vec<Table>,
     pub entities: Vec<Entity>,
+    /// Security schemes; each operation says which it needs.
+    pub auth: security::Auth,
     /// The spec's own examples, for the project's round-trip test.
     pub examples: Vec<examples::SpecExample>,
     /// Warnings found while building (errors stop the build).
@@ -79,9 +82,22 @@ impl Api {
     pub fn has_storage(&self) -> bool {
         !self.entities.is_empty()
     }
+
+    /// Whether any operation needs a credential.
+    pub fn has_security(&self) -> bool {
+        self.operations.iter().any(|o| o.security.is_secured())
+    }
 }
 
-const ROOT_KEYS: &[&str] = &["name", "api", "functions", "memory", "timeout", "tables"];
+const ROOT_KEYS: &[&str] = &[
+    "name",
+    "api",
+    "functions",
+    "memory",
+    "timeout",
+    "tables",
+    "auth",
+];
 
 /// Builds the model. `Err` holds every diagnostic (errors and warnings)
 /// when there is at least one error.
@@ -170,6 +186,18 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     converter.convert_components();
     let mut operations = paths::read_operations(doc, raw, &mut converter, &mut diagnostics);
     diagnostics.append(&mut converter.diagnostics);
+    let auth = security::read_schemes(
+        &mut Reader {
+            diagnostics: &mut diagnostics,
+        },
+        raw,
+        api,
+        root.get("auth"),
+    );
+    let securities = security::resolve(&mut operations, raw, &auth, &mut diagnostics);
+    for (op, security) in operations.iter_mut().zip(securities) {
+        op.security = security;
+    }
 
     // Entities.
     let mut inputs = Vec::new();
@@ -212,6 +240,8 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         e.plural = plurals.claim(names::plural(word));
     }
 
+    mark_owners_read_only(&mut types, &entities);
+
     // Actions.
     let cx = binder::Context {
         declared: &declared,
@@ -220,6 +250,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         tables: &tables,
     };
     binder::resolve(&mut operations, &cx, &mut diagnostics);
+    check_access(&operations, &entities, &mut diagnostics);
 
     add_input_types(&mut types, &operations, &mut type_names);
     schema::box_cycles(&mut types);
@@ -245,9 +276,50 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         operations,
         tables,
         entities,
+        auth,
         examples,
         warnings: diagnostics,
     })
+}
+
+/// An action that admits only some callers needs to know who calls.
+fn check_access(operations: &[Operation], entities: &[Entity], diagnostics: &mut Vec<Diagnostic>) {
+    for op in operations {
+        let Some(action) = &op.action else { continue };
+        if op.security.is_secured() {
+            continue;
+        }
+        let entity = &entities[action.entity];
+        let declared = op.hint.as_ref().and_then(|h| h.get("access")).is_some();
+        if entity.owner.is_none() && !declared {
+            continue;
+        }
+        let why = if entity.owner.is_some() {
+            format!(
+                "`{}` is owned, and nobody could be the owner",
+                entity.schema
+            )
+        } else {
+            "its `access` cannot be checked".to_string()
+        };
+        diagnostics.push(
+            Diagnostic::error(hints::child(&op.pointer, hints::ACTION), format!("{} {} needs no credential, so {why}", op.method.upper(), op.path))
+                .help("require a scheme in the operation's `security` (or the root `security`), or remove the action and write the operation yourself"),
+        );
+    }
+}
+
+/// The owner comes from the token: a client's value is ignored like a
+/// `readOnly` field's, so the request types leave it out.
+fn mark_owners_read_only(types: &mut TypeSpace, entities: &[Entity]) {
+    for entity in entities {
+        let Some(owner) = &entity.owner else { continue };
+        if let TypeKind::Struct(s) = &mut types.get_mut(entity.type_id).kind {
+            for field in s.fields.iter_mut().filter(|f| f.name == owner.field) {
+                field.read_only = true;
+            }
+        }
+    }
 }
 
 fn valid_package_name(name: &str) -> bool {

@@ -2,6 +2,7 @@
 //! and responses. `super::paths` reads them from the spec.
 
 use super::actions::BoundAction;
+use super::security::OpSecurity;
 use super::types::{Shape, Ty};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -195,6 +196,8 @@ pub struct Operation {
     pub body: Option<Body>,
     pub responses: Vec<Response>,
     pub action: Option<BoundAction>,
+    /// Who may call it.
+    pub security: OpSecurity,
     /// Why the operation has the action it has (or none), for `apigen check`.
     pub reason: String,
     pub pointer: String,

@@ -211,6 +211,7 @@ pub fn read_operations(
                 body,
                 responses,
                 action: None,
+                security: Default::default(),
                 reason: String::new(),
                 pointer: at,
                 hint,

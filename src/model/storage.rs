@@ -173,6 +173,15 @@ pub struct Expires {
     pub epoch: bool,
 }
 
+/// `owner: {field, claim}`: the field holding the claim of the caller who
+/// owns the item, a variable of the partition key.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub field: String,
+    pub claim: String,
+    pub pointer: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Entity {
     /// The schema's name in the spec.
@@ -190,6 +199,8 @@ pub struct Entity {
     pub version: Option<String>,
     pub expires: Option<Expires>,
     pub unique: Vec<String>,
+    /// Who owns an item: the caller whose claim is in this field.
+    pub owner: Option<Owner>,
     pub pointer: String,
     /// Rust names of the entity's key struct (`OrderKey`) and repository trait
     /// (`OrderRepository`), settled against every other type name.
@@ -244,6 +255,7 @@ const ENTITY_KEYS: &[&str] = &[
     "version",
     "expires",
     "unique",
+    "owner",
 ];
 const STREAM_VIEWS: &[&str] = &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
 
@@ -373,6 +385,73 @@ pub fn read_tables(r: &mut Reader, tables: &Value, at: &str) -> Vec<Table> {
         });
     }
     out
+}
+
+fn read_owner(
+    r: &mut Reader,
+    value: &Value,
+    at: &str,
+    entity: &str,
+    schema: &StructDef,
+    space: &TypeSpace,
+    key: &KeyTemplates,
+) -> Option<Owner> {
+    let map = r.object(value, at, "`owner`", &["field", "claim"])?;
+    let Some(field) = r.string(map, "field", at) else {
+        r.diagnostics.push(
+            Diagnostic::error(at, "`owner` needs the field that holds the owner")
+                .help("write `owner: {field: ownerId, claim: sub}`"),
+        );
+        return None;
+    };
+    let claim = r
+        .string(map, "claim", at)
+        .map(|c| c.value)
+        .unwrap_or_else(|| "sub".into());
+    let Some(f) = schema.fields.iter().find(|f| f.name == field.value) else {
+        r.diagnostics.push(
+            Diagnostic::error(
+                &field.pointer,
+                format!("`{}` is not a property of `{entity}`", field.value),
+            )
+            .help(format!(
+                "name a string property for the owner: {}",
+                property_list(schema)
+            )),
+        );
+        return None;
+    };
+    if !matches!(
+        space.resolve(&f.shape).ty,
+        Ty::String(StrFormat::Plain | StrFormat::Email | StrFormat::Other(_))
+    ) {
+        r.diagnostics.push(
+            Diagnostic::error(
+                &field.pointer,
+                format!(
+                    "owner field `{}` must be a plain string, as claims are",
+                    field.value
+                ),
+            )
+            .help(format!(
+                "declare it as `{}: {{type: string, readOnly: true}}`",
+                field.value
+            )),
+        );
+        return None;
+    }
+    if !key.pk.vars().any(|v| v == field.value) {
+        r.diagnostics.push(
+            Diagnostic::error(&field.pointer, format!("owner field `{}` is not a variable of the partition key `{}`", field.value, key.pk.source))
+                .help(format!("put it in the key, such as `key: {{pk: \"USER#{{{}}}\", sk: …}}`, so that every read and list is confined to the owner's partition", field.value)),
+        );
+        return None;
+    }
+    Some(Owner {
+        field: field.value,
+        claim,
+        pointer: at.to_string(),
+    })
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -689,8 +768,12 @@ fn read_entity(
             );
         }
     }
+    let owner = e
+        .get("owner")
+        .and_then(|o| read_owner(r, o, &child(at, "owner"), input.schema, schema, space, &key));
     Some(Entity {
         schema: input.schema.to_string(),
+        owner,
         type_id: input.type_id,
         type_value,
         table,
