@@ -10,6 +10,7 @@ mod project;
 mod runtime;
 mod rust;
 mod schemas;
+mod security;
 mod spec_examples;
 mod storage;
 mod templates;
@@ -120,6 +121,12 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
         sources.push((
             "src/generated/actions.rs",
             Box::new(|| storage::emit_actions(api)),
+        ));
+    }
+    if api.has_security() {
+        sources.push((
+            "src/generated/security.rs",
+            Box::new(|| security::emit(api)),
         ));
     }
     sources.push((

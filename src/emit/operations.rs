@@ -412,6 +412,9 @@ pub fn emit_api(api: &Api) -> TokenStream {
         out.extend(use_runtime("http"));
         out.extend(use_generated("operations"));
     }
+    if api.has_security() {
+        out.extend(use_runtime("auth"));
+    }
     let mut methods = TokenStream::new();
     if api.has_storage() {
         out.extend(use_generated("actions"));
@@ -439,18 +442,28 @@ pub fn emit_api(api: &Api) -> TokenStream {
         let returns = quote! {
             impl std::future::Future<Output = Result<operations::#response, http::ApiError>> + Send
         };
-        methods.extend(if op.action.is_some() {
-            quote! {
+        let secured = op.security.is_secured();
+        methods.extend(match (op.action.is_some(), secured) {
+            (true, true) => quote! {
+                #doc
+                fn #method(&self, _context: http::RequestContext, caller: auth::Caller, request: operations::#request) -> #returns {
+                    actions::#method(self.store(), caller, request)
+                }
+            },
+            (true, false) => quote! {
                 #doc
                 fn #method(&self, _context: http::RequestContext, request: operations::#request) -> #returns {
                     actions::#method(self.store(), request)
                 }
-            }
-        } else {
-            quote! {
+            },
+            (false, true) => quote! {
+                #doc
+                fn #method(&self, context: http::RequestContext, caller: auth::Caller, request: operations::#request) -> #returns;
+            },
+            (false, false) => quote! {
                 #doc
                 fn #method(&self, context: http::RequestContext, request: operations::#request) -> #returns;
-            }
+            },
         });
     }
     out.extend(quote! {
@@ -500,6 +513,11 @@ pub fn emit_routes(api: &Api) -> TokenStream {
     if !api.operations.is_empty() {
         out.extend(use_generated("operations"));
     }
+    let secured = api.has_security();
+    if secured {
+        out.extend(use_runtime("auth"));
+        out.extend(use_generated("security"));
+    }
     let mut dispatchers = TokenStream::new();
     let mut chains = Vec::new();
     for (route, methods) in &routes {
@@ -521,6 +539,11 @@ pub fn emit_routes(api: &Api) -> TokenStream {
         }
         chains.push(quote! { .route(#route, #chain) });
     }
+    // Secured routes find the authenticator in the request's extensions: it is built once, from
+    // the environment, when the router is.
+    let authenticator = secured.then(|| {
+        quote! { .layer(axum::Extension(std::sync::Arc::new(security::authenticator()))) }
+    });
     out.extend(quote! {
         /// Builds the router over `handlers`; the same router serves Lambda and local runs.
         ///
@@ -532,18 +555,33 @@ pub fn emit_routes(api: &Api) -> TokenStream {
                 .fallback(http::not_found)
                 .method_not_allowed_fallback(http::method_not_allowed)
                 .with_state(handlers)
+                #authenticator
         }
     });
     for op in &api.operations {
         let handler = ident(&op.ident);
         let request = request_name(op);
-        out.extend(quote! {
-            async fn #handler<H: api::Handlers>(
-                extract::State(handlers): extract::State<std::sync::Arc<H>>,
-                context: http::RequestContext,
-                request: operations::#request,
-            ) -> axum::response::Response {
-                handlers.#handler(context, request).await.into_response()
+        out.extend(if op.security.is_secured() {
+            let marker = super::security::marker(op);
+            quote! {
+                async fn #handler<H: api::Handlers>(
+                    extract::State(handlers): extract::State<std::sync::Arc<H>>,
+                    context: http::RequestContext,
+                    auth::Authorized(caller, _): auth::Authorized<security::#marker>,
+                    request: operations::#request,
+                ) -> axum::response::Response {
+                    handlers.#handler(context, caller, request).await.into_response()
+                }
+            }
+        } else {
+            quote! {
+                async fn #handler<H: api::Handlers>(
+                    extract::State(handlers): extract::State<std::sync::Arc<H>>,
+                    context: http::RequestContext,
+                    request: operations::#request,
+                ) -> axum::response::Response {
+                    handlers.#handler(context, request).await.into_response()
+                }
             }
         });
     }

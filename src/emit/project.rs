@@ -292,6 +292,9 @@ pub fn emit(
     if api.has_storage() {
         modules.extend(["actions", "entities"]);
     }
+    if api.has_security() {
+        modules.push("security");
+    }
     modules.sort_unstable();
     let stubs: Vec<StubView> = api
         .operations
@@ -332,6 +335,8 @@ pub fn emit(
     );
     cx.insert("description", &description);
     cx.insert("storage", &api.has_storage());
+    cx.insert("security", &api.has_security());
+    cx.insert("custom_authorizer", &custom_authorizer(api));
     cx.insert("runtime_version", &runtime_requirement());
     cx.insert(
         "runtime_path",
@@ -390,6 +395,25 @@ pub fn emit(
         user_file("handlers.rs", &render("src/handlers.rs.tera")?)?,
         user,
     );
+    if api.has_security() {
+        plan.add(
+            "examples/token.rs",
+            super::rust::format_file("examples/token.rs", &render("examples/token.rs.tera")?)?,
+            gen,
+        );
+    }
+    if custom_authorizer(api) {
+        plan.add(
+            "src/authorizer.rs",
+            user_file("authorizer.rs", &render("src/authorizer.rs.tera")?)?,
+            user,
+        );
+        plan.add(
+            "src/bin/authorizer.rs",
+            super::rust::format_file("bin/authorizer.rs", &render("src/bin/authorizer.rs.tera")?)?,
+            gen,
+        );
+    }
     if options.runtime.is_none() {
         for (path, text) in RUNTIME {
             plan.add(
@@ -438,6 +462,13 @@ fn curls(api: &Api) -> Vec<String> {
     ops.into_iter().map(|o| curl(api, o)).collect()
 }
 
+/// Whether a Lambda authorizer of the user's decides on some operation.
+fn custom_authorizer(api: &Api) -> bool {
+    use crate::model::security::{uses, SchemeKind};
+    let security: Vec<_> = api.operations.iter().map(|o| o.security.clone()).collect();
+    uses(&api.auth, &security, |k| matches!(k, SchemeKind::Custom(_)))
+}
+
 /// A file written once for the user: formatted, without the generated marker.
 fn user_file(name: &str, source: &str) -> Result<String, EmitError> {
     let text = super::rust::format_file(name, source)?;
@@ -450,8 +481,13 @@ fn user_file(name: &str, source: &str) -> Result<String, EmitError> {
 /// The hand-written method an operation without a storage action needs,
 /// as `src/handlers.rs` starts it: a 501 until it is written.
 pub fn stub(op: &Operation) -> String {
+    let caller = if op.security.is_secured() {
+        "    _caller: auth::Caller,\n"
+    } else {
+        ""
+    };
     format!(
-        "async fn {ident}(\n    &self,\n    _context: http::RequestContext,\n    _request: {ty}Request,\n) -> Result<{ty}Response, http::ApiError> {{\n    Err(http::ApiError::not_implemented({id:?}))\n}}\n",
+        "async fn {ident}(\n    &self,\n    _context: http::RequestContext,\n{caller}    _request: {ty}Request,\n) -> Result<{ty}Response, http::ApiError> {{\n    Err(http::ApiError::not_implemented({id:?}))\n}}\n",
         ident = op.ident,
         ty = op.type_name,
         id = op.id,

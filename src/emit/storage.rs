@@ -335,7 +335,22 @@ pub fn emit_actions(api: &Api) -> TokenStream {
     out.extend(use_generated("models"));
     out.extend(use_generated("operations"));
     out.extend(use_runtime("store"));
+    if api.has_security() {
+        out.extend(use_runtime("auth"));
+    }
     out.extend(helpers());
+    if api.entities.iter().any(|e| e.owner.is_some()) {
+        out.extend(owner_helper());
+    }
+    let opened_to_groups = api.operations.iter().any(|o| {
+        o.action
+            .as_ref()
+            .is_some_and(|a| a.owner.as_ref().is_some_and(|w| w.confined && w.param.is_some()) && !a.access.groups.is_empty() && !a.access.authenticated)
+    });
+    if opened_to_groups {
+        out.extend(use_generated("security"));
+        out.extend(quote! { use auth::Required as _; });
+    }
     for op in &api.operations {
         if let Some(action) = &op.action {
             out.extend(emit_action(api, op, action));
@@ -426,14 +441,17 @@ fn bound_fields(
     map: &Ident,
     request: &Request,
 ) -> TokenStream {
-    let any = action
-        .bindings
-        .iter()
-        .any(|(f, _)| only.is_none_or(|o| o.contains(&f.as_str())));
+    let owner = owner_field(action);
+    let wanted = |f: &str| only.is_none_or(|o| o.contains(&f));
+    let any = owner.is_some_and(wanted)
+        || action.bindings.iter().any(|(f, _)| wanted(f));
     let mutable = any.then(|| quote! { mut });
     let mut out = quote! { let #mutable #map = serde_json::Map::new(); };
+    if let Some(field) = owner.filter(|f| wanted(f)) {
+        out.extend(quote! { #map.insert(#field.into(), serde_json::Value::String(owner.clone())); });
+    }
     for (field, p) in &action.bindings {
-        if only.is_some_and(|o| !o.contains(&field.as_str())) {
+        if !wanted(field) || Some(field.as_str()) == owner {
             continue;
         }
         let param = &op.params[*p];
@@ -464,6 +482,11 @@ fn typed_key_line(
     let mut fields = Vec::new();
     for var in entity.key.vars() {
         let field = s.fields.iter().find(|f| f.name == var);
+        if let (Some(f), Some(_)) = (field, owner_field(action).filter(|o| *o == var)) {
+            let field = ident(&f.ident);
+            fields.push(quote! { #field: owner.clone() });
+            continue;
+        }
         let param = action.binding(var).map(|p| &op.params[p]);
         match (field, param) {
             (Some(f), Some(p))
@@ -601,10 +624,85 @@ fn location(api: &Api, entity: &Entity) -> TokenStream {
     quote! { format!(#template, #(#args),*) }
 }
 
+/// The owner field an action binds from the caller (`None` where it reads every owner's
+/// items, or the entity has no owner).
+fn owner_field(action: &BoundAction) -> Option<&str> {
+    action
+        .owner
+        .as_ref()
+        .filter(|o| o.confined)
+        .map(|o| o.field.as_str())
+}
+
+/// `fn owner(..)`: the caller's claim that owns items.
+fn owner_helper() -> TokenStream {
+    quote! {
+        /// The caller's claim that says whose items are read and written: a token without it owns
+        /// nothing (403).
+        fn owner(caller: &auth::Caller, claim: &str) -> Result<String, http::ApiError> {
+            caller.claim(claim).ok_or_else(|| {
+                http::ApiError::forbidden(format!("the token has no `{claim}` claim, which says whose items these are"))
+            })
+        }
+    }
+}
+
+/// `let owner = ..;`: whose items the action works on. The caller's own, unless an `access` rule
+/// opens the action to them and the request names another owner; a request naming another owner
+/// without such a rule finds nothing, as if that owner had no items.
+fn owner_line(api: &Api, op: &Operation, action: &BoundAction, request: &Request) -> TokenStream {
+    let Some(owner) = action.owner.as_ref().filter(|o| o.confined) else {
+        return TokenStream::new();
+    };
+    let claim = &owner.claim;
+    let Some(p) = owner.param else {
+        return quote! { let owner = owner(&caller, #claim)?; };
+    };
+    let param = &op.params[p];
+    let value = request.field(&param.ident);
+    let entity = &api.entities[action.entity];
+    let missing = format!("no {} has this key", entity.schema);
+    if action.access.authenticated {
+        return if param.required {
+            quote! { let owner = #value.clone(); }
+        } else {
+            quote! { let owner = match &#value { Some(named) => named.clone(), None => owner(&caller, #claim)? }; }
+        };
+    }
+    let refuse = quote! { return Err(http::ApiError::not_found(#missing)) };
+    let opened = (!action.access.groups.is_empty()).then(|| {
+        let marker = super::security::marker(op);
+        quote! { security::#marker::SECURITY.access.through_group(&caller) }
+    });
+    if param.required {
+        let other = match opened {
+            Some(opened) => quote! { if #opened { #value.clone() } else { #refuse } },
+            None => quote! { { #refuse } },
+        };
+        return quote! {
+            let own = owner(&caller, #claim)?;
+            let owner = if #value == own { own } else #other;
+        };
+    }
+    let other = match opened {
+        Some(opened) => quote! { if #opened { named.clone() } else { #refuse } },
+        None => refuse,
+    };
+    quote! {
+        let own = owner(&caller, #claim)?;
+        let owner = match &#value {
+            Some(named) if *named != own => #other,
+            _ => own,
+        };
+    }
+}
+
 fn emit_action(api: &Api, op: &Operation, action: &BoundAction) -> TokenStream {
     let entity = &api.entities[action.entity];
     let request = Request::default();
+    let owner = owner_line(api, op, action, &request);
     let body = action_body(api, op, action, &request);
+    let body = quote! { #owner #body };
     let doc = format!(
         " `{} {}`: `{}` on `{}`.",
         op.method.upper(),
@@ -616,9 +714,16 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction) -> TokenStream {
     let binding = request.binding();
     let request_ty = request_name(op);
     let response_ty = response_name(op);
+    let caller = op.security.is_secured().then(|| {
+        if owner_field(action).is_some() {
+            quote! { caller: auth::Caller, }
+        } else {
+            quote! { _caller: auth::Caller, }
+        }
+    });
     quote! {
         #[doc = #doc]
-        pub async fn #name(store: &store::Store, #binding: operations::#request_ty) -> Result<operations::#response_ty, http::ApiError> {
+        pub async fn #name(store: &store::Store, #caller #binding: operations::#request_ty) -> Result<operations::#response_ty, http::ApiError> {
             #body
         }
     }
@@ -627,7 +732,12 @@ fn emit_action(api: &Api, op: &Operation, action: &BoundAction) -> TokenStream {
 /// The statements of an action's function.
 fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Request) -> TokenStream {
     let entity = &api.entities[action.entity];
-    let bound_names: Vec<&String> = action.bindings.iter().map(|(f, _)| f).collect();
+    let mut bound_names: Vec<&str> = action.bindings.iter().map(|(f, _)| f.as_str()).collect();
+    if let Some(owner) = owner_field(action) {
+        if !bound_names.contains(&owner) {
+            bound_names.push(owner);
+        }
+    }
     let needs_doc = |index: usize| {
         op.responses[index]
             .headers
