@@ -541,21 +541,32 @@ pub fn emit_routes(api: &Api) -> TokenStream {
     }
     // Secured routes find the authenticator in the request's extensions: it is built once, from
     // the environment, when the router is.
-    let authenticator = secured.then(|| {
-        quote! { .layer(axum::Extension(std::sync::Arc::new(security::authenticator()))) }
-    });
+    let (authenticator, layer, doc) = if secured {
+        (
+            quote! { , authenticator: std::sync::Arc<auth::Authenticator> },
+            quote! { .layer(axum::Extension(authenticator)) },
+            quote! {
+                ///
+                /// Secured operations check the caller with `authenticator` before they read
+                /// anything else.
+            },
+        )
+    } else {
+        Default::default()
+    };
     out.extend(quote! {
         /// Builds the router over `handlers`; the same router serves Lambda and local runs.
         ///
         /// Each segment holding path variables is one capture, since axum allows no more; the
         /// operation's request type takes it apart against the spec's path.
-        pub fn router<H: api::Handlers>(handlers: std::sync::Arc<H>) -> axum::Router {
+        #doc
+        pub fn router<H: api::Handlers>(handlers: std::sync::Arc<H> #authenticator) -> axum::Router {
             axum::Router::new()
                 #(#chains)*
                 .fallback(http::not_found)
                 .method_not_allowed_fallback(http::method_not_allowed)
                 .with_state(handlers)
-                #authenticator
+                #layer
         }
     });
     for op in &api.operations {
