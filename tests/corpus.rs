@@ -76,8 +76,22 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
         "no specs in {}",
         common::corpus_dir().display()
     );
-    for spec in specs {
-        let stem = common::stem(&spec);
+    for original in specs {
+        let stem = common::stem(&original);
+        // Security apigen cannot deploy as written is refused, never dropped; the project is
+        // then made from the spec its user would write after reading the help lines.
+        let spec = common::secured_as_a_user_would(&original, &root.join("secured-specs"));
+        if spec != original {
+            match apigen::plan(&original, &apigen::Options::default()) {
+                Ok(_) => failures.push(format!(
+                    "{stem}: security API Gateway cannot check as written was accepted"
+                )),
+                Err(e) if !e.to_string().contains("securitySchemes") => failures.push(format!(
+                    "{stem}: refused, but not for its security schemes:\n{e}"
+                )),
+                Err(_) => {}
+            }
+        }
         // Its own package name: cargo must never take one project's cached
         // result for another's.
         let dir = root.join(&stem);

@@ -598,3 +598,324 @@ fn package_named_like_a_dependency() {
     // One made from the title moves aside by itself.
     assert!(errors(&BASE.replace("title: T", "title: Serde")).is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// Security and access control: every refusal of the v2 vocabulary.
+// ---------------------------------------------------------------------------
+
+/// `BASE` behind a JWT scheme, with an owned entity.
+fn secured(schemes: &str) -> String {
+    BASE.replace(
+        "components:\n  schemas:",
+        &format!(
+            "security: [{{users: []}}]\ncomponents:\n  securitySchemes:\n{schemes}\n  schemas:"
+        ),
+    )
+}
+
+const USERS: &str = "    users: {type: openIdConnect, openIdConnectUrl: 'https://login.example.com/.well-known/openid-configuration', x-apigen-audience: [app]}";
+
+#[test]
+fn a_secured_spec_with_an_owner_is_valid() {
+    let text = secured(USERS)
+        .replace("required: [id, name]", "required: [id, name, ownerId]")
+        .replace(
+            "name: {type: string}",
+            "name: {type: string}\n        ownerId: {type: string, readOnly: true}",
+        )
+        .replace(
+            "key: {pk: \"ITEM#{id}\", sk: ITEM}",
+            "owner: {field: ownerId}\n        key: {pk: \"USER#{ownerId}\", sk: \"ITEM#{id}\"}",
+        );
+    assert!(errors(&text).is_empty(), "{:#?}", errors(&text));
+}
+
+#[test]
+fn basic_auth_is_refused_with_the_ways_out() {
+    let (pointer, message, help, line) =
+        one_error(&secured("    users: {type: http, scheme: basic}"));
+    assert_eq!(pointer, "/components/securitySchemes/users/scheme");
+    assert!(message.contains("`http: basic`"), "{message}");
+    assert!(
+        help.contains("x-apigen-authorizer: lambda") && help.contains("bearer"),
+        "{help}"
+    );
+    assert!(line > 0);
+}
+
+#[test]
+fn api_keys_outside_a_header_are_refused() {
+    let (pointer, message, help, _) = one_error(
+        &secured("    users: {type: apiKey, in: query, name: key}")
+            .replace("x-apigen:\n", "x-apigen:\n  api: rest\n"),
+    );
+    assert_eq!(pointer, "/components/securitySchemes/users/in");
+    assert!(message.contains("query"), "{message}");
+    assert!(help.contains("in: header"), "{help}");
+    let (_, message, _, _) = one_error(&secured(
+        "    users: {type: apiKey, in: cookie, name: key, x-apigen-authorizer: lambda}",
+    ));
+    assert!(message.contains("cookie"), "{message}");
+}
+
+#[test]
+fn api_keys_on_an_http_api_are_refused() {
+    let (pointer, message, help, _) = one_error(&secured(
+        "    users: {type: apiKey, in: header, name: x-api-key}",
+    ));
+    assert_eq!(pointer, "/components/securitySchemes/users");
+    assert!(message.contains("HTTP APIs have no API keys"), "{message}");
+    assert!(
+        help.contains("api: rest") && help.contains("x-apigen-authorizer: lambda"),
+        "{help}"
+    );
+    // A Lambda authorizer reads the header itself.
+    let custom = secured(
+        "    users: {type: apiKey, in: header, name: x-api-key, x-apigen-authorizer: lambda}",
+    );
+    assert!(errors(&custom).is_empty(), "{:#?}", errors(&custom));
+}
+
+#[test]
+fn jwt_schemes_need_an_audience_and_an_issuer() {
+    let (_, message, help, _) = one_error(&secured(
+        "    users: {type: openIdConnect, openIdConnectUrl: 'https://login.example.com/.well-known/openid-configuration'}",
+    ));
+    assert!(message.contains("no `x-apigen-audience`"), "{message}");
+    assert!(help.contains("x-apigen-audience: ["), "{help}");
+    let (_, message, help, _) = one_error(&secured(
+        "    users: {type: http, scheme: bearer, x-apigen-audience: [app]}",
+    ));
+    assert!(message.contains("has no issuer"), "{message}");
+    assert!(help.contains("x-apigen-issuer"), "{help}");
+    let (_, message, help, _) = one_error(&secured(
+        "    users: {type: oauth2, flows: {clientCredentials: {tokenUrl: 'https://login.example.com/token', scopes: {}}}, x-apigen-audience: [app]}",
+    ));
+    assert!(message.contains("has no issuer"), "{message}");
+    assert!(help.contains("x-apigen-issuer"), "{help}");
+    let (_, _, help, _) = one_error(&secured(
+        "    users: {type: openIdConnect, openIdConnectUrl: 'https://login.example.com/config', x-apigen-audience: [app]}",
+    ));
+    assert!(help.contains("/.well-known/openid-configuration"), "{help}");
+}
+
+#[test]
+fn a_rest_api_checks_jwts_of_cognito_pools_only() {
+    let (_, message, help, _) =
+        one_error(&secured(USERS).replace("x-apigen:\n", "x-apigen:\n  api: rest\n"));
+    assert!(message.contains("Cognito user pool"), "{message}");
+    assert!(
+        help.contains("api: http") && help.contains("x-apigen-authorizer: lambda"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_requirement_naming_a_missing_scheme() {
+    let (pointer, message, help, _) =
+        one_error(&secured(USERS).replace("security: [{users: []}]", "security: [{user: []}]"));
+    assert_eq!(pointer, "/security/0/user");
+    assert!(
+        message.contains("scheme `user`, which does not exist"),
+        "{message}"
+    );
+    assert!(help.contains("did you mean `users`"), "{help}");
+}
+
+#[test]
+fn optional_credentials_are_refused() {
+    let (_, message, help, _) = one_error(
+        &secured(USERS).replace("security: [{users: []}]", "security: [{}, {users: []}]"),
+    );
+    assert!(message.contains("with or without credentials"), "{message}");
+    assert!(help.contains("security: []"), "{help}");
+}
+
+#[test]
+fn alternatives_of_different_schemes_are_refused() {
+    let text = secured(&format!(
+        "{USERS}\n    other: {{type: http, scheme: bearer, x-apigen-issuer: 'https://other.example.com', x-apigen-audience: [app]}}"
+    ))
+    .replace("security: [{users: []}]", "security: [{users: []}, {other: []}]");
+    let (_, message, help, _) = one_error(&text);
+    assert!(message.contains("either `users` or `other`"), "{message}");
+    assert!(help.contains("differ only in their scopes"), "{help}");
+    // The same scheme with different scopes is one authorizer.
+    let scopes = secured(USERS).replace(
+        "security: [{users: []}]",
+        "security: [{users: [a]}, {users: [b]}]",
+    );
+    assert!(errors(&scopes).is_empty(), "{:#?}", errors(&scopes));
+}
+
+#[test]
+fn two_authorizers_in_one_requirement_are_refused() {
+    let text = secured(&format!(
+        "{USERS}\n    other: {{type: http, scheme: bearer, x-apigen-issuer: 'https://other.example.com', x-apigen-audience: [app]}}"
+    ))
+    .replace("security: [{users: []}]", "security: [{users: [], other: []}]");
+    let (pointer, message, _, _) = one_error(&text);
+    assert_eq!(pointer, "/security/0");
+    assert!(message.contains("one authorizer"), "{message}");
+}
+
+#[test]
+fn scopes_on_a_scheme_without_them_are_refused() {
+    let text = secured("    users: {type: apiKey, in: header, name: x-api-key}")
+        .replace("x-apigen:\n", "x-apigen:\n  api: rest\n")
+        .replace("security: [{users: []}]", "security: [{users: [admin]}]");
+    let (_, message, help, _) = one_error(&text);
+    assert!(message.contains("has no scopes"), "{message}");
+    assert!(help.contains("users: []"), "{help}");
+}
+
+#[test]
+fn misplaced_and_misspelt_scheme_keys() {
+    let (pointer, message, help, _) = one_error(&secured(&USERS.replace(
+        "x-apigen-audience: [app]",
+        "x-apigen-audience: [app], x-apigen-audiance: [x]",
+    )));
+    assert_eq!(
+        pointer,
+        "/components/securitySchemes/users/x-apigen-audiance"
+    );
+    assert!(message.contains("unknown key"), "{message}");
+    assert!(help.contains("did you mean `x-apigen-audience`"), "{help}");
+    let (_, message, _, _) = one_error(&secured(&USERS.replace(
+        "x-apigen-audience: [app]",
+        "x-apigen-audience: [app], x-apigen-usagePlan: {rateLimit: 1}",
+    )));
+    assert!(message.contains("usage plans"), "{message}");
+    let (_, message, _, _) = one_error(&secured(&USERS.replace(
+        "x-apigen-audience: [app]",
+        "x-apigen-audience: [app], x-apigen-authorizerTtl: 60",
+    )));
+    assert!(message.contains("Lambda authorizers"), "{message}");
+}
+
+#[test]
+fn mutual_tls_on_some_operations_only_is_refused() {
+    let text = secured(&format!("{USERS}\n    certs: {{type: mutualTLS}}"))
+        .replace("openapi: 3.0.3", "openapi: 3.1.0")
+        .replace(
+            "      x-apigen-action: {get: Item}",
+            "      x-apigen-action: {get: Item}\n      security: [{users: [], certs: []}]",
+        );
+    let (_, message, help, _) = one_error(&text);
+    assert!(message.contains("mutual TLS"), "{message}");
+    assert!(help.contains("root `security`"), "{help}");
+}
+
+/// `BASE` with `Item` owned by `ownerId`, behind `users`.
+fn owned() -> String {
+    secured(USERS)
+        .replace("required: [id, name]", "required: [id, name, ownerId]")
+        .replace(
+            "name: {type: string}",
+            "name: {type: string}\n        ownerId: {type: string, readOnly: true}",
+        )
+        .replace(
+            "key: {pk: \"ITEM#{id}\", sk: ITEM}",
+            "owner: {field: ownerId}\n        key: {pk: \"USER#{ownerId}\", sk: \"ITEM#{id}\"}\n        indexes: {GSI1: {pk: ITEMS, sk: \"{id}\"}}",
+        )
+}
+
+#[test]
+fn an_owned_action_on_a_public_operation_is_refused() {
+    let text = owned().replace(
+        "      x-apigen-action: {get: Item}",
+        "      x-apigen-action: {get: Item}\n      security: []",
+    );
+    let (pointer, message, help, _) = one_error(&text);
+    assert_eq!(pointer, "/paths/~1items~1{itemId}/get/x-apigen-action");
+    assert!(message.contains("nobody could be the owner"), "{message}");
+    assert!(help.contains("security"), "{help}");
+}
+
+#[test]
+fn access_on_a_public_operation_is_refused() {
+    let text = BASE.replace(
+        "x-apigen-action: {get: Item}",
+        "x-apigen-action: {get: Item, access: {groups: [admin]}}",
+    );
+    let (_, message, _, _) = one_error(&text);
+    assert!(message.contains("`access` cannot be checked"), "{message}");
+}
+
+#[test]
+fn an_owned_list_through_an_index_without_the_owner_is_refused() {
+    let list = "  /all:\n    get:\n      operationId: listAll\n      x-apigen-action: {list: Item, index: GSI1}\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/ItemPage'}}}}\nsecurity:";
+    let page = "  schemas:\n    ItemPage:\n      type: object\n      required: [items]\n      properties: {items: {type: array, items: {$ref: '#/components/schemas/Item'}}}";
+    let text = owned()
+        .replacen("security:", list, 1)
+        .replacen("  schemas:", page, 1);
+    let (pointer, message, help, _) = one_error(&text);
+    assert_eq!(
+        pointer, "/paths/~1all/get/x-apigen-action/list",
+        "{message}"
+    );
+    assert!(
+        message.contains("cannot be confined to the caller's items"),
+        "{message}"
+    );
+    assert!(help.contains("groups"), "{help}");
+    // Open to a group only, it is the group's view of every owner's items.
+    let admins = text.replace(
+        "{list: Item, index: GSI1}",
+        "{list: Item, index: GSI1, access: {groups: [admin]}}",
+    );
+    assert!(errors(&admins).is_empty(), "{:#?}", errors(&admins));
+}
+
+#[test]
+fn access_owner_on_an_entity_without_one() {
+    let text = secured(USERS).replace(
+        "x-apigen-action: {get: Item}",
+        "x-apigen-action: {get: Item, access: owner}",
+    );
+    let (pointer, message, help, _) = one_error(&text);
+    assert_eq!(
+        pointer,
+        "/paths/~1items~1{itemId}/get/x-apigen-action/access"
+    );
+    assert!(message.contains("has no owner"), "{message}");
+    assert!(help.contains("owner: {field"), "{help}");
+    let (_, message, help, _) = one_error(&secured(USERS).replace(
+        "x-apigen-action: {get: Item}",
+        "x-apigen-action: {get: Item, access: everyone}",
+    ));
+    assert!(
+        message.contains("`everyone` is not an access rule"),
+        "{message}"
+    );
+    assert!(help.contains("authenticated"), "{help}");
+}
+
+#[test]
+fn an_owner_outside_the_partition_key_or_not_a_string() {
+    let text = owned().replace(
+        "pk: \"USER#{ownerId}\", sk: \"ITEM#{id}\"",
+        "pk: \"ITEM#{id}\", sk: \"USER#{ownerId}\"",
+    );
+    let (pointer, message, help, _) = one_error(&text);
+    assert_eq!(
+        pointer,
+        "/components/schemas/Item/x-apigen-entity/owner/field"
+    );
+    assert!(
+        message.contains("not a variable of the partition key"),
+        "{message}"
+    );
+    assert!(help.contains("USER#{ownerId}"), "{help}");
+    let number = owned().replace(
+        "ownerId: {type: string, readOnly: true}",
+        "ownerId: {type: integer, readOnly: true}",
+    );
+    assert!(
+        errors(&number)
+            .iter()
+            .any(|e| e.1.contains("must be a plain string")),
+        "{:#?}",
+        errors(&number)
+    );
+}

@@ -97,8 +97,10 @@ fn lines_shared(a: &apigen::emit::FilePlan, b: &apigen::emit::FilePlan) -> usize
 #[test]
 fn unrelated_projects_share_little_source() {
     let corpus = common::corpus_dir();
+    let work = tempfile::tempdir().expect("a temporary folder");
     let plan = |name: &str| {
-        apigen::plan(&corpus.join(name), &apigen::Options::default())
+        let spec = common::secured_as_a_user_would(&corpus.join(name), work.path());
+        apigen::plan(&spec, &apigen::Options::default())
             .expect("a corpus spec")
             .plan
     };

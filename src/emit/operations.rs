@@ -547,8 +547,7 @@ pub fn emit_routes(api: &Api) -> TokenStream {
             quote! { .layer(axum::Extension(authenticator)) },
             quote! {
                 ///
-                /// Secured operations check the caller with `authenticator` before they read
-                /// anything else.
+                /// `authenticator` checks each caller before anything else is read.
             },
         )
     } else {

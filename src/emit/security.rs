@@ -6,6 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::rust::{docs, ident, inner_docs, use_runtime};
+use crate::model::names::Scope;
 use crate::model::security::{Credential, Need, OpSecurity, SchemeKind};
 use crate::model::{Api, Operation};
 
@@ -82,41 +83,91 @@ pub fn emit(api: &Api) -> TokenStream {
             #build
         }
     });
+    // Operations share their requirements and access rules, named once each.
+    let taken: Vec<&str> = api.auth.schemes.iter().map(|s| s.ident.as_str()).collect();
+    let mut names = Scope::with_reserved(&taken);
+    let mut requirements: Vec<(&Vec<Vec<Need>>, proc_macro2::Ident)> = Vec::new();
+    let mut accesses: Vec<((bool, bool, Vec<String>), proc_macro2::Ident)> = Vec::new();
+    let mut markers = TokenStream::new();
     for op in &api.operations {
         let OpSecurity::Secured(alternatives) = &op.security else {
             continue;
         };
-        let marker = marker(op);
-        let any_of = alternatives.iter().map(|alternative| {
-            let needs = alternative.iter().map(|need| requirement(api, need));
-            quote! { &[#(#needs),*] }
-        });
-        let access = op.action.as_ref().map(|a| a.access.clone()).unwrap_or_default();
-        let (owner, authenticated) = match &op.action {
-            Some(_) => (access.owner, access.authenticated),
-            // A hand-written operation admits every verified caller.
-            None => (false, true),
+        let needs = match requirements.iter().find(|(a, _)| *a == alternatives) {
+            Some((_, name)) => name.clone(),
+            None => {
+                let name = format_ident!("{}", names.claim(requirement_name(api, alternatives)));
+                let any_of = alternatives.iter().map(|alternative| {
+                    let needs = alternative.iter().map(|need| requirement(api, need));
+                    quote! { &[#(#needs),*] }
+                });
+                let doc = format!(" {}.", op.security.describe(&api.auth));
+                out.extend(quote! {
+                    #[doc = #doc]
+                    const #name: &[&[auth::Requirement]] = &[#(#any_of),*];
+                });
+                requirements.push((alternatives, name.clone()));
+                name
+            }
         };
-        let groups = &access.groups;
-        let doc = format!(
-            " What `{} {}` requires: {}.",
-            op.method.upper(),
-            op.path,
-            op.security.describe(&api.auth)
-        );
-        out.extend(quote! {
+        let rule = match &op.action {
+            Some(a) => (
+                a.access.owner,
+                a.access.authenticated,
+                a.access.groups.clone(),
+            ),
+            // A hand-written operation admits every verified caller.
+            None => (false, true, Vec::new()),
+        };
+        let access = match accesses.iter().find(|(a, _)| *a == rule) {
+            Some((_, name)) => name.clone(),
+            None => {
+                let (owner, authenticated, groups) = &rule;
+                let mut words = Vec::new();
+                if *owner {
+                    words.push("owner".to_string());
+                }
+                if *authenticated {
+                    words.push("any caller".to_string());
+                }
+                words.extend(groups.iter().cloned());
+                let name = format!("open to {}", words.join(" or "));
+                let name = format_ident!("{}", names.claim(crate::model::names::const_name(&name)));
+                let doc = format!(" Open to {}.", words.join(", or "));
+                out.extend(quote! {
+                    #[doc = #doc]
+                    const #name: auth::Access = auth::Access { owner: #owner, authenticated: #authenticated, groups: &[#(#groups),*] };
+                });
+                accesses.push((rule, name.clone()));
+                name
+            }
+        };
+        let marker = marker(op);
+        let doc = format!(" `{} {}`.", op.method.upper(), op.path);
+        markers.extend(quote! {
             #[doc = #doc]
             pub struct #marker;
 
             impl auth::Required for #marker {
-                const SECURITY: &'static auth::Security = &auth::Security {
-                    any_of: &[#(#any_of),*],
-                    access: auth::Access { owner: #owner, authenticated: #authenticated, groups: &[#(#groups),*] },
-                };
+                const SECURITY: &'static auth::Security = &auth::Security { any_of: #needs, access: #access };
             }
         });
     }
+    out.extend(markers);
     out
+}
+
+/// `USERS_NOTES_READ`: the schemes and scopes of the first alternative.
+fn requirement_name(api: &Api, alternatives: &[Vec<Need>]) -> String {
+    let mut words = vec!["needs".to_string()];
+    for need in alternatives.first().into_iter().flatten() {
+        words.push(api.auth.schemes[need.scheme].name.clone());
+        words.extend(need.scopes.iter().cloned());
+    }
+    if alternatives.len() > 1 {
+        words.push("or".into());
+    }
+    crate::model::names::const_name(&words.join(" "))
 }
 
 fn requirement(api: &Api, need: &Need) -> TokenStream {

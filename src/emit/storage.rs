@@ -343,9 +343,13 @@ pub fn emit_actions(api: &Api) -> TokenStream {
         out.extend(owner_helper());
     }
     let opened_to_groups = api.operations.iter().any(|o| {
-        o.action
-            .as_ref()
-            .is_some_and(|a| a.owner.as_ref().is_some_and(|w| w.confined && w.param.is_some()) && !a.access.groups.is_empty() && !a.access.authenticated)
+        o.action.as_ref().is_some_and(|a| {
+            a.owner
+                .as_ref()
+                .is_some_and(|w| w.confined && w.param.is_some())
+                && !a.access.groups.is_empty()
+                && !a.access.authenticated
+        })
     });
     if opened_to_groups {
         out.extend(use_generated("security"));
@@ -443,12 +447,13 @@ fn bound_fields(
 ) -> TokenStream {
     let owner = owner_field(action);
     let wanted = |f: &str| only.is_none_or(|o| o.contains(&f));
-    let any = owner.is_some_and(wanted)
-        || action.bindings.iter().any(|(f, _)| wanted(f));
+    let any = owner.is_some_and(wanted) || action.bindings.iter().any(|(f, _)| wanted(f));
     let mutable = any.then(|| quote! { mut });
     let mut out = quote! { let #mutable #map = serde_json::Map::new(); };
     if let Some(field) = owner.filter(|f| wanted(f)) {
-        out.extend(quote! { #map.insert(#field.into(), serde_json::Value::String(owner.clone())); });
+        out.extend(
+            quote! { #map.insert(#field.into(), serde_json::Value::String(owner.clone())); },
+        );
     }
     for (field, p) in &action.bindings {
         if !wanted(field) || Some(field.as_str()) == owner {

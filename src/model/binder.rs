@@ -264,8 +264,11 @@ fn read_access(r: &mut Reader, value: &Value, at: &str) -> Option<Access> {
                 access.groups.extend(groups.into_iter().map(|g| g.value));
             }
             other => {
+                let text = other
+                    .as_str()
+                    .map_or_else(|| other.to_string(), str::to_string);
                 r.diagnostics.push(
-                    Diagnostic::error(&r_at, format!("`{other}` is not an access rule")).help(help),
+                    Diagnostic::error(&r_at, format!("`{text}` is not an access rule")).help(help),
                 );
                 return None;
             }

@@ -641,31 +641,41 @@ pub fn resolve(
     auth: &Auth,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<OpSecurity> {
-    let root = raw.get("security");
     let declared = |raw_name: &str| {
         raw.pointer("/components/securitySchemes")
             .and_then(|s| s.get(raw_name))
             .is_some()
     };
+    // The root requirement is read once, so that its problems are reported once.
+    let root = raw.get("security").map(|v| {
+        resolve_one(
+            "operations without their own `security`",
+            v,
+            "/security",
+            auth,
+            &declared,
+            diagnostics,
+        )
+    });
     let mut out = Vec::with_capacity(ops.len());
     for op in ops.iter() {
         let own = raw.pointer(&op.pointer).and_then(|o| o.get("security"));
-        let (value, at) = match (own, root) {
-            (Some(v), _) => (v, child(&op.pointer, "security")),
-            (None, Some(v)) => (v, "/security".to_string()),
-            (None, None) => {
-                out.push(OpSecurity::Public);
-                continue;
+        out.push(match (own, &root) {
+            (Some(v), _) => {
+                let what = format!("{} {}", op.method.upper(), op.path);
+                let at = child(&op.pointer, "security");
+                resolve_one(&what, v, &at, auth, &declared, diagnostics)
             }
-        };
-        out.push(resolve_one(op, value, &at, auth, &declared, diagnostics));
+            (None, Some(root)) => root.clone(),
+            (None, None) => OpSecurity::Public,
+        });
     }
     check_mutual_tls(ops, &out, auth, diagnostics);
     out
 }
 
 fn resolve_one(
-    op: &Operation,
+    what: &str,
     value: &Value,
     at: &str,
     auth: &Auth,
@@ -753,7 +763,7 @@ fn resolve_one(
     }
     if anonymous {
         diagnostics.push(
-            Diagnostic::error(at, format!("{} {} may be called with or without credentials (`{{}}` in `security`), and API Gateway cannot check a credential only when one is sent", op.method.upper(), op.path))
+            Diagnostic::error(at, format!("{what} may be called with or without credentials (`{{}}` in `security`), and API Gateway cannot check a credential only when one is sent"))
                 .help("make it public (`security: []`), or drop `{}` so that a credential is required"),
         );
         return OpSecurity::Public;
@@ -773,7 +783,7 @@ fn resolve_one(
         };
         let either: Vec<String> = alternatives.iter().map(names).collect();
         diagnostics.push(
-            Diagnostic::error(at, format!("{} {} accepts either {}, and API Gateway checks one authorizer per route", op.method.upper(), op.path, either.join(" or ")))
+            Diagnostic::error(at, format!("{what} accept either {}, and API Gateway checks one authorizer per route", either.join(" or ")))
                 .help("keep one requirement; alternatives may differ only in their scopes (`[{users: [a]}, {users: [b]}]`)"),
         );
         return OpSecurity::Public;

@@ -768,9 +768,19 @@ fn read_entity(
             );
         }
     }
-    let owner = e
-        .get("owner")
-        .and_then(|o| read_owner(r, o, &child(at, "owner"), input.schema, schema, space, &key));
+    // An owner that cannot be honoured leaves no entity: an unowned one would be open to all.
+    let owner = match e.get("owner") {
+        Some(o) => Some(read_owner(
+            r,
+            o,
+            &child(at, "owner"),
+            input.schema,
+            schema,
+            space,
+            &key,
+        )?),
+        None => None,
+    };
     Some(Entity {
         schema: input.schema.to_string(),
         owner,

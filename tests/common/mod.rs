@@ -112,3 +112,99 @@ pub fn cargo(dir: &Path, args: &[&str]) -> String {
         .env("CARGO_TARGET_DIR", projects_target())
         .env_remove("RUSTFLAGS"))
 }
+
+/// A corpus spec as its user would have it after following apigen's help lines on security
+/// schemes API Gateway cannot check as written: JWT schemes get the issuer and audience
+/// OpenAPI cannot say, schemes no authorizer reads (basic auth, API keys on an HTTP API) go
+/// to a Lambda authorizer, and operations that accept either of two schemes keep the first.
+/// Specs apigen takes as they are come back unchanged; the others are written, as JSON, into
+/// `dir`.
+pub fn secured_as_a_user_would(spec: &Path, dir: &Path) -> PathBuf {
+    use serde_json::{json, Value};
+    let text = std::fs::read_to_string(spec).expect("a readable spec");
+    let loaded = apigen::load::parse(spec, text).expect("a valid document");
+    let mut value = loaded.value.clone();
+    let http = !matches!(value.pointer("/x-apigen/api"), Some(Value::String(s)) if s == "rest");
+    let Some(schemes) = value
+        .pointer_mut("/components/securitySchemes")
+        .and_then(Value::as_object_mut)
+    else {
+        return spec.to_path_buf();
+    };
+    for scheme in schemes.values_mut() {
+        let Some(scheme) = scheme.as_object_mut() else {
+            continue;
+        };
+        let kind = scheme
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let kind = kind.as_str();
+        let http_scheme = scheme
+            .get("scheme")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let location = scheme
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let location = location.as_str();
+        let lambda = match kind {
+            "http" => http_scheme != "bearer",
+            "apiKey" => location == "query" || (location == "header" && http),
+            _ => false,
+        };
+        if lambda {
+            scheme.insert("x-apigen-authorizer".into(), json!("lambda"));
+            continue;
+        }
+        if matches!(kind, "oauth2" | "http") && !scheme.contains_key("x-apigen-issuer") {
+            scheme.insert(
+                "x-apigen-issuer".into(),
+                json!("https://issuer.example.com"),
+            );
+        }
+        if matches!(kind, "oauth2" | "http" | "openIdConnect") {
+            scheme
+                .entry("x-apigen-audience")
+                .or_insert_with(|| json!(["corpus"]));
+        }
+    }
+    let mut first_only = |security: &mut Value| {
+        if let Some(list) = security.as_array_mut() {
+            let names = |v: &Value| {
+                let mut n: Vec<String> = v
+                    .as_object()
+                    .map(|o| o.keys().cloned().collect())
+                    .unwrap_or_default();
+                n.sort();
+                n
+            };
+            if list.iter().any(|r| names(r) != names(&list[0])) {
+                list.truncate(1);
+            }
+        }
+    };
+    if let Some(root) = value.get_mut("security") {
+        first_only(root);
+    }
+    if let Some(paths) = value.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in item.values_mut().filter_map(Value::as_object_mut) {
+                if let Some(security) = op.get_mut("security") {
+                    first_only(security);
+                }
+            }
+        }
+    }
+    if value == loaded.value {
+        return spec.to_path_buf();
+    }
+    std::fs::create_dir_all(dir).expect("a writable folder");
+    let out = dir.join(format!("{}.json", stem(spec)));
+    std::fs::write(&out, serde_json::to_string_pretty(&value).expect("JSON")).expect("written");
+    out
+}
