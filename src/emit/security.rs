@@ -6,6 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::rust::{docs, ident, inner_docs, use_runtime};
+use crate::model::actions::Access;
 use crate::model::names::Scope;
 use crate::model::security::{Credential, Need, OpSecurity, SchemeKind};
 use crate::model::{Api, Operation};
@@ -87,7 +88,7 @@ pub fn emit(api: &Api) -> TokenStream {
     let taken: Vec<&str> = api.auth.schemes.iter().map(|s| s.ident.as_str()).collect();
     let mut names = Scope::with_reserved(&taken);
     let mut requirements: Vec<(&Vec<Vec<Need>>, proc_macro2::Ident)> = Vec::new();
-    let mut accesses: Vec<((bool, bool, Vec<String>), proc_macro2::Ident)> = Vec::new();
+    let mut accesses: Vec<(Access, proc_macro2::Ident)> = Vec::new();
     let mut markers = TokenStream::new();
     for op in &api.operations {
         let OpSecurity::Secured(alternatives) = &op.security else {
@@ -122,7 +123,11 @@ pub fn emit(api: &Api) -> TokenStream {
         let access = match accesses.iter().find(|(a, _)| *a == rule) {
             Some((_, name)) => name.clone(),
             None => {
-                let (owner, authenticated, groups) = &rule;
+                let Access {
+                    owner,
+                    authenticated,
+                    groups,
+                } = &rule;
                 let mut words = Vec::new();
                 if *owner {
                     words.push("owner".to_string());
