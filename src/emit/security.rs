@@ -112,13 +112,12 @@ pub fn emit(api: &Api) -> TokenStream {
             }
         };
         let rule = match &op.action {
-            Some(a) => (
-                a.access.owner,
-                a.access.authenticated,
-                a.access.groups.clone(),
-            ),
+            Some(a) => a.access.clone(),
             // A hand-written operation admits every verified caller.
-            None => (false, true, Vec::new()),
+            None => Access {
+                authenticated: true,
+                ..Access::default()
+            },
         };
         let access = match accesses.iter().find(|(a, _)| *a == rule) {
             Some((_, name)) => name.clone(),
