@@ -173,7 +173,7 @@ pub fn secured_as_a_user_would(spec: &Path, dir: &Path) -> PathBuf {
                 .or_insert_with(|| json!(["corpus"]));
         }
     }
-    let mut first_only = |security: &mut Value| {
+    let first_only = |security: &mut Value| {
         if let Some(list) = security.as_array_mut() {
             let names = |v: &Value| {
                 let mut n: Vec<String> = v
