@@ -114,7 +114,124 @@ fn prelude() -> TokenStream {
     }
 }
 
-fn app_with_store() -> TokenStream {
+/// How the tests' requests carry credentials in a secured API: a test caller with every scope and
+/// group the spec names, trusted by a test authenticator, added to every request that does not
+/// ask to be anonymous (`x-test-anonymous`).
+fn test_caller(api: &Api, site: Site) -> TokenStream {
+    use crate::model::security::{Credential, OpSecurity, SchemeKind};
+    let security = generated_at(site, "security");
+    let auth = runtime("auth");
+    let mut scopes: Vec<&str> = Vec::new();
+    let mut groups: Vec<&str> = Vec::new();
+    let mut used = vec![false; api.auth.schemes.len()];
+    for op in &api.operations {
+        if let OpSecurity::Secured(alternatives) = &op.security {
+            for need in alternatives.iter().flatten() {
+                used[need.scheme] = true;
+                scopes.extend(need.scopes.iter().map(String::as_str));
+            }
+        }
+        if let Some(action) = &op.action {
+            groups.extend(action.access.groups.iter().map(String::as_str));
+        }
+    }
+    scopes.sort_unstable();
+    scopes.dedup();
+    groups.sort_unstable();
+    groups.dedup();
+    let mut headers = Vec::new();
+    let mut queries = Vec::new();
+    for (scheme, _) in api.auth.schemes.iter().zip(&used).filter(|(_, u)| **u) {
+        match &scheme.kind {
+            SchemeKind::Jwt(_) => headers.push(quote! { ("authorization", format!("Bearer {token}")) }),
+            SchemeKind::ApiKey { header, .. } => {
+                let header = header.to_ascii_lowercase();
+                headers.push(quote! { (#header, "test-key".to_string()) });
+            }
+            SchemeKind::Custom(custom) => match &custom.credential {
+                Credential::Header(h) => {
+                    let header = h.to_ascii_lowercase();
+                    headers.push(quote! { (#header, "test-credential".to_string()) });
+                }
+                Credential::Query(q) => queries.push(format!("{}=test-credential", encode(q))),
+            },
+            SchemeKind::Iam | SchemeKind::MutualTls => {}
+        }
+    }
+    let query = queries.join("&");
+    let jwt = api.auth.schemes.iter().zip(&used).any(|(s, u)| *u && matches!(s.kind, SchemeKind::Jwt(_)));
+    let mint = jwt.then(|| {
+        quote! {
+            let token = key
+                .mint(&#security::AUTH, &#auth::dev::TokenOptions {
+                    subject: "test-user".into(),
+                    scopes: vec![#(#scopes.into()),*],
+                    groups: vec![#(#groups.into()),*],
+                    ..Default::default()
+                })
+                .expect("a token");
+        }
+    });
+    quote! {
+        /// Who the tests call as, and the authenticator that trusts them.
+        struct TestCaller {
+            authenticator: Arc<#auth::Authenticator>,
+            headers: Vec<(&'static str, String)>,
+        }
+
+        static CALLER: std::sync::LazyLock<TestCaller> = std::sync::LazyLock::new(|| {
+            let key = #auth::dev::DevKey::generate().expect("a development key");
+            #mint
+            let config = #auth::LocalConfig {
+                jwks: Some(key.jwks()),
+                api_keys: vec![("test".into(), "test-key".into())],
+                unverified_caller: Some("test-user".into()),
+                ..Default::default()
+            };
+            let authenticator = #auth::Authenticator::local(&#security::AUTH, config)
+                .with_authorizer(|request| Box::pin(async move {
+                    if request.credential == "test-credential" {
+                        Ok(#auth::Caller::new(request.scheme, "test-user"))
+                    } else {
+                        Err(#auth::Denied::new("not the test credential"))
+                    }
+                }));
+            TestCaller { authenticator: Arc::new(authenticator), headers: vec![#(#headers),*] }
+        });
+
+        /// Adds the test caller's credentials to a request, unless it asks to go without.
+        async fn with_credentials(mut request: Request<Body>) -> Request<Body> {
+            if request.headers_mut().remove("x-test-anonymous").is_some() {
+                return request;
+            }
+            for (name, value) in &CALLER.headers {
+                if !request.headers().contains_key(*name) {
+                    let value = value.parse().expect("a header value");
+                    request.headers_mut().insert(*name, value);
+                }
+            }
+            let query: &str = #query;
+            if !query.is_empty() {
+                let uri = request.uri().to_string();
+                let joined = if uri.contains('?') { format!("{uri}&{query}") } else { format!("{uri}?{query}") };
+                *request.uri_mut() = joined.parse().expect("a URI");
+            }
+            request
+        }
+
+        /// The router as a secured API's tests call it.
+        fn secured(router: Router) -> Router {
+            router.layer(axum::middleware::map_request(with_credentials))
+        }
+    }
+}
+
+fn app_with_store(secured: bool) -> TokenStream {
+    let router = if secured {
+        quote! { secured(routes::router(Arc::new(Service::new(store)), CALLER.authenticator.clone())) }
+    } else {
+        quote! { routes::router(Arc::new(Service::new(store))) }
+    };
     quote! {
         /// The router over the in-memory store, or over fresh tables on the server
         /// `AWS_ENDPOINT_URL_DYNAMODB` names, so that the same tests prove both.
@@ -126,16 +243,54 @@ fn app_with_store() -> TokenStream {
             } else {
                 Store::memory()
             };
-            routes::router(Arc::new(Service::new(store)))
+            #router
         }
     }
 }
 
-fn app_without_store() -> TokenStream {
+fn app_without_store(secured: bool) -> TokenStream {
+    let router = if secured {
+        quote! { secured(routes::router(Arc::new(Service::new()), CALLER.authenticator.clone())) }
+    } else {
+        quote! { routes::router(Arc::new(Service::new())) }
+    };
     quote! {
         /// The router over the hand-written handlers.
         async fn app() -> Router {
-            routes::router(Arc::new(Service::new()))
+            #router
+        }
+    }
+}
+
+/// Every secured operation answers a request without credentials with 401 and a challenge, before
+/// it reads the request.
+fn emit_auth_tests(api: &Api) -> TokenStream {
+    let mut calls = Vec::new();
+    for op in api.operations.iter().filter(|o| o.security.is_secured()) {
+        let method = op.method.upper();
+        let mut path = op.path.clone();
+        for p in op.params.iter().filter(|p| p.location == ParamIn::Path) {
+            let v = match example(api, &p.shape, true) {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            path = path.replace(&format!("{{{}}}", p.name), &encode(&v));
+        }
+        calls.push(quote! { (#method, #path) });
+    }
+    if calls.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        #[tokio::test]
+        async fn secured_operations_refuse_requests_without_credentials() {
+            let app = app().await;
+            for (method, uri) in [#(#calls),*] {
+                let anonymous = [("x-test-anonymous", "1".to_string())];
+                let reply = send(&app, method, uri, None, &anonymous).await;
+                assert_problem(&reply, StatusCode::UNAUTHORIZED);
+                assert!(reply.headers.contains_key(header::WWW_AUTHENTICATE), "{method} {uri}: no challenge");
+            }
         }
     }
 }
@@ -523,14 +678,19 @@ pub fn emit(api: &Api) -> TokenStream {
     );
     out.extend(quote! { #![allow(unused_imports, dead_code)] });
     let routes = generated_at(site, "routes");
+    let secured = api.has_security();
     if !api.has_storage() {
         out.extend(quote! {
             use #routes;
             use #krate_ident::handlers::Service;
         });
         out.extend(prelude());
-        out.extend(app_without_store());
+        if secured {
+            out.extend(test_caller(api, site));
+        }
+        out.extend(app_without_store(secured));
         out.extend(emit_stub_tests(api));
+        out.extend(emit_auth_tests(api));
         return out;
     }
     let entities = generated_at(site, "entities");
@@ -542,7 +702,10 @@ pub fn emit(api: &Api) -> TokenStream {
         use #krate_ident::handlers::Service;
     });
     out.extend(prelude());
-    out.extend(app_with_store());
+    if secured {
+        out.extend(test_caller(api, site));
+    }
+    out.extend(app_with_store(secured));
     // One seeding helper per entity that can be created over HTTP.
     for (i, e) in api.entities.iter().enumerate() {
         let Some(create) = seed_op(api, i) else {
@@ -585,6 +748,7 @@ pub fn emit(api: &Api) -> TokenStream {
         out.extend(emit_op_tests(api, op, action));
     }
     out.extend(emit_stub_tests(api));
+    out.extend(emit_auth_tests(api));
     out
 }
 
