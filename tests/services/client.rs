@@ -15,6 +15,8 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<(String, String)>,
+    /// Sent without the client's own credentials.
+    pub anonymous: bool,
 }
 
 impl Request {
@@ -24,7 +26,14 @@ impl Request {
             path: path.into(),
             headers: Vec::new(),
             body: None,
+            anonymous: false,
         }
+    }
+
+    /// Without the client's credentials: only the headers given.
+    pub fn anonymous(mut self) -> Self {
+        self.anonymous = true;
+        self
     }
 
     pub fn get(path: impl Into<String>) -> Self {
@@ -73,6 +82,9 @@ impl Reply {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
+    /// Headers every request carries unless it is anonymous or sets them: the credentials of
+    /// the caller the journeys play.
+    credentials: Vec<(String, String)>,
 }
 
 impl Client {
@@ -85,6 +97,15 @@ impl Client {
         Client {
             base: format!("http://127.0.0.1:{port}"),
             agent,
+            credentials: Vec::new(),
+        }
+    }
+
+    /// A client whose requests carry `credentials`.
+    pub fn with_credentials(port: u16, credentials: Vec<(String, String)>) -> Self {
+        Client {
+            credentials,
+            ..Self::new(port)
         }
     }
 
@@ -94,6 +115,14 @@ impl Client {
             .uri(format!("{}{}", self.base, request.path));
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
+        }
+        if !request.anonymous {
+            for (name, value) in &self.credentials {
+                let set = request.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+                if !set {
+                    builder = builder.header(name, value);
+                }
+            }
         }
         let (content_type, body) = match &request.body {
             Some((ct, body)) => (Some(ct.as_str()), body.as_bytes().to_vec()),
@@ -142,9 +171,14 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    pub fn new(store: &'static str, service: &'a Running, moto: Option<&'a Moto>) -> Self {
+    pub fn new(
+        store: &'static str,
+        service: &'a Running,
+        moto: Option<&'a Moto>,
+        credentials: Vec<(String, String)>,
+    ) -> Self {
         Session {
-            client: Client::new(service.port),
+            client: Client::with_credentials(service.port, credentials),
             store,
             service,
             moto,

@@ -12,6 +12,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod auth;
 mod client;
 mod concurrency;
 mod entities;
@@ -30,6 +31,8 @@ struct Project {
     name: String,
     dir: PathBuf,
     api: apigen::model::Api,
+    /// The keys the service trusts and the callers' credentials, for a secured API.
+    credentials: Option<auth::Credentials>,
 }
 
 /// Generates, lints, tests and builds the project of `spec` under `work`.
@@ -84,6 +87,7 @@ fn project(spec: &Path, work: &Path) -> Project {
     Project {
         name,
         dir,
+        credentials: auth::Credentials::for_api(&generated.api),
         api: generated.api,
     }
 }
@@ -125,6 +129,10 @@ fn serve(project: &Project, moto: Option<&Moto>, log: PathBuf) -> Running {
     command
         .env("PORT", port.to_string())
         .env("RUST_LOG", "info");
+    if let Some(credentials) = &project.credentials {
+        let folder = log.parent().expect("the log is in a folder");
+        command.envs(credentials.env(folder));
+    }
     match moto {
         Some(moto) => command
             .env("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint())
@@ -143,9 +151,17 @@ fn probe<'a>(
     service: &'a Running,
     moto: Option<&'a Moto>,
 ) -> (Session<'a>, Vec<String>) {
-    let mut session = Session::new(store, service, moto);
+    let credentials = project
+        .credentials
+        .as_ref()
+        .map(|c| c.of(auth::JOURNEYS))
+        .unwrap_or_default();
+    let mut session = Session::new(store, service, moto, credentials);
     let mut passed = journeys::run(&mut session, &project.api);
     passed.extend(concurrency::run(&mut session, &project.api));
+    if let Some(credentials) = &project.credentials {
+        passed.extend(auth::run(&mut session, &project.api, credentials));
+    }
     let unknown = session.call_unrecorded(
         "unknown route",
         client::Request::get("/no/such/route/anywhere"),
@@ -211,8 +227,14 @@ fn prove(spec: &Path, fuzz: bool) -> Option<report::Row> {
         schemathesis: None,
     };
     if fuzz {
+        let credentials = project
+            .credentials
+            .as_ref()
+            .map(|c| c.of(auth::JOURNEYS))
+            .unwrap_or_default();
         let outcome = schemathesis::run(
             &project.dir.join("openapi.yaml"),
+            &credentials,
             dynamo_service.port,
             work.path(),
             || {

@@ -19,9 +19,18 @@ pub struct Outcome {
 /// Runs schemathesis on `spec` against the service on `port`; fails the
 /// test with schemathesis's own report (it names each failing request as a
 /// curl command) when any check fails.
-pub fn run(spec: &Path, port: u16, work: &Path, service_log: impl Fn() -> String) -> Outcome {
+///
+/// A secured API is called with `credentials` (a minted token, an API key): schemathesis then
+/// reaches the handlers rather than the authenticator.
+pub fn run(
+    spec: &Path,
+    credentials: &[(String, String)],
+    port: u16,
+    work: &Path,
+    service_log: impl Fn() -> String,
+) -> Outcome {
     let report = work.join("schemathesis.json");
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         "run".into(),
         spec.display().to_string(),
         "--url".into(),
@@ -42,10 +51,25 @@ pub fn run(spec: &Path, port: u16, work: &Path, service_log: impl Fn() -> String
         "--report-ndjson-path".into(),
         report.display().to_string(),
     ];
+    for (name, value) in credentials {
+        args.push("--header".into());
+        args.push(format!("{name}: {value}"));
+    }
     let command = format!("st {}", args.join(" "));
     // The same run as a user would type it in the project's folder.
+    let headers: String = credentials
+        .iter()
+        .map(|(name, _)| {
+            let value = if name.eq_ignore_ascii_case("authorization") {
+                "Bearer $TOKEN"
+            } else {
+                "$API_KEY"
+            };
+            format!(" --header '{name}: {value}'")
+        })
+        .collect();
     let shown = format!(
-        "st run openapi.yaml --url http://127.0.0.1:$PORT --seed {SEED} --max-examples {MAX_EXAMPLES} --checks {CHECKS} --workers 1"
+        "st run openapi.yaml --url http://127.0.0.1:$PORT --seed {SEED} --max-examples {MAX_EXAMPLES} --checks {CHECKS} --workers 1{headers}"
     );
     let output = Command::new(common::venv_tool("st"))
         .args(&args)
