@@ -12,6 +12,7 @@ mod rust;
 mod schemas;
 mod spec_examples;
 mod storage;
+mod template;
 mod templates;
 pub(crate) mod tests;
 
