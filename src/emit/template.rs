@@ -396,3 +396,102 @@ fn event_auth(api: &Api, security: &OpSecurity, authorizers: bool) -> Option<Eve
     };
     (auth != EventAuth::default()).then_some(auth)
 }
+
+#[cfg(test)]
+mod unit {
+    use std::path::Path;
+
+    use super::*;
+
+    fn sam_of(spec: &str) -> Sam {
+        let loaded = crate::load::parse(Path::new("t.yaml"), spec.to_string()).expect("parses");
+        sam(&crate::model::build(&loaded, None).expect("valid"))
+    }
+
+    const SCHEMES: &str = r#"
+components:
+  securitySchemes:
+    users:
+      type: http
+      scheme: bearer
+      x-apigen-issuer: https://login.example.com/
+      x-apigen-audience: [things]
+    gate:
+      type: http
+      scheme: bearer
+      x-apigen-authorizer: lambda
+    unused:
+      type: http
+      scheme: bearer
+      x-apigen-issuer: https://other.example.com/
+      x-apigen-audience: [other]
+"#;
+
+    fn spec(paths: &str) -> String {
+        format!("openapi: 3.0.3\ninfo: {{title: T, version: '1'}}\nx-apigen: {{name: t}}\npaths:\n{paths}{SCHEMES}")
+    }
+
+    fn op(path: &str, id: &str, security: &str) -> String {
+        format!("  {path}:\n    get:\n      operationId: {id}\n      x-apigen-action: none\n      security: {security}\n      responses: {{'204': {{description: done}}}}\n")
+    }
+
+    #[test]
+    fn routes_name_their_authorizer_and_public_ones_opt_out() {
+        let sam = sam_of(&spec(&format!(
+            "{}{}{}",
+            op("/health", "health", "[]"),
+            op("/a", "a", "[{users: [read]}]"),
+            op("/b", "b", "[{gate: [read]}]"),
+        )));
+        let auth = |i: usize| sam.events[i].auth.as_ref().expect("checked");
+        assert_eq!(auth(0).authorizer.as_deref(), Some("NONE"));
+        assert_eq!(auth(1).authorizer.as_deref(), Some("Users"));
+        assert_eq!(auth(1).scopes, ["read"]);
+        // API Gateway checks no scopes for a Lambda authorizer: the function does.
+        assert_eq!(auth(2).authorizer.as_deref(), Some("Gate"));
+        assert!(auth(2).scopes.is_empty());
+        assert_eq!(sam.default_authorizer.as_deref(), Some("Users"));
+        // A scheme no operation uses deploys nothing, so no parameter goes unused.
+        let names: Vec<&str> = sam.parameters.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["UsersIssuer", "UsersAudience"]);
+        assert_eq!(sam.functions.len(), 1);
+        assert_eq!(sam.functions[0].resource, "GateAuthorizerFunction");
+        assert_eq!(sam.binary.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn an_api_without_security_checks_nothing() {
+        let sam = sam_of(&spec(&op("/a", "a", "[]")));
+        assert!(sam.events[0].auth.is_none());
+        assert!(sam.default_authorizer.is_none() && sam.parameters.is_empty());
+        assert!(sam.binary.is_none());
+    }
+
+    #[test]
+    fn a_catch_all_route_checks_what_every_operation_needs() {
+        let paths = |security: &dyn Fn(usize) -> &'static str| {
+            (0..=MAX_ROUTES)
+                .map(|i| op(&format!("/r{i}"), &format!("r{i}"), security(i)))
+                .collect::<String>()
+        };
+        let same = sam_of(&spec(&paths(&|i| {
+            if i % 2 == 0 {
+                "[{users: [read]}]"
+            } else {
+                "[{users: [write]}]"
+            }
+        })));
+        assert_eq!(same.events.len(), 2);
+        let auth = same.events[1].auth.as_ref().expect("checked");
+        assert_eq!(auth.authorizer.as_deref(), Some("Users"));
+        assert!(auth.scopes.is_empty(), "scopes differ by route");
+        let mixed = sam_of(&spec(&paths(&|i| {
+            if i == 0 {
+                "[]"
+            } else {
+                "[{users: []}]"
+            }
+        })));
+        assert!(mixed.events[1].auth.is_none());
+    }
+}
