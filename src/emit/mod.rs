@@ -2,6 +2,7 @@
 //! with its contents and who owns it. Pure: no IO besides reading template
 //! overrides.
 
+mod auth_docs;
 mod description;
 mod examples;
 mod models;

@@ -199,8 +199,18 @@ fn curl(api: &Api, op: &crate::model::Operation) -> String {
     if !query.is_empty() {
         path = format!("{path}?{}", query.join("&"));
     }
+    let (credentials, credential_query) = super::auth_docs::curl_credentials(api, op);
+    // A credential in the query is a shell variable: outside the quotes.
+    let variable = match credential_query {
+        Some((name, variable)) => {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            path = format!("{path}{separator}{name}=");
+            format!("\"${variable}\"")
+        }
+        None => String::new(),
+    };
     let mut line = format!(
-        "curl -i -X {} 'http://127.0.0.1:3000{path}'",
+        "curl -i -X {} 'http://127.0.0.1:3000{path}'{variable}{credentials}",
         op.method.upper()
     );
     for p in op
@@ -311,6 +321,7 @@ pub fn emit(
     cx.insert("stubs", &stubs);
     cx.insert("operations", &operations);
     cx.insert("curls", &curls(api));
+    cx.insert("auth", &super::auth_docs::view(api));
     cx.insert(
         "warnings",
         &api.warnings
