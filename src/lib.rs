@@ -225,36 +225,7 @@ pub fn explain(api: &model::Api) -> String {
             op.reason
         );
         if !api.auth.is_empty() || op.security.is_secured() {
-            let _ = writeln!(out, "        who: {}", who_may_call(api, op));
-        }
-    }
-    out
-}
-
-/// The schemes, scopes and access rule an operation is called with.
-fn who_may_call(api: &model::Api, op: &model::Operation) -> String {
-    let mut out = op.security.describe(&api.auth);
-    if let Some(action) = &op.action {
-        let entity = &api.entities[action.entity];
-        if op.security.is_secured() {
-            out.push_str(&format!("; {}", action.access.describe()));
-            match &action.owner {
-                Some(owner) if !owner.confined => {
-                    out.push_str(&format!(" (every owner's `{}` items)", entity.schema));
-                }
-                Some(owner) => {
-                    let opening = action.access.describe_opening();
-                    let bound = match (owner.param, opening) {
-                        (Some(p), Some(opening)) => format!(
-                            "from the `{}` claim, or from parameter `{}` for {opening}",
-                            owner.claim, op.params[p].name,
-                        ),
-                        _ => format!("from the `{}` claim", owner.claim),
-                    };
-                    out.push_str(&format!(" (`{}.{}` {bound})", entity.schema, owner.field));
-                }
-                None => {}
-            }
+            let _ = writeln!(out, "        who: {}", api.who_may_call(op));
         }
     }
     out

@@ -2,6 +2,7 @@
 //! with its contents and who owns it. Pure: no IO besides reading template
 //! overrides.
 
+mod auth_docs;
 mod description;
 mod examples;
 mod models;
@@ -13,6 +14,7 @@ mod schemas;
 mod security;
 mod spec_examples;
 mod storage;
+mod template;
 mod templates;
 pub(crate) mod tests;
 

@@ -44,48 +44,6 @@ struct IndexView {
     projection: &'static str,
 }
 
-/// API Gateway allows 300 routes per API, and CloudFormation 500 resources per stack with
-/// each route adding a Lambda permission. Above this many routes one catch-all sends every
-/// request to the function, whose router answers unknown paths and methods itself.
-const MAX_ROUTES: usize = 200;
-
-/// One API Gateway route per router route and method; API Gateway, like axum, allows one
-/// variable per segment and one name per position, so it is given the router's patterns.
-fn events(api: &Api) -> Vec<EventView> {
-    let mut events: Vec<EventView> = Vec::new();
-    for op in &api.operations {
-        let method = op.method.upper();
-        if !events
-            .iter()
-            .any(|e| e.path == op.route && e.method == method)
-        {
-            events.push(EventView {
-                name: op.type_name.clone(),
-                path: op.route.clone(),
-                method,
-            });
-        }
-    }
-    if events.len() <= MAX_ROUTES {
-        return events;
-    }
-    [("Root", "/"), ("Proxy", "/{proxy+}")]
-        .into_iter()
-        .map(|(name, path)| EventView {
-            name: name.into(),
-            path: path.into(),
-            method: "ANY".into(),
-        })
-        .collect()
-}
-
-#[derive(Serialize)]
-struct EventView {
-    name: String,
-    path: String,
-    method: String,
-}
-
 #[derive(Serialize)]
 struct StubView {
     code: String,
@@ -241,8 +199,18 @@ fn curl(api: &Api, op: &crate::model::Operation) -> String {
     if !query.is_empty() {
         path = format!("{path}?{}", query.join("&"));
     }
+    let (credentials, credential_query) = super::auth_docs::curl_credentials(api, op);
+    // A credential in the query is a shell variable: outside the quotes.
+    let variable = match credential_query {
+        Some((name, variable)) => {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            path = format!("{path}{separator}{name}=");
+            format!("\"${variable}\"")
+        }
+        None => String::new(),
+    };
     let mut line = format!(
-        "curl -i -X {} 'http://127.0.0.1:3000{path}'",
+        "curl -i -X {} 'http://127.0.0.1:3000{path}'{variable}{credentials}",
         op.method.upper()
     );
     for p in op
@@ -302,7 +270,6 @@ pub fn emit(
         .filter(|o| o.action.is_none())
         .map(|o| StubView { code: stub(o) })
         .collect();
-    let events = events(api);
     let operations: Vec<OperationView> = api
         .operations
         .iter()
@@ -354,11 +321,12 @@ pub fn emit(
     cx.insert("timeout", &api.settings.timeout);
     cx.insert("rest", &(api.settings.api == ApiKind::Rest));
     cx.insert("tables", &tables(api));
-    cx.insert("events", &events);
+    cx.insert("sam", &super::template::sam(api));
     cx.insert("modules", &modules);
     cx.insert("stubs", &stubs);
     cx.insert("operations", &operations);
     cx.insert("curls", &curls(api));
+    cx.insert("auth", &super::auth_docs::view(api));
     cx.insert(
         "warnings",
         &api.warnings

@@ -87,6 +87,35 @@ impl Api {
     pub fn has_security(&self) -> bool {
         self.operations.iter().any(|o| o.security.is_secured())
     }
+
+    /// The schemes, scopes and access rule an operation is called with.
+    pub fn who_may_call(&self, op: &Operation) -> String {
+        let mut out = op.security.describe(&self.auth);
+        if let Some(action) = &op.action {
+            let entity = &self.entities[action.entity];
+            if op.security.is_secured() {
+                out.push_str(&format!("; {}", action.access.describe()));
+                match &action.owner {
+                    Some(owner) if !owner.confined => {
+                        out.push_str(&format!(" (every owner's `{}` items)", entity.schema));
+                    }
+                    Some(owner) => {
+                        let opening = action.access.describe_opening();
+                        let bound = match (owner.param, opening) {
+                            (Some(p), Some(opening)) => format!(
+                                "from the `{}` claim, or from parameter `{}` for {opening}",
+                                owner.claim, op.params[p].name,
+                            ),
+                            _ => format!("from the `{}` claim", owner.claim),
+                        };
+                        out.push_str(&format!(" (`{}.{}` {bound})", entity.schema, owner.field));
+                    }
+                    None => {}
+                }
+            }
+        }
+        out
+    }
 }
 
 const ROOT_KEYS: &[&str] = &[

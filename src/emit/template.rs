@@ -1,0 +1,497 @@
+//! What `template.yaml` deploys for the API itself: its routes and what API
+//! Gateway checks on each (authorizers, scopes, API keys), the parameters an
+//! operator sets per stage, the Lambda authorizers and the client-certificate
+//! domain. The function checks the rest; see `OpSecurity::gateway`.
+
+use serde::Serialize;
+
+use crate::model::security::{Credential, Jwt, OpSecurity, SchemeKind};
+use crate::model::{Api, ApiKind};
+
+/// API Gateway allows 300 routes per API, and CloudFormation 500 resources per stack with
+/// each route adding a Lambda permission. Above this many routes one catch-all sends every
+/// request to the function, whose router answers unknown paths and methods itself.
+const MAX_ROUTES: usize = 200;
+
+/// The memory and timeout of a Lambda authorizer: it reads a header and
+/// answers yes or no, and API Gateway waits for it on every uncached request.
+const AUTHORIZER_MEMORY: u32 = 128;
+const AUTHORIZER_TIMEOUT: u32 = 5;
+
+/// The binary of the project that answers Lambda authorizer requests.
+pub const AUTHORIZER_BINARY: &str = "authorizer";
+
+#[derive(Debug, Serialize)]
+pub struct Sam {
+    pub events: Vec<Event>,
+    pub parameters: Vec<Parameter>,
+    pub authorizers: Vec<Authorizer>,
+    /// The authorizer of routes that name none. Every route names one (public
+    /// ones `NONE`, which SAM accepts only when the API has a default), so
+    /// this only makes a route the template forgot fail closed.
+    pub default_authorizer: Option<String>,
+    /// One function per Lambda authorizer scheme.
+    pub functions: Vec<AuthorizerFunction>,
+    /// The binary `ApiFunction` builds, named when the project has others.
+    pub binary: Option<String>,
+    /// Some route is signed with SigV4.
+    pub iam: bool,
+    /// Some route needs an API key: the API gets a usage plan and one key.
+    pub usage_plan: Option<UsagePlan>,
+    /// Every route needs a client certificate, checked by a custom domain.
+    pub mutual_tls: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Event {
+    pub name: String,
+    pub path: String,
+    pub method: String,
+    /// What API Gateway checks on the route; `None` when the API checks nothing.
+    pub auth: Option<EventAuth>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EventAuth {
+    /// An authorizer's name, `AWS_IAM`, or `NONE` on a public route.
+    pub authorizer: Option<String>,
+    /// Scopes of which the token must hold one.
+    pub scopes: Vec<String>,
+    pub api_key: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Parameter {
+    pub name: String,
+    /// `String` or `CommaDelimitedList`.
+    pub kind: &'static str,
+    pub default: String,
+    pub description: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Authorizer {
+    /// The name events refer to (the scheme's resource prefix).
+    pub name: String,
+    /// `jwt` (HTTP API), `cognito` (REST API) or `lambda`.
+    pub kind: &'static str,
+    /// The parameters holding a JWT authorizer's issuer and audience.
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    /// A Cognito authorizer's user pool ARN, for `!Sub`.
+    pub pool_arn: Option<String>,
+    /// A Lambda authorizer's function, and where its credential is.
+    pub function: Option<String>,
+    pub headers: Vec<String>,
+    pub query: Vec<String>,
+    pub ttl: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorizerFunction {
+    pub resource: String,
+    pub scheme: String,
+    pub memory: u32,
+    pub timeout: u32,
+    pub binary: &'static str,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct UsagePlan {
+    pub rate_limit: Option<f64>,
+    pub burst_limit: Option<u64>,
+    pub quota_limit: Option<u64>,
+    pub quota_period: Option<String>,
+}
+
+pub fn sam(api: &Api) -> Sam {
+    let rest = api.settings.api == ApiKind::Rest;
+    let used: Vec<usize> = (0..api.auth.schemes.len())
+        .filter(|&i| {
+            api.operations.iter().any(|o| match &o.security {
+                OpSecurity::Secured(alternatives) => {
+                    alternatives.iter().flatten().any(|n| n.scheme == i)
+                }
+                OpSecurity::Public => false,
+            })
+        })
+        .collect();
+    let mut parameters = Vec::new();
+    let mut authorizers = Vec::new();
+    let mut functions = Vec::new();
+    let mut iam = false;
+    let mut usage_plan = None;
+    let mut mutual_tls = false;
+    for &i in &used {
+        let scheme = &api.auth.schemes[i];
+        let name = scheme.resource.clone();
+        match &scheme.kind {
+            SchemeKind::Jwt(jwt) => {
+                authorizers.push(jwt_authorizer(
+                    &name,
+                    &scheme.name,
+                    jwt,
+                    rest,
+                    &mut parameters,
+                ));
+            }
+            SchemeKind::Custom(custom) => {
+                let function = format!("{name}AuthorizerFunction");
+                let (headers, query) = match &custom.credential {
+                    Credential::Header(h) => (vec![h.clone()], vec![]),
+                    Credential::Query(q) => (vec![], vec![q.clone()]),
+                };
+                authorizers.push(Authorizer {
+                    name: name.clone(),
+                    kind: "lambda",
+                    issuer: None,
+                    audience: None,
+                    pool_arn: None,
+                    function: Some(function.clone()),
+                    headers,
+                    query,
+                    ttl: custom.ttl,
+                });
+                functions.push(AuthorizerFunction {
+                    resource: function,
+                    scheme: scheme.name.clone(),
+                    memory: AUTHORIZER_MEMORY,
+                    timeout: AUTHORIZER_TIMEOUT,
+                    binary: AUTHORIZER_BINARY,
+                });
+            }
+            SchemeKind::Iam => iam = true,
+            SchemeKind::ApiKey {
+                usage_plan: plan, ..
+            } => {
+                // One plan per API (SAM's PER_API): the first scheme with
+                // limits sets them; a key without limits still needs a plan.
+                let view = plan.as_ref().map(|p| UsagePlan {
+                    rate_limit: p.rate_limit,
+                    burst_limit: p.burst_limit,
+                    quota_limit: p.quota.as_ref().map(|q| q.limit),
+                    quota_period: p.quota.as_ref().map(|q| q.period.clone()),
+                });
+                match (&usage_plan, view) {
+                    (None, view) => usage_plan = Some(view.unwrap_or_default()),
+                    (
+                        Some(UsagePlan {
+                            rate_limit: None,
+                            burst_limit: None,
+                            quota_limit: None,
+                            ..
+                        }),
+                        Some(view),
+                    ) => usage_plan = Some(view),
+                    _ => {}
+                }
+            }
+            SchemeKind::MutualTls => mutual_tls = true,
+        }
+    }
+    if mutual_tls {
+        parameters.extend(mutual_tls_parameters());
+    }
+    let binary = (!functions.is_empty()).then(|| api.settings.name.clone());
+    let events = events(api);
+    let default_authorizer = events
+        .iter()
+        .filter_map(|e| e.auth.as_ref()?.authorizer.clone())
+        .find(|a| a != "NONE");
+    Sam {
+        events,
+        default_authorizer,
+        parameters,
+        authorizers,
+        functions,
+        binary,
+        iam,
+        usage_plan,
+        mutual_tls,
+    }
+}
+
+fn jwt_authorizer(
+    name: &str,
+    scheme: &str,
+    jwt: &Jwt,
+    rest: bool,
+    parameters: &mut Vec<Parameter>,
+) -> Authorizer {
+    let mut out = Authorizer {
+        name: name.to_string(),
+        kind: "jwt",
+        issuer: None,
+        audience: None,
+        pool_arn: None,
+        function: None,
+        headers: Vec::new(),
+        query: Vec::new(),
+        ttl: 0,
+    };
+    match (&jwt.cognito, rest) {
+        (Some(pool), true) => {
+            // A REST API's Cognito authorizer takes the pool, not the issuer, and
+            // checks no audience: the function checks `aud` (or `client_id`).
+            let param = format!("{name}UserPoolId");
+            parameters.push(Parameter {
+                name: param.clone(),
+                kind: "String",
+                default: pool.pool_id.clone(),
+                description: format!(
+                    "The Cognito user pool (in {}) whose tokens scheme {scheme} accepts",
+                    pool.region
+                ),
+            });
+            out.kind = "cognito";
+            out.pool_arn = Some(format!(
+                "arn:${{AWS::Partition}}:cognito-idp:{}:${{AWS::AccountId}}:userpool/${{{param}}}",
+                pool.region
+            ));
+        }
+        _ => {
+            let issuer = format!("{name}Issuer");
+            let audience = format!("{name}Audience");
+            parameters.push(Parameter {
+                name: issuer.clone(),
+                kind: "String",
+                default: jwt.issuer.clone(),
+                description: format!("The issuer (iss) of the tokens scheme {scheme} accepts"),
+            });
+            parameters.push(Parameter {
+                name: audience.clone(),
+                kind: "CommaDelimitedList",
+                default: jwt.audience.join(","),
+                description: format!(
+                    "The audiences (aud or client_id) of the tokens scheme {scheme} accepts"
+                ),
+            });
+            out.issuer = Some(issuer);
+            out.audience = Some(audience);
+        }
+    }
+    out
+}
+
+fn mutual_tls_parameters() -> Vec<Parameter> {
+    let p = |name: &str, default: &str, description: &str| Parameter {
+        name: name.to_string(),
+        kind: "String",
+        default: default.to_string(),
+        description: description.to_string(),
+    };
+    vec![
+        p(
+            "DomainName",
+            "api.example.com",
+            "The custom domain that checks client certificates",
+        ),
+        p(
+            "CertificateArn",
+            "arn:aws:acm:us-east-1:123456789012:certificate/replace-me",
+            "The ACM certificate of DomainName, in the stack's region",
+        ),
+        p(
+            "TruststoreUri",
+            "s3://replace-me/truststore.pem",
+            "The S3 URI of the PEM bundle of certificate authorities clients' certificates chain to",
+        ),
+        p(
+            "TruststoreVersion",
+            "",
+            "The S3 object version of the truststore; empty for the latest",
+        ),
+    ]
+}
+
+/// One API Gateway route per router route and method; API Gateway, like axum, allows one
+/// variable per segment and one name per position, so it is given the router's patterns.
+fn events(api: &Api) -> Vec<Event> {
+    let authorizers = has_authorizers(api);
+    let mut events: Vec<Event> = Vec::new();
+    for op in &api.operations {
+        let method = op.method.upper();
+        if !events
+            .iter()
+            .any(|e| e.path == op.route && e.method == method)
+        {
+            events.push(Event {
+                name: op.type_name.clone(),
+                path: op.route.clone(),
+                method,
+                auth: event_auth(api, &op.security, authorizers),
+            });
+        }
+    }
+    if events.len() <= MAX_ROUTES {
+        return events;
+    }
+    // A catch-all route checks what every operation needs, without scopes
+    // (the function checks them); if operations differ, the function checks all.
+    let auth = common_auth(api, authorizers);
+    [("Root", "/"), ("Proxy", "/{proxy+}")]
+        .into_iter()
+        .map(|(name, path)| Event {
+            name: name.into(),
+            path: path.into(),
+            method: "ANY".into(),
+            auth: auth.as_ref().map(|a| EventAuth {
+                authorizer: a.authorizer.clone(),
+                scopes: Vec::new(),
+                api_key: a.api_key,
+            }),
+        })
+        .collect()
+}
+
+fn common_auth(api: &Api, authorizers: bool) -> Option<EventAuth> {
+    let mut all = api
+        .operations
+        .iter()
+        .map(|o| event_auth(api, &o.security, authorizers));
+    let first = all.next()?;
+    let first = first.map(|a| EventAuth {
+        scopes: Vec::new(),
+        ..a
+    });
+    all.all(|a| {
+        a.map(|a| EventAuth {
+            scopes: Vec::new(),
+            ..a
+        }) == first
+    })
+    .then_some(first)
+    .flatten()
+}
+
+fn has_authorizers(api: &Api) -> bool {
+    api.operations
+        .iter()
+        .any(|o| o.security.gateway(&api.auth).authorizer.is_some())
+}
+
+fn event_auth(api: &Api, security: &OpSecurity, authorizers: bool) -> Option<EventAuth> {
+    let gateway = security.gateway(&api.auth);
+    let authorizer = match gateway.authorizer {
+        Some(i) => {
+            let scheme = &api.auth.schemes[i];
+            Some(match scheme.kind {
+                SchemeKind::Iam => "AWS_IAM".to_string(),
+                _ => scheme.resource.clone(),
+            })
+        }
+        None if authorizers => Some("NONE".to_string()),
+        None => None,
+    };
+    // API Gateway checks scopes of JWT and Cognito authorizers only; a Lambda
+    // authorizer's scopes are the function's to check.
+    let scopes = match gateway.authorizer.map(|i| &api.auth.schemes[i].kind) {
+        Some(SchemeKind::Jwt(_)) => gateway.scopes,
+        _ => Vec::new(),
+    };
+    let auth = EventAuth {
+        authorizer,
+        scopes,
+        api_key: gateway.api_key,
+    };
+    (auth != EventAuth::default()).then_some(auth)
+}
+
+#[cfg(test)]
+mod unit {
+    use std::path::Path;
+
+    use super::*;
+
+    fn sam_of(spec: &str) -> Sam {
+        let loaded = crate::load::parse(Path::new("t.yaml"), spec.to_string()).expect("parses");
+        sam(&crate::model::build(&loaded, None).expect("valid"))
+    }
+
+    const SCHEMES: &str = r#"
+components:
+  securitySchemes:
+    users:
+      type: http
+      scheme: bearer
+      x-apigen-issuer: https://login.example.com/
+      x-apigen-audience: [things]
+    gate:
+      type: http
+      scheme: bearer
+      x-apigen-authorizer: lambda
+    unused:
+      type: http
+      scheme: bearer
+      x-apigen-issuer: https://other.example.com/
+      x-apigen-audience: [other]
+"#;
+
+    fn spec(paths: &str) -> String {
+        format!("openapi: 3.0.3\ninfo: {{title: T, version: '1'}}\nx-apigen: {{name: t}}\npaths:\n{paths}{SCHEMES}")
+    }
+
+    fn op(path: &str, id: &str, security: &str) -> String {
+        format!("  {path}:\n    get:\n      operationId: {id}\n      x-apigen-action: none\n      security: {security}\n      responses: {{'204': {{description: done}}}}\n")
+    }
+
+    #[test]
+    fn routes_name_their_authorizer_and_public_ones_opt_out() {
+        let sam = sam_of(&spec(&format!(
+            "{}{}{}",
+            op("/health", "health", "[]"),
+            op("/a", "a", "[{users: [read]}]"),
+            op("/b", "b", "[{gate: [read]}]"),
+        )));
+        let auth = |i: usize| sam.events[i].auth.as_ref().expect("checked");
+        assert_eq!(auth(0).authorizer.as_deref(), Some("NONE"));
+        assert_eq!(auth(1).authorizer.as_deref(), Some("Users"));
+        assert_eq!(auth(1).scopes, ["read"]);
+        // API Gateway checks no scopes for a Lambda authorizer: the function does.
+        assert_eq!(auth(2).authorizer.as_deref(), Some("Gate"));
+        assert!(auth(2).scopes.is_empty());
+        assert_eq!(sam.default_authorizer.as_deref(), Some("Users"));
+        // A scheme no operation uses deploys nothing, so no parameter goes unused.
+        let names: Vec<&str> = sam.parameters.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["UsersIssuer", "UsersAudience"]);
+        assert_eq!(sam.functions.len(), 1);
+        assert_eq!(sam.functions[0].resource, "GateAuthorizerFunction");
+        assert_eq!(sam.binary.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn an_api_without_security_checks_nothing() {
+        let sam = sam_of(&spec(&op("/a", "a", "[]")));
+        assert!(sam.events[0].auth.is_none());
+        assert!(sam.default_authorizer.is_none() && sam.parameters.is_empty());
+        assert!(sam.binary.is_none());
+    }
+
+    #[test]
+    fn a_catch_all_route_checks_what_every_operation_needs() {
+        let paths = |security: &dyn Fn(usize) -> &'static str| {
+            (0..=MAX_ROUTES)
+                .map(|i| op(&format!("/r{i}"), &format!("r{i}"), security(i)))
+                .collect::<String>()
+        };
+        let same = sam_of(&spec(&paths(&|i| {
+            if i % 2 == 0 {
+                "[{users: [read]}]"
+            } else {
+                "[{users: [write]}]"
+            }
+        })));
+        assert_eq!(same.events.len(), 2);
+        let auth = same.events[1].auth.as_ref().expect("checked");
+        assert_eq!(auth.authorizer.as_deref(), Some("Users"));
+        assert!(auth.scopes.is_empty(), "scopes differ by route");
+        let mixed = sam_of(&spec(&paths(&|i| {
+            if i == 0 {
+                "[]"
+            } else {
+                "[{users: []}]"
+            }
+        })));
+        assert!(mixed.events[1].auth.is_none());
+    }
+}
