@@ -223,7 +223,14 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         api,
         root.get("auth"),
     );
-    let securities = security::resolve(&mut operations, raw, &auth, &mut diagnostics);
+    let at: Vec<security::OperationAt> = operations
+        .iter()
+        .map(|op| security::OperationAt {
+            pointer: &op.pointer,
+            name: format!("{} {}", op.method.upper(), op.path),
+        })
+        .collect();
+    let securities = security::resolve(&at, raw, &auth, &mut diagnostics);
     for (op, security) in operations.iter_mut().zip(securities) {
         op.security = security;
     }

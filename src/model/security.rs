@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 
 use super::hints::{child, closest, list, Reader};
 use super::names;
-use super::operations::Operation;
 use super::ApiKind;
 use crate::diagnostic::Diagnostic;
 use crate::json_pointer::pointer;
@@ -634,9 +633,16 @@ fn read_usage_plan(r: &mut Reader, value: &Value, at: &str) -> Option<UsagePlan>
     })
 }
 
+/// Where an operation is, and its name in messages (`GET /items`): all that resolving its
+/// security needs of it.
+pub struct OperationAt<'a> {
+    pub pointer: &'a str,
+    pub name: String,
+}
+
 /// Resolves the effective `security` of every operation.
 pub fn resolve(
-    ops: &mut [Operation],
+    ops: &[OperationAt],
     raw: &Value,
     auth: &Auth,
     diagnostics: &mut Vec<Diagnostic>,
@@ -659,11 +665,11 @@ pub fn resolve(
     });
     let mut out = Vec::with_capacity(ops.len());
     for op in ops.iter() {
-        let own = raw.pointer(&op.pointer).and_then(|o| o.get("security"));
+        let own = raw.pointer(op.pointer).and_then(|o| o.get("security"));
         out.push(match (own, &root) {
             (Some(v), _) => {
-                let what = format!("{} {}", op.method.upper(), op.path);
-                let at = child(&op.pointer, "security");
+                let what = op.name.clone();
+                let at = child(op.pointer, "security");
                 resolve_one(&what, v, &at, auth, &declared, diagnostics)
             }
             (None, Some(root)) => root.clone(),
@@ -794,7 +800,7 @@ fn resolve_one(
 /// Client certificates are checked by the custom domain, for every route
 /// at once: an API cannot require them on some operations only.
 fn check_mutual_tls(
-    ops: &[Operation],
+    ops: &[OperationAt],
     security: &[OpSecurity],
     auth: &Auth,
     diagnostics: &mut Vec<Diagnostic>,
@@ -814,7 +820,7 @@ fn check_mutual_tls(
         .find(|i| !with.contains(i))
         .expect("some operation lacks it");
     diagnostics.push(
-        Diagnostic::error(&ops[without].pointer, format!("{} {} does not require mutual TLS, but {} {} does: client certificates are checked by the API's domain, for every route", ops[without].method.upper(), ops[without].path, ops[with[0]].method.upper(), ops[with[0]].path))
+        Diagnostic::error(ops[without].pointer, format!("{} does not require mutual TLS, but {} does: client certificates are checked by the API's domain, for every route", ops[without].name, ops[with[0]].name))
             .help("require the `mutualTLS` scheme in the root `security`, so that every operation has it"),
     );
 }
