@@ -99,7 +99,7 @@ pub(super) mod context {
 pub use lambda::serve_authorizer;
 
 #[cfg(feature = "lambda")]
-mod lambda {
+pub(super) mod lambda {
     use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
     use serde_json::{json, Value};
 

@@ -186,7 +186,7 @@ pub fn token_command(def: &'static AuthDef) -> ExitCode {
     }
 }
 
-fn parse_args(args: &[String]) -> Result<TokenOptions, String> {
+pub(super) fn parse_args(args: &[String]) -> Result<TokenOptions, String> {
     let mut options = TokenOptions::default();
     let mut args = args.iter();
     while let Some(flag) = args.next() {
