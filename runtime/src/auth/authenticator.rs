@@ -1,7 +1,7 @@
 //! Deciding who is calling and whether they may: locally by verifying credentials, under Lambda
 //! by reading what API Gateway's authorizers passed on.
 
-use std::fmt;
+use std::fmt::{self, Debug};
 use std::path::PathBuf;
 
 use axum::http::request::Parts;
@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::api_key::{self, ApiKey};
 use super::authorizer::{AuthorizerFn, AuthorizerRequest};
 use super::caller::{list_claim, scopes_of, Caller};
-use super::def::{AuthDef, Credential, Requirement, SchemeDef, SchemeKind, Security};
+use super::def::{Access, AuthDef, Credential, Requirement, SchemeDef, SchemeKind, Security};
 use super::jwks::Jwks;
 use crate::http::ApiError;
 
@@ -54,7 +54,7 @@ struct Local {
     unverified_caller: Option<String>,
 }
 
-impl fmt::Debug for Authenticator {
+impl Debug for Authenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode = match &self.mode {
             Mode::Local(_) => "local",
@@ -94,7 +94,15 @@ impl Authenticator {
             tracing::info!("authentication: trusting API Gateway's authorizers");
             return Self::gateway(def);
         }
-        let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_variables(def, |name| std::env::var(name).ok())
+    }
+
+    /// The local mode as `from_env` configures it, reading variables through `read`.
+    pub(super) fn from_variables(
+        def: &'static AuthDef,
+        read: impl Fn(&str) -> Option<String>,
+    ) -> Self {
+        let variable = |name: &str| read(name).filter(|v| !v.trim().is_empty());
         let list = |name: &str| {
             variable(name).map(|text| {
                 text.split(',')
@@ -143,10 +151,19 @@ impl Authenticator {
             }
         }
         if uses(|kind| matches!(kind, SchemeKind::ApiKey { .. })) {
-            tracing::info!(
-                keys = local.api_keys.len(),
-                "authentication: API keys checked against APIGEN_API_KEYS"
-            );
+            if local.api_keys.is_empty() {
+                tracing::warn!(
+                    "authentication: APIGEN_API_KEYS is not set, so every API key is refused"
+                );
+            } else {
+                tracing::info!(
+                    keys = local.api_keys.len(),
+                    "authentication: API keys checked against APIGEN_API_KEYS"
+                );
+            }
+        }
+        if uses(|kind| matches!(kind, SchemeKind::Custom { .. })) {
+            tracing::info!("authentication: custom authorizers run in-process");
         }
         if uses(|kind| matches!(kind, SchemeKind::Iam | SchemeKind::MutualTls)) {
             match &local.unverified_caller {
@@ -234,18 +251,7 @@ impl Authenticator {
                 continue;
             }
             if !security.access.allows(&caller) {
-                forbidden.get_or_insert_with(|| {
-                    let groups: Vec<_> = security
-                        .access
-                        .groups
-                        .iter()
-                        .map(|g| format!("`{g}`"))
-                        .collect();
-                    ApiError::forbidden(format!(
-                        "this operation is only for members of the group {}",
-                        groups.join(" or ")
-                    ))
-                });
+                forbidden.get_or_insert_with(|| access_refused(&security.access));
                 continue;
             }
             return Ok(caller);
@@ -370,6 +376,18 @@ impl Authenticator {
             },
         }
     }
+}
+
+/// The 403 for a caller the access rule does not admit.
+pub(super) fn access_refused(access: &Access) -> ApiError {
+    if access.groups.is_empty() {
+        return ApiError::forbidden("this operation admits no caller");
+    }
+    let groups: Vec<_> = access.groups.iter().map(|g| format!("`{g}`")).collect();
+    ApiError::forbidden(format!(
+        "this operation is only for members of the group {}",
+        groups.join(" or ")
+    ))
 }
 
 /// A header's text; refused when over the size bound or not text.

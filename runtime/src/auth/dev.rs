@@ -90,6 +90,7 @@ impl Default for TokenOptions {
 
 /// A token signed with the dev key under `dir` (created when missing), for `def`'s JWT scheme.
 pub fn mint(dir: &Path, def: &AuthDef, options: &TokenOptions) -> Result<String, AuthError> {
+    super::crypto_provider();
     ensure_keys(dir)?;
     let pkcs8 = read_key(&dir.join(FOLDER).join(KEY_FILE))?;
     let scheme = def

@@ -1,7 +1,7 @@
 //! Verifying JWTs against a JWKS: the algorithm is pinned to each key, never taken from the
 //! token.
 
-use std::fmt;
+use std::fmt::{self, Debug};
 use std::path::Path;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
@@ -28,7 +28,7 @@ struct Key {
     key: DecodingKey,
 }
 
-impl fmt::Debug for Jwks {
+impl Debug for Jwks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let keys: Vec<_> = self
             .keys
@@ -103,7 +103,8 @@ impl Jwks {
         token: &str,
         issuers: &[String],
     ) -> Result<Map<String, Value>, &'static str> {
-        // The header names the algorithm, which only selects nothing: it must be the key's.
+        super::crypto_provider();
+        // The header names the algorithm, but selects nothing: it must be the key's.
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| "the token is malformed or uses an algorithm that is not accepted")?;
         let key = match &header.kid {

@@ -42,6 +42,16 @@ pub use error::AuthError;
 pub use extract::Authorized;
 pub use jwks::Jwks;
 
+/// Makes sure jsonwebtoken has a crypto provider. It picks aws-lc-rs by itself unless another
+/// crate in the build also enables its RustCrypto backend; then it would panic on first use, so
+/// aws-lc-rs is installed explicitly (a provider already installed is kept).
+fn crypto_provider() {
+    use jsonwebtoken::crypto::{aws_lc, CryptoProvider};
+    if CryptoProvider::try_get_default().is_none() {
+        let _ = aws_lc::DEFAULT_PROVIDER.install_default();
+    }
+}
+
 /// A file's text, refused when larger than `limit` (read no further than that).
 fn read_bounded(path: &Path, limit: usize) -> Result<String, AuthError> {
     let io = |source| AuthError::Io {

@@ -14,9 +14,10 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
+use super::authenticator::access_refused;
 use super::dev::{self, TokenOptions};
-use crate::http::ApiError;
 use super::*;
+use crate::http::ApiError;
 
 const ISSUER: &str = "https://issuer.example/pool";
 
@@ -627,6 +628,10 @@ async fn missing_scopes_and_groups_are_403() {
         groups: &[],
     };
     assert!(!nobody.allows(&caller));
+    assert_eq!(
+        access_refused(&nobody).detail,
+        "this operation admits no caller"
+    );
 }
 
 #[tokio::test]
@@ -739,6 +744,75 @@ async fn without_keys_every_token_is_refused_visibly() {
     let authenticator = Authenticator::local(&DEF, LocalConfig::default());
     let detail = invalid(&authenticator, &keys.token(options("alice"))).await;
     assert!(detail.contains("no usable keys"), "{detail}");
+}
+
+#[tokio::test]
+async fn the_environment_configures_the_local_mode() {
+    let keys = Keys::new();
+    let jwks = keys.path().join(".apigen/dev-jwks.json");
+    let jwks = jwks.to_str().expect("UTF-8 path").to_owned();
+    let broken = keys.path().join("broken.json");
+    std::fs::write(&broken, "{").expect("written");
+    let broken = broken.to_str().expect("UTF-8 path").to_owned();
+    let environment = |vars: Vec<(&'static str, String)>| {
+        Authenticator::from_variables(&DEF, move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let token = keys.token(TokenOptions {
+        issuer: Some("https://local".into()),
+        audience: Some("app-2".into()),
+        ..options("alice")
+    });
+    let authenticator = environment(vec![
+        ("APIGEN_JWKS", jwks.clone()),
+        ("APIGEN_JWT_ISSUER", "https://other, https://local".into()),
+        ("APIGEN_JWT_AUDIENCE", "app-1,app-2".into()),
+        ("APIGEN_API_KEYS", "first,partner=p-secret".into()),
+        ("APIGEN_UNVERIFIED_CALLER", "ci".into()),
+    ]);
+    admitted(&authenticator, &bearer(&token), &SIGNED_IN).await;
+    let caller = admitted(
+        &authenticator,
+        &request(&[("x-api-key", "first")]),
+        &TOKEN_OR_KEY,
+    )
+    .await;
+    assert_eq!(caller.subject, "key-1");
+    let caller = admitted(
+        &authenticator,
+        &request(&[("x-api-key", "p-secret")]),
+        &TOKEN_OR_KEY,
+    )
+    .await;
+    assert_eq!(caller.subject, "partner");
+    assert_eq!(
+        admitted(&authenticator, &request(&[]), &SIGNED_REQUEST)
+            .await
+            .subject,
+        "ci"
+    );
+
+    // An unusable JWKS refuses every token, and says the server has no keys.
+    for vars in [
+        vec![("APIGEN_JWKS", broken)],
+        vec![("APIGEN_JWKS", "/nonexistent/jwks.json".into())],
+        vec![],
+    ] {
+        let authenticator = environment(vars);
+        assert!(invalid(&authenticator, &token)
+            .await
+            .contains("no usable keys"));
+        let error = refusal(
+            &authenticator,
+            &request(&[("x-api-key", "first")]),
+            &TOKEN_OR_KEY,
+        )
+        .await;
+        assert_eq!(error.status, StatusCode::UNAUTHORIZED);
+    }
 }
 
 struct Notes;
