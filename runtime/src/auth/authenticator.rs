@@ -231,9 +231,10 @@ impl Authenticator {
         let mut forbidden = None;
         // An empty alternative (`{}`, "optional") never admits anyone here: public operations
         // carry no requirement at all.
-        for alternative in security.any_of.iter().filter(|a| !a.is_empty()) {
+        for alternative in security.any_of {
             let caller = match self.verify_all(parts, alternative).await {
-                Ok(caller) => caller,
+                Ok(Some(caller)) => caller,
+                Ok(None) => continue,
                 Err((_, Refusal::Internal(error))) => return Err(error),
                 Err((scheme, refusal)) => {
                     unauthorized.get_or_insert_with(|| refused(scheme, refusal));
@@ -262,12 +263,12 @@ impl Authenticator {
     }
 
     /// Every requirement of one alternative verified: the caller is the first non-API-key
-    /// scheme's, with the API key's id.
+    /// scheme's, with the API key's id. `None` for an empty alternative.
     async fn verify_all(
         &self,
         parts: &Parts,
         alternative: &[Requirement],
-    ) -> Result<Caller, (&'static SchemeDef, Refusal)> {
+    ) -> Result<Option<Caller>, (&'static SchemeDef, Refusal)> {
         let mut principal: Option<Caller> = None;
         let mut key: Option<Caller> = None;
         for requirement in alternative {
@@ -285,14 +286,10 @@ impl Authenticator {
         match (principal, key) {
             (Some(mut caller), Some(key)) => {
                 caller.api_key = key.api_key;
-                Ok(caller)
+                Ok(Some(caller))
             }
-            (Some(caller), None) | (None, Some(caller)) => Ok(caller),
-            // Empty alternatives are skipped by the caller of this function.
-            (None, None) => Err((
-                alternative[0].scheme,
-                Refusal::Internal(ApiError::internal("an empty security requirement")),
-            )),
+            (Some(caller), None) | (None, Some(caller)) => Ok(Some(caller)),
+            (None, None) => Ok(None),
         }
     }
 

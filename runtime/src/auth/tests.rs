@@ -127,6 +127,7 @@ static TOKEN_OR_KEY: Security = security(
     ],
     ANYONE,
 );
+static OPTIONAL: Security = security(&[&[]], ANYONE);
 static TICKET: Security = security(
     &[&[Requirement {
         scheme: &TICKETS,
@@ -661,6 +662,10 @@ async fn api_keys_and_alternatives() {
     let caller = admitted(&authenticator, &both, &TOKEN_AND_KEY).await;
     assert_eq!((caller.scheme, caller.subject.as_str()), ("users", "alice"));
     assert_eq!(caller.api_key.as_deref(), Some("acme"));
+    // `security: [{}]` admits nobody here: public operations carry no requirement at all.
+    let error = refusal(&authenticator, &both, &OPTIONAL).await;
+    assert_eq!(error.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error.detail, "this operation admits no caller");
     let token_only = bearer(&token);
     let error = refusal(&authenticator, &token_only, &TOKEN_AND_KEY).await;
     assert_eq!(
