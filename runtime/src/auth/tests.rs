@@ -1098,3 +1098,41 @@ fn token_command_arguments() {
         assert!(dev::parse_args(&args).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn dev_keys_are_private_and_tokens_name_their_scheme() {
+    let keys = Keys::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = keys.path().join(".apigen/dev-key.pem");
+        let mode = std::fs::metadata(key).expect("key").permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the private key is readable by others: {mode:o}"
+        );
+    }
+    let error = dev::mint(
+        keys.path(),
+        &DEF,
+        &TokenOptions {
+            scheme: Some("partners".into()),
+            ..TokenOptions::default()
+        },
+    )
+    .expect_err("not a JWT scheme");
+    assert!(error.to_string().contains("`partners`"), "{error}");
+    let token = keys.token(TokenOptions {
+        scheme: Some("users".into()),
+        claims: [("tenant".to_owned(), json!("acme"))].into_iter().collect(),
+        ..TokenOptions::default()
+    });
+    let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(&token)
+        .expect("decodable")
+        .claims;
+    assert_eq!(claims["sub"], "dev-user");
+    assert_eq!(claims["aud"], "client-a");
+    assert_eq!(claims["iss"], ISSUER);
+    assert_eq!(claims["tenant"], "acme");
+}
