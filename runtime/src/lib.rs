@@ -8,6 +8,8 @@
 //!   generator writes, and building responses;
 //! - [`store`] (feature `dynamodb`): the storage engine over DynamoDB or memory,
 //!   with conditional writes, unique guards, optimistic locking and tamper-evident cursors;
+//! - [`auth`] (feature `auth`): authentication and access control, verified locally or taken
+//!   from API Gateway's authorizers under Lambda;
 //! - [`server`]: serving a router under AWS Lambda (feature `lambda`) or locally, with the limits
 //!   API Gateway applies;
 //! - [`logging`]: JSON logs through `tracing`.
@@ -16,6 +18,8 @@
 //! version bump of one dependency.
 #![deny(missing_docs)]
 
+#[cfg(feature = "auth")]
+pub mod auth;
 pub mod http;
 pub mod logging;
 pub mod server;

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::respond::raw;
+use super::respond::{raw, with_header};
 use super::violations::Violations;
 
 /// A detail is cut to this, whatever wrote it: serde's messages quote the offending input.
@@ -51,6 +51,8 @@ pub struct ApiError {
     pub violations: Vec<Violation>,
     /// Violations found beyond those listed.
     pub unlisted: usize,
+    /// The `WWW-Authenticate` challenge sent with a 401 (RFC 9110 11.6.1).
+    pub challenge: Option<String>,
 }
 
 impl ApiError {
@@ -63,6 +65,7 @@ impl ApiError {
             detail,
             violations: Vec::new(),
             unlisted: 0,
+            challenge: None,
         }
     }
 
@@ -90,6 +93,7 @@ impl ApiError {
             detail,
             violations: listed,
             unlisted,
+            challenge: None,
         }
     }
 
@@ -99,6 +103,20 @@ impl ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             "the request body is larger than 6 MiB",
         )
+    }
+
+    /// The caller is not authenticated (401): no credential, or one that does not verify. The
+    /// challenge (`WWW-Authenticate`) tells the client which credential to send.
+    pub fn unauthorized(challenge: Option<String>, detail: impl Into<String>) -> Self {
+        Self {
+            challenge,
+            ..Self::new(StatusCode::UNAUTHORIZED, detail)
+        }
+    }
+
+    /// The caller is authenticated but may not do this (403).
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
     }
 
     /// The addressed resource does not exist (404).
@@ -174,10 +192,14 @@ impl IntoResponse for ApiError {
             errors: &self.violations,
             unlisted: self.unlisted,
         };
-        match serde_json::to_vec(&problem) {
+        let response = match serde_json::to_vec(&problem) {
             Ok(body) => raw(self.status, "application/problem+json", body),
             // Strings and numbers always serialize; this arm only keeps the code panic-free.
             Err(_) => self.status.into_response(),
+        };
+        match self.challenge {
+            Some(challenge) => with_header(response, "WWW-Authenticate", challenge),
+            None => response,
         }
     }
 }
@@ -242,6 +264,8 @@ mod tests {
             (ApiError::conflict("x"), 409),
             (ApiError::precondition_failed("x"), 412),
             (ApiError::not_found("x"), 404),
+            (ApiError::forbidden("x"), 403),
+            (ApiError::unauthorized(None, "x"), 401),
         ];
         for (error, status) in cases {
             assert_eq!(error.status.as_u16(), status);
@@ -253,6 +277,19 @@ mod tests {
             "501 Not Implemented: operation `listOrders` is not implemented yet: \
              write it in src/handlers.rs"
         );
+    }
+
+    #[tokio::test]
+    async fn unauthorized_answers_carry_their_challenge() {
+        let challenge = r#"Bearer realm="api""#;
+        let response =
+            ApiError::unauthorized(Some(challenge.to_owned()), "no token").into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()["www-authenticate"], challenge);
+        let body = body_json(response).await;
+        assert_eq!(body["detail"], "no token");
+        let response = ApiError::forbidden("missing scope").into_response();
+        assert!(response.headers().get("www-authenticate").is_none());
     }
 
     #[tokio::test]
