@@ -919,3 +919,14 @@ fn an_owner_outside_the_partition_key_or_not_a_string() {
         errors(&number)
     );
 }
+
+#[test]
+fn api_keys_in_another_header_than_x_api_key_are_refused() {
+    let (pointer, message, help, _) = one_error(
+        &secured("    users: {type: apiKey, in: header, name: X-Partner-Key}")
+            .replace("x-apigen:\n", "x-apigen:\n  api: rest\n"),
+    );
+    assert_eq!(pointer, "/components/securitySchemes/users/name");
+    assert!(message.contains("`x-api-key` only"), "{message}");
+    assert!(help.contains("name: x-api-key"), "{help}");
+}

@@ -183,7 +183,7 @@ fn test_caller(api: &Api, site: Site) -> TokenStream {
             let key = #auth::dev::DevKey::generate().expect("a development key");
             #mint
             let config = #auth::LocalConfig {
-                jwks: Some(key.jwks()),
+                jwks: Some(key.jwks().expect("the key's JWKS")),
                 api_keys: vec![("test".into(), "test-key".into())],
                 unverified_caller: Some("test-user".into()),
                 ..Default::default()

@@ -417,6 +417,16 @@ fn read_kind(
                 );
                 return None;
             }
+            if !param.eq_ignore_ascii_case("x-api-key") {
+                r.diagnostics.push(
+                    Diagnostic::error(
+                        child(at, "name"),
+                        format!("API Gateway reads API keys from `x-api-key` only, not from `{param}`"),
+                    )
+                    .help(format!("write `name: x-api-key`, {lambda_help}")),
+                );
+                return None;
+            }
             let usage_plan = map
                 .get("x-apigen-usagePlan")
                 .and_then(|v| read_usage_plan(r, v, &child(at, "x-apigen-usagePlan")));

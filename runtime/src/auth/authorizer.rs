@@ -118,25 +118,35 @@ pub(super) mod lambda {
         def: &'static AuthDef,
         authorizer: AuthorizerFn,
     ) -> Result<(), BoxError> {
+        // The template gives each authorizer function the scheme it decides for.
+        let only: Option<&'static str> = std::env::var("APIGEN_AUTHORIZER_SCHEME")
+            .ok()
+            .map(|name| &*Box::leak(name.into_boxed_str()));
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-            decide(def, authorizer, &event.payload).await
+            decide(def, only, authorizer, &event.payload).await
         }))
         .await
     }
 
     /// The authorizer's answer to one API Gateway payload.
+    /// `only`: the scheme this function decides for (every custom scheme when `None`).
     pub(in super::super) async fn decide(
         def: &AuthDef,
+        only: Option<&str>,
         authorizer: AuthorizerFn,
         event: &Value,
     ) -> Result<Value, BoxError> {
         let text = |value: &Value| value.as_str().map(str::to_owned);
         let is_v2 = event["version"] == "2.0";
         let is_token = event["type"] == "TOKEN";
-        let customs = def.schemes.iter().filter_map(|scheme| match scheme.kind {
-            SchemeKind::Custom { credential } => Some((*scheme, credential)),
-            _ => None,
-        });
+        let customs = def
+            .schemes
+            .iter()
+            .filter(|scheme| only.is_none_or(|name| scheme.name == name))
+            .filter_map(|scheme| match scheme.kind {
+                SchemeKind::Custom { credential } => Some((*scheme, credential)),
+                _ => None,
+            });
         let mut found: Option<(&'static SchemeDef, String)> = None;
         for (scheme, credential) in customs {
             let value = match (is_token, credential) {

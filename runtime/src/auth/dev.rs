@@ -30,23 +30,71 @@ pub fn ensure_keys(dir: &Path) -> Result<PathBuf, AuthError> {
         move |source| AuthError::Io { path, source }
     };
     std::fs::create_dir_all(&folder).map_err(io(&folder))?;
-    let pkcs8 = if key_path.exists() {
-        read_key(&key_path)?
+    let key = if key_path.exists() {
+        DevKey::from_pkcs8(read_key(&key_path)?)?
     } else {
+        let key = DevKey::generate()?;
+        write_private(&key_path, &pem(&key.pkcs8)).map_err(io(&key_path))?;
+        key
+    };
+    if !jwks_path.exists() {
+        std::fs::write(&jwks_path, key.jwks_json()).map_err(io(&jwks_path))?;
+    }
+    Ok(jwks_path)
+}
+
+/// An ES256 development key held in memory: what `ensure_keys` keeps on disk, and what tests
+/// sign their tokens with.
+pub struct DevKey {
+    pkcs8: Vec<u8>,
+    kid: String,
+    jwk: Value,
+}
+
+impl std::fmt::Debug for DevKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the private key.
+        f.debug_struct("DevKey").field("kid", &self.kid).finish()
+    }
+}
+
+impl DevKey {
+    /// A new random P-256 key.
+    pub fn generate() -> Result<Self, AuthError> {
         let document =
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
                 .map_err(|_| AuthError::Key("cannot generate a P-256 key".to_owned()))?;
-        let der = document.as_ref().to_vec();
-        write_private(&key_path, &pem(&der)).map_err(io(&key_path))?;
-        der
-    };
-    if !jwks_path.exists() {
-        let jwks = json!({"keys": [public_jwk(&pkcs8)?]});
-        let text =
-            serde_json::to_string_pretty(&jwks).map_err(|e| AuthError::Key(e.to_string()))?;
-        std::fs::write(&jwks_path, text).map_err(io(&jwks_path))?;
+        Self::from_pkcs8(document.as_ref().to_vec())
     }
-    Ok(jwks_path)
+
+    fn from_pkcs8(pkcs8: Vec<u8>) -> Result<Self, AuthError> {
+        let kid = key_id(&pkcs8)?;
+        let jwk = public_jwk(&pkcs8)?;
+        Ok(Self { pkcs8, kid, jwk })
+    }
+
+    /// The public key as a JWKS document, as `APIGEN_JWKS` names one.
+    pub fn jwks_json(&self) -> String {
+        serde_json::to_string_pretty(&json!({"keys": [self.jwk]})).unwrap_or_default()
+    }
+
+    /// The public key as the keys an `Authenticator` trusts.
+    pub fn jwks(&self) -> Result<super::Jwks, AuthError> {
+        super::Jwks::from_json(&self.jwks_json())
+    }
+
+    /// `claims` (a JSON object) signed with ES256 under this key's id.
+    pub fn sign(&self, claims: &Value) -> Result<String, AuthError> {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        let key = EncodingKey::from_ec_der(&self.pkcs8);
+        jsonwebtoken::encode(&header, claims, &key).map_err(|e| AuthError::Token(e.to_string()))
+    }
+
+    /// A token for `def`'s JWT scheme, as `options` say.
+    pub fn mint(&self, def: &AuthDef, options: &TokenOptions) -> Result<String, AuthError> {
+        self.sign(&Value::Object(claims(def, options)?))
+    }
 }
 
 /// What a minted token says.
@@ -90,9 +138,13 @@ impl Default for TokenOptions {
 
 /// A token signed with the dev key under `dir` (created when missing), for `def`'s JWT scheme.
 pub fn mint(dir: &Path, def: &AuthDef, options: &TokenOptions) -> Result<String, AuthError> {
-    super::crypto_provider();
     ensure_keys(dir)?;
-    let pkcs8 = read_key(&dir.join(FOLDER).join(KEY_FILE))?;
+    let key = DevKey::from_pkcs8(read_key(&dir.join(FOLDER).join(KEY_FILE))?)?;
+    key.mint(def, options)
+}
+
+/// The claims of a token for `def`'s JWT scheme.
+fn claims(def: &AuthDef, options: &TokenOptions) -> Result<Map<String, Value>, AuthError> {
     let scheme = def
         .schemes
         .iter()
@@ -131,10 +183,7 @@ pub fn mint(dir: &Path, def: &AuthDef, options: &TokenOptions) -> Result<String,
         claims.insert(def.groups_claim.into(), options.groups.clone().into());
     }
     claims.extend(options.claims.clone());
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some(key_id(&pkcs8)?);
-    let key = EncodingKey::from_ec_der(&pkcs8);
-    jsonwebtoken::encode(&header, &claims, &key).map_err(|e| AuthError::Token(e.to_string()))
+    Ok(claims)
 }
 
 const USAGE: &str = "usage: cargo run --example token -- [--sub SUBJECT] [--scope SCOPE]... \

@@ -66,9 +66,20 @@ pub(super) fn caller(
         RequestContext::ApiGatewayV1(context) => {
             let authorizer = &context.authorizer;
             match scheme.kind {
-                SchemeKind::Jwt { .. } => match authorizer.fields.get("claims") {
-                    // A Cognito authorizer: claims as text, scopes in the `scope` claim.
+                SchemeKind::Jwt { audience, .. } => match authorizer.fields.get("claims") {
+                    // A Cognito authorizer: claims as text, scopes in the `scope` claim. It checks
+                    // the pool, not the app client: every client of the pool would get in
+                    // without this audience check.
                     Some(Value::Object(claims)) => {
+                        let client = claims
+                            .get("aud")
+                            .or_else(|| claims.get("client_id"))
+                            .and_then(Value::as_str);
+                        if !client.is_some_and(|c| audience.contains(&c)) {
+                            return Err(Refusal::Invalid(
+                                "the token was not issued for this API (audience)".to_owned(),
+                            ));
+                        }
                         token_caller(scheme.name, def.groups_claim, claims.clone())
                     }
                     // A Lambda authorizer verified the token.

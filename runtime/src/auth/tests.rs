@@ -996,9 +996,18 @@ mod gateway {
         let authenticator = Authenticator::gateway(&DEF);
         let parts = v1_event(json!({
             "authorizer": {"claims": {"sub": "carol", "cognito:groups": "admin,auditors",
+                                      "client_id": "client-b",
                                       "scope": "notes/read notes/write"}},
             "identity": {"apiKeyId": "key-id-1", "sourceIp": "192.0.2.1"}
         }));
+        // A Cognito authorizer checks the pool, not the app client: the function does.
+        let other_client = v1_event(json!({
+            "authorizer": {"claims": {"sub": "carol", "client_id": "another-app",
+                                      "scope": "notes/read notes/write"}},
+            "identity": {"apiKeyId": "key-id-1"}
+        }));
+        let error = refusal(&authenticator, &other_client, &TOKEN_AND_KEY).await;
+        assert_eq!(error.status, StatusCode::UNAUTHORIZED);
         let caller = admitted(&authenticator, &parts, &TOKEN_AND_KEY).await;
         assert_eq!(caller.subject, "carol");
         assert_eq!(caller.api_key.as_deref(), Some("key-id-1"));
@@ -1036,7 +1045,7 @@ mod gateway {
             "headers": {"X-Ticket": "ticket-tom"},
             "requestContext": {"http": {"method": "GET", "path": "/notes"}}
         });
-        let answer = decide(&DEF, ticket_office, &event).await.expect("decision");
+        let answer = decide(&DEF, None, ticket_office, &event).await.expect("decision");
         assert_eq!(answer["isAuthorized"], true);
         // ... and the API function reads the same caller back.
         let parts = v2_event(json!({"authorizer": {"lambda": answer["context"]}}));
@@ -1048,7 +1057,7 @@ mod gateway {
 
         let mut denied = event.clone();
         denied["headers"]["X-Ticket"] = "forged".into();
-        let answer = decide(&DEF, ticket_office, &denied)
+        let answer = decide(&DEF, None, ticket_office, &denied)
             .await
             .expect("decision");
         assert_eq!(answer, json!({"isAuthorized": false}));
@@ -1056,7 +1065,7 @@ mod gateway {
         // REST TOKEN authorizer: a policy for the whole API, the caller in the context.
         let arn = "arn:aws:execute-api:eu-west-1:123456789012:api/prod/GET/notes/n1";
         let event = json!({"type": "TOKEN", "authorizationToken": "ticket-ann", "methodArn": arn});
-        let answer = decide(&DEF, ticket_office, &event).await.expect("decision");
+        let answer = decide(&DEF, None, ticket_office, &event).await.expect("decision");
         assert_eq!(answer["principalId"], "ann");
         let statement = &answer["policyDocument"]["Statement"][0];
         assert_eq!(statement["Effect"], "Allow");
@@ -1072,7 +1081,7 @@ mod gateway {
         assert_eq!(caller.claim("path").as_deref(), Some("/notes/n1"));
 
         let event = json!({"type": "TOKEN", "authorizationToken": "nope", "methodArn": arn});
-        let error = decide(&DEF, ticket_office, &event)
+        let error = decide(&DEF, None, ticket_office, &event)
             .await
             .expect_err("denied");
         assert_eq!(error.to_string(), "Unauthorized");
