@@ -225,6 +225,8 @@ impl Entity {
         out.extend(self.created.as_deref());
         out.extend(self.updated.as_deref());
         out.extend(self.version.as_deref());
+        // The owner comes from the caller's token.
+        out.extend(self.owner.as_ref().map(|o| o.field.as_str()));
         out
     }
 
