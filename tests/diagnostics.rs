@@ -930,3 +930,19 @@ fn api_keys_in_another_header_than_x_api_key_are_refused() {
     assert!(message.contains("`x-api-key` only"), "{message}");
     assert!(help.contains("name: x-api-key"), "{help}");
 }
+
+#[test]
+fn mutual_tls_on_a_rest_api_is_refused() {
+    let text = secured(&format!("{USERS}\n    certs: {{type: mutualTLS}}"))
+        .replace("openapi: 3.0.3", "openapi: 3.1.0")
+        .replace("x-apigen:\n", "x-apigen:\n  api: rest\n")
+        .replace(
+            "https://login.example.com/.well-known/openid-configuration",
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/openid-configuration",
+        )
+        .replace("security: [{users: []}]", "security: [{users: [], certs: []}]");
+    let (pointer, message, help, _) = one_error(&text);
+    assert_eq!(pointer, "/components/securitySchemes/certs");
+    assert!(message.contains("needs an HTTP API"), "{message}");
+    assert!(help.contains("api: http"), "{help}");
+}

@@ -190,7 +190,7 @@ fn rest_api_authorizers_and_keys() {
 
 #[test]
 fn mutual_tls_needs_the_custom_domain() {
-    for (stem, api) in [("mutual-tls", "HttpApi"), ("mutual-tls-rest", "RestApi")] {
+    for (stem, api) in [("mutual-tls", "HttpApi")] {
         let t = template(stem);
         let properties = &t["Resources"][api]["Properties"];
         assert_eq!(

@@ -143,7 +143,9 @@ fn test_caller(api: &Api, site: Site) -> TokenStream {
     let mut queries = Vec::new();
     for (scheme, _) in api.auth.schemes.iter().zip(&used).filter(|(_, u)| **u) {
         match &scheme.kind {
-            SchemeKind::Jwt(_) => headers.push(quote! { ("authorization", format!("Bearer {token}")) }),
+            SchemeKind::Jwt(_) => {
+                headers.push(quote! { ("authorization", format!("Bearer {token}")) })
+            }
             SchemeKind::ApiKey { header, .. } => {
                 let header = header.to_ascii_lowercase();
                 headers.push(quote! { (#header, "test-key".to_string()) });
@@ -159,7 +161,12 @@ fn test_caller(api: &Api, site: Site) -> TokenStream {
         }
     }
     let query = queries.join("&");
-    let jwt = api.auth.schemes.iter().zip(&used).any(|(s, u)| *u && matches!(s.kind, SchemeKind::Jwt(_)));
+    let jwt = api
+        .auth
+        .schemes
+        .iter()
+        .zip(&used)
+        .any(|(s, u)| *u && matches!(s.kind, SchemeKind::Jwt(_)));
     let mint = jwt.then(|| {
         quote! {
             let token = key

@@ -421,7 +421,9 @@ fn read_kind(
                 r.diagnostics.push(
                     Diagnostic::error(
                         child(at, "name"),
-                        format!("API Gateway reads API keys from `x-api-key` only, not from `{param}`"),
+                        format!(
+                            "API Gateway reads API keys from `x-api-key` only, not from `{param}`"
+                        ),
                     )
                     .help(format!("write `name: x-api-key`, {lambda_help}")),
                 );
@@ -460,6 +462,13 @@ fn read_kind(
         "mutualTLS" => {
             no_jwt_keys(r, map, at, "client certificates have no issuer or audience");
             no_usage_plan(r, map, at);
+            if api == ApiKind::Rest {
+                r.diagnostics.push(
+                    Diagnostic::error(at, format!("scheme `{name}` needs an HTTP API: a REST API passes the client certificate in a part of its event the function cannot read, so it could not tell who calls"))
+                        .help("set `x-apigen: {api: http}`"),
+                );
+                return None;
+            }
             Some(SchemeKind::MutualTls)
         }
         other => {

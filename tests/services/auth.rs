@@ -130,7 +130,8 @@ impl Credentials {
 
     /// Credentials that must not get in, each with its name.
     fn refused(&self) -> Vec<(&'static str, Vec<(String, String)>)> {
-        let mut out: Vec<(&'static str, Vec<(String, String)>)> = vec![("no credential", Vec::new())];
+        let mut out: Vec<(&'static str, Vec<(String, String)>)> =
+            vec![("no credential", Vec::new())];
         if let Some(header) = &self.api_key_header {
             let mut wrong = self.of(JOURNEYS);
             wrong.retain(|(n, _)| n != header);
@@ -160,8 +161,14 @@ impl Credentials {
         ));
         out.push(("an expired token", changed("exp", json!(now - 3600))));
         out.push(("a token not valid yet", changed("nbf", json!(now + 3600))));
-        out.push(("a token of another issuer", changed("iss", json!("https://attacker.example.com"))));
-        out.push(("a token for another audience", changed("aud", json!("someone-else"))));
+        out.push((
+            "a token of another issuer",
+            changed("iss", json!("https://attacker.example.com")),
+        ));
+        out.push((
+            "a token for another audience",
+            changed("aud", json!("someone-else")),
+        ));
         let other = self.other.sign(&good).expect("a signed token");
         out.push((
             "a token signed by another key",
@@ -194,7 +201,11 @@ fn as_caller(request: Request, headers: &[(String, String)]) -> Request {
 /// A request to `op` with example values, enough to reach the authenticator.
 fn example_request(api: &Api, op: &Operation) -> Request {
     let mut path = op.path.clone();
-    for p in op.params.iter().filter(|p| p.location == apigen::model::ParamIn::Path) {
+    for p in op
+        .params
+        .iter()
+        .filter(|p| p.location == apigen::model::ParamIn::Path)
+    {
         let value = text(&apigen::emit::example(api, &p.shape, true));
         path = path.replace(&format!("{{{}}}", p.name), &encode(&value));
     }
@@ -237,7 +248,9 @@ fn refusals(s: &mut Session, api: &Api, c: &Credentials, passed: &mut Vec<String
             let request = as_caller(example_request(api, op), headers);
             let reply = s.counted("refused", Some(&[]), |s| s.expect(&step, request, 401));
             let challenge = reply.header("www-authenticate").unwrap_or_default();
-            s.check(!challenge.is_empty(), || format!("{step}: a 401 names its challenge"));
+            s.check(!challenge.is_empty(), || {
+                format!("{step}: a 401 names its challenge")
+            });
         }
     }
     let names: Vec<&str> = refused.iter().map(|(w, _)| *w).collect();
@@ -248,8 +261,14 @@ fn refusals(s: &mut Session, api: &Api, c: &Credentials, passed: &mut Vec<String
     // A verified caller without a scope the operation needs.
     let mut scoped = 0;
     for op in &secured {
-        let OpSecurity::Secured(alternatives) = &op.security else { continue };
-        if alternatives.iter().any(|a| a.iter().all(|n| n.scopes.is_empty())) || !c.jwt {
+        let OpSecurity::Secured(alternatives) = &op.security else {
+            continue;
+        };
+        if alternatives
+            .iter()
+            .any(|a| a.iter().all(|n| n.scopes.is_empty()))
+            || !c.jwt
+        {
             continue;
         }
         let mut headers = c.bearer(&c.claims(JOURNEYS, &[], &c.groups));
@@ -262,7 +281,10 @@ fn refusals(s: &mut Session, api: &Api, c: &Credentials, passed: &mut Vec<String
         scoped += 1;
     }
     if scoped > 0 {
-        passed.push(format!("403 for a token without the scope, on {scoped} operations"));
+        passed.push(format!(
+            "403 for a token without the scope, on {}",
+            operations(scoped)
+        ));
     }
     // A verified caller outside the groups an operation is open to.
     let mut grouped = 0;
@@ -277,7 +299,7 @@ fn refusals(s: &mut Session, api: &Api, c: &Credentials, passed: &mut Vec<String
         grouped += 1;
     }
     if grouped > 0 {
-        passed.push(format!("403 outside the group, on {grouped} operations"));
+        passed.push(format!("403 outside the group, on {}", operations(grouped)));
     }
 }
 
@@ -301,7 +323,10 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
         });
         let item = reply.json();
         s.check(item[owner.field.as_str()] == who, || {
-            format!("{}: the owner of {who}'s item is {who}, whatever the body says", seed.id)
+            format!(
+                "{}: the owner of {who}'s item is {who}, whatever the body says",
+                seed.id
+            )
         });
         item
     };
@@ -314,10 +339,7 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
         let path = v.path(op, Some(&bobs[0]), 0);
         let mut request = Request::new(op.method.upper(), path);
         if verb == Verb::Update {
-            request = request.json(
-                &op.body.as_ref().expect("a body").content_type,
-                &json!({}),
-            );
+            request = request.json(&op.body.as_ref().expect("a body").content_type, &json!({}));
         }
         let step = format!("{} of {bob}'s item as {dave}", op.id);
         s.expect(&step, as_caller(request, &c.of(dave)), 404);
@@ -328,7 +350,10 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
         let body = v.body(put, 0, false);
         let request = Request::new(put.method.upper(), path)
             .json(&put.body.as_ref().expect("a body").content_type, &body);
-        let reply = s.call(&format!("{} of {bob}'s key as {dave}", put.id), as_caller(request, &c.of(dave)));
+        let reply = s.call(
+            &format!("{} of {bob}'s key as {dave}", put.id),
+            as_caller(request, &c.of(dave)),
+        );
         s.check(reply.json()[owner.field.as_str()] == dave, || {
             format!("{}: a put by {dave} writes {dave}'s item", put.id)
         });
@@ -344,8 +369,23 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
             format!("{}: {bob}'s item is as {bob} wrote it", get.id)
         });
     }
+    let verbs: Vec<&str> = [
+        (Verb::Get, "get"),
+        (Verb::Update, "update"),
+        (Verb::Delete, "delete"),
+    ]
+    .into_iter()
+    .filter(|(verb, _)| v.op(*verb).is_some())
+    .map(|(_, word)| word)
+    .collect();
+    let put = if v.op(Verb::Put).is_some() {
+        ", and a put under its key writes the caller's own"
+    } else {
+        ""
+    };
     passed.push(format!(
-        "{name}: another caller's item is a 404 on get, update and delete, and a put writes the caller's own"
+        "{name}: another caller's item is a 404 on {}{put}",
+        verbs.join(", ")
     ));
 
     // Reads: each caller's pages hold only their own items; a cursor is only good for its caller.
@@ -355,10 +395,18 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
         let open_to_member = !a.access.groups.is_empty();
         let uri = |who: &str, cursor: Option<&str>| {
             let mut path = op.path.clone();
-            for p in op.params.iter().filter(|p| p.location == apigen::model::ParamIn::Path) {
+            for p in op
+                .params
+                .iter()
+                .filter(|p| p.location == apigen::model::ParamIn::Path)
+            {
                 let value = match a.owner.as_ref().and_then(|o| o.param) {
                     Some(i) if op.params[i].name == p.name => who.to_string(),
-                    _ => match a.bindings.iter().find(|(_, b)| op.params[*b].name == p.name) {
+                    _ => match a
+                        .bindings
+                        .iter()
+                        .find(|(_, b)| op.params[*b].name == p.name)
+                    {
                         Some((field, _)) => text(&bobs[0][field.as_str()]),
                         None => text(&apigen::emit::example(v.api, &p.shape, true)),
                     },
@@ -390,7 +438,11 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
         if confined {
             for who in [bob, dave] {
                 let step = format!("{} as {who}", op.id);
-                let reply = s.expect(&step, as_caller(Request::get(uri(who, None)), &c.of(who)), 200);
+                let reply = s.expect(
+                    &step,
+                    as_caller(Request::get(uri(who, None)), &c.of(who)),
+                    200,
+                );
                 s.check(owners(&reply).iter().all(|o| o == who), || {
                     format!("{step}: a page holds only the caller's items")
                 });
@@ -398,7 +450,11 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
             // Bob's cursor, replayed by Dave, is refused: it names a key outside Dave's partition.
             if a.cursor.is_some() && a.limit.is_some() && page.cursor.is_some() {
                 let step = format!("{} first page as {bob}", op.id);
-                let reply = s.expect(&step, as_caller(Request::get(uri(bob, None)), &c.of(bob)), 200);
+                let reply = s.expect(
+                    &step,
+                    as_caller(Request::get(uri(bob, None)), &c.of(bob)),
+                    200,
+                );
                 let next = reply.json()[page.cursor.as_deref().unwrap_or_default()]
                     .as_str()
                     .map(str::to_string);
@@ -406,24 +462,41 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
                     let step = format!("{} with {bob}'s cursor as {dave}", op.id);
                     let request = as_caller(Request::get(uri(dave, Some(&next))), &c.of(dave));
                     s.counted("refused", Some(&[]), |s| s.expect(&step, request, 400));
-                    passed.push(format!("{name}: {}: a cursor is refused to another caller", op.id));
+                    passed.push(format!(
+                        "{name}: {}: a cursor is refused to another caller",
+                        op.id
+                    ));
                 }
             }
             // Naming another owner: the group member reads them; anyone else finds nothing.
             if a.owner.as_ref().and_then(|o| o.param).is_some() {
                 let step = format!("{} of {bob} as {dave}", op.id);
-                s.expect(&step, as_caller(Request::get(uri(bob, None)), &c.of(dave)), 404);
+                s.expect(
+                    &step,
+                    as_caller(Request::get(uri(bob, None)), &c.of(dave)),
+                    404,
+                );
                 if open_to_member {
                     let step = format!("{} of {bob} as {MEMBER}, a group member", op.id);
-                    let reply =
-                        s.expect(&step, as_caller(Request::get(uri(bob, None)), &c.of(MEMBER)), 200);
-                    s.check(!owners(&reply).is_empty() && owners(&reply).iter().all(|o| o == bob), || {
-                        format!("{step}: the member reads {bob}'s items")
-                    });
-                    passed.push(format!("{name}: {}: a group member reads another caller's items", op.id));
+                    let reply = s.expect(
+                        &step,
+                        as_caller(Request::get(uri(bob, None)), &c.of(MEMBER)),
+                        200,
+                    );
+                    s.check(
+                        !owners(&reply).is_empty() && owners(&reply).iter().all(|o| o == bob),
+                        || format!("{step}: the member reads {bob}'s items"),
+                    );
+                    passed.push(format!(
+                        "{name}: {}: a group member reads another caller's items",
+                        op.id
+                    ));
                 }
             }
-            passed.push(format!("{name}: {}: each caller's pages hold only their items", op.id));
+            passed.push(format!(
+                "{name}: {}: each caller's pages hold only their items",
+                op.id
+            ));
         } else if open_to_member {
             // A group's view of every owner's items.
             let step = format!("{} as {MEMBER}, a group member", op.id);
@@ -443,10 +516,14 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
                     break;
                 }
             }
-            s.check(seen.iter().any(|o| o == bob) && seen.iter().any(|o| o == dave), || {
-                format!("{step}: the group sees every owner's items")
-            });
-            passed.push(format!("{name}: {}: a group member reads every owner's items", op.id));
+            s.check(
+                seen.iter().any(|o| o == bob) && seen.iter().any(|o| o == dave),
+                || format!("{step}: the group sees every owner's items"),
+            );
+            passed.push(format!(
+                "{name}: {}: a group member reads every owner's items",
+                op.id
+            ));
         }
     }
 
@@ -464,5 +541,13 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
                 status,
             );
         }
+    }
+}
+
+fn operations(n: usize) -> String {
+    if n == 1 {
+        "1 operation".into()
+    } else {
+        format!("{n} operations")
     }
 }

@@ -118,7 +118,10 @@ impl Client {
         }
         if !request.anonymous {
             for (name, value) in &self.credentials {
-                let set = request.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+                let set = request
+                    .headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name));
                 if !set {
                     builder = builder.header(name, value);
                 }

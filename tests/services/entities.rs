@@ -90,6 +90,13 @@ pub fn bump(s: &str, n: usize) -> String {
 
 pub fn vary(value: &mut Value, n: usize) {
     match value {
+        // A date-time stays one: n hours later (a bumped digit could be minute 65).
+        Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+                let later = t + chrono::Duration::hours(i64::try_from(n).unwrap_or(0));
+                *s = later.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            }
+        }
         Value::String(s) => *s = bump(s, n),
         Value::Number(x) => {
             // n² spreads integers over several digits (3, 11, 27 from 2),

@@ -1045,7 +1045,9 @@ mod gateway {
             "headers": {"X-Ticket": "ticket-tom"},
             "requestContext": {"http": {"method": "GET", "path": "/notes"}}
         });
-        let answer = decide(&DEF, None, ticket_office, &event).await.expect("decision");
+        let answer = decide(&DEF, None, ticket_office, &event)
+            .await
+            .expect("decision");
         assert_eq!(answer["isAuthorized"], true);
         // ... and the API function reads the same caller back.
         let parts = v2_event(json!({"authorizer": {"lambda": answer["context"]}}));
@@ -1065,7 +1067,9 @@ mod gateway {
         // REST TOKEN authorizer: a policy for the whole API, the caller in the context.
         let arn = "arn:aws:execute-api:eu-west-1:123456789012:api/prod/GET/notes/n1";
         let event = json!({"type": "TOKEN", "authorizationToken": "ticket-ann", "methodArn": arn});
-        let answer = decide(&DEF, None, ticket_office, &event).await.expect("decision");
+        let answer = decide(&DEF, None, ticket_office, &event)
+            .await
+            .expect("decision");
         assert_eq!(answer["principalId"], "ann");
         let statement = &answer["policyDocument"]["Statement"][0];
         assert_eq!(statement["Effect"], "Allow");
