@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -20,43 +19,18 @@ fn template(stem: &str) -> Yaml {
         .get("template.yaml")
         .expect("a template")
         .contents;
-    lint(stem, text);
+    lint(text);
     YamlLoader::load_from_str(text)
         .expect("YAML")
         .pop()
         .expect("one document")
 }
 
-/// Both linters, when installed: SAM's transform refuses what it cannot
-/// deploy (a `NONE` authorizer without a default, for one).
-fn lint(stem: &str, text: &str) {
-    let tools = common::repo().join(".venv/bin");
-    if !tools.join("cfn-lint").exists() || !tools.join("sam").exists() {
-        eprintln!("{stem}: cfn-lint or sam is missing from .venv; not linted");
-        return;
-    }
+/// Both linters on the template's text.
+fn lint(text: &str) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(dir.path().join("template.yaml"), text).expect("written");
-    let run = |command: &mut Command| {
-        let output = command.current_dir(dir.path()).output().expect("runs");
-        assert!(
-            output.status.success(),
-            "{stem}: {command:?} refused the template:\n{}\n{}\n{text}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
-        );
-    };
-    run(Command::new(tools.join("cfn-lint")).arg("template.yaml"));
-    run(Command::new(tools.join("sam"))
-        .args([
-            "validate",
-            "--lint",
-            "--region",
-            "us-east-1",
-            "--template-file",
-            "template.yaml",
-        ])
-        .env("SAM_CLI_TELEMETRY", "0"));
+    common::lint_template(dir.path());
 }
 
 fn event<'y>(t: &'y Yaml, name: &str) -> &'y Yaml {

@@ -90,6 +90,25 @@ pub fn venv_tool(name: &str) -> PathBuf {
     path
 }
 
+/// cfn-lint, then `sam validate --lint` (SAM's transform refuses what it cannot deploy), on
+/// `dir/template.yaml`: either failing fails the test with its report.
+pub fn lint_template(dir: &Path) {
+    run(Command::new(venv_tool("cfn-lint"))
+        .arg("template.yaml")
+        .current_dir(dir));
+    run(Command::new(venv_tool("sam"))
+        .args([
+            "validate",
+            "--lint",
+            "--region",
+            "us-east-1",
+            "--template-file",
+            "template.yaml",
+        ])
+        .env("SAM_CLI_TELEMETRY", "0")
+        .current_dir(dir));
+}
+
 /// Runs a command, failing the test with its output when it fails.
 pub fn run(command: &mut Command) -> String {
     let output = command

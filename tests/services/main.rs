@@ -65,24 +65,7 @@ fn project(spec: &Path, work: &Path) -> Project {
     );
     let tests = common::cargo(&dir, &["test", "--quiet"]);
     assert!(tests.contains("test result: ok"), "{tests}");
-    common::run(
-        Command::new(common::venv_tool("cfn-lint"))
-            .arg("template.yaml")
-            .current_dir(&dir),
-    );
-    common::run(
-        Command::new(common::venv_tool("sam"))
-            .args([
-                "validate",
-                "--lint",
-                "--region",
-                "us-east-1",
-                "--template-file",
-                "template.yaml",
-            ])
-            .env("SAM_CLI_TELEMETRY", "0")
-            .current_dir(&dir),
-    );
+    common::lint_template(&dir);
     common::cargo(&dir, &["build", "--quiet"]);
     Project {
         name,
