@@ -433,6 +433,16 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                     format!("give `{}` an owner (`x-apigen-entity: {{owner: {{field: ownerId}}}}`), or use `authenticated` or `{{groups: [...]}}`", entity.schema),
                 ));
             }
+            if access.authenticated && entity.owner.is_some() {
+                // HINTS binds the owner from a parameter only for group
+                // members: `authenticated` would hand every caller every
+                // owner's items.
+                return Err(err(
+                    a_at,
+                    format!("`access: authenticated` on `{}`, which is owned, would let every verified caller reach every owner's items", entity.schema),
+                    format!("write `owner` (the default), or `{{groups: [admin]}}` for the callers who may reach other owners' items; for items every caller may read, leave `{}` without `owner`", entity.schema),
+                ));
+            }
             access.clone()
         }
         None => Access {

@@ -82,10 +82,25 @@ pub(super) fn render<'a>(
         };
     }
     let mut text = String::new();
-    for part in template.0 {
+    for (at, part) in template.0.iter().enumerate() {
         match *part {
             Part::Lit(lit) => text.push_str(lit),
-            Part::Str(field) => text.push_str(&string_text(field, value(field))?),
+            Part::Str(field) => {
+                let part_text = string_text(field, value(field))?;
+                // `USER#{owner}#{status}`: an owner `a#b` with status `c` would
+                // name the partition of owner `a` with status `b#c`. A value
+                // may not hold the literal that ends it.
+                if let Some(Part::Lit(next)) = template.0.get(at + 1) {
+                    if let Some(separator) = next.chars().next() {
+                        if part_text.contains(separator) {
+                            return Err(StoreError::Invalid(format!(
+                                "`{field}` may not contain `{separator}`, which ends it in the key"
+                            )));
+                        }
+                    }
+                }
+                text.push_str(&part_text);
+            }
             Part::Int(field) => text.push_str(&sortable_int(integer(field, value(field))?)),
             Part::DateTime(field) => text.push_str(&date_time_text(field, value(field))?),
         }
@@ -513,6 +528,25 @@ mod tests {
             texts,
             ints.iter().map(|&i| sortable_int(i)).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_value_cannot_hold_the_separator_that_ends_it() {
+        static T: Template = Template(&[
+            Part::Lit("USER#"),
+            Part::Str("owner"),
+            Part::Lit("#"),
+            Part::Str("status"),
+        ]);
+        let (owner, status) = (json!("alice#open"), json!("x"));
+        let forged = render(&T, &S, |f| match f {
+            "owner" => Lookup::Value(&owner),
+            _ => Lookup::Value(&status),
+        });
+        assert!(matches!(forged, Err(StoreError::Invalid(m)) if m.contains("`owner`")));
+        // The last variable ends the key: nothing follows it to confuse.
+        let last = render_map(&T, &S, json!({"owner": "alice", "status": "open#x"}));
+        assert_eq!(text(last), "USER#alice#open#x");
     }
 
     #[test]
