@@ -363,7 +363,8 @@ pub fn emit(
         user_file("handlers.rs", &render("src/handlers.rs.tera")?)?,
         user,
     );
-    if api.has_security() {
+    // Tokens are for JWT schemes; API keys and the rest need no minting.
+    if super::auth_docs::view(api).is_some_and(|a| a.token_args.is_some()) {
         plan.add(
             "examples/token.rs",
             super::rust::format_file("examples/token.rs", &render("examples/token.rs.tera")?)?,

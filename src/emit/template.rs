@@ -5,13 +5,10 @@
 
 use serde::Serialize;
 
-use crate::model::security::{Credential, Jwt, OpSecurity, SchemeKind};
+use crate::model::gateway::Routes;
+use crate::model::security::{Credential, Gateway, Jwt, OpSecurity, SchemeKind};
 use crate::model::{Api, ApiKind};
 
-/// API Gateway allows 300 routes per API, and CloudFormation 500 resources per stack with
-/// each route adding a Lambda permission. Above this many routes one catch-all sends every
-/// request to the function, whose router answers unknown paths and methods itself.
-const MAX_ROUTES: usize = 200;
 
 /// The memory and timeout of a Lambda authorizer: it reads a header and
 /// answers yes or no, and API Gateway waits for it on every uncached request.
@@ -51,7 +48,7 @@ pub struct Event {
     pub auth: Option<EventAuth>,
 }
 
-#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EventAuth {
     /// An authorizer's name, `AWS_IAM`, or `NONE` on a public route.
     pub authorizer: Option<String>,
@@ -306,62 +303,41 @@ fn mutual_tls_parameters() -> Vec<Parameter> {
 
 /// One API Gateway route per router route and method; API Gateway, like axum, allows one
 /// variable per segment and one name per position, so it is given the router's patterns.
+/// Past the routes a stack holds, catch-all routes serve the rest (see [`Routes`]).
 fn events(api: &Api) -> Vec<Event> {
     let authorizers = has_authorizers(api);
+    let own_route = |i: usize| match &api.routes {
+        Routes::Each => true,
+        Routes::CatchAll { explicit, .. } => explicit.contains(&i),
+    };
     let mut events: Vec<Event> = Vec::new();
-    for op in &api.operations {
+    for (i, op) in api.operations.iter().enumerate() {
         let method = op.method.upper();
-        if !events
-            .iter()
-            .any(|e| e.path == op.route && e.method == method)
+        if own_route(i)
+            && !events
+                .iter()
+                .any(|e| e.path == op.route && e.method == method)
         {
             events.push(Event {
                 name: op.type_name.clone(),
                 path: op.route.clone(),
                 method,
-                auth: event_auth(api, &op.security, authorizers),
+                auth: event_auth(api, op.security.gateway(&api.auth), authorizers),
             });
         }
     }
-    if events.len() <= MAX_ROUTES {
-        return events;
-    }
-    // A catch-all route checks what every operation needs, without scopes
-    // (the function checks them); if operations differ, the function checks all.
-    let auth = common_auth(api, authorizers);
-    [("Root", "/"), ("Proxy", "/{proxy+}")]
-        .into_iter()
-        .map(|(name, path)| Event {
-            name: name.into(),
-            path: path.into(),
-            method: "ANY".into(),
-            auth: auth.as_ref().map(|a| EventAuth {
-                authorizer: a.authorizer.clone(),
-                scopes: Vec::new(),
-                api_key: a.api_key,
+    if let Routes::CatchAll { common, .. } = &api.routes {
+        let auth = event_auth(api, common.clone(), authorizers);
+        events.extend(
+            [("Root", "/"), ("Proxy", "/{proxy+}")].map(|(name, path)| Event {
+                name: name.into(),
+                path: path.into(),
+                method: "ANY".into(),
+                auth: auth.clone(),
             }),
-        })
-        .collect()
-}
-
-fn common_auth(api: &Api, authorizers: bool) -> Option<EventAuth> {
-    let mut all = api
-        .operations
-        .iter()
-        .map(|o| event_auth(api, &o.security, authorizers));
-    let first = all.next()?;
-    let first = first.map(|a| EventAuth {
-        scopes: Vec::new(),
-        ..a
-    });
-    all.all(|a| {
-        a.map(|a| EventAuth {
-            scopes: Vec::new(),
-            ..a
-        }) == first
-    })
-    .then_some(first)
-    .flatten()
+        );
+    }
+    events
 }
 
 fn has_authorizers(api: &Api) -> bool {
@@ -370,8 +346,7 @@ fn has_authorizers(api: &Api) -> bool {
         .any(|o| o.security.gateway(&api.auth).authorizer.is_some())
 }
 
-fn event_auth(api: &Api, security: &OpSecurity, authorizers: bool) -> Option<EventAuth> {
-    let gateway = security.gateway(&api.auth);
+fn event_auth(api: &Api, gateway: Gateway, authorizers: bool) -> Option<EventAuth> {
     let authorizer = match gateway.authorizer {
         Some(i) => {
             let scheme = &api.auth.schemes[i];
@@ -470,7 +445,7 @@ components:
     #[test]
     fn a_catch_all_route_checks_what_every_operation_needs() {
         let paths = |security: &dyn Fn(usize) -> &'static str| {
-            (0..=MAX_ROUTES)
+            (0..=crate::model::gateway::MAX_ROUTES)
                 .map(|i| op(&format!("/r{i}"), &format!("r{i}"), security(i)))
                 .collect::<String>()
         };
@@ -492,6 +467,25 @@ components:
                 "[{users: []}]"
             }
         })));
-        assert!(mixed.events[1].auth.is_none());
+        // The public operation keeps its own route; the catch-all checks the token.
+        let names: Vec<&str> = mixed.events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["R0", "Root", "Proxy"]);
+        let auth = |i: usize| mixed.events[i].auth.as_ref().expect("checked");
+        assert_eq!(auth(0).authorizer.as_deref(), Some("NONE"));
+        assert_eq!(auth(2).authorizer.as_deref(), Some("Users"));
+        // Half public, half secured: one catch-all route cannot check both.
+        let halves: String = (0..=2 * crate::model::gateway::MAX_ROUTES)
+            .map(|i| {
+                let security = if i % 2 == 0 { "[]" } else { "[{users: []}]" };
+                op(&format!("/r{i}"), &format!("r{i}"), security)
+            })
+            .collect();
+        let loaded = crate::load::parse(Path::new("t.yaml"), spec(&halves)).expect("parses");
+        let Err(errors) = crate::model::build(&loaded, None) else {
+            panic!("half public and half secured routes past the limit are refused");
+        };
+        assert!(errors.iter().any(|d| d.is_error()
+            && d.message.contains("one catch-all route cannot check")
+            && d.help.as_deref().is_some_and(|h| h.contains("split the API"))));
     }
 }

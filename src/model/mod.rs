@@ -5,6 +5,7 @@ pub mod actions;
 pub mod advice;
 pub mod binder;
 pub mod examples;
+pub mod gateway;
 pub mod hints;
 pub mod names;
 pub mod operations;
@@ -68,6 +69,8 @@ pub struct Api {
     pub entities: Vec<Entity>,
     /// Security schemes; each operation says which it needs.
     pub auth: security::Auth,
+    /// How the operations are deployed as API Gateway routes.
+    pub routes: gateway::Routes,
     /// The spec's own examples, for the project's round-trip test.
     pub examples: Vec<examples::SpecExample>,
     /// Warnings found while building (errors stop the build).
@@ -100,13 +103,21 @@ impl Api {
                         out.push_str(&format!(" (every owner's `{}` items)", entity.schema));
                     }
                     Some(owner) => {
+                        // An API key has no claims: its subject is the caller.
+                        let keys_only = matches!(&op.security, security::OpSecurity::Secured(alternatives)
+                            if alternatives.iter().flatten().all(|n| matches!(self.auth.schemes[n.scheme].kind, security::SchemeKind::ApiKey { .. })));
+                        let source = if keys_only && owner.claim == "sub" {
+                            "the API key's subject".to_string()
+                        } else {
+                            format!("the `{}` claim", owner.claim)
+                        };
                         let opening = action.access.describe_opening();
                         let bound = match (owner.param, opening) {
                             (Some(p), Some(opening)) => format!(
-                                "from the `{}` claim, or from parameter `{}` for {opening}",
-                                owner.claim, op.params[p].name,
+                                "from {source}, or from parameter `{}` for {opening}",
+                                op.params[p].name,
                             ),
-                            _ => format!("from the `{}` claim", owner.claim),
+                            _ => format!("from {source}"),
                         };
                         out.push_str(&format!(" (`{}.{}` {bound})", entity.schema, owner.field));
                     }
@@ -287,6 +298,10 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     };
     binder::resolve(&mut operations, &cx, &mut diagnostics);
     check_access(&operations, &entities, &mut diagnostics);
+    let routes = gateway::plan(&operations, &auth).unwrap_or_else(|refusal| {
+        diagnostics.push(refusal);
+        gateway::Routes::Each
+    });
 
     add_input_types(&mut types, &operations, &mut type_names);
     schema::box_cycles(&mut types);
@@ -313,6 +328,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         tables,
         entities,
         auth,
+        routes,
         examples,
         warnings: diagnostics,
     })

@@ -15,7 +15,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::client::{Request, Session};
-use crate::entities::{action, encode, text, views, View};
+use crate::entities::{action, encode, text, vary, views, View};
 
 /// The keys a service is started with, and the credentials of the callers the tests play.
 pub struct Credentials {
@@ -310,8 +310,16 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
     let owner = v.entity.owner.as_ref().expect("an owned entity");
     let [bob, dave] = PLAIN;
     let seed = v.seed_op().expect("a seeding operation");
+    // Each body names another caller as the owner: the server must ignore it.
+    let claimed = |mut body: Value, who: &str| -> Value {
+        if let Some(fields) = body.as_object_mut() {
+            let other = if who == bob { dave } else { bob };
+            fields.insert(owner.field.clone(), json!(other));
+        }
+        body
+    };
     let create = |s: &mut Session, who: &str, n: usize| -> Value {
-        let body = v.body(seed, 100 + n, false);
+        let body = claimed(v.body(seed, 100 + n, false), who);
         let request = as_caller(
             Request::new(seed.method.upper(), v.path(seed, None, 100 + n))
                 .json(&seed.body.as_ref().expect("a body").content_type, &body),
@@ -339,7 +347,13 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
         let path = v.path(op, Some(&bobs[0]), 0);
         let mut request = Request::new(op.method.upper(), path);
         if verb == Verb::Update {
-            request = request.json(&op.body.as_ref().expect("a body").content_type, &json!({}));
+            // A patch that would change Bob's item, were it applied.
+            let mut patch = crate::journeys::safe_patch(v, op);
+            if let Some(fields) = patch.as_object_mut() {
+                fields.values_mut().for_each(|value| vary(value, 7));
+            }
+            let patch = claimed(patch, dave);
+            request = request.json(&op.body.as_ref().expect("a body").content_type, &patch);
         }
         let step = format!("{} of {bob}'s item as {dave}", op.id);
         s.expect(&step, as_caller(request, &c.of(dave)), 404);
@@ -347,7 +361,7 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
     // A put by Dave under Bob's key writes Dave's own item, never Bob's.
     if let Some(put) = v.op(Verb::Put) {
         let path = v.path(put, Some(&bobs[0]), 0);
-        let body = v.body(put, 0, false);
+        let body = claimed(v.body(put, 0, false), dave);
         let request = Request::new(put.method.upper(), path)
             .json(&put.body.as_ref().expect("a body").content_type, &body);
         let reply = s.call(
@@ -443,9 +457,12 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
                     as_caller(Request::get(uri(who, None)), &c.of(who)),
                     200,
                 );
-                s.check(owners(&reply).iter().all(|o| o == who), || {
-                    format!("{step}: a page holds only the caller's items")
-                });
+                let seen = owners(&reply);
+                // Bob's page is read with his own item's values, so it cannot be empty.
+                s.check(
+                    seen.iter().all(|o| o == who) && (who != bob || !seen.is_empty()),
+                    || format!("{step}: a page holds only the caller's items ({seen:?})"),
+                );
             }
             // Bob's cursor, replayed by Dave, is refused: it names a key outside Dave's partition.
             if a.cursor.is_some() && a.limit.is_some() && page.cursor.is_some() {
@@ -458,6 +475,14 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
                 let next = reply.json()[page.cursor.as_deref().unwrap_or_default()]
                     .as_str()
                     .map(str::to_string);
+                // The page is read with the bound values of Bob's first item.
+                let matching = bobs
+                    .iter()
+                    .filter(|b| a.bindings.iter().all(|(f, _)| b[f.as_str()] == bobs[0][f.as_str()]))
+                    .count();
+                s.check(matching < 2 || next.is_some(), || {
+                    format!("{step}: {matching} of {bob}'s items match, so a page of one has a cursor")
+                });
                 if let Some(next) = next {
                     let step = format!("{} with {bob}'s cursor as {dave}", op.id);
                     let request = as_caller(Request::get(uri(dave, Some(&next))), &c.of(dave));

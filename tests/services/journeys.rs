@@ -338,7 +338,7 @@ fn crud(s: &mut Session, v: &View, live: &mut Live) {
 }
 
 /// A merge patch that changes no key, unique or version field.
-fn safe_patch(v: &View, update: &Operation) -> Value {
+pub fn safe_patch(v: &View, update: &Operation) -> Value {
     let shape = body_shape(update).expect("a JSON body");
     let mut patch = apigen::emit::example(v.api, shape, true);
     if let Some(obj) = patch.as_object_mut() {

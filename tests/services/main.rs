@@ -18,6 +18,7 @@ mod concurrency;
 mod entities;
 mod journeys;
 mod process;
+mod readme;
 mod report;
 mod schemathesis;
 
@@ -196,6 +197,7 @@ fn prove(spec: &Path, fuzz: bool) -> Option<report::Row> {
         return None;
     }
 
+    let walk_through = readme::walk_through(&project, work.path());
     let memory_service = serve(&project, None, work.path().join("memory.log"));
     let (memory, _) = probe(&project, "memory", &memory_service, None);
     let dynamo_service = serve(&project, Some(&moto), work.path().join("dynamodb.log"));
@@ -204,7 +206,7 @@ fn prove(spec: &Path, fuzz: bool) -> Option<report::Row> {
 
     let mut row = report::Row {
         spec: common::stem(spec),
-        journeys: passed,
+        journeys: [vec![walk_through], passed].concat(),
         steps: dynamo.transcript.len(),
         requests: dynamo.requests.clone(),
         schemathesis: None,
