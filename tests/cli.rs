@@ -347,3 +347,98 @@ fn a_long_description_is_cut_at_a_sentence_where_one_line_fits_and_kept_whole_el
         String::from_utf8_lossy(&lint.stdout)
     );
 }
+
+/// What `apigen check` prints of each operation's callers, by operation id.
+fn who_may_call(stdout: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    lines
+        .windows(2)
+        .filter_map(|pair| {
+            let who = pair[1].strip_prefix("        who: ")?;
+            let id = pair[0].split_whitespace().nth(2)?;
+            Some((id.to_string(), who.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn check_says_who_may_call_each_operation() {
+    let out = apigen()
+        .arg("check")
+        .arg(common::repo().join("specs/notes.yaml"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let who = who_may_call(&stdout);
+    let of = |id: &str| {
+        who.iter()
+            .find(|(op, _)| op == id)
+            .map(|(_, who)| who.as_str())
+            .unwrap_or_else(|| panic!("no `who:` line under {id} in\n{stdout}"))
+    };
+    // One line under every operation.
+    assert_eq!(who.len(), 10, "{stdout}");
+    assert_eq!(of("health"), "anyone (public)");
+    assert_eq!(
+        of("listMyNotes"),
+        "users (JWT) with scopes notes/read; the owner (`Note.ownerId` from the `sub` claim)"
+    );
+    assert_eq!(
+        of("createNote"),
+        "users (JWT) with scopes notes/write; the owner (`Note.ownerId` from the `sub` claim)"
+    );
+    assert_eq!(
+        of("listUserNotes"),
+        "users (JWT); the owner or groups admin (`Note.ownerId` from the `sub` claim, or from parameter `ownerId` for groups admin)"
+    );
+    assert_eq!(
+        of("listAllNotes"),
+        "users (JWT); groups admin (every owner's `Note` items)"
+    );
+}
+
+#[test]
+fn a_groups_claim_of_the_spec_reaches_the_generated_security_table() {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let notes = std::fs::read_to_string(common::repo().join("specs/notes.yaml"))
+        .expect("notes.yaml is readable");
+    let generate = |name: &str, spec_text: &str| {
+        let spec = work.path().join(format!("{name}.yaml"));
+        std::fs::write(&spec, spec_text).expect("writable");
+        let dir = work.path().join(name);
+        let out = apigen()
+            .arg("new")
+            .arg(&spec)
+            .arg("-o")
+            .arg(&dir)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(dir.join("src/generated/security.rs")).expect("a security table")
+    };
+    let roles = notes.replace("groupsClaim: cognito:groups", "groupsClaim: roles");
+    assert_ne!(roles, notes, "notes.yaml names its groups claim");
+    let table = generate("roles", &roles);
+    assert!(table.contains("groups_claim: \"roles\""), "{table}");
+    assert!(!table.contains("cognito:groups"), "{table}");
+    // Without `auth`, the default.
+    let default = notes.replace(
+        "  auth:\n    groupsClaim: cognito:groups        # the default, spelled out\n",
+        "",
+    );
+    assert_ne!(default, notes, "notes.yaml has an `auth` block");
+    let table = generate("default", &default);
+    assert!(
+        table.contains("groups_claim: \"cognito:groups\""),
+        "{table}"
+    );
+}

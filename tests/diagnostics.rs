@@ -946,3 +946,401 @@ fn mutual_tls_on_a_rest_api_is_refused() {
     assert!(message.contains("needs an HTTP API"), "{message}");
     assert!(help.contains("api: http"), "{help}");
 }
+
+/// `BASE` behind `scheme` (one line under `securitySchemes`, named `users`) on a REST API.
+fn rest(scheme: &str) -> String {
+    secured(scheme).replace("x-apigen:\n", "x-apigen:\n  api: rest\n")
+}
+
+const KEYS: &str = "    users: {type: apiKey, in: header, name: x-api-key}";
+
+#[test]
+fn a_jwt_issuer_that_is_not_https_is_refused() {
+    let (pointer, message, help, line) = one_error(&secured(&USERS.replace(
+        "'https://login.example.com/.well-known",
+        "'http://login.example.com/.well-known",
+    )));
+    assert_eq!(pointer, "/components/securitySchemes/users");
+    assert!(
+        message.contains("`http://login.example.com`, which is not an https URL"),
+        "{message}"
+    );
+    assert!(help.contains("https issuer"), "{help}");
+    assert!(line > 0);
+    let (_, message, _, _) = one_error(&secured(
+        "    users: {type: http, scheme: bearer, x-apigen-issuer: login.example.com, x-apigen-audience: [app]}",
+    ));
+    assert!(
+        message.contains("`login.example.com`, which is not an https URL"),
+        "{message}"
+    );
+}
+
+#[test]
+fn issuer_and_audience_on_a_scheme_that_is_not_jwt_are_refused() {
+    let (pointer, message, help, _) = one_error(&rest(&KEYS.replace(
+        "name: x-api-key",
+        "name: x-api-key, x-apigen-audience: [app]",
+    )));
+    assert_eq!(
+        pointer,
+        "/components/securitySchemes/users/x-apigen-audience"
+    );
+    assert!(
+        message.contains("`x-apigen-audience` belongs to JWT schemes"),
+        "{message}"
+    );
+    assert!(
+        help.contains("remove it") && help.contains("no issuer or audience"),
+        "{help}"
+    );
+    let (pointer, message, help, _) = one_error(&secured(
+        "    users: {type: apiKey, in: header, name: x-api-key, x-apigen-authorizer: lambda, x-apigen-issuer: 'https://login.example.com'}",
+    ));
+    assert_eq!(pointer, "/components/securitySchemes/users/x-apigen-issuer");
+    assert!(
+        message.contains("`x-apigen-issuer` belongs to JWT schemes"),
+        "{message}"
+    );
+    assert!(
+        help.contains("a Lambda authorizer decides itself"),
+        "{help}"
+    );
+    let both = errors(
+        &secured(&format!(
+            "{USERS}\n    certs: {{type: mutualTLS, x-apigen-issuer: 'https://login.example.com', x-apigen-audience: [app]}}"
+        ))
+        .replace("openapi: 3.0.3", "openapi: 3.1.0")
+        .replace("security: [{users: []}]", "security: [{users: [], certs: []}]"),
+    );
+    let pointers: Vec<&str> = both.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        pointers,
+        [
+            "/components/securitySchemes/certs/x-apigen-audience",
+            "/components/securitySchemes/certs/x-apigen-issuer"
+        ],
+        "{both:#?}"
+    );
+}
+
+#[test]
+fn an_unknown_scheme_type_is_refused() {
+    let (pointer, message, help, _) = one_error(&secured("    users: {type: saml}"));
+    assert_eq!(pointer, "/components/securitySchemes/users/type");
+    assert!(
+        message.contains("scheme type `saml` is unknown"),
+        "{message}"
+    );
+    assert!(
+        help.contains("`openIdConnect`") && help.contains("`apiKey`"),
+        "{help}"
+    );
+    assert!(!help.contains("did you mean"), "{help}");
+    let (_, message, help, _) = one_error(&secured("    users: {type: apikey, in: header}"));
+    assert!(
+        message.contains("scheme type `apikey` is unknown"),
+        "{message}"
+    );
+    assert!(help.contains("did you mean `apiKey`?"), "{help}");
+    let (pointer, message, help, _) = one_error(&secured("    users: {in: header}"));
+    assert_eq!(pointer, "/components/securitySchemes/users");
+    assert!(message.contains("has no `type`"), "{message}");
+    assert!(help.contains("type: openIdConnect"), "{help}");
+}
+
+#[test]
+fn an_empty_or_malformed_audience_is_refused_once() {
+    for audience in ["[]", "['']", "''"] {
+        let (pointer, message, help, _) = one_error(&secured(&USERS.replace(
+            "x-apigen-audience: [app]",
+            &format!("x-apigen-audience: {audience}"),
+        )));
+        assert_eq!(
+            pointer, "/components/securitySchemes/users/x-apigen-audience",
+            "{audience}"
+        );
+        assert!(
+            message.contains("needs at least one audience"),
+            "{audience}: {message}"
+        );
+        assert!(
+            help.contains("x-apigen-audience: [your-client-id]"),
+            "{help}"
+        );
+    }
+    let (pointer, message, _, _) = one_error(&secured(
+        &USERS.replace("x-apigen-audience: [app]", "x-apigen-audience: {app: 1}"),
+    ));
+    assert_eq!(
+        pointer,
+        "/components/securitySchemes/users/x-apigen-audience"
+    );
+    assert!(message.contains("must be a list of strings"), "{message}");
+}
+
+#[test]
+fn a_malformed_usage_plan_is_refused() {
+    let plan = |plan: &str| {
+        rest(&KEYS.replace(
+            "name: x-api-key",
+            &format!("name: x-api-key, x-apigen-usagePlan: {plan}"),
+        ))
+    };
+    let valid = plan("{rateLimit: 2.5, burstLimit: 5, quota: {limit: 100, period: WEEK}}");
+    assert!(errors(&valid).is_empty(), "{:#?}", errors(&valid));
+    const AT: &str = "/components/securitySchemes/users/x-apigen-usagePlan";
+
+    let (pointer, message, help, _) = one_error(&plan("10"));
+    assert_eq!(pointer, AT);
+    assert!(message.contains("must be a mapping"), "{message}");
+    assert!(
+        help.contains("`rateLimit`, `burstLimit`, `quota`"),
+        "{help}"
+    );
+
+    let (pointer, message, help, _) = one_error(&plan("{rateLimt: 10}"));
+    assert_eq!(pointer, format!("{AT}/rateLimt"));
+    assert!(message.contains("unknown key `rateLimt`"), "{message}");
+    assert!(help.contains("did you mean `rateLimit`"), "{help}");
+
+    for rate in ["fast", "0", "-1"] {
+        let (pointer, message, help, _) = one_error(&plan(&format!("{{rateLimit: {rate}}}")));
+        assert_eq!(pointer, format!("{AT}/rateLimit"), "{rate}");
+        assert!(message.contains("positive number"), "{rate}: {message}");
+        assert!(help.contains("rateLimit: 10"), "{help}");
+    }
+    for burst in ["0", "1.5", "'20'", "5001"] {
+        let (pointer, message, help, _) = one_error(&plan(&format!("{{burstLimit: {burst}}}")));
+        assert_eq!(pointer, format!("{AT}/burstLimit"), "{burst}");
+        assert!(message.contains("from 1 to 5000"), "{burst}: {message}");
+        assert!(help.contains("burstLimit: "), "{help}");
+    }
+}
+
+#[test]
+fn a_malformed_quota_is_refused() {
+    let quota = |quota: &str| {
+        rest(&KEYS.replace(
+            "name: x-api-key",
+            &format!("name: x-api-key, x-apigen-usagePlan: {{quota: {quota}}}"),
+        ))
+    };
+    const AT: &str = "/components/securitySchemes/users/x-apigen-usagePlan/quota";
+
+    let (pointer, message, help, _) = one_error(&quota("{period: MONTH}"));
+    assert_eq!(pointer, AT);
+    assert!(message.contains("`quota` has no `limit`"), "{message}");
+    assert!(
+        help.contains("quota: {limit: 10000, period: MONTH}"),
+        "{help}"
+    );
+    let (_, message, _, _) = one_error(&quota("{}"));
+    assert!(message.contains("has no `limit` or `period`"), "{message}");
+
+    let (pointer, message, help, _) = one_error(&quota("{limit: 100, period: YEAR}"));
+    assert_eq!(pointer, format!("{AT}/period"));
+    assert!(
+        message.contains("`YEAR` is not a valid `period`"),
+        "{message}"
+    );
+    assert!(help.contains("`DAY`, `WEEK`, `MONTH`"), "{help}");
+
+    let (pointer, message, _, _) = one_error(&quota("{limit: 0, period: DAY}"));
+    assert_eq!(pointer, format!("{AT}/limit"));
+    assert!(message.contains("whole number from 1"), "{message}");
+
+    let (pointer, message, _, _) = one_error(&quota("{limit: 10, period: DAY, every: 2}"));
+    assert_eq!(pointer, format!("{AT}/every"));
+    assert!(message.contains("unknown key `every`"), "{message}");
+
+    let (pointer, message, _, _) = one_error(&quota("10000"));
+    assert_eq!(pointer, AT);
+    assert!(message.contains("`quota` must be a mapping"), "{message}");
+}
+
+#[test]
+fn an_authorizer_ttl_out_of_range_is_refused() {
+    let ttl = |ttl: &str| {
+        secured(&format!(
+            "    users: {{type: apiKey, in: header, name: x-api-key, x-apigen-authorizer: lambda, x-apigen-authorizerTtl: {ttl}}}"
+        ))
+    };
+    for ok in ["0", "3600"] {
+        assert!(errors(&ttl(ok)).is_empty(), "{ok}: {:#?}", errors(&ttl(ok)));
+    }
+    for wrong in ["3601", "86400", "-1", "'5m'"] {
+        let (pointer, message, help, _) = one_error(&ttl(wrong));
+        assert_eq!(
+            pointer, "/components/securitySchemes/users/x-apigen-authorizerTtl",
+            "{wrong}"
+        );
+        assert!(
+            message.contains("from 0 to 3600 seconds"),
+            "{wrong}: {message}"
+        );
+        assert!(
+            help.contains("to 3600 (an hour)") && help.contains("x-apigen-authorizerTtl: 300"),
+            "{help}"
+        );
+    }
+}
+
+#[test]
+fn access_authenticated_on_an_owned_entity_is_refused() {
+    for access in ["authenticated", "[owner, authenticated]"] {
+        let text = owned().replace(
+            "x-apigen-action: {get: Item}",
+            &format!("x-apigen-action: {{get: Item, access: {access}}}"),
+        );
+        let (pointer, message, help, _) = one_error(&text);
+        assert_eq!(
+            pointer, "/paths/~1items~1{itemId}/get/x-apigen-action/access",
+            "{access}"
+        );
+        assert!(
+            message.contains("`access: authenticated` on `Item`, which is owned")
+                && message.contains("every owner's items"),
+            "{access}: {message}"
+        );
+        assert!(
+            help.contains("write `owner`") && help.contains("{groups: [admin]}"),
+            "{help}"
+        );
+    }
+    // On an entity without an owner it is what the action means anyway.
+    let unowned = secured(USERS).replace(
+        "x-apigen-action: {get: Item}",
+        "x-apigen-action: {get: Item, access: authenticated}",
+    );
+    assert!(errors(&unowned).is_empty(), "{:#?}", errors(&unowned));
+}
+
+#[test]
+fn api_keys_in_a_cookie_are_refused_even_with_a_lambda_authorizer() {
+    let (pointer, message, help, _) =
+        one_error(&rest("    users: {type: apiKey, in: cookie, name: key}"));
+    assert_eq!(pointer, "/components/securitySchemes/users/in");
+    assert!(message.contains("in a cookie"), "{message}");
+    // A Lambda authorizer would not help, so the help does not offer one.
+    assert!(
+        help.contains("in: header") && !help.contains("x-apigen-authorizer"),
+        "{help}"
+    );
+    let (pointer, _, help, _) = one_error(&secured(
+        "    users: {type: apiKey, in: cookie, name: key, x-apigen-authorizer: lambda}",
+    ));
+    assert_eq!(pointer, "/components/securitySchemes/users/in");
+    assert!(help.contains("in: header"), "{help}");
+    // A query parameter is read by a Lambda authorizer.
+    let query =
+        secured("    users: {type: apiKey, in: query, name: key, x-apigen-authorizer: lambda}");
+    assert!(errors(&query).is_empty(), "{:#?}", errors(&query));
+}
+
+#[test]
+fn two_api_keys_in_one_requirement_are_refused() {
+    let text = rest(&format!(
+        "{KEYS}\n    partners: {{type: apiKey, in: header, name: x-api-key}}"
+    ))
+    .replace(
+        "security: [{users: []}]",
+        "security: [{users: [], partners: []}]",
+    );
+    let (pointer, message, help, _) = one_error(&text);
+    assert_eq!(pointer, "/security/0");
+    assert!(message.contains("one API key per route"), "{message}");
+    assert!(help.contains("keep one scheme"), "{help}");
+}
+
+#[test]
+fn http_digest_is_refused_like_basic() {
+    let (pointer, message, help, _) =
+        one_error(&secured("    users: {type: http, scheme: digest}"));
+    assert_eq!(pointer, "/components/securitySchemes/users/scheme");
+    assert!(message.contains("`http: digest`"), "{message}");
+    assert!(help.contains("scheme: bearer"), "{help}");
+    // A Lambda authorizer reads `Authorization` whatever its scheme.
+    let custom = secured("    users: {type: http, scheme: basic, x-apigen-authorizer: lambda}");
+    assert!(errors(&custom).is_empty(), "{:#?}", errors(&custom));
+}
+
+#[test]
+fn a_key_without_the_tables_sort_key() {
+    let (pointer, message, help, _) = one_error(&BASE.replace(", sk: ITEM}", "}"));
+    assert_eq!(pointer, "/components/schemas/Item/x-apigen-entity/key");
+    assert!(
+        message.contains("table `Main` has a sort key `SK`, and this key does not set it"),
+        "{message}"
+    );
+    assert!(help.contains("sk: "), "{help}");
+}
+
+#[test]
+fn an_action_whose_body_or_response_does_not_hold_the_entity() {
+    let (pointer, message, help, _) = one_error(&BASE.replacen(
+        "'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}",
+        "'200': {description: ok, content: {application/json: {schema: {type: object}}}}",
+        1,
+    ));
+    assert_eq!(pointer, "/paths/~1items~1{itemId}/get/responses");
+    assert!(
+        message.contains("`get: Item` needs a 200 response"),
+        "{message}"
+    );
+    assert!(help.contains("$ref: '#/components/schemas/Item'"), "{help}");
+    let (pointer, message, help, _) = one_error(&BASE.replacen(
+        "schema: {$ref: '#/components/schemas/Item'}}}\n      responses",
+        "schema: {type: object, properties: {tags: {type: array, items: {type: string}}}}}}\n      responses",
+        1,
+    ));
+    assert_eq!(pointer, "/paths/~1items/post");
+    assert!(
+        message.contains(
+            "required field `name` of `Item` is not a required property of this request body"
+        ),
+        "{message}"
+    );
+    assert!(help.contains("`required`"), "{help}");
+    let (_, message, _, _) = one_error(&BASE.replacen(
+        "      requestBody:\n        required: true\n        content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}\n",
+        "",
+        1,
+    ));
+    assert!(
+        message.contains("`create` needs a JSON request body"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_jwt_scheme_without_issuer_or_audience_hears_of_both_at_once() {
+    let found = errors(&secured("    users: {type: http, scheme: bearer}"));
+    let messages: Vec<&str> = found.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "JWT scheme `users` has no `x-apigen-audience`",
+            "JWT scheme `users` has no issuer"
+        ],
+        "{found:#?}"
+    );
+    assert!(found
+        .iter()
+        .all(|e| e.0 == "/components/securitySchemes/users"));
+}
+
+#[test]
+fn a_misspelt_or_mistyped_groups_claim() {
+    let (pointer, message, help, _) = one_error(
+        &secured(USERS).replace("x-apigen:\n", "x-apigen:\n  auth: {groupClaim: roles}\n"),
+    );
+    assert_eq!(pointer, "/x-apigen/auth/groupClaim");
+    assert!(message.contains("unknown key `groupClaim`"), "{message}");
+    assert!(help.contains("did you mean `groupsClaim`"), "{help}");
+    let (pointer, message, _, _) = one_error(
+        &secured(USERS).replace("x-apigen:\n", "x-apigen:\n  auth: {groupsClaim: [roles]}\n"),
+    );
+    assert_eq!(pointer, "/x-apigen/auth/groupsClaim");
+    assert!(message.contains("must be a string"), "{message}");
+}

@@ -1,12 +1,14 @@
-//! Security schemes the typed parser does not know (3.1's `mutualTLS`).
-//! apigen does not enforce security yet, so such a scheme must not stop the
-//! document; it stays in the raw value for whatever reads security later.
+//! Security schemes the typed parser does not know: 3.1's `mutualTLS`, and
+//! a missing or misspelt `type`. The typed parser would refuse the whole
+//! document over one, with a message that lists no 3.1 type and no way out,
+//! so each is held out while it reads and put back in the raw value, from
+//! which `model::security` reads every scheme: it refuses a wrong type with
+//! the types it takes, and checks what API Gateway can deploy of the others.
 
 use serde_json::{json, Value};
 
-/// Scheme types that OpenAPI defines and `openapiv3` does not read. A
-/// misspelt type is still refused by the typed parser, with its pointer.
-const UNREAD: [&str; 1] = ["mutualTLS"];
+/// The scheme types `openapiv3` reads.
+const READ: [&str; 4] = ["apiKey", "http", "oauth2", "openIdConnect"];
 
 /// A scheme taken out of the document while the typed parser reads it.
 pub struct Held {
@@ -14,7 +16,7 @@ pub struct Held {
     scheme: Value,
 }
 
-/// Swaps every scheme of an unread type for a placeholder the typed parser
+/// Swaps every scheme of another type, or of none, for a placeholder the typed parser
 /// reads; [`restore`] puts them back and [`forget`] drops the placeholders
 /// from the typed document.
 pub fn hold_unread_schemes(doc: &mut Value) -> Vec<Held> {
@@ -26,10 +28,11 @@ pub fn hold_unread_schemes(doc: &mut Value) -> Vec<Held> {
     };
     let mut held = Vec::new();
     for (name, scheme) in schemes.iter_mut() {
-        let unread = scheme
-            .get("type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| UNREAD.contains(&t));
+        let unread = scheme.get("$ref").is_none()
+            && !scheme
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| READ.contains(&t));
         if unread {
             let placeholder = json!({"type": "http", "scheme": "none"});
             held.push(Held {
@@ -69,7 +72,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mutual_tls_is_kept_in_the_raw_document_only() {
+    fn schemes_of_other_types_are_kept_in_the_raw_document_only() {
         let mut doc = json!({
             "openapi": "3.0.3",
             "info": {"title": "T", "version": "1"},
@@ -77,6 +80,9 @@ mod tests {
             "components": {"securitySchemes": {
                 "mtls": {"type": "mutualTLS", "description": "certificates"},
                 "key": {"type": "apiKey", "name": "k", "in": "header"},
+                "saml": {"type": "saml"},
+                "untyped": {"in": "header"},
+                "same": {"$ref": "#/components/securitySchemes/key"},
             }},
         });
         let before = doc.clone();
@@ -87,6 +93,6 @@ mod tests {
         assert_eq!(doc, before);
         let components = typed.components.expect("components");
         let names: Vec<&String> = components.security_schemes.keys().collect();
-        assert_eq!(names, ["key"]);
+        assert_eq!(names, ["key", "same"]);
     }
 }

@@ -19,6 +19,8 @@ const SCHEME_KEYS: &[&str] = &[
     "x-apigen-authorizer",
     "x-apigen-authorizerTtl",
 ];
+/// The scheme types OpenAPI defines.
+const TYPES: &[&str] = &["openIdConnect", "oauth2", "http", "apiKey", "mutualTLS"];
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 /// API Gateway caches an authorizer's answer for at most an hour.
 const MAX_TTL: u64 = 3600;
@@ -321,12 +323,7 @@ fn read_kind(
         .choice(map, "x-apigen-authorizer", at, &["lambda"])
         .map(|c| c.value)
     {
-        Some(_) => {
-            let ttl = r
-                .integer(map, "x-apigen-authorizerTtl", at, (0, MAX_TTL))
-                .unwrap_or(300);
-            Some(ttl)
-        }
+        Some(_) => Some(read_ttl(r, map, at)),
         None => {
             if map.contains_key("x-apigen-authorizerTtl") {
                 r.diagnostics.push(
@@ -356,6 +353,7 @@ fn read_kind(
         let credential = match (kind, location) {
             ("apiKey", "header") => Credential::Header(param),
             ("apiKey", "query") => Credential::Query(param),
+            // The typed parser has read `in` as header, query or cookie.
             ("apiKey", _) => {
                 r.diagnostics.push(
                     Diagnostic::error(
@@ -394,14 +392,18 @@ fn read_kind(
                 return Some(SchemeKind::Iam);
             }
             if location != "header" {
+                // A Lambda authorizer reads a query parameter, but no cookie.
+                let help = if location == "query" {
+                    format!("send the key in a header (`in: header`), {lambda_help}")
+                } else {
+                    "send the key in a header (`in: header`)".to_string()
+                };
                 r.diagnostics.push(
                     Diagnostic::error(
                         child(at, "in"),
                         format!("API keys in a {location} cannot be checked by API Gateway"),
                     )
-                    .help(format!(
-                        "send the key in a header (`in: header`), {lambda_help}"
-                    )),
+                    .help(help),
                 );
                 return None;
             }
@@ -471,13 +473,29 @@ fn read_kind(
             }
             Some(SchemeKind::MutualTls)
         }
-        other => {
+        _ if !map.contains_key("type") => {
+            r.diagnostics.push(
+                Diagnostic::error(at, format!("scheme `{name}` has no `type`"))
+                    .help("add `type: openIdConnect`, `oauth2`, `http`, `apiKey` or `mutualTLS`"),
+            );
+            None
+        }
+        _ => {
+            let written = map
+                .get("type")
+                .map(|t| t.as_str().map_or_else(|| t.to_string(), str::to_string))
+                .unwrap_or_default();
             r.diagnostics.push(
                 Diagnostic::error(
                     child(at, "type"),
-                    format!("scheme type `{other}` is unknown"),
+                    format!("scheme type `{written}` is unknown"),
                 )
-                .help("use `openIdConnect`, `oauth2`, `http`, `apiKey` or `mutualTLS`"),
+                .help(format!(
+                    "{}use `openIdConnect`, `oauth2`, `http`, `apiKey` or `mutualTLS`",
+                    closest(&written, TYPES)
+                        .map(|t| format!("did you mean `{t}`? "))
+                        .unwrap_or_default()
+                )),
             );
             None
         }
@@ -497,7 +515,14 @@ fn read_jwt(
         .string(map, "x-apigen-issuer", at)
         .map(|s| s.value)
         .or(discovered);
+    // Both are reported at once: a scheme from elsewhere often lacks both.
     let audience = read_audience(r, map, at);
+    if matches!(audience, Audience::Missing) {
+        r.diagnostics.push(
+            Diagnostic::error(at, format!("JWT scheme `{name}` has no `x-apigen-audience`"))
+                .help("add `x-apigen-audience: [your-client-id]`: tokens issued for other clients must not get in"),
+        );
+    }
     let Some(issuer) = issuer else {
         let help = if map.get("type").and_then(Value::as_str) == Some("openIdConnect") {
             "end `openIdConnectUrl` with `/.well-known/openid-configuration`, or add `x-apigen-issuer: https://issuer.example.com`"
@@ -515,11 +540,7 @@ fn read_jwt(
         );
         return None;
     }
-    let Some(audience) = audience else {
-        r.diagnostics.push(
-            Diagnostic::error(at, format!("JWT scheme `{name}` has no `x-apigen-audience`"))
-                .help("add `x-apigen-audience: [your-client-id]`: tokens issued for other clients must not get in"),
-        );
+    let Audience::Given(audience) = audience else {
         return None;
     };
     let cognito = cognito_pool(&issuer);
@@ -540,27 +561,63 @@ fn read_jwt(
     }))
 }
 
-fn read_audience(r: &mut Reader, map: &Map<String, Value>, at: &str) -> Option<Vec<String>> {
-    let value = map.get("x-apigen-audience")?;
+/// `x-apigen-audience`, told apart from its absence so that a wrong one is
+/// reported once, where it is written.
+enum Audience {
+    Given(Vec<String>),
+    Missing,
+    Invalid,
+}
+
+fn read_audience(r: &mut Reader, map: &Map<String, Value>, at: &str) -> Audience {
+    let Some(value) = map.get("x-apigen-audience") else {
+        return Audience::Missing;
+    };
+    let at = child(at, "x-apigen-audience");
     let audience: Vec<String> = match value {
         Value::String(s) => vec![s.clone()],
-        _ => r
-            .strings(map, "x-apigen-audience", at)
-            .into_iter()
-            .map(|s| s.value)
+        Value::Array(items) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
             .collect(),
+        _ => {
+            r.diagnostics.push(
+                Diagnostic::error(&at, "`x-apigen-audience` must be a list of strings")
+                    .help("write `x-apigen-audience: [your-client-id]`"),
+            );
+            return Audience::Invalid;
+        }
     };
     if audience.is_empty() || audience.iter().any(String::is_empty) {
         r.diagnostics.push(
-            Diagnostic::error(
-                child(at, "x-apigen-audience"),
-                "`x-apigen-audience` needs at least one audience",
-            )
-            .help("write `x-apigen-audience: [your-client-id]`"),
+            Diagnostic::error(&at, "`x-apigen-audience` needs at least one audience")
+                .help("write `x-apigen-audience: [your-client-id]`: an empty audience would let in tokens issued for any client"),
         );
-        return None;
+        return Audience::Invalid;
     }
-    Some(audience)
+    Audience::Given(audience)
+}
+
+/// `x-apigen-authorizerTtl`, 300 when absent or wrong (the wrong one is reported).
+fn read_ttl(r: &mut Reader, map: &Map<String, Value>, at: &str) -> u64 {
+    const DEFAULT: u64 = 300;
+    let Some(value) = map.get("x-apigen-authorizerTtl") else {
+        return DEFAULT;
+    };
+    match value.as_u64() {
+        Some(ttl) if ttl <= MAX_TTL => ttl,
+        _ => {
+            r.diagnostics.push(
+                Diagnostic::error(
+                    child(at, "x-apigen-authorizerTtl"),
+                    format!("`x-apigen-authorizerTtl` is {value}, and API Gateway keeps an authorizer's answer from 0 to {MAX_TTL} seconds"),
+                )
+                .help(format!("write a whole number of seconds from 0 (ask every time) to {MAX_TTL} (an hour), such as `x-apigen-authorizerTtl: {DEFAULT}`")),
+            );
+            DEFAULT
+        }
+    }
 }
 
 /// The user pool of a Cognito issuer
@@ -629,21 +686,25 @@ fn read_usage_plan(r: &mut Reader, value: &Value, at: &str) -> Option<UsagePlan>
     let quota = map.get("quota").and_then(|q| {
         let q_at = child(at, "quota");
         let q = r.object(q, &q_at, "`quota`", &["limit", "period"])?;
+        let missing: Vec<&str> = ["limit", "period"]
+            .into_iter()
+            .filter(|k| !q.contains_key(*k))
+            .collect();
+        if !missing.is_empty() {
+            r.diagnostics.push(
+                Diagnostic::error(
+                    &q_at,
+                    format!("`quota` has no {}", list(&missing).replace(", ", " or ")),
+                )
+                .help("write `quota: {limit: 10000, period: MONTH}`"),
+            );
+        }
         let limit = r.integer(q, "limit", &q_at, (1, u64::from(u32::MAX)));
         let period = r.choice(q, "period", &q_at, &["DAY", "WEEK", "MONTH"]);
-        match (limit, period) {
-            (Some(limit), Some(period)) => Some(Quota {
-                limit,
-                period: period.value,
-            }),
-            _ => {
-                r.diagnostics.push(
-                    Diagnostic::error(&q_at, "`quota` needs `limit` and `period`")
-                        .help("write `quota: {limit: 10000, period: MONTH}`"),
-                );
-                None
-            }
-        }
+        Some(Quota {
+            limit: limit?,
+            period: period?.value,
+        })
     });
     Some(UsagePlan {
         rate_limit,
