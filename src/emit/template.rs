@@ -9,7 +9,6 @@ use crate::model::gateway::Routes;
 use crate::model::security::{Credential, Gateway, Jwt, OpSecurity, SchemeKind};
 use crate::model::{Api, ApiKind};
 
-
 /// The memory and timeout of a Lambda authorizer: it reads a header and
 /// answers yes or no, and API Gateway waits for it on every uncached request.
 const AUTHORIZER_MEMORY: u32 = 128;
@@ -486,6 +485,8 @@ components:
         };
         assert!(errors.iter().any(|d| d.is_error()
             && d.message.contains("one catch-all route cannot check")
-            && d.help.as_deref().is_some_and(|h| h.contains("split the API"))));
+            && d.help
+                .as_deref()
+                .is_some_and(|h| h.contains("split the API"))));
     }
 }

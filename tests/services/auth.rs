@@ -478,10 +478,16 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
                 // The page is read with the bound values of Bob's first item.
                 let matching = bobs
                     .iter()
-                    .filter(|b| a.bindings.iter().all(|(f, _)| b[f.as_str()] == bobs[0][f.as_str()]))
+                    .filter(|b| {
+                        a.bindings
+                            .iter()
+                            .all(|(f, _)| b[f.as_str()] == bobs[0][f.as_str()])
+                    })
                     .count();
                 s.check(matching < 2 || next.is_some(), || {
-                    format!("{step}: {matching} of {bob}'s items match, so a page of one has a cursor")
+                    format!(
+                        "{step}: {matching} of {bob}'s items match, so a page of one has a cursor"
+                    )
                 });
                 if let Some(next) = next {
                     let step = format!("{} with {bob}'s cursor as {dave}", op.id);

@@ -59,21 +59,14 @@ pub fn walk_through(project: &Project, work: &Path) -> String {
         }
     }
     let port = free_port();
-    let binary = common::projects_target()
-        .join("debug")
-        .join(&project.name);
+    let binary = common::projects_target().join("debug").join(&project.name);
     let mut command = Command::new(binary);
     command
         .current_dir(&project.dir)
         .env("PORT", port.to_string())
         .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let service = Running::start(
-        &project.name,
-        &mut command,
-        port,
-        work.join("readme.log"),
-    );
+    let service = Running::start(&project.name, &mut command, port, work.join("readme.log"));
 
     let curls: Vec<String> = lines
         .iter()
@@ -83,7 +76,11 @@ pub fn walk_through(project: &Project, work: &Path) -> String {
                 .replace("127.0.0.1:3000", &format!("127.0.0.1:{port}"))
         })
         .collect();
-    assert!(!curls.is_empty(), "{}: the README has curl lines", project.name);
+    assert!(
+        !curls.is_empty(),
+        "{}: the README has curl lines",
+        project.name
+    );
     let out = common::run(
         Command::new("bash")
             .args(["-c", &format!("set -eu\n{}", curls.join("\n"))])
@@ -113,7 +110,10 @@ pub fn walk_through(project: &Project, work: &Path) -> String {
         statuses[0],
         service.log_tail(30)
     );
-    let credentials = match (tokens.is_empty(), env.iter().any(|(k, _)| k == "APIGEN_API_KEYS")) {
+    let credentials = match (
+        tokens.is_empty(),
+        env.iter().any(|(k, _)| k == "APIGEN_API_KEYS"),
+    ) {
         (false, _) => " with the tokens it mints",
         (true, true) => " with its API key",
         (true, false) => "",
