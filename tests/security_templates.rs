@@ -140,6 +140,7 @@ fn rest_api_authorizers_and_keys() {
     let gate = &auth["Authorizers"]["Gate"];
     assert_eq!(gate["FunctionPayloadType"].as_str(), Some("REQUEST"));
     assert_eq!(strings(&gate["Identity"]["QueryStrings"]), ["token"]);
+    assert_eq!(gate["Identity"]["ReauthorizeEvery"].as_i64(), Some(60));
 
     let plan = &auth["UsagePlan"];
     assert_eq!(plan["CreateUsagePlan"].as_str(), Some("PER_API"));

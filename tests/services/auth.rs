@@ -383,15 +383,11 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
             format!("{}: {bob}'s item is as {bob} wrote it", get.id)
         });
     }
-    let verbs: Vec<&str> = [
+    let verbs = v.words(&[
         (Verb::Get, "get"),
         (Verb::Update, "update"),
         (Verb::Delete, "delete"),
-    ]
-    .into_iter()
-    .filter(|(verb, _)| v.op(*verb).is_some())
-    .map(|(_, word)| word)
-    .collect();
+    ]);
     let put = if v.op(Verb::Put).is_some() {
         ", and a put under its key writes the caller's own"
     } else {

@@ -127,6 +127,15 @@ impl<'a> View<'a> {
         self.ops().find(|o| action(o).verb == verb)
     }
 
+    /// The words of those `verbs` the entity has an operation for, for the report.
+    pub fn words(&self, verbs: &[(Verb, &'static str)]) -> Vec<&'static str> {
+        verbs
+            .iter()
+            .filter(|(verb, _)| self.op(*verb).is_some())
+            .map(|(_, word)| *word)
+            .collect()
+    }
+
     /// The operations that read pages: `list` and `query`.
     pub fn reads(&self) -> Vec<&'a Operation> {
         self.ops()

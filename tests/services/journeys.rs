@@ -65,17 +65,13 @@ pub fn run(s: &mut Session, api: &Api) -> Vec<String> {
         }
         let name = v.name().to_string();
         crud(s, &v, &mut live);
-        let verbs: Vec<&str> = [
+        let verbs = v.words(&[
             (Verb::Create, "create"),
             (Verb::Get, "read"),
             (Verb::Put, "put"),
             (Verb::Update, "update"),
             (Verb::Delete, "delete"),
-        ]
-        .into_iter()
-        .filter(|(verb, _)| v.op(*verb).is_some())
-        .map(|(_, word)| word)
-        .collect();
+        ]);
         done(format!("{name}: {}", verbs.join(", ")));
         if not_found(s, &v) {
             done(format!("{name}: 404 for a missing item"));
