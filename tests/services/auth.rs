@@ -339,7 +339,28 @@ fn isolation(s: &mut Session, v: &View, c: &Credentials, passed: &mut Vec<String
         item
     };
     let bobs: Vec<Value> = (1..=3).map(|n| create(s, bob, n)).collect();
-    let _daves: Vec<Value> = (1..=2).map(|n| create(s, dave, n)).collect();
+    // Items of their own: unique values are unique across owners.
+    let _daves: Vec<Value> = (4..=5).map(|n| create(s, dave, n)).collect();
+    // A unique value Bob holds is taken for Dave too; the 409 names the field, not Bob.
+    if !v.entity.unique.is_empty() {
+        let mut body = claimed(v.body(seed, 107, false), dave);
+        for field in &v.entity.unique {
+            body[field.as_str()] = bobs[0][field.as_str()].clone();
+        }
+        let request = as_caller(
+            Request::new(seed.method.upper(), v.path(seed, None, 107))
+                .json(&seed.body.as_ref().expect("a body").content_type, &body),
+            &c.of(dave),
+        );
+        let step = format!("{} with {bob}'s unique value as {dave}", seed.id);
+        let reply = s.expect(&step, request, 409);
+        s.check(!reply.text.contains(bob), || {
+            format!("{step}: the refusal does not name the holder")
+        });
+        passed.push(format!(
+            "{name}: a unique value is unique across owners (409), the holder unnamed"
+        ));
+    }
 
     // Dave cannot reach Bob's items by their keys.
     for verb in [Verb::Get, Verb::Update, Verb::Delete] {
