@@ -138,7 +138,30 @@ fn etag(version: &Value) -> String {
 /// which reads the item first (to keep its creation time and version, and
 /// to answer 201 or 200): it is measured and reported, not held to a number.
 fn cost(v: &View, verb: Verb, read_scan: bool) -> Option<Vec<(&'static str, u64)>> {
-    let unique = !v.entity.unique.is_empty();
+    costs(verb, read_scan, !v.entity.unique.is_empty())
+}
+
+/// The cost of writing or deleting `item`: its guard items go with it only if it holds a
+/// unique value (an optional one may be absent).
+fn cost_of(v: &View, verb: Verb, item: &Value) -> Option<Vec<(&'static str, u64)>> {
+    costs(
+        verb,
+        false,
+        without_unique(v, item).is_empty() && !v.entity.unique.is_empty(),
+    )
+}
+
+/// A label's note for an item of an entity with unique fields that holds none of them.
+fn without_unique(v: &View, item: &Value) -> &'static str {
+    let holds = v.entity.unique.iter().any(|f| !item[f.as_str()].is_null());
+    if v.entity.unique.is_empty() || holds {
+        ""
+    } else {
+        " (no unique value)"
+    }
+}
+
+fn costs(verb: Verb, read_scan: bool, unique: bool) -> Option<Vec<(&'static str, u64)>> {
     Some(match (verb, unique) {
         (Verb::Put, _) => return None,
         (Verb::Create, false) => vec![("PutItem", 1)],
@@ -174,16 +197,17 @@ fn seed_at(s: &mut Session, v: &View, live: &mut Live, n: usize) -> (Value, Opti
     let request =
         Request::new(op.method.upper(), v.path(op, None, n)).json(&content_type(op), &body);
     let label = format!(
-        "{} {}",
+        "{} {}{}",
         v.name(),
         if a.verb == Verb::Put {
             "put (new)"
         } else {
             "create"
-        }
+        },
+        without_unique(v, &body)
     );
     let step = format!("{} #{n}", op.id);
-    let reply = s.counted(&label, cost(v, a.verb, false).as_deref(), |s| {
+    let reply = s.counted(&label, cost_of(v, a.verb, &body).as_deref(), |s| {
         s.expect(&step, request, status)
     });
     let item = reply.json();
@@ -313,8 +337,8 @@ fn crud(s: &mut Session, v: &View, live: &mut Live) {
     if let Some(delete) = v.op(Verb::Delete) {
         let path = v.path(delete, Some(&current), 0);
         s.counted(
-            &format!("{name} delete"),
-            cost(v, Verb::Delete, false).as_deref(),
+            &format!("{name} delete{}", without_unique(v, &current)),
+            cost_of(v, Verb::Delete, &current).as_deref(),
             |s| s.expect(&delete.id, Request::new("DELETE", &path), success(delete)),
         );
         live.remove(v, &current);
