@@ -144,11 +144,14 @@ fn cost(v: &View, verb: Verb, read_scan: bool) -> Option<Vec<(&'static str, u64)
 /// The cost of writing or deleting `item`: its guard items go with it only if it holds a
 /// unique value (an optional one may be absent).
 fn cost_of(v: &View, verb: Verb, item: &Value) -> Option<Vec<(&'static str, u64)>> {
-    costs(
-        verb,
-        false,
-        without_unique(v, item).is_empty() && !v.entity.unique.is_empty(),
-    )
+    if without_unique(v, item).is_empty() {
+        return cost(v, verb, false);
+    }
+    Some(match verb {
+        // The read that would learn a unique value finds none: a plain delete.
+        Verb::Delete => vec![("GetItem", 1), ("DeleteItem", 1)],
+        _ => costs(verb, false, false)?,
+    })
 }
 
 /// A label's note for an item of an entity with unique fields that holds none of them.
