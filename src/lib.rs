@@ -165,18 +165,27 @@ pub fn find_project(start: &Path) -> Option<PathBuf> {
 }
 
 /// What will be generated, for `apigen check`.
+/// `1 entity`, `2 entities`: a count and its noun, for messages.
+pub fn tally(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {}", model::names::plural(noun))
+    }
+}
+
 pub fn explain(api: &model::Api) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} ({}): {} operations, {} types, {} tables, {} entities",
+        "{} ({}): {}, {}, {}, {}",
         api.settings.name,
         api.title,
-        api.operations.len(),
-        api.types.defs.len(),
-        api.tables.len(),
-        api.entities.len()
+        tally(api.operations.len(), "operation"),
+        tally(api.types.defs.len(), "type"),
+        tally(api.tables.len(), "table"),
+        tally(api.entities.len(), "entity")
     );
     for e in &api.entities {
         let t = &api.tables[e.table];

@@ -186,13 +186,13 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
             let outcome = write::create(&generated.plan, &dir, &recorded, force)
                 .map_err(apigen::Error::from)?;
             eprintln!(
-                "{} `{}` ({} files) from `{}`: {} operations, {} entities",
+                "{} `{}` ({}) from `{}`: {}, {}",
                 paint(color, "1;32", "created"),
                 dir.display(),
-                outcome.changed.len(),
+                apigen::tally(outcome.changed.len(), "file"),
                 spec.display(),
-                generated.api.operations.len(),
-                generated.api.entities.len()
+                apigen::tally(generated.api.operations.len(), "operation"),
+                apigen::tally(generated.api.entities.len(), "entity")
             );
             eprintln!("next: cd {} && cargo test && cargo run", dir.display());
             Ok(ExitCode::SUCCESS)

@@ -333,6 +333,13 @@ impl Authenticator {
             }
             SchemeKind::ApiKey { header: name } => {
                 let presented = header(parts, name)?.ok_or(Refusal::Missing)?;
+                if local.api_keys.is_empty() {
+                    // Say why every key fails, as a missing APIGEN_JWKS does for tokens.
+                    return Err(Refusal::Invalid(
+                        "the server has no API keys to check against (set APIGEN_API_KEYS)"
+                            .to_owned(),
+                    ));
+                }
                 let name = api_key::find(&local.api_keys, &presented)
                     .ok_or_else(|| Refusal::Invalid("the API key is not valid".to_owned()))?;
                 let mut caller = Caller::new(scheme.name, name);

@@ -191,8 +191,9 @@ const USAGE: &str = "usage: cargo run --example token -- [--sub SUBJECT] [--scop
 
 Mints a token signed by the local dev key (.apigen/dev-key.pem, created when missing) and prints
 it on stdout; stderr gets the line that makes the local server accept it. Issuer and audience are
-the scheme's, or APIGEN_JWT_ISSUER / APIGEN_JWT_AUDIENCE. Such tokens never work under Lambda:
-there API Gateway verifies tokens against the real issuer.";
+the scheme's, or APIGEN_JWT_ISSUER / APIGEN_JWT_AUDIENCE. --ttl defaults to an hour; the server
+allows 30 s of clock skew, so a token is refused 30 s after it expires. Such tokens never work
+under Lambda: there API Gateway verifies tokens against the real issuer.";
 
 /// The `cargo run --example token -- [--sub alice] [--scope s]... [--group g]... [--ttl 3600]
 /// [--scheme users]` command: ensures keys, prints the token on stdout and, on stderr, the
