@@ -4,7 +4,7 @@
 //! before they build it.
 
 use apigen_runtime::http::{ApiError, RequestContext};
-use apigen_runtime::store::{Query, RangeOp, Store};
+use apigen_runtime::store::{PageRequest, Range, Store};
 #[allow(unused_imports)]
 use crate::generated::{api::Handlers, entities::OrderRepository, models::*, operations::*};
 
@@ -32,15 +32,15 @@ impl Handlers for Service {
         &self.store
     }
 
-    /// One GSI1 query per status (GSI1 is keyed by status, then creation
-    /// time), from the start of the day on, stopping at the first order of
-    /// the next day.
+    /// One query of GSI1 per status (keyed by status, sorted by creation
+    /// time), between the first and the last millisecond of the day.
     async fn daily_report(
         &self,
         _context: RequestContext,
         request: DailyReportRequest,
     ) -> Result<DailyReportResponse, ApiError> {
-        let start = format!("{}T00:00:00.000Z", request.date);
+        let start = request.date.and_time(chrono::NaiveTime::MIN).and_utc();
+        let end = start + chrono::TimeDelta::days(1) - chrono::TimeDelta::milliseconds(1);
         let mut report = DailyReport {
             date: request.date,
             order_count: 0,
@@ -48,28 +48,15 @@ impl Handlers for Service {
             orders_by_status: Default::default(),
         };
         for status in STATUSES {
-            let status_name = serde_json::to_value(status).map_err(ApiError::internal)?;
-            let mut cursor = None;
+            let mut page = PageRequest::first(100);
             let mut count = 0;
-            'pages: loop {
-                let mut values = serde_json::Map::new();
-                values.insert("status".into(), status_name.clone());
-                let page = self
+            loop {
+                let day = Range::Between(start, end);
+                let found = self
                     .store
-                    .query_orders(Query {
-                        index: Some("GSI1"),
-                        values,
-                        range: Some((RangeOp::Gte, start.clone())),
-                        descending: false,
-                        limit: 100,
-                        cursor,
-                        scan: false,
-                    })
+                    .orders_by_status(&status, Some(day), page.clone())
                     .await?;
-                for order in page.items {
-                    if order.created_at.date_naive() != request.date {
-                        break 'pages;
-                    }
+                for order in &found.items {
                     count += 1;
                     report.revenue += order
                         .items
@@ -77,14 +64,15 @@ impl Handlers for Service {
                         .map(|line| f64::from(line.quantity) * line.unit_price)
                         .sum::<f64>();
                 }
-                cursor = page.next_cursor;
-                if cursor.is_none() {
-                    break;
+                match found.next_cursor {
+                    Some(cursor) => page = page.after(Some(cursor)),
+                    None => break,
                 }
             }
             if count > 0 {
-                let name = status_name.as_str().unwrap_or_default().to_string();
-                report.orders_by_status.insert(name, count);
+                report
+                    .orders_by_status
+                    .insert(status.as_str().to_string(), count);
                 report.order_count += count;
             }
         }

@@ -1344,3 +1344,78 @@ fn a_misspelt_or_mistyped_groups_claim() {
     assert_eq!(pointer, "/x-apigen/auth/groupsClaim");
     assert!(message.contains("must be a string"), "{message}");
 }
+
+/// BASE with a query of GSI1 by name, sorted by id, with `range` as given.
+fn ranged(range: &str) -> String {
+    BASE.replace(
+        "sk: ITEM}",
+        "sk: ITEM}\n        indexes: {GSI1: {pk: \"NAME#{name}\", sk: \"{id}\"}}",
+    )
+    .replace(
+        "  /items/{itemId}:",
+        &format!(
+            "  /names/{{name}}/items:
+    get:
+      operationId: itemsByName
+      x-apigen-action: {{query: Item, index: GSI1, range: {range}}}
+      parameters:
+        - {{name: name, in: path, required: true, schema: {{type: string}}}}
+        - {{name: from, in: query, schema: {{type: string}}}}
+        - {{name: until, in: query, schema: {{type: string}}}}
+      responses:
+        '200': {{description: ok, content: {{application/json: {{schema: {{type: object, properties: {{items: {{type: array, items: {{$ref: '#/components/schemas/Item'}}}}}}}}}}}}}}
+  /items/{{itemId}}:"
+        ),
+    )
+}
+
+#[test]
+fn between_takes_two_parameters() {
+    assert!(errors(&ranged("{op: between, param: from, to: until}")).is_empty());
+    let (pointer, message, help, _) = one_error(&ranged("{op: between, param: from}"));
+    assert_eq!(
+        pointer,
+        "/paths/~1names~1{name}~1items/get/x-apigen-action/range"
+    );
+    assert_eq!(message, "`between` needs its upper bound");
+    assert!(help.contains("to: until"), "{help}");
+
+    let (pointer, message, _, _) = one_error(&ranged("{op: gte, param: from, to: until}"));
+    assert_eq!(
+        pointer,
+        "/paths/~1names~1{name}~1items/get/x-apigen-action/range/to"
+    );
+    assert!(message.contains("this range is `gte`"), "{message}");
+
+    let (pointer, message, _, _) = one_error(&ranged("{op: between, param: from, to: till}"));
+    assert_eq!(
+        pointer,
+        "/paths/~1names~1{name}~1items/get/x-apigen-action/range/to"
+    );
+    assert!(message.contains("query parameter `till`"), "{message}");
+
+    let (_, message, _, _) = one_error(&ranged("{op: between, param: from, to: from}"));
+    assert!(message.contains("name the same one"), "{message}");
+}
+
+#[test]
+fn a_default_that_does_not_fit_its_schema() {
+    let spec = BASE.replace(
+        "tags: {type: array, items: {type: string}}",
+        "tags: {type: array, items: {type: string}, default: [1]}",
+    );
+    let (pointer, message, help, line) = one_error(&spec);
+    assert_eq!(pointer, "/components/schemas/Item/properties/tags/default");
+    assert!(
+        message.starts_with("the default of `tags` does not fit its schema"),
+        "{message}"
+    );
+    assert!(message.contains("expected a string"), "{message}");
+    assert!(help.contains("create or put omits the field"), "{help}");
+    assert_eq!(line, line_of(&spec, "default: [1]"));
+    let fits = BASE.replace(
+        "tags: {type: array, items: {type: string}}",
+        "tags: {type: array, items: {type: string}, default: [new]}",
+    );
+    assert!(errors(&fits).is_empty());
+}

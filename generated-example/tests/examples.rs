@@ -167,6 +167,13 @@ fn list_orders_by_status_since() {
     round_trip::<chrono::DateTime<chrono::Utc>>(example);
 }
 
+/// `#/paths/~1orders/get/parameters/2/schema/examples/0`
+#[test]
+fn list_orders_by_status_until() {
+    let example = r#""2025-12-31T23:59:59Z""#;
+    round_trip::<chrono::DateTime<chrono::Utc>>(example);
+}
+
 /// `#/paths/~1reports~1daily/get/parameters/0/schema/examples/0`
 #[test]
 fn daily_report_date() {

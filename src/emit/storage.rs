@@ -8,10 +8,11 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::operations::{request_name, response_name, variant_has_fields};
-use super::rust::{bare_ty, generated, ident, inner_docs, ty, use_generated, use_runtime};
-use crate::model::actions::{BoundAction, Verb};
+use super::rust::{bare_ty, docs, generated, ident, inner_docs, ty, use_generated, use_runtime};
+use crate::model::actions::{BoundAction, RangeOp, Verb};
 use crate::model::names::{const_name, Scope};
-use crate::model::storage::{Generate, KeyKind, Part, Template, VarKind};
+use crate::model::storage::{Generate, KeyKind, Part, Pattern, Template, VarKind};
+use crate::model::types::{Additional, Field, StructDef};
 use crate::model::{Api, Entity, Operation, Table, TypeKind};
 
 pub fn table_static(t: &Table) -> Ident {
@@ -87,7 +88,6 @@ pub fn emit_entities(api: &Api) -> TokenStream {
     );
     out.extend(use_generated("models"));
     out.extend(use_runtime("store"));
-    out.extend(key_fields());
     for t in &api.tables {
         let sk = some(t.sk.as_ref().map(key_attr));
         let indexes = t.indexes.iter().map(|i| {
@@ -162,6 +162,10 @@ pub fn emit_entities(api: &Api) -> TokenStream {
         let updated = some(e.updated.as_ref());
         let version = some(e.version.as_ref());
         let model = model(type_name);
+        let defaults = e.defaults.iter().map(|(field, value)| {
+            let json = value.to_string();
+            quote! { store::FieldDefault { field: #field, json: #json } }
+        });
         out.extend(quote! {
             #[doc = #doc]
             pub static #name: store::EntityDef = store::EntityDef {
@@ -176,7 +180,8 @@ pub fn emit_entities(api: &Api) -> TokenStream {
                 version: #version,
                 expires: #expires,
                 unique: &[#(#unique),*],
-                read_only: &[#(#read_only),*]
+                read_only: &[#(#read_only),*],
+                defaults: &[#(#defaults),*]
             };
 
             impl store::Entity for #model {
@@ -188,11 +193,6 @@ pub fn emit_entities(api: &Api) -> TokenStream {
     out
 }
 
-/// The words in an entity's repository methods: `order` and `orders`.
-fn method_words(e: &Entity) -> (String, String) {
-    (e.singular.clone(), e.plural.clone())
-}
-
 /// The names of an entity's repository methods.
 struct Methods {
     create: Ident,
@@ -200,20 +200,237 @@ struct Methods {
     put: Ident,
     update: Ident,
     delete: Ident,
-    query: Ident,
 }
 
 impl Methods {
     fn of(e: &Entity) -> Self {
-        let (one, many) = method_words(e);
+        let one = &e.singular;
         Self {
             create: format_ident!("create_{one}"),
             get: format_ident!("get_{one}"),
             put: format_ident!("put_{one}"),
             update: format_ident!("update_{one}"),
             delete: format_ident!("delete_{one}"),
-            query: format_ident!("query_{many}"),
         }
+    }
+}
+
+/// Fields the store sets on every write: a generated id, timestamps, version.
+fn set_by_store(e: &Entity) -> Vec<&str> {
+    let owner = e.owner.as_ref().map(|o| o.field.as_str());
+    e.server_fields()
+        .into_iter()
+        .filter(|f| Some(*f) != owner)
+        .collect()
+}
+
+/// `#[serde(...)]` for a typed input's field: its wire name, and how it is skipped.
+fn serde_attrs(f: &Field, skip: Option<&str>) -> TokenStream {
+    let mut attrs = Vec::new();
+    if super::rust::unraw(&f.ident) != f.name {
+        let wire = &f.name;
+        attrs.push(quote! { rename = #wire });
+    }
+    if let Some(skip) = skip {
+        attrs.push(quote! { skip_serializing_if = #skip });
+    }
+    if attrs.is_empty() {
+        quote! {}
+    } else {
+        quote! { #[serde(#(#attrs),*)] }
+    }
+}
+
+/// A field's type without nullability or optionality, boxed where the model boxes it.
+fn field_ty(api: &Api, f: &Field) -> TokenStream {
+    let bare = bare_ty(&api.types, &f.shape, Some(&models()));
+    if f.boxed {
+        quote! { Box<#bare> }
+    } else {
+        bare
+    }
+}
+
+/// `NewOrder`: what a create or put takes, every field but those the store sets. Optional and
+/// nullable fields are `Option`s: `None` leaves them out (and their default, if any, is stored).
+fn emit_new(api: &Api, e: &Entity, s: &StructDef, type_name: &str) -> TokenStream {
+    let skipped = set_by_store(e);
+    let mut fields = TokenStream::new();
+    for f in s
+        .fields
+        .iter()
+        .filter(|f| !skipped.contains(&f.name.as_str()))
+    {
+        let doc = docs(f.doc.as_deref());
+        let ty = field_ty(api, f);
+        let (ty, skip) = if f.required && !f.shape.nullable {
+            (ty, None)
+        } else {
+            (quote! { Option<#ty> }, Some("Option::is_none"))
+        };
+        let serde = serde_attrs(f, skip);
+        let field = ident(&f.ident);
+        fields.extend(quote! { #doc #serde pub #field: #ty, });
+    }
+    if let Additional::Typed(shape) = &s.additional {
+        let values = ty(&api.types, shape, Some(&models()));
+        let field = ident(&additional_ident(s));
+        fields.extend(quote! {
+            /// Properties beyond the declared ones.
+            #[serde(flatten)]
+            pub #field: std::collections::BTreeMap<String, #values>,
+        });
+    }
+    let name = ident(&e.new_type);
+    let doc = if skipped.is_empty() {
+        format!(" A new [`models::{type_name}`], as a create or put takes it.")
+    } else {
+        format!(
+            " A new [`models::{type_name}`], as a create or put takes it: every field but {}, which the store sets.",
+            code_list(&skipped)
+        )
+    };
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        pub struct #name {
+            #fields
+        }
+    }
+}
+
+/// The field name `models` gave the additional properties of a struct.
+fn additional_ident(s: &StructDef) -> String {
+    let mut idents = Scope::default();
+    for f in &s.fields {
+        idents.claim(f.ident.clone());
+    }
+    idents.claim("additional_properties".into())
+}
+
+/// The fields an update can change: not those the store sets, the key's, nor read-only ones.
+fn changeable<'a>(e: &Entity, s: &'a StructDef) -> Vec<&'a Field> {
+    let skipped = set_by_store(e);
+    let key = e.key.vars();
+    let owner = e.owner.as_ref().map(|o| o.field.as_str());
+    s.fields
+        .iter()
+        .filter(|f| {
+            let name = f.name.as_str();
+            !f.read_only && !skipped.contains(&name) && !key.contains(&name) && Some(name) != owner
+        })
+        .collect()
+}
+
+/// `OrderChanges`: a typed merge patch. A required field is kept (`None`) or set; an optional
+/// one is kept, removed or set ([`store::Patch`]).
+fn emit_changes(api: &Api, e: &Entity, s: &StructDef, type_name: &str) -> TokenStream {
+    let mut fields = TokenStream::new();
+    for f in changeable(e, s) {
+        let doc = docs(f.doc.as_deref());
+        let ty = field_ty(api, f);
+        let (ty, skip) = if f.required && !f.shape.nullable {
+            (quote! { Option<#ty> }, "Option::is_none")
+        } else {
+            (quote! { store::Patch<#ty> }, "store::Patch::is_keep")
+        };
+        let serde = serde_attrs(f, Some(skip));
+        let field = ident(&f.ident);
+        fields.extend(quote! { #doc #serde pub #field: #ty, });
+    }
+    let name = ident(&e.changes_type);
+    let doc = format!(
+        " Changes to a stored [`models::{type_name}`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        pub struct #name {
+            #fields
+        }
+    }
+}
+
+/// `a`, `a` and `b`, or `a`, `b` and `c`, in backticks.
+fn code_list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
+}
+
+/// A typed query method: its partition's variables as arguments, a range over the sort key's
+/// first variable, a page.
+struct PatternMethod {
+    signature: TokenStream,
+    body: TokenStream,
+    doc: String,
+}
+
+fn pattern_method(api: &Api, e: &Entity, s: &StructDef, p: &Pattern) -> PatternMethod {
+    let field_of = |name: &str| s.fields.iter().find(|f| f.name == name);
+    let mut args = Vec::new();
+    let mut binds = Vec::new();
+    let mut arg_names = Scope::default();
+    for name in ["page", "range"] {
+        arg_names.claim(name.to_string());
+    }
+    for var in &p.partition {
+        let Some(f) = field_of(var) else { continue };
+        let arg = ident(&arg_names.claim(f.ident.clone()));
+        let bare = bare_ty(&api.types, &f.shape, Some(&models()));
+        let ty = if bare.to_string() == "String" {
+            quote! { &str }
+        } else {
+            quote! { &#bare }
+        };
+        args.push(quote! { #arg: #ty });
+        binds.push(quote! { .bind(#var, #arg)? });
+    }
+    let range_field = p.range.as_deref().and_then(field_of);
+    let (range_arg, range_call) = match range_field {
+        Some(f) => {
+            let bare = bare_ty(&api.types, &f.shape, Some(&models()));
+            (
+                Some(quote! { range: Option<store::Range<#bare>>, }),
+                quote! { .range(range)? },
+            )
+        }
+        None => (None, quote! {}),
+    };
+    let table = &api.tables[e.table];
+    let index = some(p.index.map(|i| &table.indexes[i].name));
+    let source = match p.index {
+        Some(i) => format!("index `{}`", table.indexes[i].name),
+        None => "the table".to_string(),
+    };
+    let by = if p.partition.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " with this {}",
+            code_list(&p.partition.iter().map(String::as_str).collect::<Vec<_>>())
+        )
+    };
+    let sorted = match &p.range {
+        Some(field) => format!(", sorted by `{field}`, which `range` compares"),
+        None => String::new(),
+    };
+    let doc = format!(
+        " One page of the {}{by}, from {source}{sorted}. One Query request.",
+        e.plural.replace('_', " ")
+    );
+    let method = ident(&p.method);
+    let signature = quote! { #method(&self, #(#args,)* #range_arg page: store::PageRequest) };
+    let body = quote! {
+        self.query(store::Query::page(#index, page) #(#binds)* #range_call).await
+    };
+    PatternMethod {
+        signature,
+        body,
+        doc,
     }
 }
 
@@ -230,13 +447,10 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
         let Some(f) = s.fields.iter().find(|f| f.name == var) else {
             continue;
         };
-        if super::rust::unraw(&f.ident) != f.name {
-            let wire = &f.name;
-            fields.extend(quote! { #[serde(rename = #wire)] });
-        }
+        let serde = serde_attrs(f, None);
         let field = ident(&f.ident);
         let field_ty = bare_ty(&api.types, &f.shape, Some(&models()));
-        fields.extend(quote! { pub #field: #field_ty, });
+        fields.extend(quote! { #serde pub #field: #field_ty, });
     }
     let Methods {
         create,
@@ -244,10 +458,11 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
         put,
         update,
         delete,
-        query,
     } = Methods::of(e);
     let repo = ident(&e.repository);
     let model = model(type_name);
+    let new_ty = ident(&e.new_type);
+    let changes_ty = ident(&e.changes_type);
     let ret = |t: TokenStream| {
         quote! { impl std::future::Future<Output = Result<#t, store::StoreError>> + Send }
     };
@@ -258,11 +473,47 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
         ret(quote! { () }),
         ret(quote! { store::Page<#model> }),
     );
+    // The read-only fields a new item holds: trusted code may set them.
+    let skipped = set_by_store(e);
+    let trusted: Vec<&str> = s
+        .fields
+        .iter()
+        .filter(|f| f.read_only && !skipped.contains(&f.name.as_str()))
+        .map(|f| f.name.as_str())
+        .collect();
+    let patterns: Vec<PatternMethod> = e
+        .patterns
+        .iter()
+        .map(|p| pattern_method(api, e, s, p))
+        .collect();
+    let pattern_decls = patterns.iter().map(|p| {
+        let (doc, signature) = (&p.doc, &p.signature);
+        quote! { #[doc = #doc] fn #signature -> #ret_page; }
+    });
+    let pattern_impls = patterns.iter().map(|p| {
+        let (signature, body) = (&p.signature, &p.body);
+        quote! { async fn #signature -> Result<store::Page<#model>, store::StoreError> { #body } }
+    });
+    let scan = ident(&e.scan_method);
     let key_doc =
         format!(" The primary key of a [`models::{type_name}`]: the fields its key templates use.");
     let repo_doc = format!(
         " Typed access to stored [`models::{type_name}`]s. [`store::Store`] implements it for DynamoDB and for memory alike."
     );
+    let sets = if skipped.is_empty() {
+        String::new()
+    } else {
+        format!(" The store sets {}.", code_list(&skipped))
+    };
+    let create_doc = format!(" Stores a new one.{sets} One PutItem, or one TransactWriteItems with the guards of unique fields.");
+    let put_doc = " Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.";
+    let update_doc = " Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.";
+    let scan_doc = format!(
+        " One page of every {}, by a Scan of the table: it reads every item, so prefer a query.",
+        e.singular.replace('_', " ")
+    );
+    let new_item = emit_new(api, e, s, type_name);
+    let changes = emit_changes(api, e, s, type_name);
     quote! {
         #[doc = #key_doc]
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -270,41 +521,46 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
             #fields
         }
 
+        #new_item
+
+        #changes
+
         #[doc = #repo_doc]
         pub trait #repo {
-            /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.
-            fn #create(&self, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str]) -> #ret_item;
-            /// Reads one.
+            #[doc = #create_doc]
+            fn #create(&self, new: #new_ty) -> #ret_item;
+            /// Reads one. One GetItem.
             fn #get(&self, key: &#key) -> #ret_option;
-            /// Creates or replaces one; `true` when it was created.
-            fn #put(&self, key: &#key, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str], expected_version: Option<i64>) -> #ret_put;
-            /// Applies a merge patch: fields with a value are set, fields with `null` removed.
-            fn #update(&self, key: &#key, patch: serde_json::Map<String, serde_json::Value>, expected_version: Option<i64>) -> #ret_item;
+            #[doc = #put_doc]
+            fn #put(&self, key: &#key, item: #new_ty, expected_version: Option<i64>) -> #ret_put;
+            #[doc = #update_doc]
+            fn #update(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>) -> #ret_item;
             /// Deletes one.
             fn #delete(&self, key: &#key, expected_version: Option<i64>) -> #ret_unit;
-            /// Reads one page of a query or list.
-            fn #query(&self, query: store::Query) -> #ret_page;
+            #(#pattern_decls)*
+            #[doc = #scan_doc]
+            fn #scan(&self, page: store::PageRequest) -> #ret_page;
         }
 
         impl #repo for store::Store {
-            async fn #create(&self, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str]) -> Result<#model, store::StoreError> { self.create(fields, bound).await }
-            async fn #get(&self, key: &#key) -> Result<Option<#model>, store::StoreError> { self.get(key_fields(key)?).await }
-            async fn #put(&self, key: &#key, fields: serde_json::Map<String, serde_json::Value>, bound: &[&str], expected_version: Option<i64>) -> Result<(#model, bool), store::StoreError> { self.put(key_fields(key)?, fields, bound, expected_version).await }
-            async fn #update(&self, key: &#key, patch: serde_json::Map<String, serde_json::Value>, expected_version: Option<i64>) -> Result<#model, store::StoreError> { self.update(key_fields(key)?, patch, expected_version).await }
-            async fn #delete(&self, key: &#key, expected_version: Option<i64>) -> Result<(), store::StoreError> { self.delete::<#model>(key_fields(key)?, expected_version).await }
-            async fn #query(&self, query: store::Query) -> Result<store::Page<#model>, store::StoreError> { self.query(query).await }
-        }
-    }
-}
-
-fn key_fields() -> TokenStream {
-    quote! {
-        /// A typed key as the fields the store renders key templates from.
-        fn key_fields<K: serde::Serialize>(key: &K) -> Result<serde_json::Map<String, serde_json::Value>, store::StoreError> {
-            match serde_json::to_value(key) {
-                Ok(serde_json::Value::Object(fields)) => Ok(fields),
-                Ok(_) => Err(store::StoreError::Invalid("a key must be an object of fields".into())),
-                Err(e) => Err(store::StoreError::Invalid(format!("cannot read the key: {e}"))),
+            async fn #create(&self, new: #new_ty) -> Result<#model, store::StoreError> {
+                self.create(store::fields_of(&new)?, &[#(#trusted),*]).await
+            }
+            async fn #get(&self, key: &#key) -> Result<Option<#model>, store::StoreError> {
+                self.get(store::fields_of(key)?).await
+            }
+            async fn #put(&self, key: &#key, item: #new_ty, expected_version: Option<i64>) -> Result<(#model, bool), store::StoreError> {
+                self.put(store::fields_of(key)?, store::fields_of(&item)?, &[#(#trusted),*], expected_version).await
+            }
+            async fn #update(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>) -> Result<#model, store::StoreError> {
+                self.update(store::fields_of(key)?, store::fields_of(&changes)?, expected_version).await
+            }
+            async fn #delete(&self, key: &#key, expected_version: Option<i64>) -> Result<(), store::StoreError> {
+                self.delete::<#model>(store::fields_of(key)?, expected_version).await
+            }
+            #(#pattern_impls)*
+            async fn #scan(&self, page: store::PageRequest) -> Result<store::Page<#model>, store::StoreError> {
+                self.query(store::Query::scan(page)).await
             }
         }
     }
@@ -317,7 +573,13 @@ pub fn emit_actions(api: &Api) -> TokenStream {
     // Repository methods are called on the store: their traits must be in scope.
     let mut repositories: Vec<Ident> = Vec::new();
     for op in &api.operations {
-        if let Some(action) = &op.action {
+        // Gets and deletes go through the repository; the other actions hand the store the
+        // request's own fields.
+        if let Some(action) = op
+            .action
+            .as_ref()
+            .filter(|a| matches!(a.verb, Verb::Get | Verb::Delete))
+        {
             let repo = ident(&api.entities[action.entity].repository);
             if !repositories.contains(&repo) {
                 repositories.push(repo);
@@ -751,6 +1013,7 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
     };
     let doc_line = |index: usize| needs_doc(index).then(|| quote! { let doc = json(&item)?; });
     let methods = Methods::of(entity);
+    let model = model(&api.types.get(entity.type_id).name);
     let key = ident(&entity.key_type);
     let key_map = format_ident!("key");
     let item = || quote! { item };
@@ -758,14 +1021,13 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
         Verb::Create => {
             let bound = bound_fields(op, action, None, &key_map, request);
             let body = request.field("body");
-            let create = &methods.create;
             let doc = doc_line(action.success);
             let response = respond(api, op, action.success, item(), entity);
             quote! {
                 #bound
                 let mut fields = fields(&#body)?;
                 fields.extend(key);
-                let item = store.#create(fields, &[#(#bound_names),*]).await?;
+                let item: #model = store.create(fields, &[#(#bound_names),*]).await?;
                 #doc
                 Ok(#response)
             }
@@ -787,7 +1049,6 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
             let bound = bound_fields(op, action, None, &key_map, request);
             let body = request.field("body");
             let expected = if_match(api, op, action, true, request);
-            let put = &methods.put;
             let created = action.created.unwrap_or(action.success);
             let doc = (needs_doc(created) || needs_doc(action.success))
                 .then(|| quote! { let doc = json(&item)?; });
@@ -799,7 +1060,7 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
                 fields.extend(key.clone());
                 let key: entities::#key = typed_key(key)?;
                 #expected
-                let (item, created) = store.#put(&key, fields, &[#(#bound_names),*], expected).await?;
+                let (item, created): (#model, bool) = store.put(store::fields_of(&key)?, fields, &[#(#bound_names),*], expected).await?;
                 #doc
                 Ok(if created { #on_create } else { #on_replace })
             }
@@ -808,13 +1069,12 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
             let key_line = typed_key_line(api, op, action, entity, request);
             let expected = if_match(api, op, action, false, request);
             let body = request.field("body");
-            let update = &methods.update;
             let doc = doc_line(action.success);
             let response = respond(api, op, action.success, item(), entity);
             quote! {
                 #key_line
                 #expected
-                let item = store.#update(&key, fields(&#body)?, expected).await?;
+                let item: #model = store.update(store::fields_of(&key)?, fields(&#body)?, expected).await?;
                 #doc
                 Ok(#response)
             }
@@ -831,7 +1091,7 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
                 Ok(#response)
             }
         }
-        Verb::Query | Verb::List => query_body(api, op, action, entity, request, &methods),
+        Verb::Query | Verb::List => query_body(api, op, action, entity, request),
     }
 }
 
@@ -841,7 +1101,6 @@ fn query_body(
     action: &BoundAction,
     entity: &Entity,
     request: &Request,
-    methods: &Methods,
 ) -> TokenStream {
     let values = bound_fields(op, action, None, &format_ident!("values"), request);
     let index = some(
@@ -849,17 +1108,30 @@ fn query_body(
             .index
             .map(|i| &api.tables[entity.table].indexes[i].name),
     );
+    // A parameter's value as the text a sort key compares, if it has one.
+    let bound = |index: usize| {
+        let p = &op.params[index];
+        let param = request.field(&p.ident);
+        let value = if p.required {
+            quote! { Some(&#param) }
+        } else {
+            quote! { #param.as_ref() }
+        };
+        quote! { #value.map(json).transpose()?.map(key_text) }
+    };
     let range = match &action.range {
         Some(r) => {
-            let p = &op.params[r.param];
-            let param = request.field(&p.ident);
-            let value = if p.required {
-                quote! { Some(&#param) }
-            } else {
-                quote! { #param.as_ref() }
-            };
-            let op = format_ident!("{}", r.op.rust());
-            quote! { #value.map(json).transpose()?.map(|v| (store::RangeOp::#op, key_text(v))) }
+            let value = bound(r.param);
+            match r.op {
+                RangeOp::Between { to } => {
+                    let high = bound(to);
+                    quote! { store::Range::from_bounds(#value, #high) }
+                }
+                single => {
+                    let op = format_ident!("{}", single.rust());
+                    quote! { #value.map(store::Range::#op) }
+                }
+            }
         }
         None => quote! { None },
     };
@@ -893,7 +1165,7 @@ fn query_body(
     };
     let descending = action.order == crate::model::actions::SortOrder::Desc;
     let scan = action.scan;
-    let query = &methods.query;
+    let entity_ty = model(&api.types.get(entity.type_id).name);
     let shape = action.page.as_ref().expect("queries have a page shape");
     let page_def = api.types.get(shape.type_id);
     let TypeKind::Struct(s) = &page_def.kind else {
@@ -938,7 +1210,7 @@ fn query_body(
     );
     quote! {
         #values
-        let page = store.#query(store::Query {
+        let page: store::Page<#entity_ty> = store.query(store::Query {
             index: #index,
             values,
             range: #range,

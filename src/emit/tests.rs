@@ -417,7 +417,7 @@ fn param_value<'a>(
         }
         let paging = a.limit == Some(i)
             || a.cursor == Some(i)
-            || a.range.as_ref().is_some_and(|r| r.param == i);
+            || a.range.as_ref().is_some_and(|r| r.uses(i));
         if paging && !p.required {
             return None;
         }

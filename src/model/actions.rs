@@ -57,12 +57,19 @@ pub enum RangeOp {
     Lt,
     Lte,
     BeginsWith,
+    /// Between the range's parameter and this one (an index into the
+    /// operation's parameters), both included; either may be absent.
+    Between {
+        to: usize,
+    },
 }
 
 impl RangeOp {
-    pub const NAMES: [&'static str; 5] = ["gt", "gte", "lt", "lte", "beginsWith"];
+    pub const NAMES: [&'static str; 6] = ["gt", "gte", "lt", "lte", "beginsWith", "between"];
 
-    pub fn parse(s: &str) -> Option<Self> {
+    /// The operators with one bound, by name; `between` is bound with its
+    /// second parameter.
+    pub fn single(s: &str) -> Option<Self> {
         Some(match s {
             "gt" => Self::Gt,
             "gte" => Self::Gte,
@@ -80,15 +87,24 @@ impl RangeOp {
             Self::Lt => "Lt",
             Self::Lte => "Lte",
             Self::BeginsWith => "BeginsWith",
+            Self::Between { .. } => "Between",
         }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Range {
-    /// Index into the operation's parameters.
+    /// Index into the operation's parameters: the value compared with, or
+    /// the lower bound of `between`.
     pub param: usize,
     pub op: RangeOp,
+}
+
+impl Range {
+    /// Whether the range reads this parameter (either bound of `between`).
+    pub fn uses(&self, param: usize) -> bool {
+        self.param == param || self.op == RangeOp::Between { to: param }
+    }
 }
 
 /// The page type of a query or list response.

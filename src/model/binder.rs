@@ -5,12 +5,20 @@
 use serde_json::Value;
 
 use super::actions::{Access, BoundAction, OwnerKey, PageShape, Range, RangeOp, SortOrder, Verb};
-use super::hints::{child, list, Reader, ACTION};
+use super::hints::{child, list, At, Reader, ACTION};
 use super::names::Scope;
 use super::operations::{Media, Method, Operation, Param, ParamIn, Response, ResponseHeader};
 use super::storage::{Entity, Part, Table, Template, VarKind};
 use super::types::{Field, Shape, StrFormat, Ty, TypeId, TypeKind, TypeSpace};
 use crate::diagnostic::Diagnostic;
+
+/// A `range` as written: parameter names, not yet bound.
+struct DeclaredRange {
+    param: String,
+    op: String,
+    /// `between`'s upper bound.
+    to: Option<At<String>>,
+}
 
 /// What an `x-apigen-action` says, before binding.
 struct Declared {
@@ -18,7 +26,7 @@ struct Declared {
     entity: String,
     index: Option<String>,
     order: SortOrder,
-    range: Option<(String, RangeOp)>,
+    range: Option<DeclaredRange>,
     bind: Vec<(String, String)>,
     /// `access`, where it was written.
     access: Option<(Access, String)>,
@@ -181,10 +189,11 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
     };
     let range = map.get("range").and_then(|v| {
         let r_at = child(at, "range");
-        let m = r.object(v, &r_at, "`range`", &["param", "op"])?;
+        let m = r.object(v, &r_at, "`range`", &["param", "op", "to"])?;
         let param = r.string(m, "param", &r_at)?.value;
         let op = r.choice(m, "op", &r_at, &RangeOp::NAMES)?.value;
-        Some((param, RangeOp::parse(&op)?))
+        let to = r.string(m, "to", &r_at);
+        Some(DeclaredRange { param, op, to })
     });
     let bind = match map.get("bind") {
         Some(Value::Object(b)) => b
@@ -549,21 +558,54 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
     }
 
     let range = match &d.range {
-        Some((name, op_kind)) => {
-            let Some(p) = op
-                .params
-                .iter()
-                .position(|p| &p.name == name && p.location == ParamIn::Query)
-            else {
-                return Err(err(
-                    &child(at, "range"),
-                    format!("`range` names query parameter `{name}`, which this operation does not have"),
-                    format!("declare `- {{name: {name}, in: query, schema: {{type: string}}}}`"),
-                ));
+        Some(declared) => {
+            let query_param = |name: &str, at: &str| {
+                op.params
+                    .iter()
+                    .position(|p| p.name == name && p.location == ParamIn::Query)
+                    .ok_or_else(|| {
+                        err(
+                            at,
+                            format!("`range` names query parameter `{name}`, which this operation does not have"),
+                            format!("declare `- {{name: {name}, in: query, schema: {{type: string}}}}`"),
+                        )
+                    })
             };
+            let range_at = child(at, "range");
+            let p = query_param(&declared.param, &range_at)?;
+            let op_kind = match (RangeOp::single(&declared.op), &declared.to) {
+                (Some(single), None) => single,
+                (None, Some(to)) => RangeOp::Between {
+                    to: query_param(&to.value, &to.pointer)?,
+                },
+                (None, None) => {
+                    return Err(err(
+                        &range_at,
+                        "`between` needs its upper bound".into(),
+                        format!(
+                            "name the query parameter that holds it: `range: {{op: between, param: {}, to: until}}`",
+                            declared.param
+                        ),
+                    ))
+                }
+                (Some(_), Some(to)) => {
+                    return Err(err(
+                        &to.pointer,
+                        format!("`to` is the upper bound of `between`, and this range is `{}`", declared.op),
+                        "remove `to`, or write `op: between`".into(),
+                    ))
+                }
+            };
+            if matches!(op_kind, RangeOp::Between { to } if to == p) {
+                return Err(err(
+                    &range_at,
+                    "`between` needs two parameters, and `param` and `to` name the same one".into(),
+                    "name the lower bound in `param` and the upper one in `to`".into(),
+                ));
+            }
             let Some(sk) = key_of(index).1 else {
                 return Err(err(
-                    &child(at, "range"),
+                    &range_at,
                     "`range` needs a sort key, and this index has none".into(),
                     "remove `range`, or query an index with a sort key".into(),
                 ));
@@ -572,16 +614,16 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
                 Part::Var { kind, field } => Some((*kind, field.clone())),
                 Part::Lit(_) => None,
             });
-            if *op_kind == RangeOp::BeginsWith && matches!(first, Some((VarKind::Integer, _))) {
+            if op_kind == RangeOp::BeginsWith && matches!(first, Some((VarKind::Integer, _))) {
                 return Err(err(
-                    &child(at, "range"),
+                    &range_at,
                     format!("`beginsWith` cannot match integer `{}`: sort keys hold integers in a fixed-width form", first.map(|f| f.1).unwrap_or_default()),
-                    "compare integers with `gt`, `gte`, `lt` or `lte`".into(),
+                    "compare integers with `gt`, `gte`, `lt`, `lte` or `between`".into(),
                 ));
             }
             Some(Range {
                 param: p,
-                op: *op_kind,
+                op: op_kind,
             })
         }
         None => None,

@@ -1,9 +1,11 @@
 //! The validated model of an API that every emitter reads. Building it runs
 //! every check of the hint vocabulary and reports all problems at once.
 
+pub mod access;
 pub mod actions;
 pub mod advice;
 pub mod binder;
+pub mod defaults;
 pub mod examples;
 pub mod gateway;
 pub mod hints;
@@ -285,7 +287,11 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         let word = word.trim_start_matches("r#");
         e.singular = singulars.claim(word.to_string());
         e.plural = plurals.claim(names::plural(word));
+        e.new_type = type_names.claim(format!("New{name}"));
+        e.changes_type = type_names.claim(format!("{name}Changes"));
+        defaults::read(e, raw, &types, &mut diagnostics);
     }
+    access::settle(&mut entities, &tables);
 
     mark_owners_read_only(&mut types, &entities);
 

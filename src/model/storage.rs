@@ -182,6 +182,21 @@ pub struct Owner {
     pub pointer: String,
 }
 
+/// One query an entity's keys allow: the partition fixed by its variables,
+/// the sort key optionally compared with a range.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The repository method, e.g. `orders_by_status`.
+    pub method: String,
+    /// Index into the table's `indexes`; `None` is the primary key.
+    pub index: Option<usize>,
+    /// The partition key's variables (entity fields), in template order.
+    pub partition: Vec<String>,
+    /// The sort key's first variable, which a range compares; `None` when the
+    /// sort key holds no variable.
+    pub range: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Entity {
     /// The schema's name in the spec.
@@ -211,6 +226,17 @@ pub struct Entity {
     /// entity's.
     pub singular: String,
     pub plural: String,
+    /// Rust names of the typed input of a create or put (`NewOrder`) and of
+    /// an update (`OrderChanges`), settled against every other type name.
+    pub new_type: String,
+    pub changes_type: String,
+    /// The schema `default` of each field that has one, stored when a
+    /// create or put omits the field.
+    pub defaults: Vec<(String, Value)>,
+    /// The queries the entity's keys allow, one repository method each.
+    pub patterns: Vec<Pattern>,
+    /// The repository method that reads every item of the entity (a Scan).
+    pub scan_method: String,
 }
 
 impl Entity {
@@ -802,6 +828,11 @@ fn read_entity(
         repository: String::new(),
         singular: String::new(),
         plural: String::new(),
+        new_type: String::new(),
+        changes_type: String::new(),
+        defaults: Vec::new(),
+        patterns: Vec::new(),
+        scan_method: String::new(),
     })
 }
 

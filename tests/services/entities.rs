@@ -179,6 +179,9 @@ impl<'a> View<'a> {
         for index in &self.entity.indexes {
             fields.extend(index.key.vars().into_iter().map(str::to_string));
         }
+        // Every other item leaves out the fields that have a default, so that the store fills
+        // them in.
+        fields.extend(self.entity.defaults.iter().map(|(f, _)| f.clone()));
         fields.sort();
         fields.dedup();
         let required = self.required_fields();
@@ -267,7 +270,7 @@ impl<'a> View<'a> {
         let a = action(op);
         let mut out = Vec::new();
         for (i, p) in op.params.iter().enumerate() {
-            let is_range = a.range.as_ref().is_some_and(|r| r.param == i);
+            let is_range = a.range.as_ref().is_some_and(|r| r.uses(i));
             if p.location != ParamIn::Query || Some(i) == a.limit || Some(i) == a.cursor || is_range
             {
                 continue;
@@ -291,7 +294,7 @@ impl<'a> View<'a> {
         op: &Operation,
         live: &[Value],
         probe: &Value,
-        range: Option<&str>,
+        range: Bounds,
     ) -> (Vec<Value>, bool) {
         let a = action(op);
         let key = self.read_key(a);
@@ -306,21 +309,24 @@ impl<'a> View<'a> {
                     .filter(|(_, p)| Some(*p) != range_param)
                     .all(|(field, _)| item[field.as_str()] == probe[field.as_str()])
             })
-            .filter(
-                |item| match (range, &a.range, key.sk.as_ref().and_then(first_var)) {
-                    (Some(bound), Some(r), Some((field, kind))) => {
-                        let ord = compare(kind, &text(&item[field.as_str()]), bound);
-                        match r.op {
-                            RangeOp::Gt => ord == Ordering::Greater,
-                            RangeOp::Gte => ord != Ordering::Less,
-                            RangeOp::Lt => ord == Ordering::Less,
-                            RangeOp::Lte => ord != Ordering::Greater,
-                            RangeOp::BeginsWith => text(&item[field.as_str()]).starts_with(bound),
-                        }
-                    }
-                    _ => true,
-                },
-            )
+            .filter(|item| {
+                let (Some(r), Some((field, kind))) =
+                    (&a.range, key.sk.as_ref().and_then(first_var))
+                else {
+                    return true;
+                };
+                let value = text(&item[field.as_str()]);
+                let ord = |bound: &str| compare(kind, &value, bound);
+                let from = range.from.is_none_or(|bound| match r.op {
+                    RangeOp::Gt => ord(bound) == Ordering::Greater,
+                    RangeOp::Gte | RangeOp::Between { .. } => ord(bound) != Ordering::Less,
+                    RangeOp::Lt => ord(bound) == Ordering::Less,
+                    RangeOp::Lte => ord(bound) != Ordering::Greater,
+                    RangeOp::BeginsWith => value.starts_with(bound),
+                });
+                let to = range.to.is_none_or(|bound| ord(bound) != Ordering::Greater);
+                from && to
+            })
             .cloned()
             .collect();
         if a.scan {
@@ -369,6 +375,34 @@ impl<'a> View<'a> {
             .as_ref()
             .and_then(first_var)
             .map(|(f, _)| f)
+    }
+}
+
+/// What a read sends to its range parameters: the value compared with (the
+/// lower bound of `between`), and the upper bound of `between`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bounds<'a> {
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+}
+
+impl Bounds<'_> {
+    pub fn any(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+}
+
+/// Two sort key values in the order of their kind: low, high.
+pub fn ordered<'a>(v: &View, op: &Operation, a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+    let kind = v
+        .read_key(action(op))
+        .sk
+        .as_ref()
+        .and_then(first_var)
+        .map(|(_, k)| k);
+    match kind {
+        Some(kind) if compare(kind, a, b) == Ordering::Greater => (b, a),
+        _ => (a, b),
     }
 }
 

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use apigen::model::actions::Verb;
+use apigen::model::actions::{RangeOp, Verb};
 use apigen::model::{Api, Operation, Shape, Ty, TypeKind};
 use serde_json::{json, Map, Value};
 
 use crate::client::{Request, Session};
-use crate::entities::{action, body_shape, bump, encode, text, views, View};
+use crate::entities::{action, body_shape, bump, encode, ordered, text, views, Bounds, View};
 
 /// The items that exist, per entity, as the journeys made them.
 #[derive(Default)]
@@ -218,6 +218,13 @@ fn seed_at(s: &mut Session, v: &View, live: &mut Live, n: usize) -> (Value, Opti
         s.check(!item[field].is_null(), || {
             format!("{step}: the server sets `{field}`")
         });
+    }
+    for (field, default) in &v.entity.defaults {
+        if body.get(field).is_none() {
+            s.check(&item[field.as_str()] == default, || {
+                format!("{step}: `{field}`, left out, is stored as its default {default}")
+            });
+        }
     }
     if let Some(version) = &v.entity.version {
         s.check(item[version.as_str()] == 1, || {
@@ -979,12 +986,34 @@ fn reads(s: &mut Session, v: &View, live: &Live, when: &str) {
             }
         }
         for probe in probes.iter().take(3) {
-            read_all(s, v, op, &items, probe, None, when);
+            read_all(s, v, op, &items, probe, Bounds::default(), when);
             if let Some(field) = v.range_field(op) {
-                let (expected, _) = v.expected(op, &items, probe, None);
+                let (expected, _) = v.expected(op, &items, probe, Bounds::default());
                 if let Some(middle) = expected.get(expected.len() / 2) {
                     let bound = text(&middle[field.as_str()]);
-                    read_all(s, v, op, &items, probe, Some(&bound), when);
+                    let from = Bounds {
+                        from: Some(&bound),
+                        to: None,
+                    };
+                    read_all(s, v, op, &items, probe, from, when);
+                    if matches!(
+                        a.range.as_ref().map(|r| r.op),
+                        Some(RangeOp::Between { .. })
+                    ) {
+                        let to = Bounds {
+                            from: None,
+                            to: Some(&bound),
+                        };
+                        read_all(s, v, op, &items, probe, to, when);
+                        // Both bounds: from the first item to the middle one, in value order.
+                        let first = text(&expected[0][field.as_str()]);
+                        let (low, high) = ordered(v, op, &first, &bound);
+                        let both = Bounds {
+                            from: Some(low),
+                            to: Some(high),
+                        };
+                        read_all(s, v, op, &items, probe, both, when);
+                    }
                 }
             }
         }
@@ -995,7 +1024,7 @@ fn read_uri(
     v: &View,
     op: &Operation,
     probe: &Value,
-    range: Option<&str>,
+    range: Bounds,
     limit: Option<u32>,
     cursor: Option<&str>,
 ) -> String {
@@ -1005,8 +1034,12 @@ fn read_uri(
         .into_iter()
         .map(|(k, val)| format!("{k}={}", encode(&val)))
         .collect();
-    if let (Some(r), Some(bound)) = (&a.range, range) {
+    if let (Some(r), Some(bound)) = (&a.range, range.from) {
         query.push(format!("{}={}", op.params[r.param].name, encode(bound)));
+    }
+    if let (Some(RangeOp::Between { to }), Some(bound)) = (a.range.as_ref().map(|r| r.op), range.to)
+    {
+        query.push(format!("{}={}", op.params[to].name, encode(bound)));
     }
     if let (Some(i), Some(limit)) = (a.limit, limit) {
         query.push(format!("{}={limit}", op.params[i].name));
@@ -1028,7 +1061,7 @@ fn read_all(
     op: &Operation,
     items: &[Value],
     probe: &Value,
-    range: Option<&str>,
+    range: Bounds,
     when: &str,
 ) {
     let a = action(op);
@@ -1050,7 +1083,7 @@ fn read_all(
     let step = format!(
         "{} ({when}{})",
         op.id,
-        if range.is_some() { ", with range" } else { "" }
+        if range.any() { ", with range" } else { "" }
     );
     loop {
         let uri = read_uri(v, op, probe, range, paged.then_some(2), cursor.as_deref());
@@ -1121,13 +1154,13 @@ fn tampered_cursor(s: &mut Session, v: &View, live: &Live) -> bool {
         else {
             continue;
         };
-        let (expected, _) = v.expected(op, &items, probe, None);
+        let (expected, _) = v.expected(op, &items, probe, Bounds::default());
         if expected.len() < 2 {
             continue;
         }
         let reply = s.call_unrecorded(
             &op.id,
-            Request::get(read_uri(v, op, probe, None, Some(1), None)),
+            Request::get(read_uri(v, op, probe, Bounds::default(), Some(1), None)),
         );
         let Some(cursor) = reply.json()[field.as_str()].as_str().map(str::to_string) else {
             s.fail(&format!(
@@ -1150,7 +1183,14 @@ fn tampered_cursor(s: &mut Session, v: &View, live: &Live) -> bool {
                 ] {
                     s.expect(
                         &format!("{} ({what})", op.id),
-                        Request::get(read_uri(v, op, probe, None, Some(1), Some(bad))),
+                        Request::get(read_uri(
+                            v,
+                            op,
+                            probe,
+                            Bounds::default(),
+                            Some(1),
+                            Some(bad),
+                        )),
                         400,
                     );
                 }

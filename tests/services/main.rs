@@ -14,6 +14,7 @@ mod common;
 
 mod auth;
 mod client;
+mod compile_fail;
 mod concurrency;
 mod entities;
 mod journeys;
@@ -59,6 +60,16 @@ fn project(spec: &Path, work: &Path) -> Project {
     let handlers = spec.with_extension("handlers.rs");
     if handlers.exists() {
         std::fs::copy(&handlers, dir.join("src/handlers.rs")).expect("handlers copied");
+    }
+    // Tests of the typed repository, as its user would write them.
+    let repository = spec.with_extension("repository.rs");
+    if repository.exists() {
+        std::fs::copy(&repository, dir.join("tests/repository.rs")).expect("tests copied");
+    }
+    let refused = spec.with_extension("compile_fail.rs");
+    if refused.exists() {
+        let n = compile_fail::check(&dir, &refused);
+        eprintln!("{n} misuses of the typed repository refused, as they should be");
     }
     common::cargo(
         &dir,

@@ -70,8 +70,8 @@ pub async fn list_customers(
     request: operations::ListCustomersRequest,
 ) -> Result<operations::ListCustomersResponse, http::ApiError> {
     let values = serde_json::Map::new();
-    let page = store
-        .query_customers(store::Query {
+    let page: store::Page<models::Customer> = store
+        .query(store::Query {
             index: Some("GSI2"),
             values,
             range: None,
@@ -100,7 +100,7 @@ pub async fn create_customer(
     let key = serde_json::Map::new();
     let mut fields = fields(&request.body)?;
     fields.extend(key);
-    let item = store.create_customer(fields, &[]).await?;
+    let item: models::Customer = store.create(fields, &[]).await?;
     let doc = json(&item)?;
     Ok(operations::CreateCustomerResponse::Created {
         body: item,
@@ -154,7 +154,9 @@ pub async fn update_customer(
     let expected = store
         .if_match::<models::Customer, _>(&key, request.if_match.as_deref(), false)
         .await?;
-    let item = store.update_customer(&key, fields(&request.body)?, expected).await?;
+    let item: models::Customer = store
+        .update(store::fields_of(&key)?, fields(&request.body)?, expected)
+        .await?;
     let doc = json(&item)?;
     Ok(operations::UpdateCustomerResponse::Ok {
         body: item,
@@ -169,8 +171,8 @@ pub async fn list_customer_orders(
 ) -> Result<operations::ListCustomerOrdersResponse, http::ApiError> {
     let mut values = serde_json::Map::new();
     values.insert("customerId".into(), json(&request.customer_id)?);
-    let page = store
-        .query_orders(store::Query {
+    let page: store::Page<models::Order> = store
+        .query(store::Query {
             index: None,
             values,
             range: None,
@@ -200,7 +202,7 @@ pub async fn create_order(
     key.insert("customerId".into(), json(&request.customer_id)?);
     let mut fields = fields(&request.body)?;
     fields.extend(key);
-    let item = store.create_order(fields, &["customerId"]).await?;
+    let item: models::Order = store.create(fields, &["customerId"]).await?;
     let doc = json(&item)?;
     Ok(operations::CreateOrderResponse::Created {
         body: item,
@@ -248,8 +250,8 @@ pub async fn replace_order(
     let expected = store
         .if_match::<models::Order, _>(&key, request.if_match.as_deref(), true)
         .await?;
-    let (item, created) = store
-        .put_order(&key, fields, &["customerId", "orderId"], expected)
+    let (item, created): (models::Order, bool) = store
+        .put(store::fields_of(&key)?, fields, &["customerId", "orderId"], expected)
         .await?;
     let doc = json(&item)?;
     Ok(
@@ -301,7 +303,9 @@ pub async fn update_order(
     let expected = store
         .if_match::<models::Order, _>(&key, request.if_match.as_deref(), false)
         .await?;
-    let item = store.update_order(&key, fields(&request.body)?, expected).await?;
+    let item: models::Order = store
+        .update(store::fields_of(&key)?, fields(&request.body)?, expected)
+        .await?;
     let doc = json(&item)?;
     Ok(operations::UpdateOrderResponse::Ok {
         body: item,
@@ -316,16 +320,14 @@ pub async fn list_orders_by_status(
 ) -> Result<operations::ListOrdersByStatusResponse, http::ApiError> {
     let mut values = serde_json::Map::new();
     values.insert("status".into(), json(&request.status)?);
-    let page = store
-        .query_orders(store::Query {
+    let page: store::Page<models::Order> = store
+        .query(store::Query {
             index: Some("GSI1"),
             values,
-            range: request
-                .since
-                .as_ref()
-                .map(json)
-                .transpose()?
-                .map(|v| (store::RangeOp::Gte, key_text(v))),
+            range: store::Range::from_bounds(
+                request.since.as_ref().map(json).transpose()?.map(key_text),
+                request.until.as_ref().map(json).transpose()?.map(key_text),
+            ),
             descending: true,
             limit: request
                 .limit
@@ -349,8 +351,8 @@ pub async fn list_products(
     request: operations::ListProductsRequest,
 ) -> Result<operations::ListProductsResponse, http::ApiError> {
     let values = serde_json::Map::new();
-    let page = store
-        .query_products(store::Query {
+    let page: store::Page<models::Product> = store
+        .query(store::Query {
             index: Some("GSI2"),
             values,
             range: None,
@@ -403,7 +405,9 @@ pub async fn put_product(
     let expected = store
         .if_match::<models::Product, _>(&key, request.if_match.as_deref(), true)
         .await?;
-    let (item, created) = store.put_product(&key, fields, &["sku"], expected).await?;
+    let (item, created): (models::Product, bool) = store
+        .put(store::fields_of(&key)?, fields, &["sku"], expected)
+        .await?;
     let doc = json(&item)?;
     Ok(
         if created {
@@ -429,7 +433,7 @@ pub async fn create_category(
     let key = serde_json::Map::new();
     let mut fields = fields(&request.body)?;
     fields.extend(key);
-    let item = store.create_category(fields, &[]).await?;
+    let item: models::Category = store.create(fields, &[]).await?;
     let doc = json(&item)?;
     Ok(operations::CreateCategoryResponse::Created {
         body: item,
@@ -483,7 +487,9 @@ pub async fn update_category(
     let expected = store
         .if_match::<models::Category, _>(&key, request.if_match.as_deref(), false)
         .await?;
-    let item = store.update_category(&key, fields(&request.body)?, expected).await?;
+    let item: models::Category = store
+        .update(store::fields_of(&key)?, fields(&request.body)?, expected)
+        .await?;
     let doc = json(&item)?;
     Ok(operations::UpdateCategoryResponse::Ok {
         body: item,
@@ -497,8 +503,8 @@ pub async fn list_featured_categories(
     request: operations::ListFeaturedCategoriesRequest,
 ) -> Result<operations::ListFeaturedCategoriesResponse, http::ApiError> {
     let values = serde_json::Map::new();
-    let page = store
-        .query_categories(store::Query {
+    let page: store::Page<models::Category> = store
+        .query(store::Query {
             index: Some("GSI1"),
             values,
             range: None,

@@ -192,7 +192,8 @@ pub trait Handlers: Send + Sync + 'static {
     /// List orders by status
     ///
     /// Returns one page of the orders in one status across all customers,
-    /// newest first, optionally only those created at or after `since`.
+    /// newest first, optionally only those created at or after `since` and
+    /// at or before `until`.
     ///
     /// `GET /orders`: `query` on `Order` by default.
     fn list_orders_by_status(

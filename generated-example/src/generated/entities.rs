@@ -4,19 +4,6 @@
 use crate::generated::models;
 use ::apigen_runtime::store;
 
-/// A typed key as the fields the store renders key templates from.
-fn key_fields<K: serde::Serialize>(
-    key: &K,
-) -> Result<serde_json::Map<String, serde_json::Value>, store::StoreError> {
-    match serde_json::to_value(key) {
-        Ok(serde_json::Value::Object(fields)) => Ok(fields),
-        Ok(_) => {
-            Err(store::StoreError::Invalid("a key must be an object of fields".into()))
-        }
-        Err(e) => Err(store::StoreError::Invalid(format!("cannot read the key: {e}"))),
-    }
-}
-
 /// Table `Main` (`MainTable` in template.yaml; its name comes from `MAIN_TABLE`).
 pub static MAIN_TABLE: store::TableDef = store::TableDef {
     name: "Main",
@@ -100,6 +87,12 @@ pub static CUSTOMER_ENTITY: store::EntityDef = store::EntityDef {
     expires: None,
     unique: &["email"],
     read_only: &["customerId", "createdAt", "updatedAt", "version"],
+    defaults: &[
+        store::FieldDefault {
+            field: "marketingOptIn",
+            json: "false",
+        },
+    ],
 };
 
 impl store::Entity for models::Customer {
@@ -113,18 +106,49 @@ pub struct CustomerKey {
     pub customer_id: String,
 }
 
+/// A new [`models::Customer`], as a create or put takes it: every field but `customerId`, `createdAt`, `updatedAt` and `version`, which the store sets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NewCustomer {
+    /// Email address; no two customers share one.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// Phone number in E.164 form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Whether the customer agreed to receive marketing email.
+    #[serde(rename = "marketingOptIn", skip_serializing_if = "Option::is_none")]
+    pub marketing_opt_in: Option<bool>,
+}
+
+/// Changes to a stored [`models::Customer`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CustomerChanges {
+    /// Email address; no two customers share one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Full name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone number in E.164 form.
+    #[serde(skip_serializing_if = "store::Patch::is_keep")]
+    pub phone: store::Patch<String>,
+    /// Whether the customer agreed to receive marketing email.
+    #[serde(rename = "marketingOptIn", skip_serializing_if = "store::Patch::is_keep")]
+    pub marketing_opt_in: store::Patch<bool>,
+}
+
 /// Typed access to stored [`models::Customer`]s. [`store::Store`] implements it for DynamoDB and for memory alike.
 pub trait CustomerRepository {
-    /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.
+    /// Stores a new one. The store sets `customerId`, `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
     fn create_customer(
         &self,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        new: NewCustomer,
     ) -> impl std::future::Future<
         Output = Result<models::Customer, store::StoreError>,
     > + Send;
 
-    /// Reads one.
+    /// Reads one. One GetItem.
     fn get_customer(
         &self,
         key: &CustomerKey,
@@ -132,22 +156,21 @@ pub trait CustomerRepository {
         Output = Result<Option<models::Customer>, store::StoreError>,
     > + Send;
 
-    /// Creates or replaces one; `true` when it was created.
+    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
     fn put_customer(
         &self,
         key: &CustomerKey,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        item: NewCustomer,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<
         Output = Result<(models::Customer, bool), store::StoreError>,
     > + Send;
 
-    /// Applies a merge patch: fields with a value are set, fields with `null` removed.
+    /// Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.
     fn update_customer(
         &self,
         key: &CustomerKey,
-        patch: serde_json::Map<String, serde_json::Value>,
+        changes: CustomerChanges,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<
         Output = Result<models::Customer, store::StoreError>,
@@ -160,10 +183,19 @@ pub trait CustomerRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// Reads one page of a query or list.
-    fn query_customers(
+    /// One page of the customers, from index `GSI2`, sorted by `createdAt`, which `range` compares. One Query request.
+    fn customers(
         &self,
-        query: store::Query,
+        range: Option<store::Range<chrono::DateTime<chrono::Utc>>>,
+        page: store::PageRequest,
+    ) -> impl std::future::Future<
+        Output = Result<store::Page<models::Customer>, store::StoreError>,
+    > + Send;
+
+    /// One page of every customer, by a Scan of the table: it reads every item, so prefer a query.
+    fn scan_customers(
+        &self,
+        page: store::PageRequest,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Customer>, store::StoreError>,
     > + Send;
@@ -172,36 +204,40 @@ pub trait CustomerRepository {
 impl CustomerRepository for store::Store {
     async fn create_customer(
         &self,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        new: NewCustomer,
     ) -> Result<models::Customer, store::StoreError> {
-        self.create(fields, bound).await
+        self.create(store::fields_of(&new)?, &[]).await
     }
 
     async fn get_customer(
         &self,
         key: &CustomerKey,
     ) -> Result<Option<models::Customer>, store::StoreError> {
-        self.get(key_fields(key)?).await
+        self.get(store::fields_of(key)?).await
     }
 
     async fn put_customer(
         &self,
         key: &CustomerKey,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        item: NewCustomer,
         expected_version: Option<i64>,
     ) -> Result<(models::Customer, bool), store::StoreError> {
-        self.put(key_fields(key)?, fields, bound, expected_version).await
+        self.put(store::fields_of(key)?, store::fields_of(&item)?, &[], expected_version)
+            .await
     }
 
     async fn update_customer(
         &self,
         key: &CustomerKey,
-        patch: serde_json::Map<String, serde_json::Value>,
+        changes: CustomerChanges,
         expected_version: Option<i64>,
     ) -> Result<models::Customer, store::StoreError> {
-        self.update(key_fields(key)?, patch, expected_version).await
+        self.update(
+                store::fields_of(key)?,
+                store::fields_of(&changes)?,
+                expected_version,
+            )
+            .await
     }
 
     async fn delete_customer(
@@ -209,14 +245,22 @@ impl CustomerRepository for store::Store {
         key: &CustomerKey,
         expected_version: Option<i64>,
     ) -> Result<(), store::StoreError> {
-        self.delete::<models::Customer>(key_fields(key)?, expected_version).await
+        self.delete::<models::Customer>(store::fields_of(key)?, expected_version).await
     }
 
-    async fn query_customers(
+    async fn customers(
         &self,
-        query: store::Query,
+        range: Option<store::Range<chrono::DateTime<chrono::Utc>>>,
+        page: store::PageRequest,
     ) -> Result<store::Page<models::Customer>, store::StoreError> {
-        self.query(query).await
+        self.query(store::Query::page(Some("GSI2"), page).range(range)?).await
+    }
+
+    async fn scan_customers(
+        &self,
+        page: store::PageRequest,
+    ) -> Result<store::Page<models::Customer>, store::StoreError> {
+        self.query(store::Query::scan(page)).await
     }
 }
 
@@ -265,6 +309,7 @@ pub static ORDER_ENTITY: store::EntityDef = store::EntityDef {
     }),
     unique: &[],
     read_only: &["customerId", "orderId", "createdAt", "updatedAt", "version"],
+    defaults: &[],
 };
 
 impl store::Entity for models::Order {
@@ -280,18 +325,57 @@ pub struct OrderKey {
     pub order_id: String,
 }
 
+/// A new [`models::Order`], as a create or put takes it: every field but `orderId`, `createdAt`, `updatedAt` and `version`, which the store sets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NewOrder {
+    /// The customer who placed the order (from the path).
+    #[serde(rename = "customerId")]
+    pub customer_id: String,
+    pub status: models::OrderStatus,
+    /// The order lines, at least one.
+    pub items: Vec<models::OrderItemsItem>,
+    /// ISO 4217 currency code of all prices in the order.
+    pub currency: models::OrderCurrency,
+    /// A note from the customer, or null for none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When an unpaid order may be discarded. DynamoDB deletes the item
+    /// some time after this instant (TTL); absent means never.
+    #[serde(rename = "expiresAt", skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Changes to a stored [`models::Order`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct OrderChanges {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<models::OrderStatus>,
+    /// The order lines, at least one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<models::OrderItemsItem>>,
+    /// ISO 4217 currency code of all prices in the order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<models::OrderCurrency>,
+    /// A note from the customer, or null for none.
+    #[serde(skip_serializing_if = "store::Patch::is_keep")]
+    pub note: store::Patch<String>,
+    /// When an unpaid order may be discarded. DynamoDB deletes the item
+    /// some time after this instant (TTL); absent means never.
+    #[serde(rename = "expiresAt", skip_serializing_if = "store::Patch::is_keep")]
+    pub expires_at: store::Patch<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Typed access to stored [`models::Order`]s. [`store::Store`] implements it for DynamoDB and for memory alike.
 pub trait OrderRepository {
-    /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.
+    /// Stores a new one. The store sets `orderId`, `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
     fn create_order(
         &self,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        new: NewOrder,
     ) -> impl std::future::Future<
         Output = Result<models::Order, store::StoreError>,
     > + Send;
 
-    /// Reads one.
+    /// Reads one. One GetItem.
     fn get_order(
         &self,
         key: &OrderKey,
@@ -299,22 +383,21 @@ pub trait OrderRepository {
         Output = Result<Option<models::Order>, store::StoreError>,
     > + Send;
 
-    /// Creates or replaces one; `true` when it was created.
+    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
     fn put_order(
         &self,
         key: &OrderKey,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        item: NewOrder,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<
         Output = Result<(models::Order, bool), store::StoreError>,
     > + Send;
 
-    /// Applies a merge patch: fields with a value are set, fields with `null` removed.
+    /// Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.
     fn update_order(
         &self,
         key: &OrderKey,
-        patch: serde_json::Map<String, serde_json::Value>,
+        changes: OrderChanges,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<
         Output = Result<models::Order, store::StoreError>,
@@ -327,10 +410,30 @@ pub trait OrderRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// Reads one page of a query or list.
-    fn query_orders(
+    /// One page of the orders with this `customerId`, from the table, sorted by `orderId`, which `range` compares. One Query request.
+    fn orders_by_customer_id(
         &self,
-        query: store::Query,
+        customer_id: &str,
+        range: Option<store::Range<String>>,
+        page: store::PageRequest,
+    ) -> impl std::future::Future<
+        Output = Result<store::Page<models::Order>, store::StoreError>,
+    > + Send;
+
+    /// One page of the orders with this `status`, from index `GSI1`, sorted by `createdAt`, which `range` compares. One Query request.
+    fn orders_by_status(
+        &self,
+        status: &models::OrderStatus,
+        range: Option<store::Range<chrono::DateTime<chrono::Utc>>>,
+        page: store::PageRequest,
+    ) -> impl std::future::Future<
+        Output = Result<store::Page<models::Order>, store::StoreError>,
+    > + Send;
+
+    /// One page of every order, by a Scan of the table: it reads every item, so prefer a query.
+    fn scan_orders(
+        &self,
+        page: store::PageRequest,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Order>, store::StoreError>,
     > + Send;
@@ -339,36 +442,45 @@ pub trait OrderRepository {
 impl OrderRepository for store::Store {
     async fn create_order(
         &self,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        new: NewOrder,
     ) -> Result<models::Order, store::StoreError> {
-        self.create(fields, bound).await
+        self.create(store::fields_of(&new)?, &["customerId"]).await
     }
 
     async fn get_order(
         &self,
         key: &OrderKey,
     ) -> Result<Option<models::Order>, store::StoreError> {
-        self.get(key_fields(key)?).await
+        self.get(store::fields_of(key)?).await
     }
 
     async fn put_order(
         &self,
         key: &OrderKey,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        item: NewOrder,
         expected_version: Option<i64>,
     ) -> Result<(models::Order, bool), store::StoreError> {
-        self.put(key_fields(key)?, fields, bound, expected_version).await
+        self.put(
+                store::fields_of(key)?,
+                store::fields_of(&item)?,
+                &["customerId"],
+                expected_version,
+            )
+            .await
     }
 
     async fn update_order(
         &self,
         key: &OrderKey,
-        patch: serde_json::Map<String, serde_json::Value>,
+        changes: OrderChanges,
         expected_version: Option<i64>,
     ) -> Result<models::Order, store::StoreError> {
-        self.update(key_fields(key)?, patch, expected_version).await
+        self.update(
+                store::fields_of(key)?,
+                store::fields_of(&changes)?,
+                expected_version,
+            )
+            .await
     }
 
     async fn delete_order(
@@ -376,14 +488,42 @@ impl OrderRepository for store::Store {
         key: &OrderKey,
         expected_version: Option<i64>,
     ) -> Result<(), store::StoreError> {
-        self.delete::<models::Order>(key_fields(key)?, expected_version).await
+        self.delete::<models::Order>(store::fields_of(key)?, expected_version).await
     }
 
-    async fn query_orders(
+    async fn orders_by_customer_id(
         &self,
-        query: store::Query,
+        customer_id: &str,
+        range: Option<store::Range<String>>,
+        page: store::PageRequest,
     ) -> Result<store::Page<models::Order>, store::StoreError> {
-        self.query(query).await
+        self.query(
+                store::Query::page(None, page)
+                    .bind("customerId", customer_id)?
+                    .range(range)?,
+            )
+            .await
+    }
+
+    async fn orders_by_status(
+        &self,
+        status: &models::OrderStatus,
+        range: Option<store::Range<chrono::DateTime<chrono::Utc>>>,
+        page: store::PageRequest,
+    ) -> Result<store::Page<models::Order>, store::StoreError> {
+        self.query(
+                store::Query::page(Some("GSI1"), page)
+                    .bind("status", status)?
+                    .range(range)?,
+            )
+            .await
+    }
+
+    async fn scan_orders(
+        &self,
+        page: store::PageRequest,
+    ) -> Result<store::Page<models::Order>, store::StoreError> {
+        self.query(store::Query::scan(page)).await
     }
 }
 
@@ -415,6 +555,12 @@ pub static PRODUCT_ENTITY: store::EntityDef = store::EntityDef {
     expires: None,
     unique: &[],
     read_only: &["sku", "createdAt", "updatedAt", "version"],
+    defaults: &[
+        store::FieldDefault {
+            field: "active",
+            json: "true",
+        },
+    ],
 };
 
 impl store::Entity for models::Product {
@@ -427,18 +573,57 @@ pub struct ProductKey {
     pub sku: String,
 }
 
+/// A new [`models::Product`], as a create or put takes it: every field but `createdAt`, `updatedAt` and `version`, which the store sets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NewProduct {
+    /// Stock-keeping unit, chosen by the client (from the path).
+    pub sku: String,
+    /// Display name.
+    pub name: String,
+    /// Current price of one unit.
+    #[serde(rename = "unitPrice")]
+    pub unit_price: f64,
+    /// ISO 4217 currency code of the price.
+    pub currency: models::OrderCurrency,
+    /// Catalogue categories, each at most once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
+    /// Whether the product can be ordered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// Changes to a stored [`models::Product`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ProductChanges {
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Current price of one unit.
+    #[serde(rename = "unitPrice", skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<f64>,
+    /// ISO 4217 currency code of the price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<models::OrderCurrency>,
+    /// Catalogue categories, each at most once.
+    #[serde(skip_serializing_if = "store::Patch::is_keep")]
+    pub categories: store::Patch<Vec<String>>,
+    /// Whether the product can be ordered.
+    #[serde(skip_serializing_if = "store::Patch::is_keep")]
+    pub active: store::Patch<bool>,
+}
+
 /// Typed access to stored [`models::Product`]s. [`store::Store`] implements it for DynamoDB and for memory alike.
 pub trait ProductRepository {
-    /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.
+    /// Stores a new one. The store sets `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
     fn create_product(
         &self,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        new: NewProduct,
     ) -> impl std::future::Future<
         Output = Result<models::Product, store::StoreError>,
     > + Send;
 
-    /// Reads one.
+    /// Reads one. One GetItem.
     fn get_product(
         &self,
         key: &ProductKey,
@@ -446,22 +631,21 @@ pub trait ProductRepository {
         Output = Result<Option<models::Product>, store::StoreError>,
     > + Send;
 
-    /// Creates or replaces one; `true` when it was created.
+    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
     fn put_product(
         &self,
         key: &ProductKey,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        item: NewProduct,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<
         Output = Result<(models::Product, bool), store::StoreError>,
     > + Send;
 
-    /// Applies a merge patch: fields with a value are set, fields with `null` removed.
+    /// Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.
     fn update_product(
         &self,
         key: &ProductKey,
-        patch: serde_json::Map<String, serde_json::Value>,
+        changes: ProductChanges,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<
         Output = Result<models::Product, store::StoreError>,
@@ -474,10 +658,19 @@ pub trait ProductRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// Reads one page of a query or list.
-    fn query_products(
+    /// One page of the products, from index `GSI2`, sorted by `sku`, which `range` compares. One Query request.
+    fn products(
         &self,
-        query: store::Query,
+        range: Option<store::Range<String>>,
+        page: store::PageRequest,
+    ) -> impl std::future::Future<
+        Output = Result<store::Page<models::Product>, store::StoreError>,
+    > + Send;
+
+    /// One page of every product, by a Scan of the table: it reads every item, so prefer a query.
+    fn scan_products(
+        &self,
+        page: store::PageRequest,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Product>, store::StoreError>,
     > + Send;
@@ -486,36 +679,45 @@ pub trait ProductRepository {
 impl ProductRepository for store::Store {
     async fn create_product(
         &self,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        new: NewProduct,
     ) -> Result<models::Product, store::StoreError> {
-        self.create(fields, bound).await
+        self.create(store::fields_of(&new)?, &["sku"]).await
     }
 
     async fn get_product(
         &self,
         key: &ProductKey,
     ) -> Result<Option<models::Product>, store::StoreError> {
-        self.get(key_fields(key)?).await
+        self.get(store::fields_of(key)?).await
     }
 
     async fn put_product(
         &self,
         key: &ProductKey,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        item: NewProduct,
         expected_version: Option<i64>,
     ) -> Result<(models::Product, bool), store::StoreError> {
-        self.put(key_fields(key)?, fields, bound, expected_version).await
+        self.put(
+                store::fields_of(key)?,
+                store::fields_of(&item)?,
+                &["sku"],
+                expected_version,
+            )
+            .await
     }
 
     async fn update_product(
         &self,
         key: &ProductKey,
-        patch: serde_json::Map<String, serde_json::Value>,
+        changes: ProductChanges,
         expected_version: Option<i64>,
     ) -> Result<models::Product, store::StoreError> {
-        self.update(key_fields(key)?, patch, expected_version).await
+        self.update(
+                store::fields_of(key)?,
+                store::fields_of(&changes)?,
+                expected_version,
+            )
+            .await
     }
 
     async fn delete_product(
@@ -523,14 +725,22 @@ impl ProductRepository for store::Store {
         key: &ProductKey,
         expected_version: Option<i64>,
     ) -> Result<(), store::StoreError> {
-        self.delete::<models::Product>(key_fields(key)?, expected_version).await
+        self.delete::<models::Product>(store::fields_of(key)?, expected_version).await
     }
 
-    async fn query_products(
+    async fn products(
         &self,
-        query: store::Query,
+        range: Option<store::Range<String>>,
+        page: store::PageRequest,
     ) -> Result<store::Page<models::Product>, store::StoreError> {
-        self.query(query).await
+        self.query(store::Query::page(Some("GSI2"), page).range(range)?).await
+    }
+
+    async fn scan_products(
+        &self,
+        page: store::PageRequest,
+    ) -> Result<store::Page<models::Product>, store::StoreError> {
+        self.query(store::Query::scan(page)).await
     }
 }
 
@@ -570,6 +780,7 @@ pub static CATEGORY_ENTITY: store::EntityDef = store::EntityDef {
     expires: None,
     unique: &[],
     read_only: &["version"],
+    defaults: &[],
 };
 
 impl store::Entity for models::Category {
@@ -582,18 +793,40 @@ pub struct CategoryKey {
     pub slug: String,
 }
 
+/// A new [`models::Category`], as a create or put takes it: every field but `version`, which the store sets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NewCategory {
+    /// URL-safe name, chosen by the client; the category's id.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Position on the featured list (1 first); absent when not featured.
+    #[serde(rename = "featuredRank", skip_serializing_if = "Option::is_none")]
+    pub featured_rank: Option<i64>,
+}
+
+/// Changes to a stored [`models::Category`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CategoryChanges {
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Position on the featured list (1 first); absent when not featured.
+    #[serde(rename = "featuredRank", skip_serializing_if = "store::Patch::is_keep")]
+    pub featured_rank: store::Patch<i64>,
+}
+
 /// Typed access to stored [`models::Category`]s. [`store::Store`] implements it for DynamoDB and for memory alike.
 pub trait CategoryRepository {
-    /// Creates one from a client's fields (read-only ones are dropped unless named in `bound`, the fields taken from the path); the server sets the id, timestamps and version.
+    /// Stores a new one. The store sets `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
     fn create_category(
         &self,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        new: NewCategory,
     ) -> impl std::future::Future<
         Output = Result<models::Category, store::StoreError>,
     > + Send;
 
-    /// Reads one.
+    /// Reads one. One GetItem.
     fn get_category(
         &self,
         key: &CategoryKey,
@@ -601,22 +834,21 @@ pub trait CategoryRepository {
         Output = Result<Option<models::Category>, store::StoreError>,
     > + Send;
 
-    /// Creates or replaces one; `true` when it was created.
+    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
     fn put_category(
         &self,
         key: &CategoryKey,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        item: NewCategory,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<
         Output = Result<(models::Category, bool), store::StoreError>,
     > + Send;
 
-    /// Applies a merge patch: fields with a value are set, fields with `null` removed.
+    /// Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.
     fn update_category(
         &self,
         key: &CategoryKey,
-        patch: serde_json::Map<String, serde_json::Value>,
+        changes: CategoryChanges,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<
         Output = Result<models::Category, store::StoreError>,
@@ -629,10 +861,19 @@ pub trait CategoryRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// Reads one page of a query or list.
-    fn query_categories(
+    /// One page of the categories, from index `GSI1`, sorted by `featuredRank`, which `range` compares. One Query request.
+    fn featured_categories(
         &self,
-        query: store::Query,
+        range: Option<store::Range<i64>>,
+        page: store::PageRequest,
+    ) -> impl std::future::Future<
+        Output = Result<store::Page<models::Category>, store::StoreError>,
+    > + Send;
+
+    /// One page of every category, by a Scan of the table: it reads every item, so prefer a query.
+    fn scan_categories(
+        &self,
+        page: store::PageRequest,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Category>, store::StoreError>,
     > + Send;
@@ -641,36 +882,40 @@ pub trait CategoryRepository {
 impl CategoryRepository for store::Store {
     async fn create_category(
         &self,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        new: NewCategory,
     ) -> Result<models::Category, store::StoreError> {
-        self.create(fields, bound).await
+        self.create(store::fields_of(&new)?, &[]).await
     }
 
     async fn get_category(
         &self,
         key: &CategoryKey,
     ) -> Result<Option<models::Category>, store::StoreError> {
-        self.get(key_fields(key)?).await
+        self.get(store::fields_of(key)?).await
     }
 
     async fn put_category(
         &self,
         key: &CategoryKey,
-        fields: serde_json::Map<String, serde_json::Value>,
-        bound: &[&str],
+        item: NewCategory,
         expected_version: Option<i64>,
     ) -> Result<(models::Category, bool), store::StoreError> {
-        self.put(key_fields(key)?, fields, bound, expected_version).await
+        self.put(store::fields_of(key)?, store::fields_of(&item)?, &[], expected_version)
+            .await
     }
 
     async fn update_category(
         &self,
         key: &CategoryKey,
-        patch: serde_json::Map<String, serde_json::Value>,
+        changes: CategoryChanges,
         expected_version: Option<i64>,
     ) -> Result<models::Category, store::StoreError> {
-        self.update(key_fields(key)?, patch, expected_version).await
+        self.update(
+                store::fields_of(key)?,
+                store::fields_of(&changes)?,
+                expected_version,
+            )
+            .await
     }
 
     async fn delete_category(
@@ -678,13 +923,21 @@ impl CategoryRepository for store::Store {
         key: &CategoryKey,
         expected_version: Option<i64>,
     ) -> Result<(), store::StoreError> {
-        self.delete::<models::Category>(key_fields(key)?, expected_version).await
+        self.delete::<models::Category>(store::fields_of(key)?, expected_version).await
     }
 
-    async fn query_categories(
+    async fn featured_categories(
         &self,
-        query: store::Query,
+        range: Option<store::Range<i64>>,
+        page: store::PageRequest,
     ) -> Result<store::Page<models::Category>, store::StoreError> {
-        self.query(query).await
+        self.query(store::Query::page(Some("GSI1"), page).range(range)?).await
+    }
+
+    async fn scan_categories(
+        &self,
+        page: store::PageRequest,
+    ) -> Result<store::Page<models::Category>, store::StoreError> {
+        self.query(store::Query::scan(page)).await
     }
 }

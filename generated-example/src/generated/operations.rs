@@ -572,6 +572,8 @@ pub struct ListOrdersByStatusRequest {
     pub status: models::OrderStatus,
     /// Only orders created at or after this instant (UTC).
     pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only orders created at or before this instant (UTC).
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Maximum number of items on the page.
     pub limit: Option<i64>,
     /// The `nextCursor` of the previous page; omit it for the first page.
@@ -590,6 +592,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for ListOrdersByStatusRequest
         Ok(Self {
             status: input.param(http::Location::Query, "status")?,
             since: input.param(http::Location::Query, "since")?,
+            until: input.param(http::Location::Query, "until")?,
             limit: input.param(http::Location::Query, "limit")?,
             cursor: input.param(http::Location::Query, "cursor")?,
         })

@@ -825,6 +825,15 @@ pub static LIST_ORDERS_BY_STATUS_REQUEST: OperationSpec = OperationSpec {
             .exploded(),
         ParamSpec::optional(
                 Location::Query,
+                "until",
+                &Schema::String(Text {
+                    format: Format::DateTime,
+                    ..Text::PLAIN
+                }),
+            )
+            .exploded(),
+        ParamSpec::optional(
+                Location::Query,
                 "limit",
                 &Schema::Integer(Numeric {
                     minimum: Some(1.0),

@@ -178,15 +178,15 @@ pub(super) fn apply(item: &mut Item, actions: &Actions) -> Result<(), StoreError
                 let current = match item.get(name) {
                     None => 0,
                     Some(AttributeValue::N(n)) => n.parse::<i64>().map_err(|_| {
-                        StoreError::Backend(format!("`{name}` is not an integer: {n}"))
+                        StoreError::backend(format!("`{name}` is not an integer: {n}"))
                     })?,
                     Some(_) => {
-                        return Err(StoreError::Backend(format!("`{name}` is not a number")));
+                        return Err(StoreError::backend(format!("`{name}` is not a number")));
                     }
                 };
                 let next = current
                     .checked_add(1)
-                    .ok_or_else(|| StoreError::Backend(format!("`{name}` overflowed")))?;
+                    .ok_or_else(|| StoreError::backend(format!("`{name}` overflowed")))?;
                 item.insert(name.clone(), AttributeValue::N(next.to_string()));
             }
         }

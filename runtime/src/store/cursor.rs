@@ -77,12 +77,12 @@ pub(super) fn encode(key: &Item) -> Result<String, StoreError> {
         };
         object.insert(name.clone(), json);
     }
-    let json = serde_json::to_vec(&object).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let json = serde_json::to_vec(&object).map_err(|e| StoreError::backend(e.to_string()))?;
     Ok(seal(&json))
 }
 
 fn unexpected(name: &str) -> StoreError {
-    StoreError::Backend(format!(
+    StoreError::backend(format!(
         "the last key holds an unexpected value in `{name}`"
     ))
 }

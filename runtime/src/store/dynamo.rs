@@ -37,12 +37,18 @@ struct Inner {
 }
 
 /// A failed request as a `StoreError`, with the whole error chain for the log.
-fn backend(operation: &str, err: impl std::error::Error) -> StoreError {
-    StoreError::Backend(format!("{operation}: {}", DisplayErrorContext(err)))
+fn backend(operation: &str, err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend {
+        message: format!("{operation}: {}", DisplayErrorContext(&err)),
+        source: Some(Box::new(err)),
+    }
 }
 
 /// A failed write as a `StoreError`: an item over DynamoDB's size limit is the client's doing.
-fn write_failed(operation: &str, err: impl std::error::Error + ProvideErrorMetadata) -> StoreError {
+fn write_failed(
+    operation: &str,
+    err: impl std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+) -> StoreError {
     if err.code() == Some("ValidationException") && is_size_message(err.message()) {
         StoreError::Invalid(TOO_LARGE.into())
     } else {
@@ -182,9 +188,7 @@ impl DynamoStore {
         let item = self
             .update_request(table, key, actions, conds, ReturnValue::AllNew)
             .await?;
-        item.ok_or_else(|| {
-            WriteError::Store(StoreError::Backend("UpdateItem returned no item".into()))
-        })
+        item.ok_or_else(|| WriteError::Store(StoreError::backend("UpdateItem returned no item")))
     }
 
     async fn update_request(

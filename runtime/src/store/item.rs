@@ -68,6 +68,20 @@ pub(super) fn client_fields(def: &EntityDef, fields: Fields, bound: &[&str]) -> 
         .collect()
 }
 
+/// Stores the schema's `default` of every field the entity's fields omit (a `null` is the
+/// client's choice and stays).
+pub(super) fn apply_defaults(def: &EntityDef, fields: &mut Fields) -> Result<(), StoreError> {
+    for default in def.defaults {
+        if !fields.contains_key(default.field) {
+            let value = serde_json::from_str(default.json).map_err(|e| {
+                StoreError::backend(format!("the default of `{}`: {e}", default.field))
+            })?;
+            fields.insert(default.field.to_string(), value);
+        }
+    }
+    Ok(())
+}
+
 /// The item stored for an entity: its fields plus key, index, type and TTL attributes.
 pub(super) fn stored_item(def: &EntityDef, fields: &Fields) -> Result<Item, StoreError> {
     // A NULL attribute still counts as present (which breaks sparse indexes), so null fields are
@@ -81,7 +95,7 @@ pub(super) fn stored_item(def: &EntityDef, fields: &Fields) -> Result<Item, Stor
         storable_numbers(value, &format!("/{name}"))?;
     }
     let mut item: Item = serde_dynamo::to_item(&present)
-        .map_err(|e| StoreError::Backend(format!("cannot convert a `{}`: {e}", def.name)))?;
+        .map_err(|e| StoreError::backend(format!("cannot convert a `{}`: {e}", def.name)))?;
     item.extend(keys::primary_key(def, fields)?);
     for (attr, template) in keys::index_pairs(def)? {
         if let Rendered::Value(value) = keys::render(template, attr, |f| Lookup::known(fields, f))?
@@ -154,7 +168,7 @@ fn storable_numbers(value: &Value, at: &str) -> Result<(), StoreError> {
 pub(super) fn attribute_value(name: &str, value: &Value) -> Result<AttributeValue, StoreError> {
     storable_numbers(value, &format!("/{name}"))?;
     serde_dynamo::to_attribute_value(value)
-        .map_err(|e| StoreError::Backend(format!("cannot convert a value: {e}")))
+        .map_err(|e| StoreError::backend(format!("cannot convert a value: {e}")))
 }
 
 /// An entity's fields as JSON, without the attributes the store manages.
@@ -164,7 +178,7 @@ pub(super) fn fields_of(def: &EntityDef, item: &Item) -> Result<Fields, StoreErr
         .map(|(name, value)| {
             let json =
                 serde_dynamo::from_attribute_value::<_, Value>(value.clone()).map_err(|e| {
-                    StoreError::Backend(format!("attribute `{name}` cannot be read as JSON: {e}"))
+                    StoreError::backend(format!("attribute `{name}` cannot be read as JSON: {e}"))
                 })?;
             Ok((name.clone(), json))
         })
@@ -174,7 +188,7 @@ pub(super) fn fields_of(def: &EntityDef, item: &Item) -> Result<Fields, StoreErr
 /// A stored item as the entity type.
 pub(super) fn into_entity<E: Entity>(item: Item) -> Result<E, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| {
-        StoreError::Backend(format!(
+        StoreError::backend(format!(
             "a stored `{}` does not match its type: {e}",
             E::DEF.name
         ))

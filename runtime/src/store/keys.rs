@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 use super::order::compare;
-use super::{EntityDef, KeyAttr, KeyDef, KeyKind, Part, RangeOp, StoreError, Template};
+use super::{EntityDef, KeyAttr, KeyDef, KeyKind, Part, Range, RangeOp, StoreError, Template};
 
 /// What is known about a field while rendering a template.
 pub(super) enum Lookup<'a> {
@@ -319,7 +319,7 @@ pub(super) enum SortPlan {
 pub(super) fn sort_plan(
     attr: Option<&KeyAttr>,
     template: Option<&Template>,
-    range: Option<&(RangeOp, String)>,
+    range: Option<&Range>,
 ) -> Result<SortPlan, StoreError> {
     let (attr, template) = match (attr, template) {
         (Some(attr), Some(template)) => (attr, template),
@@ -347,7 +347,7 @@ pub(super) fn sort_plan(
         })
         .collect();
     let text = |s: String| text_value(attr.kind, s);
-    let Some((op, value)) = range else {
+    let Some(range) = range else {
         return Ok(if prefix.is_empty() {
             SortPlan::Any
         } else {
@@ -360,16 +360,15 @@ pub(super) fn sort_plan(
             "the sort key has no variable to compare with".into(),
         ));
     };
-    let v = normalise(first, *op, value);
+    let (op, value) = match range.single() {
+        Some(single) => single,
+        None => return between_plan(&prefix, first, tail_follows(template), range, attr.kind),
+    };
+    let v = normalise(first, op, value);
     // When text follows the variable (`{createdAt}#{id}`), a key whose variable equals `v` is
     // longer than `P+v`: `v + MAX` sits above all of them, so `lte` keeps them and `gt` drops
     // them, and the range compares the variable's value, not the whole key.
-    let tail = template
-        .0
-        .iter()
-        .skip_while(|part| matches!(part, Part::Lit(_)))
-        .nth(1)
-        .is_some();
+    let tail = tail_follows(template);
     let above_equal = if tail {
         format!("{v}{MAX}")
     } else {
@@ -399,6 +398,47 @@ pub(super) fn sort_plan(
         },
     };
     // BETWEEN with its bounds reversed is an error in DynamoDB; it also matches nothing.
+    if let SortCondition::Between(low, high) = &condition {
+        if compare(low, high) == Some(Ordering::Greater) {
+            return Ok(SortPlan::Nothing);
+        }
+    }
+    Ok(SortPlan::Condition(condition))
+}
+
+/// Whether anything follows the template's first variable.
+fn tail_follows(template: &Template) -> bool {
+    template
+        .0
+        .iter()
+        .skip_while(|part| matches!(part, Part::Lit(_)))
+        .nth(1)
+        .is_some()
+}
+
+/// `Range::Between(low, high)` on a text sort key: `P+low <= key <= P+high`, where `high` is
+/// raised above every key whose variable equals it when text follows the variable.
+fn between_plan(
+    prefix: &str,
+    first: &Part,
+    tail: bool,
+    range: &Range,
+    kind: KeyKind,
+) -> Result<SortPlan, StoreError> {
+    let Range::Between(low, high) = range else {
+        return Err(StoreError::Invalid("not a range between two values".into()));
+    };
+    let low = normalise(first, RangeOp::Gte, low);
+    let mut high = normalise(first, RangeOp::Lte, high);
+    if tail {
+        high.push(MAX);
+    }
+    if prefix.is_empty() && low.is_empty() {
+        // DynamoDB refuses an empty key value; every key is at least "".
+        let condition = SortCondition::Compare(Comparison::Lte, text_value(kind, high));
+        return Ok(SortPlan::Condition(condition));
+    }
+    let condition = between(prefix, low, high, kind);
     if let SortCondition::Between(low, high) = &condition {
         if compare(low, high) == Some(Ordering::Greater) {
             return Ok(SortPlan::Nothing);
@@ -445,9 +485,27 @@ fn normalise(first: &Part, op: RangeOp, value: &str) -> String {
     .unwrap_or_else(|| value.to_string())
 }
 
-fn number_plan(range: Option<&(RangeOp, String)>) -> Result<SortPlan, StoreError> {
-    let Some((op, value)) = range else {
+fn number_plan(range: Option<&Range>) -> Result<SortPlan, StoreError> {
+    let Some(range) = range else {
         return Ok(SortPlan::Any);
+    };
+    let number = |value: &str| {
+        value
+            .parse::<i64>()
+            .map_err(|_| StoreError::Invalid(format!("`{value}` is not an integer")))
+    };
+    let Some((op, value)) = range.single() else {
+        let Range::Between(low, high) = range else {
+            return Err(StoreError::Invalid("not a range between two values".into()));
+        };
+        let (low, high) = (number(low)?, number(high)?);
+        if low > high {
+            return Ok(SortPlan::Nothing);
+        }
+        return Ok(SortPlan::Condition(SortCondition::Between(
+            AttributeValue::N(low.to_string()),
+            AttributeValue::N(high.to_string()),
+        )));
     };
     let op = match op {
         RangeOp::Gt => Comparison::Gt,
@@ -460,9 +518,7 @@ fn number_plan(range: Option<&(RangeOp, String)>) -> Result<SortPlan, StoreError
             ))
         }
     };
-    let n: i64 = value
-        .parse()
-        .map_err(|_| StoreError::Invalid(format!("`{value}` is not an integer")))?;
+    let n = number(value)?;
     Ok(SortPlan::Condition(SortCondition::Compare(
         op,
         AttributeValue::N(n.to_string()),
@@ -606,7 +662,61 @@ mod tests {
     }
 
     fn plan(template: &'static Template, op: RangeOp, v: &str) -> SortPlan {
-        sort_plan(Some(&S), Some(template), Some(&(op, v.to_string()))).unwrap()
+        let v = v.to_string();
+        let range = match op {
+            RangeOp::Gt => Range::Gt(v),
+            RangeOp::Gte => Range::Gte(v),
+            RangeOp::Lt => Range::Lt(v),
+            RangeOp::Lte => Range::Lte(v),
+            RangeOp::BeginsWith => Range::BeginsWith(v),
+        };
+        sort_plan(Some(&S), Some(template), Some(&range)).unwrap()
+    }
+
+    #[test]
+    fn between_keeps_both_bounds_and_every_key_at_the_upper_one() {
+        static TAIL: Template = Template(&[
+            Part::Lit("ORDER#"),
+            Part::DateTime("at"),
+            Part::Lit("#"),
+            Part::Str("id"),
+        ]);
+        let between = |low: &str, high: &str| {
+            let range = Range::Between(low.to_string(), high.to_string());
+            sort_plan(Some(&S), Some(&TAIL), Some(&range)).unwrap()
+        };
+        let high = format!("ORDER#2024-01-31T00:00:00.000Z{MAX}");
+        assert_eq!(
+            between("2024-01-01T00:00:00Z", "2024-01-31T00:00:00Z"),
+            SortPlan::Condition(SortCondition::Between(
+                s("ORDER#2024-01-01T00:00:00.000Z"),
+                s(&high)
+            ))
+        );
+        // A key whose date-time equals the upper bound is in; reversed bounds hold nothing.
+        let SortPlan::Condition(c) = between("2024-01-01T00:00:00Z", "2024-01-31T00:00:00Z") else {
+            panic!("not a condition")
+        };
+        assert!(c.matches(&s("ORDER#2024-01-31T00:00:00.000Z#01J")));
+        assert!(!c.matches(&s("ORDER#2024-01-31T00:00:00.001Z#01J")));
+        assert_eq!(
+            between("2024-02-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+            SortPlan::Nothing
+        );
+        static NUMBER: Template = Template(&[Part::Int("n")]);
+        let numbers = |low: &str, high: &str| {
+            let range = Range::Between(low.to_string(), high.to_string());
+            sort_plan(Some(&N), Some(&NUMBER), Some(&range))
+        };
+        assert_eq!(
+            numbers("-2", "5").unwrap(),
+            SortPlan::Condition(SortCondition::Between(
+                AttributeValue::N("-2".into()),
+                AttributeValue::N("5".into())
+            ))
+        );
+        assert_eq!(numbers("5", "-2").unwrap(), SortPlan::Nothing);
+        assert!(numbers("a", "5").is_err());
     }
 
     #[test]
@@ -713,13 +823,13 @@ mod tests {
     #[test]
     fn number_sort_keys_compare_numerically() {
         static T: Template = Template(&[Part::Int("n")]);
-        let op = |op, v: &str| sort_plan(Some(&N), Some(&T), Some(&(op, v.to_string())));
-        let SortPlan::Condition(c) = op(RangeOp::Gte, "10").unwrap() else {
+        let op = |range: Range| sort_plan(Some(&N), Some(&T), Some(&range));
+        let SortPlan::Condition(c) = op(Range::Gte("10".into())).unwrap() else {
             panic!()
         };
         assert!(c.matches(&AttributeValue::N("10".into())));
         assert!(!c.matches(&AttributeValue::N("9".into())));
-        assert!(op(RangeOp::BeginsWith, "1").is_err());
-        assert!(op(RangeOp::Gt, "ten").is_err());
+        assert!(op(Range::BeginsWith("1".into())).is_err());
+        assert!(op(Range::Gt("ten".into())).is_err());
     }
 }

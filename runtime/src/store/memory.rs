@@ -97,7 +97,7 @@ impl MemoryStore {
                 .any(|c| c.table == change.table && c.key == change.key)
             {
                 let message = "a transaction cannot write one item twice";
-                return Err(WriteError::Store(StoreError::Backend(message.into())));
+                return Err(WriteError::Store(StoreError::backend(message)));
             }
             changes.push(change);
         }
@@ -250,7 +250,7 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
         WriteOp::Update { key, actions } => {
             if let Some(name) = actions.keys().find(|name| key.contains_key(*name)) {
                 let message = format!("cannot update `{name}`: it is part of the key");
-                return Err(WriteError::Store(StoreError::Backend(message)));
+                return Err(WriteError::Store(StoreError::backend(message)));
             }
             // Like DynamoDB, updating a missing item creates it from its key.
             let mut item = current.cloned().unwrap_or_else(|| key.clone());
@@ -296,15 +296,15 @@ fn holds(cond: &Cond, current: Option<&Item>) -> bool {
 /// The primary key of an item, or of a Key parameter (`exact`), which must hold nothing else.
 fn key_of(table: &TableDef, item: &Item, exact: bool) -> Result<PrimaryKey, StoreError> {
     let missing =
-        |attr: &KeyAttr| StoreError::Backend(format!("missing key attribute `{}`", attr.name));
+        |attr: &KeyAttr| StoreError::backend(format!("missing key attribute `{}`", attr.name));
     let pk = key_value(item, &table.pk)?.ok_or_else(|| missing(&table.pk))?;
     let sk = match &table.sk {
         Some(attr) => Some(key_value(item, attr)?.ok_or_else(|| missing(attr))?),
         None => None,
     };
     if exact && item.len() != 1 + usize::from(sk.is_some()) {
-        return Err(StoreError::Backend(
-            "the key does not match the table's key schema".into(),
+        return Err(StoreError::backend(
+            "the key does not match the table's key schema",
         ));
     }
     Ok(PrimaryKey(pk, sk))
@@ -323,7 +323,7 @@ fn key_value(item: &Item, attr: &KeyAttr) -> Result<Option<KeyValue>, StoreError
     };
     match KeyValue::of(value).filter(|_| valid) {
         Some(key) => Ok(Some(key)),
-        None => Err(StoreError::Backend(format!(
+        None => Err(StoreError::backend(format!(
             "`{}` is not a valid {:?} key value",
             attr.name, attr.kind
         ))),

@@ -156,6 +156,15 @@ pub struct ExpiresDef {
     pub epoch: bool,
 }
 
+/// A field's schema `default`, stored when a create or put omits the field.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldDefault {
+    /// The field's name.
+    pub field: &'static str,
+    /// The default value as JSON text.
+    pub json: &'static str,
+}
+
 /// Everything the store needs to know about an entity type.
 #[derive(Debug, Clone, Copy)]
 pub struct EntityDef {
@@ -183,6 +192,8 @@ pub struct EntityDef {
     pub unique: &'static [&'static str],
     /// Fields clients may not set (ignored on create, put and update).
     pub read_only: &'static [&'static str],
+    /// The fields' schema defaults.
+    pub defaults: &'static [FieldDefault],
 }
 
 /// A Rust type stored as an entity (the generator implements it for each entity struct).
@@ -191,19 +202,173 @@ pub trait Entity: serde::Serialize + serde::de::DeserializeOwned + Send + Sync +
     const DEF: &'static EntityDef;
 }
 
-/// How a query compares the sort key with a value.
+/// How a query compares the sort key with a value (the single-bound forms of [`Range`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RangeOp {
-    /// The sort key is greater than the value.
+pub(crate) enum RangeOp {
     Gt,
-    /// The sort key is greater than or equal to the value.
     Gte,
-    /// The sort key is less than the value.
     Lt,
-    /// The sort key is less than or equal to the value.
     Lte,
-    /// The sort key starts with the value.
     BeginsWith,
+}
+
+/// A condition on the sort key of a query, compared from the key template's first variable on.
+///
+/// `T` is that variable's type in typed repositories (a date-time, an integer, a string); the
+/// store renders it as the key does, so `Range::Gte(since)` on `{createdAt}#{orderId}` compares
+/// creation times, whatever follows them in the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Range<T = String> {
+    /// Greater than the value.
+    Gt(T),
+    /// Greater than or equal to the value.
+    Gte(T),
+    /// Less than the value.
+    Lt(T),
+    /// Less than or equal to the value.
+    Lte(T),
+    /// Starts with the value (strings only).
+    BeginsWith(T),
+    /// Between the two values, both included.
+    Between(T, T),
+}
+
+impl<T> Range<T> {
+    /// The range from optional bounds: both give `Between`, one gives `Gte` or `Lte`.
+    pub fn from_bounds(low: Option<T>, high: Option<T>) -> Option<Self> {
+        match (low, high) {
+            (Some(low), Some(high)) => Some(Range::Between(low, high)),
+            (Some(low), None) => Some(Range::Gte(low)),
+            (None, Some(high)) => Some(Range::Lte(high)),
+            (None, None) => None,
+        }
+    }
+
+    /// The range with its values turned into the text the store compares.
+    pub fn to_text(&self) -> Result<Range<String>, StoreError>
+    where
+        T: serde::Serialize,
+    {
+        let text = |value: &T| match serde_json::to_value(value) {
+            Ok(serde_json::Value::String(s)) => Ok(s),
+            Ok(other @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                Ok(other.to_string())
+            }
+            Ok(_) => Err(StoreError::Invalid(
+                "a range compares a string, a number or a date-time".into(),
+            )),
+            Err(e) => Err(StoreError::Invalid(format!("cannot read the range: {e}"))),
+        };
+        Ok(match self {
+            Range::Gt(v) => Range::Gt(text(v)?),
+            Range::Gte(v) => Range::Gte(text(v)?),
+            Range::Lt(v) => Range::Lt(text(v)?),
+            Range::Lte(v) => Range::Lte(text(v)?),
+            Range::BeginsWith(v) => Range::BeginsWith(text(v)?),
+            Range::Between(low, high) => Range::Between(text(low)?, text(high)?),
+        })
+    }
+
+    /// A single-bound range as its operator and value; `None` for `Between`.
+    pub(crate) fn single(&self) -> Option<(RangeOp, &T)> {
+        Some(match self {
+            Range::Gt(v) => (RangeOp::Gt, v),
+            Range::Gte(v) => (RangeOp::Gte, v),
+            Range::Lt(v) => (RangeOp::Lt, v),
+            Range::Lte(v) => (RangeOp::Lte, v),
+            Range::BeginsWith(v) => (RangeOp::BeginsWith, v),
+            Range::Between(..) => return None,
+        })
+    }
+}
+
+/// Which page of a query to read: its size, where it starts, and the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Page size, 1..=1000.
+    pub limit: usize,
+    /// The `next_cursor` of the previous page; `None` for the first page.
+    pub cursor: Option<String>,
+    /// Items in descending sort key order instead of ascending.
+    pub descending: bool,
+}
+
+impl PageRequest {
+    /// The first page of `limit` items, in ascending order.
+    pub fn first(limit: usize) -> Self {
+        Self {
+            limit,
+            cursor: None,
+            descending: false,
+        }
+    }
+
+    /// The page that starts where `cursor` (a previous page's `next_cursor`) says.
+    pub fn after(mut self, cursor: Option<String>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    /// In descending sort key order.
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+}
+
+impl Default for PageRequest {
+    /// The first page of 100 items, ascending.
+    fn default() -> Self {
+        Self::first(100)
+    }
+}
+
+/// A change to one optional field in a typed update: leave it, remove it, or set it.
+///
+/// It serialises as a JSON merge patch does: nothing for `Keep`, `null` for `Remove`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Patch<T> {
+    /// Leave the stored value as it is.
+    #[default]
+    Keep,
+    /// Remove the field.
+    Remove,
+    /// Set the field to this value.
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// `true` for `Keep`; serde skips such fields.
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Patch::Keep)
+    }
+}
+
+impl<T> From<T> for Patch<T> {
+    fn from(value: T) -> Self {
+        Patch::Set(value)
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Patch<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Patch::Set(value) => value.serialize(serializer),
+            // `Keep` is skipped by `skip_serializing_if = "Patch::is_keep"`; alone it says nothing.
+            Patch::Keep | Patch::Remove => serializer.serialize_none(),
+        }
+    }
+}
+
+/// The fields of a typed value (a key, a new item, a patch) as the store takes them.
+pub fn fields_of<T: serde::Serialize>(
+    value: &T,
+) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(StoreError::Invalid("expected an object of fields".into())),
+        Err(e) => Err(StoreError::Invalid(format!("cannot read the fields: {e}"))),
+    }
 }
 
 /// Where entities live: DynamoDB, or memory for local runs and tests. Cheap to clone (Arc inside).
@@ -250,7 +415,7 @@ pub struct Query {
     /// Fields bound from parameters (all partition key template variables are present).
     pub values: serde_json::Map<String, serde_json::Value>,
     /// Compared with the sort key text from its first variable on.
-    pub range: Option<(RangeOp, String)>,
+    pub range: Option<Range>,
     /// Items in descending sort key order instead of ascending.
     pub descending: bool,
     /// Page size, 1..=1000.
@@ -259,6 +424,51 @@ pub struct Query {
     pub cursor: Option<String>,
     /// A Scan of the table filtered by type (a list without a suitable index).
     pub scan: bool,
+}
+
+impl Query {
+    /// A Query of one page of the primary key (`index: None`) or of an index; bind the
+    /// partition key's variables with [`Query::bind`].
+    pub fn page(index: Option<&'static str>, page: PageRequest) -> Self {
+        Self {
+            index,
+            values: serde_json::Map::new(),
+            range: None,
+            descending: page.descending,
+            limit: page.limit,
+            cursor: page.cursor,
+            scan: false,
+        }
+    }
+
+    /// One page of a Scan of the table filtered by the entity's type: it reads every item.
+    pub fn scan(page: PageRequest) -> Self {
+        Self {
+            scan: true,
+            ..Self::page(None, page)
+        }
+    }
+
+    /// Binds a key template variable to a value.
+    pub fn bind<T: serde::Serialize + ?Sized>(
+        mut self,
+        field: &str,
+        value: &T,
+    ) -> Result<Self, StoreError> {
+        let value = serde_json::to_value(value)
+            .map_err(|e| StoreError::Invalid(format!("cannot read `{field}`: {e}")))?;
+        self.values.insert(field.to_string(), value);
+        Ok(self)
+    }
+
+    /// Compares the sort key from its first variable on.
+    pub fn range<T: serde::Serialize>(
+        mut self,
+        range: Option<Range<T>>,
+    ) -> Result<Self, StoreError> {
+        self.range = range.map(|r| r.to_text()).transpose()?;
+        Ok(self)
+    }
 }
 
 /// A page of entities and the cursor of the next page, if there may be one.
@@ -299,9 +509,16 @@ pub enum StoreError {
     /// or has the wrong type); the message says why and may be shown to the client.
     #[error("{0}")]
     Invalid(String),
-    /// DynamoDB or the SDK failed; the message is for the logs only.
-    #[error("storage error: {0}")]
-    Backend(String),
+    /// DynamoDB or the SDK failed; for the logs only. The SDK's error, when there is one, is the
+    /// source (`std::error::Error::source`), to be downcast for a `match` on its kind.
+    #[error("storage error: {message}")]
+    Backend {
+        /// What failed, e.g. "PutItem: ...".
+        message: String,
+        /// The error underneath.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl From<StoreError> for ApiError {
@@ -316,7 +533,17 @@ impl From<StoreError> for ApiError {
                 ApiError::bad_request(err.to_string())
             }
             // Internals are logged by `ApiError::internal`, never shown to the client.
-            StoreError::Backend(_) => ApiError::internal(err),
+            StoreError::Backend { .. } => ApiError::internal(err),
+        }
+    }
+}
+
+impl StoreError {
+    /// A backend failure with no error underneath.
+    pub fn backend(message: impl Into<String>) -> Self {
+        StoreError::Backend {
+            message: message.into(),
+            source: None,
         }
     }
 }

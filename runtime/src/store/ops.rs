@@ -25,6 +25,7 @@ impl Store {
     ) -> Result<E, StoreError> {
         let def = E::DEF;
         let mut fields = item::client_fields(def, fields, bound);
+        item::apply_defaults(def, &mut fields)?;
         if let Some(id) = &def.id {
             // An id bound from the path is the caller's choice.
             if !bound.contains(&id.field) {
@@ -134,6 +135,7 @@ impl Store {
             }
         }
         new.extend(key);
+        item::apply_defaults(def, &mut new)?;
         let now = item::now();
         if let (Some(id), None) = (&def.id, &old) {
             if kept.contains(&id.field) {
@@ -276,7 +278,7 @@ pub(super) fn failure(
             Some(field) => StoreError::Conflict {
                 field: field.to_string(),
             },
-            None => StoreError::Backend(format!("write {index} failed a condition it lacks")),
+            None => StoreError::backend(format!("write {index} failed a condition it lacks")),
         },
     }
 }

@@ -102,6 +102,7 @@ static ORDER: EntityDef = EntityDef {
     }),
     unique: &[],
     read_only: &["orderId", "createdAt", "updatedAt", "version", "customerId"],
+    defaults: &[],
 };
 
 impl Entity for Order {
@@ -150,6 +151,10 @@ static USER: EntityDef = EntityDef {
     expires: None,
     unique: &["email"],
     read_only: &["userId", "createdAt", "role"],
+    defaults: &[FieldDefault {
+        field: "role",
+        json: "\"member\"",
+    }],
 };
 
 impl Entity for User {
@@ -194,6 +199,7 @@ static READING: EntityDef = EntityDef {
     }),
     unique: &[],
     read_only: &[],
+    defaults: &[],
 };
 
 impl Entity for Reading {
@@ -233,6 +239,7 @@ static EVENT: EntityDef = EntityDef {
     expires: None,
     unique: &[],
     read_only: &[],
+    defaults: &[],
 };
 
 impl Entity for Event {
@@ -260,6 +267,7 @@ static CALENDAR: EntityDef = EntityDef {
     expires: None,
     unique: &[],
     read_only: &[],
+    defaults: &[],
 };
 
 impl Entity for Calendar {
@@ -316,6 +324,7 @@ scenarios!(
     body_versions_are_preconditions,
     writes_without_a_version_retry_lost_races,
     if_match_any_and_lists_read_the_current_version,
+    defaults_fill_what_creates_and_puts_omit,
 );
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
@@ -881,7 +890,7 @@ async fn tampered_or_foreign_cursors_are_bad_cursors(store: Store) {
         ..q.clone()
     };
     let out_of_range = Query {
-        range: Some((RangeOp::Gt, "2".into())),
+        range: Some(Range::Gt("2".into())),
         ..q.clone()
     };
     let index = query(Some("GSI2"), json!({"sensorId": "s1"}), 1);
@@ -914,23 +923,30 @@ async fn range_operators_compare_from_the_first_variable(store: Store) {
     for seq in [-1, 1, 2, 3, 10] {
         new_reading(&store, "s1", seq).await;
     }
-    let seqs = |index, op, v: &str| {
+    let seqs = |index, range: Range| {
         let store = store.clone();
         let mut q = query(index, json!({"sensorId": "s1"}), 100);
-        q.range = Some((op, v.to_string()));
+        q.range = Some(range);
         async move {
             let page = store.query::<Reading>(q).await?;
             Ok::<_, StoreError>(page.items.iter().map(|r| r.seq).collect::<Vec<_>>())
         }
     };
     for index in [None, Some("GSI2")] {
-        assert_eq!(seqs(index, RangeOp::Gt, "2").await.unwrap(), [3, 10]);
-        assert_eq!(seqs(index, RangeOp::Gte, "2").await.unwrap(), [2, 3, 10]);
-        assert_eq!(seqs(index, RangeOp::Lt, "2").await.unwrap(), [-1, 1]);
-        assert_eq!(seqs(index, RangeOp::Lte, "-1").await.unwrap(), [-1]);
+        assert_eq!(seqs(index, Range::Gt("2".into())).await.unwrap(), [3, 10]);
+        assert_eq!(
+            seqs(index, Range::Gte("2".into())).await.unwrap(),
+            [2, 3, 10]
+        );
+        assert_eq!(seqs(index, Range::Lt("2".into())).await.unwrap(), [-1, 1]);
+        assert_eq!(seqs(index, Range::Lte("-1".into())).await.unwrap(), [-1]);
+        let between = Range::Between("1".into(), "3".into());
+        assert_eq!(seqs(index, between).await.unwrap(), [1, 2, 3]);
+        let reversed = Range::Between("3".into(), "1".into());
+        assert!(seqs(index, reversed).await.unwrap().is_empty());
     }
     assert!(matches!(
-        seqs(Some("GSI2"), RangeOp::BeginsWith, "1").await,
+        seqs(Some("GSI2"), Range::BeginsWith("1".into())).await,
         Err(StoreError::Invalid(_))
     ));
 
@@ -948,10 +964,10 @@ async fn range_operators_compare_from_the_first_variable(store: Store) {
         let fields = obj(json!({"calendar": "k", "eventId": id, "at": at}));
         store.create::<Event>(fields, &[]).await.unwrap();
     }
-    let ids = |op, v: &str| {
+    let ids = |range: Range| {
         let store = store.clone();
         let mut q = query(None, json!({"calendar": "k"}), 3);
-        q.range = Some((op, v.to_string()));
+        q.range = Some(range);
         async move {
             let page = store.query::<Event>(q).await.unwrap();
             let ids: Vec<String> = page.items.into_iter().map(|e| e.event_id).collect();
@@ -960,27 +976,33 @@ async fn range_operators_compare_from_the_first_variable(store: Store) {
     };
     // The calendar's own item sorts after the events but is never examined.
     assert_eq!(
-        ids(RangeOp::Gte, "2024-01-02T00:00:00Z").await,
+        ids(Range::Gte("2024-01-02T00:00:00Z".into())).await,
         (vec!["b".into(), "c".into(), "d".into()], false)
     );
     assert_eq!(
-        ids(RangeOp::Lt, "2024-01-02T00:00:00Z").await,
+        ids(Range::Lt("2024-01-02T00:00:00Z".into())).await,
         (vec!["a".into()], false)
     );
     assert_eq!(
-        ids(RangeOp::BeginsWith, "2024-01").await,
+        ids(Range::BeginsWith("2024-01".into())).await,
         (vec!["a".into(), "b".into(), "c".into()], false)
     );
     // `b` is at exactly that instant: `lte` keeps it, `gt` does not.
     assert_eq!(
-        ids(RangeOp::Lte, "2024-01-02T00:00:00.000Z").await,
+        ids(Range::Lte("2024-01-02T00:00:00.000Z".into())).await,
         (vec!["a".into(), "b".into()], false)
     );
     assert_eq!(
-        ids(RangeOp::Gt, "2024-01-02T00:00:00Z").await,
+        ids(Range::Gt("2024-01-02T00:00:00Z".into())).await,
         (vec!["c".into(), "d".into()], false)
     );
-    let (all, more) = ids(RangeOp::Gt, "2000").await;
+    // Both bounds are kept, the upper one to the millisecond of `c`.
+    let january = Range::Between(
+        "2024-01-02T00:00:00Z".into(),
+        "2024-01-02T00:00:00.500Z".into(),
+    );
+    assert_eq!(ids(january).await, (vec!["b".into(), "c".into()], false));
+    let (all, more) = ids(Range::Gt("2000".into())).await;
     assert_eq!((all.len(), more), (3, true));
 }
 
@@ -1041,7 +1063,7 @@ async fn scans_filter_by_type_and_count_examined_items(store: Store) {
     assert!(pages.iter().any(|p| p.len() < 3));
     let ranged = Query {
         scan: true,
-        range: Some((RangeOp::Gt, "a".into())),
+        range: Some(Range::Gt("a".into())),
         ..query(None, json!({}), 3)
     };
     assert!(matches!(
@@ -1259,7 +1281,7 @@ async fn request_counts_per_path(store: Store) {
         "query, KEYS_ONLY index",
     );
     let mut empty = query(None, json!({"sensorId": "s"}), 10);
-    empty.range = Some((RangeOp::Lt, String::new()));
+    empty.range = Some(Range::Lt(String::new()));
     store.query::<Reading>(empty).await.unwrap();
     want(&[], "query, empty range");
     store
@@ -1562,7 +1584,7 @@ fn errors_map_to_http_statuses() {
     assert_eq!(status(StoreError::Contended), 409);
     assert_eq!(status(StoreError::BadCursor), 400);
     assert_eq!(status(StoreError::Invalid("x".into())), 400);
-    assert_eq!(status(StoreError::Backend("boom".into())), 500);
+    assert_eq!(status(StoreError::backend("boom")), 500);
     let conflict = ApiError::from(StoreError::Conflict {
         field: "email".into(),
     });
@@ -1605,4 +1627,23 @@ fn etags_and_if_match() {
     ] {
         assert!(parse_if_match(bad).is_err(), "{bad}");
     }
+}
+
+async fn defaults_fill_what_creates_and_puts_omit(store: Store) {
+    let user = new_user(&store, "d@x.io").await.unwrap();
+    assert_eq!(user.role.as_deref(), Some("member"));
+    let item = raw(&store, &format!("USER#{}", user.user_id), "PROFILE")
+        .await
+        .unwrap();
+    assert_eq!(item["role"], AttributeValue::S("member".into()), "stored");
+
+    let fields = obj(json!({"email": "e@x.io", "role": "admin"}));
+    let admin: User = store.create(fields, &["role"]).await.unwrap();
+    assert_eq!(admin.role.as_deref(), Some("admin"), "a value given wins");
+
+    let key = obj(json!({"userId": "u-put"}));
+    let fields = obj(json!({"email": "f@x.io"}));
+    let (put, created) = store.put::<User>(key, fields, &[], None).await.unwrap();
+    assert!(created);
+    assert_eq!(put.role.as_deref(), Some("member"));
 }

@@ -145,7 +145,7 @@ impl Store {
             };
         }
         let derived = derived(def, &change.changed, |field| Lookup::known(&new, field))?
-            .ok_or_else(|| StoreError::Backend("a complete item left a key unknown".into()))?;
+            .ok_or_else(|| StoreError::backend("a complete item left a key unknown"))?;
         let mut actions = field_actions(&change.fields)?;
         actions.extend(derived.actions);
         // Unversioned: the old values of moved guards must still be the item's own.

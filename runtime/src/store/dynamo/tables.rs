@@ -115,13 +115,11 @@ impl DynamoStore {
         while self.describe(name).await? != Some(true) {
             if waited >= WAIT {
                 let message = format!("table `{name}` did not become ACTIVE in {WAIT:?}");
-                return Err(StoreError::Backend(message));
+                return Err(StoreError::backend(message));
             }
             // Clients built by `aws_config` have one; a bare `Config::builder()` may not.
             let sleep = self.client().config().sleep_impl().ok_or_else(|| {
-                StoreError::Backend(
-                    "the DynamoDB client cannot sleep: build it with aws_config".into(),
-                )
+                StoreError::backend("the DynamoDB client cannot sleep: build it with aws_config")
             })?;
             sleep.sleep(POLL).await;
             waited += POLL;

@@ -1,0 +1,219 @@
+//! The typed repository as hand-written code uses it, and the hand-written
+//! `dailyReport` on top of it. The tests copy this file into the generated
+//! project as `tests/repository.rs`, where it runs on the in-memory store, or
+//! on fresh tables of the server that `AWS_ENDPOINT_URL_DYNAMODB` names.
+
+use std::sync::Arc;
+
+use apigen_runtime::store::{self, PageRequest, Patch, Range, Store, StoreError};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use shop_api::generated::entities::{
+    CustomerChanges, CustomerKey, CustomerRepository, NewCustomer, NewOrder, NewProduct,
+    OrderChanges, OrderKey, OrderRepository, ProductKey, ProductRepository, TABLES,
+};
+use shop_api::generated::models::{OrderCurrency, OrderItemsItem, OrderStatus};
+use shop_api::generated::routes;
+use shop_api::handlers::Service;
+use tower::ServiceExt;
+
+async fn store() -> Store {
+    if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+        let prefix = format!("test-{}", ulid::Ulid::new());
+        let store = store::dynamodb(&prefix, TABLES).await;
+        store.ensure_tables(TABLES).await.expect("the test tables");
+        store
+    } else {
+        Store::memory()
+    }
+}
+
+fn new_customer(email: &str) -> NewCustomer {
+    NewCustomer {
+        email: email.into(),
+        name: "Ada".into(),
+        phone: Some("+441234567".into()),
+        marketing_opt_in: None,
+    }
+}
+
+fn new_order(customer_id: &str, quantity: i32) -> NewOrder {
+    NewOrder {
+        customer_id: customer_id.into(),
+        status: OrderStatus::Paid,
+        items: vec![OrderItemsItem {
+            sku: "SKU-1".into(),
+            quantity,
+            unit_price: 2.5,
+        }],
+        currency: OrderCurrency::Eur,
+        note: None,
+        expires_at: None,
+    }
+}
+
+#[tokio::test]
+async fn a_customer_gets_its_defaults_and_typed_changes() {
+    let store = store().await;
+    let customer = store
+        .create_customer(new_customer("ada@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(customer.marketing_opt_in, Some(false), "the schema's default");
+    assert_eq!(customer.version, 1);
+    let key = CustomerKey {
+        customer_id: customer.customer_id.clone(),
+    };
+    let changes = CustomerChanges {
+        name: Some("Ada Lovelace".into()),
+        phone: Patch::Remove,
+        ..Default::default()
+    };
+    let changed = store.update_customer(&key, changes, Some(1)).await.unwrap();
+    assert_eq!(
+        (changed.name.as_str(), changed.phone.as_deref(), changed.version),
+        ("Ada Lovelace", None, 2)
+    );
+    let stale = store
+        .update_customer(&key, CustomerChanges::default(), Some(1))
+        .await;
+    assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
+
+    let taken = store.create_customer(new_customer("ada@example.com")).await;
+    assert!(
+        matches!(&taken, Err(StoreError::Conflict { field }) if field == "email"),
+        "{taken:?}"
+    );
+    assert_eq!(store.get_customer(&key).await.unwrap(), Some(changed));
+    store.delete_customer(&key, Some(2)).await.unwrap();
+    assert_eq!(store.get_customer(&key).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn orders_are_read_by_customer_and_by_status_between_two_instants() {
+    let store = store().await;
+    let mut made = Vec::new();
+    for quantity in 1..=4 {
+        made.push(store.create_order(new_order("c-1", quantity)).await.unwrap());
+    }
+    let other = store.create_order(new_order("c-2", 9)).await.unwrap();
+
+    // The customer's partition, two at a time, in order id (ULID) order.
+    let mut ids = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let found = store.orders_by_customer_id("c-1", None, page.clone()).await.unwrap();
+        assert!(found.items.len() <= 2);
+        ids.extend(found.items.into_iter().map(|o| o.order_id));
+        match found.next_cursor {
+            Some(cursor) => page = page.after(Some(cursor)),
+            None => break,
+        }
+    }
+    let mut want: Vec<String> = made.iter().map(|o| o.order_id.clone()).collect();
+    want.sort();
+    assert_eq!(ids, want);
+
+    // Every customer's paid orders between the second order's creation and the third's, both
+    // included.
+    let (low, high) = (made[1].created_at, made[2].created_at);
+    let mut want: Vec<&str> = made
+        .iter()
+        .chain([&other])
+        .filter(|o| (low..=high).contains(&o.created_at))
+        .map(|o| o.order_id.as_str())
+        .collect();
+    let found = store
+        .orders_by_status(
+            &OrderStatus::Paid,
+            Some(Range::Between(low, high)),
+            PageRequest::first(100),
+        )
+        .await
+        .unwrap();
+    let mut got: Vec<&str> = found.items.iter().map(|o| o.order_id.as_str()).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(got.len() >= 2, "the bounds themselves are in: {got:?}");
+
+    // A typed change moves the order to another status's partition.
+    let first = &made[0];
+    let key = OrderKey {
+        customer_id: first.customer_id.clone(),
+        order_id: first.order_id.clone(),
+    };
+    let changes = OrderChanges {
+        status: Some(OrderStatus::Shipped),
+        note: Patch::Set("leave at the door".into()),
+        ..Default::default()
+    };
+    let shipped = store.update_order(&key, changes, None).await.unwrap();
+    assert_eq!(shipped.note, Some(Some("leave at the door".to_string())));
+    let page = store
+        .orders_by_status(&OrderStatus::Shipped, None, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![shipped]);
+}
+
+#[tokio::test]
+async fn a_product_is_put_with_its_default_and_replaced() {
+    let store = store().await;
+    let product = NewProduct {
+        sku: "SKU-9".into(),
+        name: "Kettle".into(),
+        unit_price: 30.0,
+        currency: OrderCurrency::Gbp,
+        categories: None,
+        active: None,
+    };
+    let key = ProductKey { sku: "SKU-9".into() };
+    let (stored, created) = store.put_product(&key, product.clone(), None).await.unwrap();
+    assert!(created);
+    assert_eq!(stored.active, Some(true), "the schema's default");
+    let cheaper = NewProduct {
+        unit_price: 25.0,
+        active: Some(false),
+        ..product
+    };
+    let (replaced, created) = store.put_product(&key, cheaper, Some(1)).await.unwrap();
+    assert!(!created);
+    assert_eq!((replaced.unit_price, replaced.active, replaced.version), (25.0, Some(false), 2));
+    assert_eq!(replaced.created_at, stored.created_at);
+}
+
+#[tokio::test]
+async fn the_daily_report_counts_the_day_of_each_order() {
+    let store = store().await;
+    let mut revenue = 0.0;
+    for quantity in [1, 3] {
+        let order = store.create_order(new_order("c-3", quantity)).await.unwrap();
+        revenue += f64::from(quantity) * 2.5;
+        assert_eq!(order.status, OrderStatus::Paid);
+    }
+    let today = chrono::Utc::now().date_naive();
+    let app = routes::router(Arc::new(Service::new(store)));
+    let report = |date: chrono::NaiveDate| {
+        let app = app.clone();
+        async move {
+            let uri = format!("/reports/daily?date={date}");
+            let request = Request::get(uri).body(Body::empty()).unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+    let body = report(today).await;
+    // Created just now: today, unless the day turned in between.
+    if chrono::Utc::now().date_naive() == today {
+        assert_eq!(body["orderCount"], 2, "{body}");
+        assert_eq!(body["revenue"], revenue, "{body}");
+        assert_eq!(body["ordersByStatus"]["paid"], 2, "{body}");
+    }
+    let yesterday = report(today.pred_opt().unwrap()).await;
+    assert_eq!(yesterday["orderCount"], 0, "{yesterday}");
+}

@@ -1,0 +1,55 @@
+//! A project's compile-fail example: every line marked `//~ CODE` must fail
+//! to compile with that error, and nothing else may fail.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common;
+
+/// Copies `source` into the project as `examples/compile_fail.rs`, checks it,
+/// and removes it again. Answers how many refusals it saw.
+pub fn check(project: &Path, source: &Path) -> usize {
+    let text = std::fs::read_to_string(source).expect("a readable example");
+    let expected: Vec<(usize, String)> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let code = line.split("//~ ").nth(1)?;
+            Some((i + 1, code.trim().to_string()))
+        })
+        .collect();
+    assert!(!expected.is_empty(), "{} marks no line", source.display());
+    let example = project.join("examples/compile_fail.rs");
+    std::fs::create_dir_all(example.parent().expect("a folder")).expect("examples/");
+    std::fs::copy(source, &example).expect("the example copied");
+    let output = Command::new(env!("CARGO"))
+        .args(["check", "--quiet", "--example", "compile_fail"])
+        .args(["--message-format", "short"])
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", common::projects_target())
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    std::fs::remove_file(&example).expect("the example removed");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the example compiled:\n{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("examples/compile_fail.rs:") && l.contains(": error"))
+        .collect();
+    for (line, code) in &expected {
+        let at = format!("examples/compile_fail.rs:{line}:");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with(&at) && e.contains(&format!("error[{code}]"))),
+            "line {line} must fail with {code}:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        errors.len(),
+        expected.len(),
+        "only the marked lines may fail:\n{stderr}"
+    );
+    expected.len()
+}
