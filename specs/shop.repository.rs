@@ -61,7 +61,11 @@ async fn a_customer_gets_its_defaults_and_typed_changes() {
         .create_customer(new_customer("ada@example.com"))
         .await
         .unwrap();
-    assert_eq!(customer.marketing_opt_in, Some(false), "the schema's default");
+    assert_eq!(
+        customer.marketing_opt_in,
+        Some(false),
+        "the schema's default"
+    );
     assert_eq!(customer.version, 1);
     let key = CustomerKey {
         customer_id: customer.customer_id.clone(),
@@ -73,13 +77,20 @@ async fn a_customer_gets_its_defaults_and_typed_changes() {
     };
     let changed = store.update_customer(&key, changes, Some(1)).await.unwrap();
     assert_eq!(
-        (changed.name.as_str(), changed.phone.as_deref(), changed.version),
+        (
+            changed.name.as_str(),
+            changed.phone.as_deref(),
+            changed.version
+        ),
         ("Ada Lovelace", None, 2)
     );
     let stale = store
         .update_customer(&key, CustomerChanges::default(), Some(1))
         .await;
-    assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
+    assert!(
+        matches!(stale, Err(StoreError::VersionMismatch)),
+        "{stale:?}"
+    );
 
     let taken = store.create_customer(new_customer("ada@example.com")).await;
     assert!(
@@ -96,7 +107,12 @@ async fn orders_are_read_by_customer_and_by_status_between_two_instants() {
     let store = store().await;
     let mut made = Vec::new();
     for quantity in 1..=4 {
-        made.push(store.create_order(new_order("c-1", quantity)).await.unwrap());
+        made.push(
+            store
+                .create_order(new_order("c-1", quantity))
+                .await
+                .unwrap(),
+        );
     }
     let other = store.create_order(new_order("c-2", 9)).await.unwrap();
 
@@ -104,7 +120,10 @@ async fn orders_are_read_by_customer_and_by_status_between_two_instants() {
     let mut ids = Vec::new();
     let mut page = PageRequest::first(2);
     loop {
-        let found = store.orders_by_customer_id("c-1", None, page.clone()).await.unwrap();
+        let found = store
+            .orders_by_customer_id("c-1", None, page.clone())
+            .await
+            .unwrap();
         assert!(found.items.len() <= 2);
         ids.extend(found.items.into_iter().map(|o| o.order_id));
         match found.next_cursor {
@@ -170,8 +189,13 @@ async fn a_product_is_put_with_its_default_and_replaced() {
         categories: None,
         active: None,
     };
-    let key = ProductKey { sku: "SKU-9".into() };
-    let (stored, created) = store.put_product(&key, product.clone(), None).await.unwrap();
+    let key = ProductKey {
+        sku: "SKU-9".into(),
+    };
+    let (stored, created) = store
+        .put_product(&key, product.clone(), None)
+        .await
+        .unwrap();
     assert!(created);
     assert_eq!(stored.active, Some(true), "the schema's default");
     let cheaper = NewProduct {
@@ -181,7 +205,10 @@ async fn a_product_is_put_with_its_default_and_replaced() {
     };
     let (replaced, created) = store.put_product(&key, cheaper, Some(1)).await.unwrap();
     assert!(!created);
-    assert_eq!((replaced.unit_price, replaced.active, replaced.version), (25.0, Some(false), 2));
+    assert_eq!(
+        (replaced.unit_price, replaced.active, replaced.version),
+        (25.0, Some(false), 2)
+    );
     assert_eq!(replaced.created_at, stored.created_at);
 }
 
@@ -190,7 +217,10 @@ async fn the_daily_report_counts_the_day_of_each_order() {
     let store = store().await;
     let mut revenue = 0.0;
     for quantity in [1, 3] {
-        let order = store.create_order(new_order("c-3", quantity)).await.unwrap();
+        let order = store
+            .create_order(new_order("c-3", quantity))
+            .await
+            .unwrap();
         revenue += f64::from(quantity) * 2.5;
         assert_eq!(order.status, OrderStatus::Paid);
     }
