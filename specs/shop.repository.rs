@@ -135,6 +135,24 @@ async fn orders_are_read_by_customer_and_by_status_between_two_instants() {
     want.sort();
     assert_eq!(ids, want);
 
+    // Many orders by key at once, in the keys' order; a key of nothing reads as `None`.
+    let mut keys: Vec<OrderKey> = made
+        .iter()
+        .rev()
+        .map(|o| OrderKey {
+            customer_id: o.customer_id.clone(),
+            order_id: o.order_id.clone(),
+        })
+        .collect();
+    keys.push(OrderKey {
+        customer_id: "c-1".into(),
+        order_id: "no-such-order".into(),
+    });
+    let found = store.get_orders(&keys).await.unwrap();
+    let mut expected: Vec<Option<_>> = made.iter().rev().cloned().map(Some).collect();
+    expected.push(None);
+    assert_eq!(found, expected);
+
     // Every customer's paid orders between the second order's creation and the third's, both
     // included.
     let (low, high) = (made[1].created_at, made[2].created_at);

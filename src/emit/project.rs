@@ -23,11 +23,46 @@ struct TableView {
     ttl: Option<String>,
     stream: Option<String>,
     global: bool,
-    replicas: Vec<String>,
+    /// Multi-region strong consistency: the regions are exactly the listed ones.
+    strong: bool,
+    witness: Option<String>,
+    replicas: Vec<ReplicaView>,
     pitr: bool,
     deletion_protection: bool,
     actions: Vec<&'static str>,
     queried_indexes: Vec<String>,
+}
+
+/// A listed replica region, and the template condition that says the stack is deployed there
+/// (its replica is then the deploying region's, not listed twice).
+#[derive(Serialize)]
+struct ReplicaView {
+    region: String,
+    condition: String,
+}
+
+/// The condition that the stack is deployed in `region`: `InUsEast1`.
+pub fn region_condition(region: &str) -> String {
+    format!("In{}", crate::model::names::type_name(region))
+}
+
+/// Every region condition the tables' replicas use, once each, in order.
+fn region_conditions(api: &Api) -> Vec<ReplicaView> {
+    let mut out: Vec<ReplicaView> = Vec::new();
+    for t in &api.tables {
+        if t.consistency == crate::model::storage::Consistency::Strong {
+            continue;
+        }
+        for region in &t.replicas {
+            if !out.iter().any(|r| &r.region == region) {
+                out.push(ReplicaView {
+                    region: region.clone(),
+                    condition: region_condition(region),
+                });
+            }
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -166,7 +201,16 @@ fn tables(api: &Api) -> Vec<TableView> {
                     .clone()
                     .or_else(|| global.then(|| "NEW_AND_OLD_IMAGES".to_string())),
                 global,
-                replicas: t.replicas.clone(),
+                strong: t.consistency == crate::model::storage::Consistency::Strong,
+                witness: t.witness.clone(),
+                replicas: t
+                    .replicas
+                    .iter()
+                    .map(|region| ReplicaView {
+                        region: region.clone(),
+                        condition: region_condition(region),
+                    })
+                    .collect(),
                 pitr: t.point_in_time_recovery,
                 deletion_protection: t.deletion_protection,
                 actions,
@@ -321,6 +365,7 @@ pub fn emit(
     cx.insert("timeout", &api.settings.timeout);
     cx.insert("rest", &(api.settings.api == ApiKind::Rest));
     cx.insert("tables", &tables(api));
+    cx.insert("region_conditions", &region_conditions(api));
     cx.insert("sam", &super::template::sam(api));
     cx.insert("modules", &modules);
     cx.insert("stubs", &stubs);

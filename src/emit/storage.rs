@@ -466,6 +466,7 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
     let ret = |t: TokenStream| {
         quote! { impl std::future::Future<Output = Result<#t, store::StoreError>> + Send }
     };
+    let ret_batch = ret(quote! { Vec<Option<#model>> });
     let (ret_item, ret_option, ret_put, ret_unit, ret_page) = (
         ret(model.clone()),
         ret(quote! { Option<#model> }),
@@ -495,6 +496,11 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
         quote! { async fn #signature -> Result<store::Page<#model>, store::StoreError> { #body } }
     });
     let scan = ident(&e.scan_method);
+    let batch_get = ident(&e.batch_get_method);
+    let batch_doc = format!(
+        " Reads the {} at `keys`, in their order, `None` where there is none. One BatchGetItem per 100 distinct keys.",
+        e.plural.replace('_', " ")
+    );
     let key_doc =
         format!(" The primary key of a [`models::{type_name}`]: the fields its key templates use.");
     let repo_doc = format!(
@@ -531,6 +537,8 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
             fn #create(&self, new: #new_ty) -> #ret_item;
             /// Reads one. One GetItem.
             fn #get(&self, key: &#key) -> #ret_option;
+            #[doc = #batch_doc]
+            fn #batch_get(&self, keys: &[#key]) -> #ret_batch;
             #[doc = #put_doc]
             fn #put(&self, key: &#key, item: #new_ty, expected_version: Option<i64>) -> #ret_put;
             #[doc = #update_doc]
@@ -548,6 +556,10 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
             }
             async fn #get(&self, key: &#key) -> Result<Option<#model>, store::StoreError> {
                 self.get(store::fields_of(key)?).await
+            }
+            async fn #batch_get(&self, keys: &[#key]) -> Result<Vec<Option<#model>>, store::StoreError> {
+                let keys = keys.iter().map(store::fields_of).collect::<Result<_, _>>()?;
+                self.batch_get(keys).await
             }
             async fn #put(&self, key: &#key, item: #new_ty, expected_version: Option<i64>) -> Result<(#model, bool), store::StoreError> {
                 self.put(store::fields_of(key)?, store::fields_of(&item)?, &[#(#trusted),*], expected_version).await
@@ -578,7 +590,7 @@ pub fn emit_actions(api: &Api) -> TokenStream {
         if let Some(action) = op
             .action
             .as_ref()
-            .filter(|a| matches!(a.verb, Verb::Get | Verb::Delete))
+            .filter(|a| a.verb == Verb::Get || (a.verb == Verb::Delete && a.condition.is_empty()))
         {
             let repo = ident(&api.entities[action.entity].repository);
             if !repositories.contains(&repo) {
@@ -1014,6 +1026,16 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
     let doc_line = |index: usize| needs_doc(index).then(|| quote! { let doc = json(&item)?; });
     let methods = Methods::of(entity);
     let model = model(&api.types.get(entity.type_id).name);
+    let conditions = conditions_line(action);
+    let (update_call, put_call, conditions_arg) = if action.condition.is_empty() {
+        (format_ident!("update"), format_ident!("put"), quote! {})
+    } else {
+        (
+            format_ident!("update_if"),
+            format_ident!("put_if"),
+            quote! { , &conditions },
+        )
+    };
     let key = ident(&entity.key_type);
     let key_map = format_ident!("key");
     let item = || quote! { item };
@@ -1060,7 +1082,8 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
                 fields.extend(key.clone());
                 let key: entities::#key = typed_key(key)?;
                 #expected
-                let (item, created): (#model, bool) = store.put(store::fields_of(&key)?, fields, &[#(#bound_names),*], expected).await?;
+                #conditions
+                let (item, created): (#model, bool) = store.#put_call(store::fields_of(&key)?, fields, &[#(#bound_names),*], expected #conditions_arg).await?;
                 #doc
                 Ok(if created { #on_create } else { #on_replace })
             }
@@ -1074,7 +1097,8 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
             quote! {
                 #key_line
                 #expected
-                let item: #model = store.update(store::fields_of(&key)?, fields(&#body)?, expected).await?;
+                #conditions
+                let item: #model = store.#update_call(store::fields_of(&key)?, fields(&#body)?, expected #conditions_arg).await?;
                 #doc
                 Ok(#response)
             }
@@ -1083,15 +1107,49 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
             let key_line = typed_key_line(api, op, action, entity, request);
             let expected = if_match(api, op, action, false, request);
             let delete = &methods.delete;
+            let delete_line = if action.condition.is_empty() {
+                quote! { store.#delete(&key, expected).await?; }
+            } else {
+                quote! {
+                    #conditions
+                    store.delete_if::<#model>(store::fields_of(&key)?, expected, &conditions).await?;
+                }
+            };
             let response = respond(api, op, action.success, item(), entity);
             quote! {
                 #key_line
                 #expected
-                store.#delete(&key, expected).await?;
+                #delete_line
                 Ok(#response)
             }
         }
         Verb::Query | Verb::List => query_body(api, op, action, entity, request),
+    }
+}
+
+/// `let conditions = ...;` for an action with a `condition`, else nothing.
+fn conditions_line(action: &BoundAction) -> TokenStream {
+    if action.condition.is_empty() {
+        return TokenStream::new();
+    }
+    let calls = action.condition.iter().map(|(field, values)| {
+        let values = values.iter().map(json_value);
+        quote! { .one_of(#field, [#(#values),*])? }
+    });
+    quote! { let conditions = store::Conditions::default() #(#calls)*; }
+}
+
+/// A scalar JSON value as a `serde_json::Value` expression.
+fn json_value(value: &serde_json::Value) -> TokenStream {
+    match value {
+        serde_json::Value::String(s) => quote! { serde_json::Value::from(#s) },
+        serde_json::Value::Bool(b) => quote! { serde_json::Value::from(#b) },
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => quote! { serde_json::Value::from(#i) },
+            (None, Some(f)) => quote! { serde_json::Value::from(#f) },
+            (None, None) => quote! { serde_json::Value::Null },
+        },
+        _ => quote! { serde_json::Value::Null },
     }
 }
 

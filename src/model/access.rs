@@ -54,6 +54,7 @@ pub fn settle(entities: &mut [Entity], tables: &[Table]) {
         }
         e.patterns = patterns;
         e.scan_method = scope.claim(format!("scan_{}", e.plural));
+        e.batch_get_method = scope.claim(format!("get_{}", e.plural));
     }
 }
 
@@ -126,6 +127,7 @@ mod tests {
                     .iter()
                     .map(|p| (p.method.clone(), p.partition.clone()))
                     .chain([(e.scan_method.clone(), vec![])])
+                    .chain([(e.batch_get_method.clone(), vec![])])
             })
             .collect()
     }
@@ -169,8 +171,10 @@ components:
                 "orders_by_status",
                 "open_orders",
                 "scan_orders",
+                "get_orders",
                 "queries_by_gsi2",
-                "scan_queries"
+                "scan_queries",
+                "get_queries"
             ]
         );
         assert_eq!(got[0].1, ["customerId"]);

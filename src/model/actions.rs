@@ -144,6 +144,9 @@ pub struct BoundAction {
     pub access: Access,
     /// Where the owner's key variable comes from, on an owned entity.
     pub owner: Option<OwnerKey>,
+    /// What the stored item must hold for an update, put or delete to go
+    /// ahead: each field one of its values.
+    pub condition: Vec<(String, Vec<serde_json::Value>)>,
 }
 
 impl BoundAction {

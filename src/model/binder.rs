@@ -30,11 +30,24 @@ struct Declared {
     bind: Vec<(String, String)>,
     /// `access`, where it was written.
     access: Option<(Access, String)>,
+    /// `condition`: field → allowed values, each where it was written.
+    condition: Vec<(At<String>, Vec<Value>)>,
 }
 
 const ACTION_KEYS: &[&str] = &[
-    "create", "get", "put", "update", "delete", "query", "list", "index", "order", "range", "bind",
+    "create",
+    "get",
+    "put",
+    "update",
+    "delete",
+    "query",
+    "list",
+    "index",
+    "order",
+    "range",
+    "bind",
     "access",
+    "condition",
 ];
 
 pub struct Context<'a> {
@@ -232,6 +245,7 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
         let a_at = child(at, "access");
         read_access(r, v, &a_at).map(|a| (a, a_at))
     });
+    let condition = read_condition(r, map.get("condition"), &child(at, "condition"), verb);
     Some(Declared {
         verb,
         entity,
@@ -240,7 +254,73 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
         range,
         bind,
         access,
+        condition,
     })
+}
+
+/// `condition: {status: [pending, paid]}` (or `{status: pending}`), on the verbs that write an
+/// item that exists.
+fn read_condition(
+    r: &mut Reader,
+    value: Option<&Value>,
+    at: &str,
+    verb: Verb,
+) -> Vec<(At<String>, Vec<Value>)> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    if !matches!(verb, Verb::Update | Verb::Put | Verb::Delete) {
+        r.diagnostics.push(
+            Diagnostic::error(
+                at,
+                format!(
+                    "`condition` is for `update`, `put` and `delete`, and this action is `{}`",
+                    verb.as_str()
+                ),
+            )
+            .help("remove `condition`"),
+        );
+        return Vec::new();
+    }
+    let Some(fields) = value.as_object().filter(|m| !m.is_empty()) else {
+        r.diagnostics.push(
+            Diagnostic::error(
+                at,
+                "`condition` must map fields to the values they may hold",
+            )
+            .help("write `condition: {status: [pending, paid]}`"),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (field, allowed) in fields {
+        let field_at = child(at, field);
+        let values = match allowed {
+            Value::Array(values) => values.clone(),
+            one => vec![one.clone()],
+        };
+        let scalar = |v: &Value| v.is_string() || v.is_number() || v.is_boolean();
+        if values.is_empty() || values.len() > 100 || !values.iter().all(scalar) {
+            r.diagnostics.push(
+                Diagnostic::error(
+                    &field_at,
+                    format!(
+                        "`{field}` needs 1 to 100 strings, numbers or booleans to compare with"
+                    ),
+                )
+                .help(format!("write `{field}: [a, b]`")),
+            );
+            continue;
+        }
+        out.push((
+            At {
+                value: field.clone(),
+                pointer: field_at,
+            },
+            values,
+        ));
+    }
+    out
 }
 
 /// `owner`, `authenticated`, `{groups: [a, b]}`, or a list of them.
@@ -340,6 +420,39 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
         unreachable!("entities are structs")
     };
     let mut warnings = Vec::new();
+
+    let mut condition = Vec::new();
+    for (field, values) in &d.condition {
+        let Some(f) = schema.fields.iter().find(|f| f.name == field.value) else {
+            let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(err(
+                &field.pointer,
+                format!(
+                    "`condition` names field `{}`, which `{}` does not have",
+                    field.value, entity.schema
+                ),
+                format!("name one of its fields: {}", list(&names)),
+            ));
+        };
+        for (i, value) in values.iter().enumerate() {
+            if let Err(misfit) = super::examples::fits(cx.space, &f.shape, value, false) {
+                let value_at = if values.len() > 1 {
+                    child(&field.pointer, &i.to_string())
+                } else {
+                    field.pointer.clone()
+                };
+                return Err(err(
+                    &value_at,
+                    format!(
+                        "{value} is never a value of `{}`: {}",
+                        field.value, misfit.reason
+                    ),
+                    format!("compare `{}` with values its schema allows", field.value),
+                ));
+            }
+        }
+        condition.push((field.value.clone(), values.clone()));
+    }
 
     // Parameters bound to entity fields.
     let mut bindings: Vec<(String, usize)> = Vec::new();
@@ -773,6 +886,7 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
             success,
             created,
             page,
+            condition,
         },
         warnings,
     ))
@@ -932,6 +1046,7 @@ fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, Str
         range: None,
         bind: Vec::new(),
         access: None,
+        condition: Vec::new(),
     };
     let mut candidates = vec![attempt(verb, None)];
     if verb == Verb::Query {

@@ -12,6 +12,7 @@ pub mod hints;
 pub mod names;
 pub mod operations;
 pub mod paths;
+pub mod regions;
 pub mod routes;
 pub mod schema;
 pub mod security;
@@ -292,6 +293,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         defaults::read(e, raw, &types, &mut diagnostics);
     }
     access::settle(&mut entities, &tables);
+    diagnostics.extend(regions::check(&tables, &entities));
 
     mark_owners_read_only(&mut types, &entities);
 

@@ -48,6 +48,17 @@ pub struct Index {
     pub projection: Projection,
 }
 
+/// How the replicas of a global table agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    /// Multi-region eventual consistency: each region accepts writes, and the
+    /// last writer wins across regions.
+    Eventual,
+    /// Multi-region strong consistency: a write is acknowledged once another
+    /// region has it, so every region reads it and conditions hold globally.
+    Strong,
+}
+
 #[derive(Debug, Clone)]
 pub struct Table {
     /// Logical name from the spec (`Main`).
@@ -64,7 +75,12 @@ pub struct Table {
     /// Whether any entity sets `expires`, so TTL is switched on.
     pub uses_ttl: bool,
     pub stream: Option<String>,
+    /// Regions besides the deploying one that hold a replica.
     pub replicas: Vec<String>,
+    /// How the replicas agree (`consistency`).
+    pub consistency: Consistency,
+    /// The witness region of a strongly consistent global table.
+    pub witness: Option<String>,
     pub point_in_time_recovery: bool,
     pub deletion_protection: bool,
     pub pointer: String,
@@ -237,6 +253,8 @@ pub struct Entity {
     pub patterns: Vec<Pattern>,
     /// The repository method that reads every item of the entity (a Scan).
     pub scan_method: String,
+    /// The repository method that reads many items by key (BatchGetItem).
+    pub batch_get_method: String,
 }
 
 impl Entity {
@@ -270,6 +288,8 @@ const TABLE_KEYS: &[&str] = &[
     "ttlAttribute",
     "stream",
     "replicas",
+    "consistency",
+    "witness",
     "pointInTimeRecovery",
     "deletionProtection",
 ];
@@ -407,6 +427,15 @@ pub fn read_tables(r: &mut Reader, tables: &Value, at: &str) -> Vec<Table> {
             uses_ttl: false,
             stream,
             replicas,
+            consistency: match r
+                .choice(t, "consistency", &t_at, &["eventual", "strong"])
+                .map(|c| c.value)
+                .as_deref()
+            {
+                Some("strong") => Consistency::Strong,
+                _ => Consistency::Eventual,
+            },
+            witness: r.string(t, "witness", &t_at).map(|w| w.value),
             point_in_time_recovery: r.bool(t, "pointInTimeRecovery", &t_at).unwrap_or(true),
             deletion_protection: r.bool(t, "deletionProtection", &t_at).unwrap_or(true),
             pointer: t_at,
@@ -833,6 +862,7 @@ fn read_entity(
         defaults: Vec::new(),
         patterns: Vec::new(),
         scan_method: String::new(),
+        batch_get_method: String::new(),
     })
 }
 

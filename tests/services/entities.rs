@@ -115,7 +115,7 @@ impl<'a> View<'a> {
         &self.entity.schema
     }
 
-    fn ops(&self) -> impl Iterator<Item = &'a Operation> + '_ {
+    pub fn ops(&self) -> impl Iterator<Item = &'a Operation> + '_ {
         let index = self.index;
         self.api
             .operations
@@ -214,6 +214,26 @@ impl<'a> View<'a> {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The values of an enum field, in the schema's order; none for other fields.
+    pub fn enum_values(&self, field: &str) -> Vec<Value> {
+        let shape = Shape::new(apigen::model::Ty::Ref(self.entity.type_id));
+        let Some((_, s)) = self.api.types.struct_of(&shape) else {
+            return Vec::new();
+        };
+        let Some(f) = s.fields.iter().find(|f| f.name == field) else {
+            return Vec::new();
+        };
+        match &self.api.types.resolve(&f.shape).ty {
+            apigen::model::Ty::Ref(id) => match &self.api.types.get(*id).kind {
+                apigen::model::TypeKind::Enum(e) => {
+                    e.values.iter().map(|v| v.value.clone()).collect()
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
     }
 
     fn is_enum(&self, field: &str) -> bool {

@@ -91,6 +91,11 @@ pub fn run(s: &mut Session, api: &Api) -> Vec<String> {
         if if_match(s, &v, &mut live) {
             done(format!("{name}: 412 on a stale If-Match"));
         }
+        if let Some(refused) = conditions(s, &v, &mut live) {
+            done(format!(
+                "{name}: 409 naming the field when the item does not meet a write's condition ({refused}), nothing written"
+            ));
+        }
         if preconditions(s, &v, &mut live) {
             done(format!(
                 "{name}: empty patches, body versions, If-Match *, lists and weak tags"
@@ -833,6 +838,72 @@ fn if_match(s: &mut Session, v: &View, live: &mut Live) -> bool {
         });
     }
     true
+}
+
+/// Each write with a `condition`, on an item whose field holds a value the condition does not
+/// allow (the first of the field's enum values that it leaves out): a 409 whose problem names
+/// the field, and the item as it was. Answers the operations refused, if any.
+fn conditions(s: &mut Session, v: &View, live: &mut Live) -> Option<String> {
+    let seed_op = v.seed_op()?;
+    let mut refused = Vec::new();
+    for op in v.ops() {
+        let a = action(op);
+        for (field, allowed) in &a.condition {
+            let Some(outside) = v
+                .enum_values(field)
+                .into_iter()
+                .find(|x| !allowed.contains(x))
+            else {
+                continue;
+            };
+            let mut body = v.body(seed_op, 30 + refused.len(), false);
+            let Some(fields) = body.as_object_mut() else {
+                continue;
+            };
+            if !fields.contains_key(field) {
+                continue;
+            }
+            fields.insert(field.clone(), outside.clone());
+            let path = v.path(seed_op, None, 30 + refused.len());
+            let request =
+                Request::new(seed_op.method.upper(), path).json(&content_type(seed_op), &body);
+            let item = s
+                .expect(
+                    &format!("{} ({field} {outside})", seed_op.id),
+                    request,
+                    success(seed_op),
+                )
+                .json();
+            live.upsert(v, &item);
+            let mut request = Request::new(op.method.upper(), v.path(op, Some(&item), 0));
+            match a.verb {
+                Verb::Update => request = request.json(&content_type(op), &safe_patch(v, op)),
+                Verb::Put => request = request.json(&content_type(op), &v.body(op, 31, false)),
+                _ => {}
+            }
+            let step = format!("{} (on {field} {outside})", op.id);
+            let reply = s.expect(&step, request, 409);
+            let detail = reply.json()["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            s.check(detail.contains(&format!("`{field}`")), || {
+                format!("{step}: the problem names `{field}`: {detail}")
+            });
+            if let Some(get) = v.op(Verb::Get) {
+                let now = s.expect(
+                    &format!("{} (after the refused {})", get.id, op.id),
+                    Request::get(v.path(get, Some(&item), 0)),
+                    200,
+                );
+                s.check(now.json() == item, || {
+                    format!("{step}: a write refused by its condition changes nothing")
+                });
+            }
+            refused.push(op.id.clone());
+        }
+    }
+    (!refused.is_empty()).then(|| refused.join(", "))
 }
 
 /// The rest of what versions promise: an empty merge patch writes nothing (and still honours

@@ -61,14 +61,26 @@ fn project(spec: &Path, work: &Path) -> Project {
     if handlers.exists() {
         std::fs::copy(&handlers, dir.join("src/handlers.rs")).expect("handlers copied");
     }
-    // Tests of the typed repository, as its user would write them.
+    // Tests of the typed repository, as its user would write them. They name the crate as
+    // `apigen new` does (`shop_api`); this project is named `check-shop`.
+    let as_built = |source: &Path| {
+        let text = std::fs::read_to_string(source).expect("a readable file");
+        let own = generated.api.settings.crate_ident();
+        let spec_name = apigen::plan(spec, &apigen::Options::default())
+            .expect("valid")
+            .api
+            .settings
+            .crate_ident();
+        text.replace(&format!("{spec_name}::"), &format!("{own}::"))
+    };
     let repository = spec.with_extension("repository.rs");
     if repository.exists() {
-        std::fs::copy(&repository, dir.join("tests/repository.rs")).expect("tests copied");
+        std::fs::write(dir.join("tests/repository.rs"), as_built(&repository))
+            .expect("tests written");
     }
     let refused = spec.with_extension("compile_fail.rs");
     if refused.exists() {
-        let n = compile_fail::check(&dir, &refused);
+        let n = compile_fail::check(&dir, &as_built(&refused));
         eprintln!("{n} misuses of the typed repository refused, as they should be");
     }
     common::cargo(

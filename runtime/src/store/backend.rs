@@ -14,6 +14,8 @@ use super::{IndexDef, Store, StoreError, TableDef};
 pub(super) enum Cond {
     NotExists(String),
     Equals(String, AttributeValue),
+    /// The attribute holds one of the values.
+    In(String, Vec<AttributeValue>),
 }
 
 impl Cond {
@@ -122,6 +124,19 @@ impl Store {
         match self {
             Store::Dynamo(db) => db.get(table, key).await,
             Store::Memory(mem) => mem.get(table, key),
+        }
+    }
+
+    /// One BatchGetItem of at most 100 distinct keys (and its retries of unprocessed keys): the
+    /// items found, in no particular order.
+    pub(super) async fn batch_get_items(
+        &self,
+        table: &'static TableDef,
+        keys: &[Item],
+    ) -> Result<Vec<Item>, StoreError> {
+        match self {
+            Store::Dynamo(db) => db.batch_get(table, keys).await,
+            Store::Memory(mem) => mem.batch_get(table, keys),
         }
     }
 

@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    CancellationReason, Delete, KeysAndAttributes, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -34,6 +34,17 @@ struct Inner {
     client: Client,
     names: HashMap<&'static str, String>,
     default_prefix: String,
+}
+
+/// Requests a batch makes before it gives up on keys DynamoDB keeps leaving unprocessed.
+const BATCH_ATTEMPTS: u32 = 8;
+
+/// The pause before a batch's `attempt`-th retry: 25 ms doubling, at most 1.6 s, with jitter so
+/// that clients retrying together spread out.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let base = 25u64 << attempt.min(6);
+    let jitter = u64::from(ulid::Ulid::new().random() as u16) % (base / 2 + 1);
+    std::time::Duration::from_millis(base / 2 + jitter)
 }
 
 /// A failed request as a `StoreError`, with the whole error chain for the log.
@@ -127,6 +138,54 @@ impl DynamoStore {
             .await
             .map_err(|e| backend("GetItem", e))?;
         Ok(output.item)
+    }
+
+    /// One BatchGetItem of at most 100 keys, strongly consistent, then one more for whatever
+    /// DynamoDB left unprocessed (it may, under load), after a growing pause, up to a bound.
+    pub(super) async fn batch_get(
+        &self,
+        table: &TableDef,
+        keys: &[Item],
+    ) -> Result<Vec<Item>, StoreError> {
+        let name = self.table_name(table);
+        let mut pending = keys.to_vec();
+        let mut found = Vec::with_capacity(keys.len());
+        for attempt in 0..BATCH_ATTEMPTS {
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| backend("BatchGetItem", e))?;
+            let output = self
+                .client()
+                .batch_get_item()
+                .request_items(&name, request)
+                .send()
+                .await
+                .map_err(|e| backend("BatchGetItem", e))?;
+            if let Some(mut responses) = output.responses {
+                found.extend(responses.remove(&name).unwrap_or_default());
+            }
+            if let Some(mut unprocessed) = output.unprocessed_keys {
+                if let Some(left) = unprocessed.remove(&name) {
+                    pending = left.keys;
+                }
+            }
+        }
+        if pending.is_empty() {
+            Ok(found)
+        } else {
+            Err(StoreError::backend(format!(
+                "BatchGetItem: {} keys still unprocessed after {BATCH_ATTEMPTS} attempts",
+                pending.len()
+            )))
+        }
     }
 
     pub(super) async fn write(&self, mut writes: Vec<Write>) -> Result<(), WriteError> {

@@ -68,6 +68,10 @@ pub(super) fn condition(conds: &[Cond], p: &mut Placeholders) -> Option<String> 
         .map(|cond| match cond {
             Cond::NotExists(name) => format!("attribute_not_exists({})", p.name(name)),
             Cond::Equals(name, value) => format!("{} = {}", p.name(name), p.value(value.clone())),
+            Cond::In(name, values) => {
+                let values: Vec<String> = values.iter().map(|v| p.value(v.clone())).collect();
+                format!("{} IN ({})", p.name(name), values.join(", "))
+            }
         })
         .collect();
     (!parts.is_empty()).then(|| parts.join(" AND "))

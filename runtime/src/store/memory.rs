@@ -71,6 +71,26 @@ impl MemoryStore {
             .cloned())
     }
 
+    /// One BatchGetItem of at most 100 keys: the items found, in no particular order.
+    pub(super) fn batch_get(
+        &self,
+        table: &TableDef,
+        keys: &[Item],
+    ) -> Result<Vec<Item>, StoreError> {
+        let keys: Vec<PrimaryKey> = keys
+            .iter()
+            .map(|key| key_of(table, key, true))
+            .collect::<Result<_, _>>()?;
+        let state = self.lock("BatchGetItem");
+        let Some(items) = state.tables.get(table.name) else {
+            return Ok(Vec::new());
+        };
+        Ok(keys
+            .iter()
+            .filter_map(|key| items.get(key).cloned())
+            .collect())
+    }
+
     pub(super) fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
         let operation = match writes.as_slice() {
             [Write {
@@ -284,12 +304,15 @@ fn commit(tables: &mut Tables, change: Change) {
     };
 }
 
-/// Evaluates a condition like DynamoDB's `attribute_not_exists` and `=`.
+/// Evaluates a condition like DynamoDB's `attribute_not_exists`, `=` and `IN`.
 fn holds(cond: &Cond, current: Option<&Item>) -> bool {
     let attr = |name: &str| current.and_then(|item| item.get(name));
     match cond {
         Cond::NotExists(name) => attr(name).is_none(),
         Cond::Equals(name, value) => attr(name).is_some_and(|a| order::equal(a, value)),
+        Cond::In(name, values) => {
+            attr(name).is_some_and(|a| values.iter().any(|v| order::equal(a, v)))
+        }
     }
 }
 

@@ -12,12 +12,16 @@
 //! - `if_match`: the version an `If-Match` header requires,
 //! - `query`: one page of a Query or Scan,
 //! - `cursor`: opaque, validated pagination cursors,
+//! - `batch`: many items by key, 100 to a request,
+//! - `conditions`: what a write requires of the stored item's fields,
 //! - `backend`: the primitive operations and the backend they run on,
 //! - `order`: how DynamoDB compares and orders values,
 //! - `expr`: DynamoDB expressions with placeholders,
 //! - `dynamo` and `memory`: the two backends.
 
 mod backend;
+mod batch;
+mod conditions;
 mod cursor;
 pub mod dynamo;
 mod environment;
@@ -37,6 +41,8 @@ mod tests;
 
 use crate::http::ApiError;
 
+pub use batch::BATCH_GET_LIMIT;
+pub use conditions::Conditions;
 pub use environment::{dynamodb, from_env};
 pub use if_match::{parse_if_match, IfMatch};
 
@@ -499,6 +505,15 @@ pub enum StoreError {
     /// before a concurrent write).
     #[error("the item has changed since it was read")]
     VersionMismatch,
+    /// The stored item does not meet a condition of the write (`status` is not one of those
+    /// the operation allows); nothing was written.
+    #[error("`{field}` must be one of {allowed} for this operation")]
+    ConditionFailed {
+        /// The field whose value the write does not allow.
+        field: String,
+        /// The values it allows, as JSON.
+        allowed: String,
+    },
     /// A write without a precondition kept losing races with other writers of the same item.
     #[error("the item changed concurrently while it was being written; retry the request")]
     Contended,
@@ -525,9 +540,10 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ApiError::not_found(err.to_string()),
-            StoreError::AlreadyExists | StoreError::Conflict { .. } | StoreError::Contended => {
-                ApiError::conflict(err.to_string())
-            }
+            StoreError::AlreadyExists
+            | StoreError::Conflict { .. }
+            | StoreError::Contended
+            | StoreError::ConditionFailed { .. } => ApiError::conflict(err.to_string()),
             StoreError::VersionMismatch => ApiError::precondition_failed(err.to_string()),
             StoreError::BadCursor | StoreError::Invalid(_) => {
                 ApiError::bad_request(err.to_string())

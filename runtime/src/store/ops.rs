@@ -10,7 +10,7 @@ use super::backend::{Cond, Found, Write, WriteError, WriteOp};
 use super::guards::{guard_writes, GuardWrite};
 use super::item::{self, Item};
 use super::keys;
-use super::{Entity, EntityDef, Store, StoreError};
+use super::{Conditions, Entity, EntityDef, Store, StoreError};
 
 impl Store {
     /// Creates an item. `fields` = the client's body fields merged with path-bound fields. The
@@ -84,10 +84,32 @@ impl Store {
         bound: &[&str],
         expected_version: Option<i64>,
     ) -> Result<(E, bool), StoreError> {
+        let conditions = Conditions::default();
+        self.put_if(key, fields, bound, expected_version, &conditions)
+            .await
+    }
+
+    /// [`Store::put`] on condition that an item it replaces meets `conditions` (one it creates
+    /// has nothing to compare): `ConditionFailed` (409) names the first field that does not, and
+    /// nothing is written.
+    pub async fn put_if<E: Entity>(
+        &self,
+        key: Map<String, Value>,
+        fields: Map<String, Value>,
+        bound: &[&str],
+        expected_version: Option<i64>,
+        conditions: &Conditions,
+    ) -> Result<(E, bool), StoreError> {
         let def = E::DEF;
         let expected_version = expected(def, &fields, expected_version)?;
         retrying(expected_version, || {
-            self.put_once(key.clone(), fields.clone(), bound, expected_version)
+            self.put_once(
+                key.clone(),
+                fields.clone(),
+                bound,
+                expected_version,
+                conditions,
+            )
         })
         .await
     }
@@ -98,6 +120,7 @@ impl Store {
         fields: Map<String, Value>,
         bound: &[&str],
         expected_version: Option<i64>,
+        conditions: &Conditions,
     ) -> Result<(E, bool), StoreError> {
         let def = E::DEF;
         let key_item = keys::primary_key(def, &key)?;
@@ -112,6 +135,9 @@ impl Store {
             return Err(StoreError::VersionMismatch);
         }
         check_version(def, existing.as_ref(), expected_version)?;
+        if let Some(found) = &existing {
+            conditions.check(def, found)?;
+        }
         let old = existing
             .as_ref()
             .map(|found| item::fields_of(def, found))
@@ -176,6 +202,7 @@ impl Store {
                 }
                 iter::once(of_type(def))
                     .chain(unchanged(def, found, def.unique.iter().copied()))
+                    .chain(conditions.conds()?)
                     .collect()
             }
         };
@@ -186,9 +213,13 @@ impl Store {
             op: WriteOp::Put(stored.clone()),
             conds,
         };
-        // Whatever changed since the read (even a delete), the precondition no longer holds.
-        self.write_with_guards(write, guards, |_| StoreError::VersionMismatch)
-            .await?;
+        // Whatever changed since the read (even a delete), the precondition no longer holds,
+        // unless the item now fails a condition of the write.
+        let refusal = |found| match conditions.refusal(def, found) {
+            StoreError::NotFound => StoreError::VersionMismatch,
+            other => other,
+        };
+        self.write_with_guards(write, guards, refusal).await?;
         Ok((item::into_entity(stored)?, created))
     }
 
@@ -200,11 +231,24 @@ impl Store {
         key: Map<String, Value>,
         expected_version: Option<i64>,
     ) -> Result<(), StoreError> {
+        let conditions = Conditions::default();
+        self.delete_if::<E>(key, expected_version, &conditions)
+            .await
+    }
+
+    /// [`Store::delete`] on condition that the item meets `conditions`: `ConditionFailed` (409)
+    /// names the first field that does not, and nothing is deleted.
+    pub async fn delete_if<E: Entity>(
+        &self,
+        key: Map<String, Value>,
+        expected_version: Option<i64>,
+        conditions: &Conditions,
+    ) -> Result<(), StoreError> {
         let def = E::DEF;
         check_versioned(def, expected_version)?;
         let key = keys::primary_key(def, &key)?;
         retrying(expected_version, || {
-            self.delete_once(def, key.clone(), expected_version)
+            self.delete_once(def, key.clone(), expected_version, conditions)
         })
         .await
     }
@@ -214,8 +258,10 @@ impl Store {
         def: &EntityDef,
         key: Item,
         expected_version: Option<i64>,
+        conditions: &Conditions,
     ) -> Result<(), StoreError> {
         let mut conds = vec![of_type(def)];
+        conds.extend(conditions.conds()?);
         if def.unique.is_empty() {
             if let (Some(version), Some(expected)) = (def.version, expected_version) {
                 conds.push(Cond::Equals(version.into(), number(expected)));
@@ -226,7 +272,7 @@ impl Store {
                 conds,
             };
             return self
-                .write_with_guards(write, vec![], |f| missing_or_changed(def, f))
+                .write_with_guards(write, vec![], |f| conditions.refusal(def, f))
                 .await;
         }
         let existing = self
@@ -235,6 +281,7 @@ impl Store {
             .filter(|found| item::is_entity(def, found))
             .ok_or(StoreError::NotFound)?;
         check_version(def, Some(&existing), expected_version)?;
+        conditions.check(def, &existing)?;
         let old = item::fields_of(def, &existing)?;
         conds.extend(unchanged(def, &existing, def.unique.iter().copied()));
         let guards = guard_writes(def, Some(&old), None)?;
@@ -243,7 +290,7 @@ impl Store {
             op: WriteOp::Delete { key },
             conds,
         };
-        self.write_with_guards(write, guards, |f| missing_or_changed(def, f))
+        self.write_with_guards(write, guards, |f| conditions.refusal(def, f))
             .await
     }
 

@@ -11,7 +11,7 @@ use super::{Entity, EntityDef, KeyAttr, Page, Query, Store, StoreError, TableDef
 impl Store {
     /// One page of a Query: the partition of the rendered pk template of the chosen key (primary
     /// or the entity's template for `query.index`), the sort key limited to the template's static
-    /// prefix and compared with `query.range`. One Query request (plus one GetItem per item on a
+    /// prefix and compared with `query.range`. One Query request (plus one BatchGetItem on a
     /// KEYS_ONLY index). With `query.scan`: one Scan filtered by the entity's type, where a page
     /// can hold fewer items than `limit` and still have a next cursor.
     pub async fn query<E: Entity>(&self, query: Query) -> Result<Page<E>, StoreError> {
@@ -110,24 +110,24 @@ impl Store {
         page(def, trim(raw, query.limit, &key_attrs))
     }
 
-    /// The items behind the keys a KEYS_ONLY index returned: one GetItem each, in index order.
+    /// The items behind the keys a KEYS_ONLY index returned, in index order: one BatchGetItem.
     async fn full_items(
         &self,
         table: &'static TableDef,
         keys: Vec<Item>,
     ) -> Result<Vec<Item>, StoreError> {
         let table_keys = cursor::key_attrs(table, None);
-        let mut items = Vec::with_capacity(keys.len());
-        for found in keys {
-            // An item deleted since the index was read is simply not listed.
-            if let Some(full) = self
-                .get_item(table, cursor::key_of(&found, &table_keys))
-                .await?
-            {
-                items.push(full);
-            }
-        }
-        Ok(items)
+        let keys: Vec<Item> = keys
+            .iter()
+            .map(|found| cursor::key_of(found, &table_keys))
+            .collect();
+        // An item deleted since the index was read is simply not listed.
+        Ok(self
+            .items_at(table, &keys)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }
 

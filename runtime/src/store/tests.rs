@@ -325,6 +325,8 @@ scenarios!(
     writes_without_a_version_retry_lost_races,
     if_match_any_and_lists_read_the_current_version,
     defaults_fill_what_creates_and_puts_omit,
+    batch_gets_read_a_hundred_keys_a_request_in_key_order,
+    conditions_refuse_writes_the_item_does_not_allow,
 );
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
@@ -837,7 +839,7 @@ async fn pages_of_two_return_each_item_once_in_order(store: Store) {
         [vec![5, 4], vec![3, 2], vec![1]]
     );
 
-    // The KEYS_ONLY index with a number sort key: one GetItem per item.
+    // The KEYS_ONLY index with a number sort key: one BatchGetItem per page for the items.
     reset(&store);
     let q = query(Some("GSI2"), json!({"sensorId": "s1"}), 2);
     assert_eq!(
@@ -846,7 +848,8 @@ async fn pages_of_two_return_each_item_once_in_order(store: Store) {
     );
     let made = requests(&store);
     assert_eq!(made.iter().filter(|r| *r == "Query").count(), 3);
-    assert_eq!(made.iter().filter(|r| *r == "GetItem").count(), 5);
+    assert_eq!(made.iter().filter(|r| *r == "BatchGetItem").count(), 3);
+    assert_eq!(made.iter().filter(|r| *r == "GetItem").count(), 0);
     let desc = Query {
         descending: true,
         ..q
@@ -1276,10 +1279,7 @@ async fn request_counts_per_path(store: Store) {
         .query::<Reading>(query(Some("GSI2"), json!({"sensorId": "s"}), 10))
         .await
         .unwrap();
-    want(
-        &["GetItem", "GetItem", "GetItem", "Query"],
-        "query, KEYS_ONLY index",
-    );
+    want(&["BatchGetItem", "Query"], "query, KEYS_ONLY index");
     let mut empty = query(None, json!({"sensorId": "s"}), 10);
     empty.range = Some(Range::Lt(String::new()));
     store.query::<Reading>(empty).await.unwrap();
@@ -1646,4 +1646,117 @@ async fn defaults_fill_what_creates_and_puts_omit(store: Store) {
     let (put, created) = store.put::<User>(key, fields, &[], None).await.unwrap();
     assert!(created);
     assert_eq!(put.role.as_deref(), Some("member"));
+}
+
+async fn batch_gets_read_a_hundred_keys_a_request_in_key_order(store: Store) {
+    for seq in 1..=120 {
+        new_reading(&store, "s1", seq).await;
+    }
+    new_user(&store, "b@x.io").await.unwrap();
+    let key = |seq: i64| obj(json!({"sensorId": "s1", "seq": seq}));
+    reset(&store);
+    let hundred: Vec<_> = (1..=100).rev().map(key).collect();
+    let found = store.batch_get::<Reading>(hundred).await.unwrap();
+    assert_requests(&store, &["BatchGetItem"], "100 keys, one request");
+    let seqs: Vec<i64> = found.iter().map(|r| r.as_ref().unwrap().seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=100).rev().collect::<Vec<_>>(),
+        "in the keys' order"
+    );
+
+    // 120 keys, one of them twice and one of nothing: two requests, `None` where nothing is.
+    let mut keys: Vec<_> = (1..=120).map(key).collect();
+    keys.push(key(7));
+    keys.push(key(999));
+    let found = store.batch_get::<Reading>(keys).await.unwrap();
+    assert_requests(
+        &store,
+        &["BatchGetItem", "BatchGetItem"],
+        "121 distinct keys",
+    );
+    assert_eq!(found.len(), 122);
+    assert_eq!(found[120].as_ref().map(|r| r.seq), Some(7));
+    assert!(found[121].is_none());
+    assert!(store.batch_get::<Reading>(vec![]).await.unwrap().is_empty());
+    assert_requests(&store, &[], "no keys, no request");
+}
+
+async fn conditions_refuse_writes_the_item_does_not_allow(store: Store) {
+    let order = new_order(&store, "c1", Some("open")).await;
+    let key = obj(json!({"customerId": "c1", "orderId": order.order_id}));
+    let draft_only = Conditions::default().one_of("status", ["draft"]).unwrap();
+    let open_or_closed = Conditions::default()
+        .one_of("status", ["open", "closed"])
+        .unwrap();
+    let refused = |result: Result<_, StoreError>| match result {
+        Err(StoreError::ConditionFailed { field, allowed }) => {
+            assert_eq!((field.as_str(), allowed.as_str()), ("status", "\"draft\""));
+        }
+        other => panic!("expected ConditionFailed, got {other:?}"),
+    };
+    reset(&store);
+
+    // Checked by DynamoDB with the write itself: one UpdateItem, refused, nothing written.
+    let patch = obj(json!({"note": "changed"}));
+    refused(
+        store
+            .update_if::<Order>(key.clone(), patch.clone(), None, &draft_only)
+            .await
+            .map(|_: Order| ()),
+    );
+    assert_requests(&store, &["UpdateItem"], "the write carries the condition");
+    let unchanged: Order = store.get(key.clone()).await.unwrap().unwrap();
+    assert_eq!(unchanged, order, "nothing written");
+    let updated: Order = store
+        .update_if(key.clone(), patch, None, &open_or_closed)
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.note.as_deref(), updated.version),
+        (Some("changed"), 2)
+    );
+
+    // A replace reads first, so it is refused before writing; a create has nothing to compare.
+    reset(&store);
+    let fields = obj(json!({"status": "closed"}));
+    refused(
+        store
+            .put_if::<Order>(key.clone(), fields.clone(), &[], None, &draft_only)
+            .await
+            .map(|_| ()),
+    );
+    assert_requests(&store, &["GetItem"], "refused on what was read");
+    let new_key = obj(json!({"customerId": "c1", "orderId": "o-new"}));
+    let (_, created) = store
+        .put_if::<Order>(new_key, fields, &[], None, &draft_only)
+        .await
+        .unwrap();
+    assert!(created);
+
+    refused(
+        store
+            .delete_if::<Order>(key.clone(), None, &draft_only)
+            .await,
+    );
+    assert!(store.get::<Order>(key.clone()).await.unwrap().is_some());
+    store
+        .delete_if::<Order>(key.clone(), Some(2), &open_or_closed)
+        .await
+        .unwrap();
+    assert!(store.get::<Order>(key).await.unwrap().is_none());
+
+    // With unique guards a delete reads first, and the condition is checked on what it read.
+    let user = new_user(&store, "c@x.io").await.unwrap();
+    let key = obj(json!({"userId": user.user_id}));
+    let admins = Conditions::default().one_of("role", ["admin"]).unwrap();
+    let result = store.delete_if::<User>(key.clone(), None, &admins).await;
+    assert!(
+        matches!(&result, Err(StoreError::ConditionFailed { field, .. }) if field == "role"),
+        "{result:?}"
+    );
+    assert!(store.get::<User>(key).await.unwrap().is_some());
+    assert!(Conditions::default()
+        .one_of("role", Vec::<&str>::new())
+        .is_err());
 }

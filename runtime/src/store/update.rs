@@ -10,10 +10,9 @@ use super::guards::guard_writes;
 use super::item::{self, Fields, Item};
 use super::keys::{self, Lookup, Rendered};
 use super::ops::{
-    check_version, expected, failure, missing_or_changed, next_version, number, of_type, retrying,
-    unchanged,
+    check_version, expected, failure, next_version, number, of_type, retrying, unchanged,
 };
-use super::{Entity, EntityDef, Store, StoreError};
+use super::{Conditions, Entity, EntityDef, Store, StoreError};
 
 impl Store {
     /// Merge-patch: `patch` fields with a value are SET, fields with `null` are REMOVEd;
@@ -37,6 +36,21 @@ impl Store {
         patch: Map<String, Value>,
         expected_version: Option<i64>,
     ) -> Result<E, StoreError> {
+        let conditions = Conditions::default();
+        self.update_if(key, patch, expected_version, &conditions)
+            .await
+    }
+
+    /// [`Store::update`] on condition that the stored item meets `conditions`, checked by
+    /// DynamoDB with the write: `ConditionFailed` (409) names the first field that does not, and
+    /// nothing is written.
+    pub async fn update_if<E: Entity>(
+        &self,
+        key: Map<String, Value>,
+        patch: Map<String, Value>,
+        expected_version: Option<i64>,
+        conditions: &Conditions,
+    ) -> Result<E, StoreError> {
         let def = E::DEF;
         let expected_version = expected(def, &patch, expected_version)?;
         let key_item = keys::primary_key(def, &key)?;
@@ -48,10 +62,18 @@ impl Store {
                 .filter(|found| item::is_entity(def, found))
                 .ok_or(StoreError::NotFound)?;
             check_version(def, Some(&found), expected_version)?;
+            conditions.check(def, &found)?;
             return item::into_entity(found);
         }
         let updated = retrying(expected_version, || {
-            self.update_once(def, &key, &key_item, patch.clone(), expected_version)
+            self.update_once(
+                def,
+                &key,
+                &key_item,
+                patch.clone(),
+                expected_version,
+                conditions,
+            )
         })
         .await?;
         item::into_entity(updated)
@@ -64,13 +86,14 @@ impl Store {
         key_item: &Item,
         patch: Fields,
         expected_version: Option<i64>,
+        conditions: &Conditions,
     ) -> Result<Item, StoreError> {
         let change = Change::new(def, patch, expected_version)?;
-        let blind = self.update_blind(def, key, key_item, &change, expected_version);
+        let blind = self.update_blind(def, key, key_item, &change, expected_version, conditions);
         match blind.await? {
             Some(updated) => Ok(updated),
             None => {
-                self.update_read(def, key_item.clone(), change, expected_version)
+                self.update_read(def, key_item.clone(), change, expected_version, conditions)
                     .await
             }
         }
@@ -85,6 +108,7 @@ impl Store {
         key_item: &Item,
         change: &Change,
         expected_version: Option<i64>,
+        conditions: &Conditions,
     ) -> Result<Option<Item>, StoreError> {
         if def.unique.iter().any(|f| change.fields.contains_key(*f)) {
             return Ok(None);
@@ -110,10 +134,11 @@ impl Store {
             }
             (None, _) => {}
         }
+        conds.extend(conditions.conds()?);
         let updated = self
             .update_item(def.table, key_item.clone(), actions, conds)
             .await
-            .map_err(|err| failure(err, &[], |found| missing_or_changed(def, found)))?;
+            .map_err(|err| failure(err, &[], |found| conditions.refusal(def, found)))?;
         Ok(Some(updated))
     }
 
@@ -125,6 +150,7 @@ impl Store {
         key_item: Item,
         mut change: Change,
         expected_version: Option<i64>,
+        conditions: &Conditions,
     ) -> Result<Item, StoreError> {
         let existing = self
             .get_item(def.table, key_item.clone())
@@ -132,6 +158,7 @@ impl Store {
             .filter(|found| item::is_entity(def, found))
             .ok_or(StoreError::NotFound)?;
         check_version(def, Some(&existing), expected_version)?;
+        conditions.check(def, &existing)?;
         if let Some(version) = def.version {
             let next = next_version(item::version_of(version, &existing).unwrap_or(0))?;
             change.fields.insert(version.to_string(), next.into());
@@ -157,13 +184,14 @@ impl Store {
         let inputs = derived.inputs.into_iter().chain(moved);
         let conds: Vec<Cond> = iter::once(of_type(def))
             .chain(unchanged(def, &existing, inputs))
+            .chain(conditions.conds()?)
             .collect();
         let guards = guard_writes(def, Some(&old), Some(&new))?;
         if guards.is_empty() {
             return self
                 .update_item(def.table, key_item, actions, conds)
                 .await
-                .map_err(|err| failure(err, &[], |found| missing_or_changed(def, found)));
+                .map_err(|err| failure(err, &[], |found| conditions.refusal(def, found)));
         }
         // A transaction returns no item; the conditions make this one what was written.
         let mut updated = existing;
@@ -177,7 +205,7 @@ impl Store {
             op,
             conds,
         };
-        self.write_with_guards(write, guards, |found| missing_or_changed(def, found))
+        self.write_with_guards(write, guards, |found| conditions.refusal(def, found))
             .await?;
         Ok(updated)
     }
