@@ -1419,3 +1419,74 @@ fn a_default_that_does_not_fit_its_schema() {
     );
     assert!(errors(&fits).is_empty());
 }
+
+/// BASE with a delete of an item, its action as given.
+fn deletable(action: &str) -> String {
+    BASE.replace(
+        "        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}\n        '4XX': {description: refused}\ncomponents:",
+        &format!(
+            "        '200': {{description: ok, content: {{application/json: {{schema: {{$ref: '#/components/schemas/Item'}}}}}}}}\n        '4XX': {{description: refused}}
+    delete:
+      operationId: deleteItem
+      x-apigen-action: {action}
+      parameters: [{{name: itemId, in: path, required: true, schema: {{type: string}}}}]
+      responses:
+        '204': {{description: deleted}}
+        '4XX': {{description: refused}}
+components:"
+        ),
+    )
+    .replace(
+        "        name: {type: string}\n",
+        "        name: {type: string}\n        state: {type: string, enum: [draft, live, gone]}\n",
+    )
+}
+
+#[test]
+fn conditions_name_fields_and_values_the_entity_has() {
+    let fine = deletable("{delete: Item, bind: {itemId: id}, condition: {state: [draft, gone]}}");
+    assert!(errors(&fine).is_empty(), "{:#?}", errors(&fine));
+
+    let (pointer, message, help, _) = one_error(&deletable(
+        "{delete: Item, bind: {itemId: id}, condition: {status: draft}}",
+    ));
+    assert_eq!(
+        pointer,
+        "/paths/~1items~1{itemId}/delete/x-apigen-action/condition/status"
+    );
+    assert!(
+        message.contains("field `status`, which `Item` does not have"),
+        "{message}"
+    );
+    assert!(help.contains("`state`"), "{help}");
+
+    let (pointer, message, _, _) = one_error(&deletable(
+        "{delete: Item, bind: {itemId: id}, condition: {state: [draft, sold]}}",
+    ));
+    assert_eq!(
+        pointer,
+        "/paths/~1items~1{itemId}/delete/x-apigen-action/condition/state/1"
+    );
+    assert!(
+        message.starts_with("\"sold\" is never a value of `state`"),
+        "{message}"
+    );
+
+    let (_, message, _, _) = one_error(&deletable(
+        "{delete: Item, bind: {itemId: id}, condition: {state: []}}",
+    ));
+    assert!(message.contains("needs 1 to 100"), "{message}");
+
+    let (pointer, message, _, _) = one_error(&BASE.replace(
+        "x-apigen-action: {get: Item}",
+        "x-apigen-action: {get: Item, condition: {name: x}}",
+    ));
+    assert_eq!(
+        pointer,
+        "/paths/~1items~1{itemId}/get/x-apigen-action/condition"
+    );
+    assert!(
+        message.contains("is for `update`, `put` and `delete`"),
+        "{message}"
+    );
+}

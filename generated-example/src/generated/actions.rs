@@ -303,8 +303,18 @@ pub async fn update_order(
     let expected = store
         .if_match::<models::Order, _>(&key, request.if_match.as_deref(), false)
         .await?;
+    let conditions = store::Conditions::default()
+        .one_of(
+            "status",
+            [serde_json::Value::from("pending"), serde_json::Value::from("paid")],
+        )?;
     let item: models::Order = store
-        .update(store::fields_of(&key)?, fields(&request.body)?, expected)
+        .update_if(
+            store::fields_of(&key)?,
+            fields(&request.body)?,
+            expected,
+            &conditions,
+        )
         .await?;
     let doc = json(&item)?;
     Ok(operations::UpdateOrderResponse::Ok {

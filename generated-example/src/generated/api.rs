@@ -176,7 +176,8 @@ pub trait Handlers: Send + Sync + 'static {
     ///
     /// Applies a JSON merge patch to the order, typically to move it to a new
     /// status or to set or clear its note. Changing `status` moves the order
-    /// to another partition of GSI1.
+    /// to another partition of GSI1. An order that has shipped (or was
+    /// delivered or cancelled) no longer changes: 409.
     ///
     /// `PATCH /customers/{customerId}/orders/{orderId}`: `update` on `Order` by default.
     fn update_order(

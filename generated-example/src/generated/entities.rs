@@ -156,6 +156,14 @@ pub trait CustomerRepository {
         Output = Result<Option<models::Customer>, store::StoreError>,
     > + Send;
 
+    /// Reads the customers at `keys`, in their order, `None` where there is none. One BatchGetItem per 100 distinct keys.
+    fn get_customers(
+        &self,
+        keys: &[CustomerKey],
+    ) -> impl std::future::Future<
+        Output = Result<Vec<Option<models::Customer>>, store::StoreError>,
+    > + Send;
+
     /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
     fn put_customer(
         &self,
@@ -214,6 +222,14 @@ impl CustomerRepository for store::Store {
         key: &CustomerKey,
     ) -> Result<Option<models::Customer>, store::StoreError> {
         self.get(store::fields_of(key)?).await
+    }
+
+    async fn get_customers(
+        &self,
+        keys: &[CustomerKey],
+    ) -> Result<Vec<Option<models::Customer>>, store::StoreError> {
+        let keys = keys.iter().map(store::fields_of).collect::<Result<_, _>>()?;
+        self.batch_get(keys).await
     }
 
     async fn put_customer(
@@ -383,6 +399,14 @@ pub trait OrderRepository {
         Output = Result<Option<models::Order>, store::StoreError>,
     > + Send;
 
+    /// Reads the orders at `keys`, in their order, `None` where there is none. One BatchGetItem per 100 distinct keys.
+    fn get_orders(
+        &self,
+        keys: &[OrderKey],
+    ) -> impl std::future::Future<
+        Output = Result<Vec<Option<models::Order>>, store::StoreError>,
+    > + Send;
+
     /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
     fn put_order(
         &self,
@@ -452,6 +476,14 @@ impl OrderRepository for store::Store {
         key: &OrderKey,
     ) -> Result<Option<models::Order>, store::StoreError> {
         self.get(store::fields_of(key)?).await
+    }
+
+    async fn get_orders(
+        &self,
+        keys: &[OrderKey],
+    ) -> Result<Vec<Option<models::Order>>, store::StoreError> {
+        let keys = keys.iter().map(store::fields_of).collect::<Result<_, _>>()?;
+        self.batch_get(keys).await
     }
 
     async fn put_order(
@@ -631,6 +663,14 @@ pub trait ProductRepository {
         Output = Result<Option<models::Product>, store::StoreError>,
     > + Send;
 
+    /// Reads the products at `keys`, in their order, `None` where there is none. One BatchGetItem per 100 distinct keys.
+    fn get_products(
+        &self,
+        keys: &[ProductKey],
+    ) -> impl std::future::Future<
+        Output = Result<Vec<Option<models::Product>>, store::StoreError>,
+    > + Send;
+
     /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
     fn put_product(
         &self,
@@ -689,6 +729,14 @@ impl ProductRepository for store::Store {
         key: &ProductKey,
     ) -> Result<Option<models::Product>, store::StoreError> {
         self.get(store::fields_of(key)?).await
+    }
+
+    async fn get_products(
+        &self,
+        keys: &[ProductKey],
+    ) -> Result<Vec<Option<models::Product>>, store::StoreError> {
+        let keys = keys.iter().map(store::fields_of).collect::<Result<_, _>>()?;
+        self.batch_get(keys).await
     }
 
     async fn put_product(
@@ -834,6 +882,14 @@ pub trait CategoryRepository {
         Output = Result<Option<models::Category>, store::StoreError>,
     > + Send;
 
+    /// Reads the categories at `keys`, in their order, `None` where there is none. One BatchGetItem per 100 distinct keys.
+    fn get_categories(
+        &self,
+        keys: &[CategoryKey],
+    ) -> impl std::future::Future<
+        Output = Result<Vec<Option<models::Category>>, store::StoreError>,
+    > + Send;
+
     /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
     fn put_category(
         &self,
@@ -892,6 +948,14 @@ impl CategoryRepository for store::Store {
         key: &CategoryKey,
     ) -> Result<Option<models::Category>, store::StoreError> {
         self.get(store::fields_of(key)?).await
+    }
+
+    async fn get_categories(
+        &self,
+        keys: &[CategoryKey],
+    ) -> Result<Vec<Option<models::Category>>, store::StoreError> {
+        let keys = keys.iter().map(store::fields_of).collect::<Result<_, _>>()?;
+        self.batch_get(keys).await
     }
 
     async fn put_category(

@@ -16,6 +16,8 @@ pub(super) enum Cond {
     Equals(String, AttributeValue),
     /// The attribute holds one of the values.
     In(String, Vec<AttributeValue>),
+    /// The attribute is absent or of this DynamoDB type (`N`, `L`).
+    AbsentOrType(String, &'static str),
 }
 
 impl Cond {
@@ -35,6 +37,10 @@ pub(super) enum Action {
     Remove,
     /// Adds one, counting a missing attribute as zero (a version without a known value).
     Increment,
+    /// Adds a number, counting a missing attribute as zero.
+    Add(i64),
+    /// Appends the elements of a list, counting a missing attribute as an empty list.
+    Append(Vec<AttributeValue>),
 }
 
 /// Update actions by attribute name: one action per attribute, as DynamoDB requires.
@@ -189,7 +195,11 @@ pub(super) fn apply(item: &mut Item, actions: &Actions) -> Result<(), StoreError
             Action::Remove => {
                 item.remove(name);
             }
-            Action::Increment => {
+            Action::Increment | Action::Add(_) => {
+                let amount = match action {
+                    Action::Add(amount) => *amount,
+                    _ => 1,
+                };
                 let current = match item.get(name) {
                     None => 0,
                     Some(AttributeValue::N(n)) => n.parse::<i64>().map_err(|_| {
@@ -200,9 +210,20 @@ pub(super) fn apply(item: &mut Item, actions: &Actions) -> Result<(), StoreError
                     }
                 };
                 let next = current
-                    .checked_add(1)
-                    .ok_or_else(|| StoreError::backend(format!("`{name}` overflowed")))?;
+                    .checked_add(amount)
+                    .ok_or_else(|| StoreError::Invalid(format!("`{name}` would overflow")))?;
                 item.insert(name.clone(), AttributeValue::N(next.to_string()));
+            }
+            Action::Append(values) => {
+                let mut list = match item.remove(name) {
+                    None => Vec::new(),
+                    Some(AttributeValue::L(list)) => list,
+                    Some(_) => {
+                        return Err(StoreError::backend(format!("`{name}` is not a list")));
+                    }
+                };
+                list.extend(values.iter().cloned());
+                item.insert(name.clone(), AttributeValue::L(list));
             }
         }
     }

@@ -68,6 +68,11 @@ pub(super) fn condition(conds: &[Cond], p: &mut Placeholders) -> Option<String> 
         .map(|cond| match cond {
             Cond::NotExists(name) => format!("attribute_not_exists({})", p.name(name)),
             Cond::Equals(name, value) => format!("{} = {}", p.name(name), p.value(value.clone())),
+            Cond::AbsentOrType(name, kind) => {
+                let n = p.name(name);
+                let kind = p.value(AttributeValue::S((*kind).to_string()));
+                format!("(attribute_not_exists({n}) OR attribute_type({n}, {kind}))")
+            }
             Cond::In(name, values) => {
                 let values: Vec<String> = values.iter().map(|v| p.value(v.clone())).collect();
                 format!("{} IN ({})", p.name(name), values.join(", "))
@@ -87,10 +92,21 @@ pub(super) fn update(actions: &Actions, p: &mut Placeholders) -> Option<String> 
         match action {
             Action::Set(value) => set.push(format!("{n} = {}", p.value(value.clone()))),
             Action::Remove => remove.push(n),
-            Action::Increment => {
+            Action::Increment | Action::Add(_) => {
+                let amount = match action {
+                    Action::Add(amount) => *amount,
+                    _ => 1,
+                };
                 let zero = p.value(AttributeValue::N("0".into()));
-                let one = p.value(AttributeValue::N("1".into()));
-                set.push(format!("{n} = if_not_exists({n}, {zero}) + {one}"));
+                let amount = p.value(AttributeValue::N(amount.to_string()));
+                set.push(format!("{n} = if_not_exists({n}, {zero}) + {amount}"));
+            }
+            Action::Append(values) => {
+                let empty = p.value(AttributeValue::L(Vec::new()));
+                let values = p.value(AttributeValue::L(values.clone()));
+                set.push(format!(
+                    "{n} = list_append(if_not_exists({n}, {empty}), {values})"
+                ));
             }
         }
     }

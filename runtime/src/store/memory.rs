@@ -310,6 +310,14 @@ fn holds(cond: &Cond, current: Option<&Item>) -> bool {
     match cond {
         Cond::NotExists(name) => attr(name).is_none(),
         Cond::Equals(name, value) => attr(name).is_some_and(|a| order::equal(a, value)),
+        Cond::AbsentOrType(name, kind) => attr(name).is_none_or(|a| {
+            matches!(
+                (a, *kind),
+                (AttributeValue::N(_), "N")
+                    | (AttributeValue::L(_), "L")
+                    | (AttributeValue::S(_), "S")
+            )
+        }),
         Cond::In(name, values) => {
             attr(name).is_some_and(|a| values.iter().any(|v| order::equal(a, v)))
         }

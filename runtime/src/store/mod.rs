@@ -14,6 +14,7 @@
 //! - `cursor`: opaque, validated pagination cursors,
 //! - `batch`: many items by key, 100 to a request,
 //! - `conditions`: what a write requires of the stored item's fields,
+//! - `counters`: adding to numbers and appending to lists in place,
 //! - `backend`: the primitive operations and the backend they run on,
 //! - `order`: how DynamoDB compares and orders values,
 //! - `expr`: DynamoDB expressions with placeholders,
@@ -22,6 +23,7 @@
 mod backend;
 mod batch;
 mod conditions;
+mod counters;
 mod cursor;
 pub mod dynamo;
 mod environment;

@@ -68,6 +68,10 @@ struct Order {
     updated_at: String,
     version: i64,
     expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<String>>,
 }
 
 static ORDER: EntityDef = EntityDef {
@@ -327,6 +331,7 @@ scenarios!(
     defaults_fill_what_creates_and_puts_omit,
     batch_gets_read_a_hundred_keys_a_request_in_key_order,
     conditions_refuse_writes_the_item_does_not_allow,
+    counters_add_and_lists_append_in_place,
 );
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
@@ -1759,4 +1764,60 @@ async fn conditions_refuse_writes_the_item_does_not_allow(store: Store) {
     assert!(Conditions::default()
         .one_of("role", Vec::<&str>::new())
         .is_err());
+}
+
+async fn counters_add_and_lists_append_in_place(store: Store) {
+    let order = new_order(&store, "c1", Some("open")).await;
+    let key = obj(json!({"customerId": "c1", "orderId": order.order_id}));
+    reset(&store);
+    let added: Order = store.add(key.clone(), "count", 5).await.unwrap();
+    assert_requests(&store, &["UpdateItem"], "an add is one UpdateItem, no read");
+    assert_eq!((added.count, added.version), (Some(5), 2));
+    assert!(added.updated_at >= order.updated_at);
+    let taken: Order = store.add(key.clone(), "count", -2).await.unwrap();
+    assert_eq!((taken.count, taken.version), (Some(3), 3));
+
+    // Concurrent adds all count: there is no read to lose an update between.
+    let adds = (0..10).map(|_| {
+        let (store, key) = (store.clone(), key.clone());
+        tokio::spawn(async move { store.add::<Order>(key, "count", 1).await })
+    });
+    for add in adds {
+        add.await.unwrap().unwrap();
+    }
+    let now: Order = store.get(key.clone()).await.unwrap().unwrap();
+    assert_eq!((now.count, now.version), (Some(13), 13));
+
+    reset(&store);
+    let appended: Order = store
+        .append(key.clone(), "tags", &["a", "b"])
+        .await
+        .unwrap();
+    assert_requests(&store, &["UpdateItem"], "an append is one UpdateItem");
+    assert_eq!(appended.tags, Some(vec!["a".to_string(), "b".to_string()]));
+    let appended: Order = store.append(key.clone(), "tags", &["c"]).await.unwrap();
+    assert_eq!(appended.tags.map(|t| t.len()), Some(3));
+
+    // What the store keeps, what is not a number, and what is not there.
+    for (field, why) in [
+        ("status", "part of a key"),
+        ("version", "set by the store"),
+        ("_type", "an attribute the store manages"),
+    ] {
+        let result = store.add::<Order>(key.clone(), field, 1).await;
+        assert!(
+            matches!(&result, Err(StoreError::Invalid(m)) if m.contains(why)),
+            "{field}: {result:?}"
+        );
+    }
+    let result = store.add::<Order>(key.clone(), "tags", 1).await;
+    assert!(
+        matches!(&result, Err(StoreError::Invalid(m)) if m == "`tags` is not an integer"),
+        "{result:?}"
+    );
+    let unchanged: Order = store.get(key).await.unwrap().unwrap();
+    assert_eq!(unchanged.version, 15, "refused changes write nothing");
+    let missing = obj(json!({"customerId": "c1", "orderId": "none"}));
+    let result = store.add::<Order>(missing, "count", 1).await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
 }
