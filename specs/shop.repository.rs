@@ -5,14 +5,17 @@
 
 use std::sync::Arc;
 
-use apigen_runtime::store::{self, PageRequest, Patch, Range, Store, StoreError};
+use apigen_runtime::store::{
+    self, Conditions, PageRequest, Patch, Range, Store, StoreError, Transaction,
+};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use shop_api::generated::entities::{
-    CustomerChanges, CustomerKey, CustomerRepository, NewCustomer, NewOrder, NewProduct,
-    OrderChanges, OrderKey, OrderRepository, ProductKey, ProductRepository, TABLES,
+    CustomerChanges, CustomerKey, CustomerRepository, CustomerTransaction, NewCustomer, NewOrder,
+    NewProduct, OrderChanges, OrderKey, OrderRepository, OrderTransaction, ProductKey,
+    ProductRepository, TABLES,
 };
 use shop_api::generated::models::{OrderCurrency, OrderItemsItem, OrderStatus};
 use shop_api::generated::routes;
@@ -264,4 +267,67 @@ async fn the_daily_report_counts_the_day_of_each_order() {
     }
     let yesterday = report(today.pred_opt().unwrap()).await;
     assert_eq!(yesterday["orderCount"], 0, "{yesterday}");
+}
+
+#[tokio::test]
+async fn a_customer_and_their_first_order_are_stored_together_or_not_at_all() {
+    let store = store().await;
+    let mut tx = Transaction::new();
+    let customer = tx
+        .create_customer(new_customer("grace@example.com"))
+        .unwrap();
+    let order = tx
+        .create_order(new_order(&customer.customer_id, 2))
+        .unwrap();
+    store.transact(tx).await.unwrap();
+    let key = CustomerKey {
+        customer_id: customer.customer_id.clone(),
+    };
+    assert_eq!(
+        store.get_customer(&key).await.unwrap(),
+        Some(customer.clone())
+    );
+    let order_key = OrderKey {
+        customer_id: customer.customer_id.clone(),
+        order_id: order.order_id.clone(),
+    };
+    assert_eq!(store.get_order(&order_key).await.unwrap(), Some(order));
+
+    // The email is taken: the second order is not stored either, and the error names the part.
+    let mut tx = Transaction::new();
+    let lost = tx
+        .create_order(new_order(&customer.customer_id, 5))
+        .unwrap();
+    tx.create_customer(new_customer("grace@example.com"))
+        .unwrap();
+    let result = store.transact(tx).await;
+    assert!(
+        matches!(&result, Err(StoreError::Cancelled { part: 1, cause })
+            if matches!(cause.as_ref(), StoreError::Conflict { field } if field == "email")),
+        "{result:?}"
+    );
+    let lost_key = OrderKey {
+        customer_id: customer.customer_id.clone(),
+        order_id: lost.order_id,
+    };
+    assert_eq!(store.get_order(&lost_key).await.unwrap(), None);
+
+    // Ship the order only while the customer is still at version 1.
+    let paid = Conditions::default().one_of("status", ["paid"]).unwrap();
+    let mut tx = Transaction::new();
+    tx.update_order(
+        &order_key,
+        OrderChanges {
+            status: Some(OrderStatus::Shipped),
+            ..Default::default()
+        },
+        None,
+        paid,
+    )
+    .unwrap()
+    .check_customer(&key, Some(1), Conditions::default())
+    .unwrap();
+    store.transact(tx).await.unwrap();
+    let shipped = store.get_order(&order_key).await.unwrap().unwrap();
+    assert_eq!(shipped.status, OrderStatus::Shipped);
 }

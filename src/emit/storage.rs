@@ -520,6 +520,11 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
     );
     let new_item = emit_new(api, e, s, type_name);
     let changes = emit_changes(api, e, s, type_name);
+    let tx_trait = ident(&e.transaction_trait);
+    let check = format_ident!("check_{}", e.singular);
+    let tx_doc = format!(
+        " [`models::{type_name}`] writes as parts of a [`store::Transaction`]: committed with the other parts, all or none."
+    );
     quote! {
         #[doc = #key_doc]
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -548,6 +553,33 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
             #(#pattern_decls)*
             #[doc = #scan_doc]
             fn #scan(&self, page: store::PageRequest) -> #ret_page;
+        }
+
+        #[doc = #tx_doc]
+        pub trait #tx_trait {
+            /// Adds a create; answers the item as it will be stored (its id, timestamps, version and defaults).
+            fn #create(&mut self, new: #new_ty) -> Result<#model, store::StoreError>;
+            /// Adds an update, planned on the item as it is when the transaction is prepared.
+            fn #update(&mut self, key: &#key, changes: #changes_ty, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError>;
+            /// Adds a delete.
+            fn #delete(&mut self, key: &#key, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError>;
+            /// Adds a check that changes nothing: the item exists (with `expected_version`) and meets `conditions`.
+            fn #check(&mut self, key: &#key, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError>;
+        }
+
+        impl #tx_trait for store::Transaction {
+            fn #create(&mut self, new: #new_ty) -> Result<#model, store::StoreError> {
+                self.create::<#model>(store::fields_of(&new)?)
+            }
+            fn #update(&mut self, key: &#key, changes: #changes_ty, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError> {
+                Ok(self.update::<#model>(store::fields_of(key)?, store::fields_of(&changes)?, expected_version, conditions))
+            }
+            fn #delete(&mut self, key: &#key, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError> {
+                Ok(self.delete::<#model>(store::fields_of(key)?, expected_version, conditions))
+            }
+            fn #check(&mut self, key: &#key, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError> {
+                Ok(self.check::<#model>(store::fields_of(key)?, expected_version, conditions))
+            }
         }
 
         impl #repo for store::Store {

@@ -290,6 +290,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         e.plural = plurals.claim(names::plural(word));
         e.new_type = type_names.claim(format!("New{name}"));
         e.changes_type = type_names.claim(format!("{name}Changes"));
+        e.transaction_trait = type_names.claim(format!("{name}Transaction"));
         defaults::read(e, raw, &types, &mut diagnostics);
     }
     access::settle(&mut entities, &tables);

@@ -246,6 +246,8 @@ pub struct Entity {
     /// an update (`OrderChanges`), settled against every other type name.
     pub new_type: String,
     pub changes_type: String,
+    /// The trait that adds the entity's writes to a `store::Transaction` (`OrderTransaction`).
+    pub transaction_trait: String,
     /// The schema `default` of each field that has one, stored when a
     /// create or put omits the field.
     pub defaults: Vec<(String, Value)>,
@@ -859,6 +861,7 @@ fn read_entity(
         plural: String::new(),
         new_type: String::new(),
         changes_type: String::new(),
+        transaction_trait: String::new(),
         defaults: Vec::new(),
         patterns: Vec::new(),
         scan_method: String::new(),

@@ -209,6 +209,97 @@ pub trait CustomerRepository {
     > + Send;
 }
 
+/// [`models::Customer`] writes as parts of a [`store::Transaction`]: committed with the other parts, all or none.
+pub trait CustomerTransaction {
+    /// Adds a create; answers the item as it will be stored (its id, timestamps, version and defaults).
+    fn create_customer(
+        &mut self,
+        new: NewCustomer,
+    ) -> Result<models::Customer, store::StoreError>;
+
+    /// Adds an update, planned on the item as it is when the transaction is prepared.
+    fn update_customer(
+        &mut self,
+        key: &CustomerKey,
+        changes: CustomerChanges,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+
+    /// Adds a delete.
+    fn delete_customer(
+        &mut self,
+        key: &CustomerKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+
+    /// Adds a check that changes nothing: the item exists (with `expected_version`) and meets `conditions`.
+    fn check_customer(
+        &mut self,
+        key: &CustomerKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+}
+
+impl CustomerTransaction for store::Transaction {
+    fn create_customer(
+        &mut self,
+        new: NewCustomer,
+    ) -> Result<models::Customer, store::StoreError> {
+        self.create::<models::Customer>(store::fields_of(&new)?)
+    }
+
+    fn update_customer(
+        &mut self,
+        key: &CustomerKey,
+        changes: CustomerChanges,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .update::<
+                    models::Customer,
+                >(
+                    store::fields_of(key)?,
+                    store::fields_of(&changes)?,
+                    expected_version,
+                    conditions,
+                ),
+        )
+    }
+
+    fn delete_customer(
+        &mut self,
+        key: &CustomerKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .delete::<
+                    models::Customer,
+                >(store::fields_of(key)?, expected_version, conditions),
+        )
+    }
+
+    fn check_customer(
+        &mut self,
+        key: &CustomerKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .check::<
+                    models::Customer,
+                >(store::fields_of(key)?, expected_version, conditions),
+        )
+    }
+}
+
 impl CustomerRepository for store::Store {
     async fn create_customer(
         &self,
@@ -461,6 +552,97 @@ pub trait OrderRepository {
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Order>, store::StoreError>,
     > + Send;
+}
+
+/// [`models::Order`] writes as parts of a [`store::Transaction`]: committed with the other parts, all or none.
+pub trait OrderTransaction {
+    /// Adds a create; answers the item as it will be stored (its id, timestamps, version and defaults).
+    fn create_order(
+        &mut self,
+        new: NewOrder,
+    ) -> Result<models::Order, store::StoreError>;
+
+    /// Adds an update, planned on the item as it is when the transaction is prepared.
+    fn update_order(
+        &mut self,
+        key: &OrderKey,
+        changes: OrderChanges,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+
+    /// Adds a delete.
+    fn delete_order(
+        &mut self,
+        key: &OrderKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+
+    /// Adds a check that changes nothing: the item exists (with `expected_version`) and meets `conditions`.
+    fn check_order(
+        &mut self,
+        key: &OrderKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+}
+
+impl OrderTransaction for store::Transaction {
+    fn create_order(
+        &mut self,
+        new: NewOrder,
+    ) -> Result<models::Order, store::StoreError> {
+        self.create::<models::Order>(store::fields_of(&new)?)
+    }
+
+    fn update_order(
+        &mut self,
+        key: &OrderKey,
+        changes: OrderChanges,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .update::<
+                    models::Order,
+                >(
+                    store::fields_of(key)?,
+                    store::fields_of(&changes)?,
+                    expected_version,
+                    conditions,
+                ),
+        )
+    }
+
+    fn delete_order(
+        &mut self,
+        key: &OrderKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .delete::<
+                    models::Order,
+                >(store::fields_of(key)?, expected_version, conditions),
+        )
+    }
+
+    fn check_order(
+        &mut self,
+        key: &OrderKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .check::<
+                    models::Order,
+                >(store::fields_of(key)?, expected_version, conditions),
+        )
+    }
 }
 
 impl OrderRepository for store::Store {
@@ -716,6 +898,97 @@ pub trait ProductRepository {
     > + Send;
 }
 
+/// [`models::Product`] writes as parts of a [`store::Transaction`]: committed with the other parts, all or none.
+pub trait ProductTransaction {
+    /// Adds a create; answers the item as it will be stored (its id, timestamps, version and defaults).
+    fn create_product(
+        &mut self,
+        new: NewProduct,
+    ) -> Result<models::Product, store::StoreError>;
+
+    /// Adds an update, planned on the item as it is when the transaction is prepared.
+    fn update_product(
+        &mut self,
+        key: &ProductKey,
+        changes: ProductChanges,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+
+    /// Adds a delete.
+    fn delete_product(
+        &mut self,
+        key: &ProductKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+
+    /// Adds a check that changes nothing: the item exists (with `expected_version`) and meets `conditions`.
+    fn check_product(
+        &mut self,
+        key: &ProductKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+}
+
+impl ProductTransaction for store::Transaction {
+    fn create_product(
+        &mut self,
+        new: NewProduct,
+    ) -> Result<models::Product, store::StoreError> {
+        self.create::<models::Product>(store::fields_of(&new)?)
+    }
+
+    fn update_product(
+        &mut self,
+        key: &ProductKey,
+        changes: ProductChanges,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .update::<
+                    models::Product,
+                >(
+                    store::fields_of(key)?,
+                    store::fields_of(&changes)?,
+                    expected_version,
+                    conditions,
+                ),
+        )
+    }
+
+    fn delete_product(
+        &mut self,
+        key: &ProductKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .delete::<
+                    models::Product,
+                >(store::fields_of(key)?, expected_version, conditions),
+        )
+    }
+
+    fn check_product(
+        &mut self,
+        key: &ProductKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .check::<
+                    models::Product,
+                >(store::fields_of(key)?, expected_version, conditions),
+        )
+    }
+}
+
 impl ProductRepository for store::Store {
     async fn create_product(
         &self,
@@ -933,6 +1206,97 @@ pub trait CategoryRepository {
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Category>, store::StoreError>,
     > + Send;
+}
+
+/// [`models::Category`] writes as parts of a [`store::Transaction`]: committed with the other parts, all or none.
+pub trait CategoryTransaction {
+    /// Adds a create; answers the item as it will be stored (its id, timestamps, version and defaults).
+    fn create_category(
+        &mut self,
+        new: NewCategory,
+    ) -> Result<models::Category, store::StoreError>;
+
+    /// Adds an update, planned on the item as it is when the transaction is prepared.
+    fn update_category(
+        &mut self,
+        key: &CategoryKey,
+        changes: CategoryChanges,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+
+    /// Adds a delete.
+    fn delete_category(
+        &mut self,
+        key: &CategoryKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+
+    /// Adds a check that changes nothing: the item exists (with `expected_version`) and meets `conditions`.
+    fn check_category(
+        &mut self,
+        key: &CategoryKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError>;
+}
+
+impl CategoryTransaction for store::Transaction {
+    fn create_category(
+        &mut self,
+        new: NewCategory,
+    ) -> Result<models::Category, store::StoreError> {
+        self.create::<models::Category>(store::fields_of(&new)?)
+    }
+
+    fn update_category(
+        &mut self,
+        key: &CategoryKey,
+        changes: CategoryChanges,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .update::<
+                    models::Category,
+                >(
+                    store::fields_of(key)?,
+                    store::fields_of(&changes)?,
+                    expected_version,
+                    conditions,
+                ),
+        )
+    }
+
+    fn delete_category(
+        &mut self,
+        key: &CategoryKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .delete::<
+                    models::Category,
+                >(store::fields_of(key)?, expected_version, conditions),
+        )
+    }
+
+    fn check_category(
+        &mut self,
+        key: &CategoryKey,
+        expected_version: Option<i64>,
+        conditions: store::Conditions,
+    ) -> Result<&mut Self, store::StoreError> {
+        Ok(
+            self
+                .check::<
+                    models::Category,
+                >(store::fields_of(key)?, expected_version, conditions),
+        )
+    }
 }
 
 impl CategoryRepository for store::Store {

@@ -49,8 +49,17 @@ pub(super) type Actions = BTreeMap<String, Action>;
 #[derive(Debug, Clone)]
 pub(super) enum WriteOp {
     Put(Item),
-    Update { key: Item, actions: Actions },
-    Delete { key: Item },
+    Update {
+        key: Item,
+        actions: Actions,
+    },
+    Delete {
+        key: Item,
+    },
+    /// No change: the item must meet the write's conditions (a transaction's ConditionCheck).
+    Check {
+        key: Item,
+    },
 }
 
 /// One item write. A single write is one request; several are one transaction.
@@ -151,6 +160,19 @@ impl Store {
         match self {
             Store::Dynamo(db) => db.write(writes).await,
             Store::Memory(mem) => mem.write(writes),
+        }
+    }
+
+    /// One TransactWriteItems with the caller's idempotency token: a repeat of a committed
+    /// transaction with the same token succeeds without writing again.
+    pub(super) async fn transact_writes(
+        &self,
+        writes: Vec<Write>,
+        token: String,
+    ) -> Result<(), WriteError> {
+        match self {
+            Store::Dynamo(db) => db.transact(writes, token).await,
+            Store::Memory(mem) => mem.transact(writes, token),
         }
     }
 

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, Delete, KeysAndAttributes, Put, ReturnValue,
+    CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
@@ -190,7 +190,9 @@ impl DynamoStore {
 
     pub(super) async fn write(&self, mut writes: Vec<Write>) -> Result<(), WriteError> {
         if writes.len() > 1 {
-            return self.transact(writes).await;
+            // The SDK retries with the same token, so a retry of a transaction that went through
+            // succeeds instead of failing its own conditions.
+            return self.transact(writes, ulid::Ulid::new().to_string()).await;
         }
         let Some(Write { table, op, conds }) = writes.pop() else {
             return Ok(());
@@ -232,6 +234,19 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(|e| write_error!(e, DeleteItemError, "DeleteItem"))?;
+            }
+            // A check alone changes nothing: it is a transaction's part.
+            WriteOp::Check { key } => {
+                return self
+                    .transact(
+                        vec![Write {
+                            table,
+                            op: WriteOp::Check { key },
+                            conds,
+                        }],
+                        ulid::Ulid::new().to_string(),
+                    )
+                    .await;
             }
         }
         Ok(())
@@ -279,7 +294,11 @@ impl DynamoStore {
         Ok(output.attributes)
     }
 
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), WriteError> {
+    pub(super) async fn transact(
+        &self,
+        writes: Vec<Write>,
+        token: String,
+    ) -> Result<(), WriteError> {
         let items = writes
             .into_iter()
             .map(|write| self.transact_item(write))
@@ -288,9 +307,7 @@ impl DynamoStore {
             .client()
             .transact_write_items()
             .set_transact_items(Some(items))
-            // The SDK retries with the same token, so a retry of a transaction that went through
-            // succeeds instead of failing its own conditions.
-            .client_request_token(ulid::Ulid::new().to_string())
+            .client_request_token(token)
             .send()
             .await;
         let err = match result {
@@ -298,6 +315,14 @@ impl DynamoStore {
             Err(err) => err.into_service_error(),
         };
         let TransactWriteItemsError::TransactionCanceledException(cancelled) = err else {
+            let twice = err.code() == Some("ValidationException")
+                && err
+                    .message()
+                    .is_some_and(|m| m.contains("multiple operations on one item"));
+            if twice {
+                let message = "a transaction cannot write one item twice";
+                return Err(WriteError::Store(StoreError::Invalid(message.into())));
+            }
             return Err(WriteError::Store(write_failed("TransactWriteItems", err)));
         };
         // Reasons come in the order of the writes; the first failed condition names the error.
@@ -370,6 +395,19 @@ impl DynamoStore {
                     .build()
                     .map_err(built)?;
                 TransactWriteItem::builder().delete(delete)
+            }
+            WriteOp::Check { key } => {
+                let (names, values) = p.into_maps();
+                let check = ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(key))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map_err(built)?;
+                TransactWriteItem::builder().condition_check(check)
             }
         };
         Ok(item.build())

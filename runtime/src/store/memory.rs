@@ -26,6 +26,8 @@ struct State {
     tables: Tables,
     /// How many requests of each DynamoDB operation this store stood in for.
     requests: BTreeMap<&'static str, u64>,
+    /// The idempotency tokens of committed transactions, with what each wrote.
+    tokens: HashMap<String, String>,
 }
 
 type Tables = HashMap<&'static str, BTreeMap<PrimaryKey, Item>>;
@@ -91,6 +93,25 @@ impl MemoryStore {
             .collect())
     }
 
+    /// One TransactWriteItems with an idempotency token: a repeat of a committed transaction is
+    /// a success that writes nothing; the token on other writes is refused, as DynamoDB does.
+    /// (DynamoDB forgets a token after ten minutes; this store keeps them.)
+    pub(super) fn transact(&self, writes: Vec<Write>, token: String) -> Result<(), WriteError> {
+        let what = fingerprint(&writes);
+        let mut state = self.lock("TransactWriteItems");
+        match state.tokens.get(&token) {
+            Some(done) if *done == what => return Ok(()),
+            Some(_) => {
+                let message = "the idempotency token was used for another transaction";
+                return Err(WriteError::Store(StoreError::Invalid(message.into())));
+            }
+            None => {}
+        }
+        Self::apply_all(&mut state.tables, &writes)?;
+        state.tokens.insert(token, what);
+        Ok(())
+    }
+
     pub(super) fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
         let operation = match writes.as_slice() {
             [Write {
@@ -108,7 +129,11 @@ impl MemoryStore {
             _ => "TransactWriteItems",
         };
         let mut state = self.lock(operation);
-        let tables = &mut state.tables;
+        Self::apply_all(&mut state.tables, &writes)
+    }
+
+    /// Checks every write's conditions, then makes them all, or none.
+    fn apply_all(tables: &mut Tables, writes: &[Write]) -> Result<(), WriteError> {
         let mut changes: Vec<Change> = Vec::with_capacity(writes.len());
         for (index, write) in writes.iter().enumerate() {
             let change = prepare(tables, index, write)?;
@@ -117,7 +142,7 @@ impl MemoryStore {
                 .any(|c| c.table == change.table && c.key == change.key)
             {
                 let message = "a transaction cannot write one item twice";
-                return Err(WriteError::Store(StoreError::backend(message)));
+                return Err(WriteError::Store(StoreError::Invalid(message.into())));
             }
             changes.push(change);
         }
@@ -258,7 +283,9 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
     let table = write.table;
     let key = match &write.op {
         WriteOp::Put(item) => key_of(table, item, false)?,
-        WriteOp::Update { key, .. } | WriteOp::Delete { key } => key_of(table, key, true)?,
+        WriteOp::Update { key, .. } | WriteOp::Delete { key } | WriteOp::Check { key } => {
+            key_of(table, key, true)?
+        }
     };
     let current = tables.get(table.name).and_then(|items| items.get(&key));
     if !write.conds.iter().all(|cond| holds(cond, current)) {
@@ -278,6 +305,8 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
             Some(item)
         }
         WriteOp::Delete { .. } => None,
+        // Written back as it is: a check changes nothing.
+        WriteOp::Check { .. } => current.cloned(),
     };
     if let Some(item) = &item {
         if item_size(item) > MAX_ITEM_SIZE {
@@ -294,6 +323,25 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
         key,
         item,
     })
+}
+
+/// What a transaction writes, the same text for the same writes (items are hash maps, whose
+/// order varies).
+fn fingerprint(writes: &[Write]) -> String {
+    let sorted = |item: &Item| format!("{:?}", item.iter().collect::<BTreeMap<_, _>>());
+    writes
+        .iter()
+        .map(|w| {
+            let op = match &w.op {
+                WriteOp::Put(item) => format!("put {}", sorted(item)),
+                WriteOp::Update { key, actions } => format!("update {} {actions:?}", sorted(key)),
+                WriteOp::Delete { key } => format!("delete {}", sorted(key)),
+                WriteOp::Check { key } => format!("check {}", sorted(key)),
+            };
+            format!("{} {op} {:?}", w.table.name, w.conds)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn commit(tables: &mut Tables, change: Change) {

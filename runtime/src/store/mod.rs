@@ -15,6 +15,7 @@
 //! - `batch`: many items by key, 100 to a request,
 //! - `conditions`: what a write requires of the stored item's fields,
 //! - `counters`: adding to numbers and appending to lists in place,
+//! - `transaction`: writes to any entities committed together,
 //! - `backend`: the primitive operations and the backend they run on,
 //! - `order`: how DynamoDB compares and orders values,
 //! - `expr`: DynamoDB expressions with placeholders,
@@ -36,6 +37,7 @@ pub mod memory;
 mod ops;
 mod order;
 mod query;
+mod transaction;
 mod update;
 
 #[cfg(test)]
@@ -47,6 +49,7 @@ pub use batch::BATCH_GET_LIMIT;
 pub use conditions::Conditions;
 pub use environment::{dynamodb, from_env};
 pub use if_match::{parse_if_match, IfMatch};
+pub use transaction::{PreparedTransaction, Transaction, TRANSACTION_LIMIT};
 
 /// The type of a key attribute, as DynamoDB declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -516,6 +519,15 @@ pub enum StoreError {
         /// The values it allows, as JSON.
         allowed: String,
     },
+    /// A part of a transaction failed (parts count from 0, in the order they were added), so
+    /// nothing of the transaction was written.
+    #[error("part {part} of the transaction failed: {cause}")]
+    Cancelled {
+        /// The part that failed.
+        part: usize,
+        /// Why it failed.
+        cause: Box<StoreError>,
+    },
     /// A write without a precondition kept losing races with other writers of the same item.
     #[error("the item changed concurrently while it was being written; retry the request")]
     Contended,
@@ -547,6 +559,15 @@ impl From<StoreError> for ApiError {
             | StoreError::Contended
             | StoreError::ConditionFailed { .. } => ApiError::conflict(err.to_string()),
             StoreError::VersionMismatch => ApiError::precondition_failed(err.to_string()),
+            StoreError::Cancelled { ref cause, .. } => match cause.as_ref() {
+                StoreError::NotFound => ApiError::not_found(err.to_string()),
+                StoreError::VersionMismatch => ApiError::precondition_failed(err.to_string()),
+                StoreError::Invalid(_) | StoreError::BadCursor => {
+                    ApiError::bad_request(err.to_string())
+                }
+                StoreError::Backend { .. } => ApiError::internal(err),
+                _ => ApiError::conflict(err.to_string()),
+            },
             StoreError::BadCursor | StoreError::Invalid(_) => {
                 ApiError::bad_request(err.to_string())
             }

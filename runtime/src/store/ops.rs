@@ -24,30 +24,7 @@ impl Store {
         bound: &[&str],
     ) -> Result<E, StoreError> {
         let def = E::DEF;
-        let mut fields = item::client_fields(def, fields, bound);
-        item::apply_defaults(def, &mut fields)?;
-        if let Some(id) = &def.id {
-            // An id bound from the path is the caller's choice.
-            if !bound.contains(&id.field) {
-                if let Some(new_id) = item::new_id(id.generate) {
-                    fields.insert(id.field.to_string(), Value::String(new_id));
-                }
-            }
-        }
-        let now = item::now();
-        for field in [def.created, def.updated].into_iter().flatten() {
-            fields.insert(field.to_string(), Value::String(now.clone()));
-        }
-        if let Some(version) = def.version {
-            fields.insert(version.to_string(), Value::from(1));
-        }
-        let stored = item::stored_item(def, &fields)?;
-        let write = Write {
-            table: def.table,
-            op: WriteOp::Put(stored.clone()),
-            conds: vec![Cond::NotExists(def.table.pk.name.to_string())],
-        };
-        let guards = guard_writes(def, None, Some(&fields))?;
+        let (write, guards, stored) = plan_create(def, fields, bound)?;
         self.write_with_guards(write, guards, |_| StoreError::AlreadyExists)
             .await?;
         item::into_entity(stored)
@@ -260,6 +237,22 @@ impl Store {
         expected_version: Option<i64>,
         conditions: &Conditions,
     ) -> Result<(), StoreError> {
+        let (write, guards) = self
+            .plan_delete(def, key, expected_version, conditions)
+            .await?;
+        self.write_with_guards(write, guards, |f| conditions.refusal(def, f))
+            .await
+    }
+
+    /// A delete as a write not yet made: on condition of the version and `conditions`, without
+    /// a read unless unique fields' guards must go with the item (one GetItem then).
+    pub(super) async fn plan_delete(
+        &self,
+        def: &EntityDef,
+        key: Item,
+        expected_version: Option<i64>,
+        conditions: &Conditions,
+    ) -> Result<(Write, Vec<GuardWrite>), StoreError> {
         let mut conds = vec![of_type(def)];
         conds.extend(conditions.conds()?);
         if def.unique.is_empty() {
@@ -271,9 +264,7 @@ impl Store {
                 op: WriteOp::Delete { key },
                 conds,
             };
-            return self
-                .write_with_guards(write, vec![], |f| conditions.refusal(def, f))
-                .await;
+            return Ok((write, Vec::new()));
         }
         let existing = self
             .get_item(def.table, key.clone())
@@ -290,8 +281,7 @@ impl Store {
             op: WriteOp::Delete { key },
             conds,
         };
-        self.write_with_guards(write, guards, |f| conditions.refusal(def, f))
-            .await
+        Ok((write, guards))
     }
 
     /// Writes the entity's write (first) with its guard writes, as one request.
@@ -309,6 +299,40 @@ impl Store {
             .await
             .map_err(|err| failure(err, &fields, on_item))
     }
+}
+
+/// A create as a write (and its guard writes) not yet made, and the item it stores: the id,
+/// timestamps, version 1 and defaults filled in.
+pub(super) fn plan_create(
+    def: &EntityDef,
+    fields: Map<String, Value>,
+    bound: &[&str],
+) -> Result<(Write, Vec<GuardWrite>, Item), StoreError> {
+    let mut fields = item::client_fields(def, fields, bound);
+    item::apply_defaults(def, &mut fields)?;
+    if let Some(id) = &def.id {
+        // An id bound from the path is the caller's choice.
+        if !bound.contains(&id.field) {
+            if let Some(new_id) = item::new_id(id.generate) {
+                fields.insert(id.field.to_string(), Value::String(new_id));
+            }
+        }
+    }
+    let now = item::now();
+    for field in [def.created, def.updated].into_iter().flatten() {
+        fields.insert(field.to_string(), Value::String(now.clone()));
+    }
+    if let Some(version) = def.version {
+        fields.insert(version.to_string(), Value::from(1));
+    }
+    let stored = item::stored_item(def, &fields)?;
+    let write = Write {
+        table: def.table,
+        op: WriteOp::Put(stored.clone()),
+        conds: vec![Cond::NotExists(def.table.pk.name.to_string())],
+    };
+    let guards = guard_writes(def, None, Some(&fields))?;
+    Ok((write, guards, stored))
 }
 
 /// The error for a failed write: the entity's own condition (write 0) through `on_item`, a guard's

@@ -332,6 +332,7 @@ scenarios!(
     batch_gets_read_a_hundred_keys_a_request_in_key_order,
     conditions_refuse_writes_the_item_does_not_allow,
     counters_add_and_lists_append_in_place,
+    transactions_commit_every_part_or_none,
 );
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
@@ -1820,4 +1821,143 @@ async fn counters_add_and_lists_append_in_place(store: Store) {
     let missing = obj(json!({"customerId": "c1", "orderId": "none"}));
     let result = store.add::<Order>(missing, "count", 1).await;
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+}
+
+async fn transactions_commit_every_part_or_none(store: Store) {
+    let order = new_order(&store, "c1", Some("open")).await;
+    let order_key = obj(json!({"customerId": "c1", "orderId": order.order_id}));
+    let user = new_user(&store, "t@x.io").await.unwrap();
+    let user_key = obj(json!({"userId": user.user_id}));
+    reset(&store);
+
+    // A create (with its unique guard), an update and a check: one TransactWriteItems.
+    let mut tx = Transaction::new();
+    let created: User = tx
+        .create(obj(json!({"email": "new@x.io", "role": "admin"})))
+        .unwrap();
+    assert_eq!(
+        created.role.as_deref(),
+        Some("admin"),
+        "trusted: read-only kept"
+    );
+    let open = Conditions::default().one_of("status", ["open"]).unwrap();
+    tx.update::<Order>(
+        order_key.clone(),
+        obj(json!({"note": "in tx"})),
+        Some(1),
+        open,
+    )
+    .check::<User>(user_key.clone(), None, Conditions::default());
+    assert_eq!(tx.len(), 3);
+    store.transact(tx).await.unwrap();
+    assert_requests(
+        &store,
+        &["GetItem", "TransactWriteItems"],
+        "the update is planned on a read; everything else is in the one transaction",
+    );
+    let read: User = store
+        .get(obj(json!({"userId": created.user_id})))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, created, "the create is what it said it would be");
+    let note: Order = store.get(order_key.clone()).await.unwrap().unwrap();
+    assert_eq!((note.note.as_deref(), note.version), (Some("in tx"), 2));
+    assert_guards_match_users(&store).await;
+
+    // A part fails: nothing is written, and the error names the part and why.
+    let before: Order = store.get(order_key.clone()).await.unwrap().unwrap();
+    let mut tx = Transaction::new();
+    tx.update::<Order>(
+        order_key.clone(),
+        obj(json!({"note": "lost"})),
+        None,
+        Conditions::default(),
+    );
+    tx.create::<User>(obj(json!({"email": "new@x.io"})))
+        .unwrap();
+    let result = store.transact(tx).await;
+    assert!(
+        matches!(&result, Err(StoreError::Cancelled { part: 1, cause })
+            if matches!(cause.as_ref(), StoreError::Conflict { field } if field == "email")),
+        "{result:?}"
+    );
+    let after: Order = store.get(order_key.clone()).await.unwrap().unwrap();
+    assert_eq!(after, before, "all or nothing");
+
+    let mut tx = Transaction::new();
+    tx.delete::<Order>(order_key.clone(), None, Conditions::default());
+    let closed = Conditions::default().one_of("role", ["admin"]).unwrap();
+    tx.check::<User>(user_key.clone(), None, closed);
+    let result = store.transact(tx).await;
+    assert!(
+        matches!(&result, Err(StoreError::Cancelled { part: 1, cause })
+            if matches!(cause.as_ref(), StoreError::ConditionFailed { field, .. } if field == "role")),
+        "{result:?}"
+    );
+    assert!(store
+        .get::<Order>(order_key.clone())
+        .await
+        .unwrap()
+        .is_some());
+
+    let mut tx = Transaction::new();
+    tx.check::<Order>(order_key.clone(), Some(1), Conditions::default());
+    let result = store.transact(tx).await;
+    assert!(
+        matches!(&result, Err(StoreError::Cancelled { part: 0, cause })
+            if matches!(cause.as_ref(), StoreError::VersionMismatch)),
+        "{result:?}"
+    );
+
+    // One token, one commit: a retry of a committed transaction succeeds and writes nothing
+    // again, where a retry without the token fails on what the first commit did. (moto ignores
+    // ClientRequestToken, so this part runs on the memory store, which keeps DynamoDB's rule.)
+    if let Store::Memory(_) = &store {
+        let mut tx = Transaction::new();
+        tx.update::<Order>(
+            order_key.clone(),
+            obj(json!({"note": "once"})),
+            Some(2),
+            Conditions::default(),
+        );
+        tx.idempotency_token("note-once");
+        let prepared = store.prepare(tx).await.unwrap();
+        assert_eq!(prepared.idempotency_token(), "note-once");
+        store.commit(&prepared).await.unwrap();
+        store.commit(&prepared).await.unwrap();
+        let once: Order = store.get(order_key.clone()).await.unwrap().unwrap();
+        assert_eq!((once.note.as_deref(), once.version), (Some("once"), 3));
+        // The same writes without the token fail on what the first commit did.
+        let mut tx = Transaction::new();
+        tx.update::<Order>(
+            order_key.clone(),
+            obj(json!({"note": "once"})),
+            Some(2),
+            Conditions::default(),
+        );
+        let result = store.transact(tx).await;
+        assert!(
+            matches!(&result, Err(StoreError::Cancelled { part: 0, cause })
+                if matches!(cause.as_ref(), StoreError::VersionMismatch)),
+            "{result:?}"
+        );
+        let mut other = Transaction::new();
+        other.check::<Order>(order_key.clone(), None, Conditions::default());
+        other.idempotency_token("note-once");
+        assert!(matches!(
+            store.transact(other).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    // Two parts on one item, or more than DynamoDB takes, are refused before anything is sent.
+    let mut tx = Transaction::new();
+    tx.check::<Order>(order_key.clone(), None, Conditions::default())
+        .check::<Order>(order_key, None, Conditions::default());
+    assert!(matches!(
+        store.transact(tx).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(store.transact(Transaction::new()).await.is_ok());
 }

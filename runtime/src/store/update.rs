@@ -6,7 +6,7 @@ use std::iter;
 use serde_json::{Map, Value};
 
 use super::backend::{apply, Action, Actions, Cond, Write, WriteOp};
-use super::guards::guard_writes;
+use super::guards::{guard_writes, GuardWrite};
 use super::item::{self, Fields, Item};
 use super::keys::{self, Lookup, Rendered};
 use super::ops::{
@@ -148,7 +148,7 @@ impl Store {
         &self,
         def: &EntityDef,
         key_item: Item,
-        mut change: Change,
+        change: Change,
         expected_version: Option<i64>,
         conditions: &Conditions,
     ) -> Result<Item, StoreError> {
@@ -157,58 +157,128 @@ impl Store {
             .await?
             .filter(|found| item::is_entity(def, found))
             .ok_or(StoreError::NotFound)?;
-        check_version(def, Some(&existing), expected_version)?;
-        conditions.check(def, &existing)?;
-        if let Some(version) = def.version {
-            let next = next_version(item::version_of(version, &existing).unwrap_or(0))?;
-            change.fields.insert(version.to_string(), next.into());
-        }
-        let old = item::fields_of(def, &existing)?;
-        let mut new = old.clone();
-        for (field, value) in &change.fields {
-            match value {
-                Value::Null => new.remove(field),
-                value => new.insert(field.clone(), value.clone()),
+        let planned = plan_on(
+            def,
+            key_item,
+            existing,
+            change,
+            expected_version,
+            conditions,
+        )?;
+        if planned.guards.is_empty() {
+            let Write {
+                op: WriteOp::Update { key, actions },
+                conds,
+                ..
+            } = planned.write
+            else {
+                return Err(StoreError::backend("an update planned another write"));
             };
-        }
-        let derived = derived(def, &change.changed, |field| Lookup::known(&new, field))?
-            .ok_or_else(|| StoreError::backend("a complete item left a key unknown"))?;
-        let mut actions = field_actions(&change.fields)?;
-        actions.extend(derived.actions);
-        // Unversioned: the old values of moved guards must still be the item's own.
-        let moved = def
-            .unique
-            .iter()
-            .copied()
-            .filter(|f| change.fields.contains_key(*f));
-        let inputs = derived.inputs.into_iter().chain(moved);
-        let conds: Vec<Cond> = iter::once(of_type(def))
-            .chain(unchanged(def, &existing, inputs))
-            .chain(conditions.conds()?)
-            .collect();
-        let guards = guard_writes(def, Some(&old), Some(&new))?;
-        if guards.is_empty() {
             return self
-                .update_item(def.table, key_item, actions, conds)
+                .update_item(def.table, key, actions, conds)
                 .await
                 .map_err(|err| failure(err, &[], |found| conditions.refusal(def, found)));
         }
-        // A transaction returns no item; the conditions make this one what was written.
-        let mut updated = existing;
-        apply(&mut updated, &actions)?;
-        let op = WriteOp::Update {
-            key: key_item,
-            actions,
-        };
-        let write = Write {
-            table: def.table,
-            op,
-            conds,
-        };
-        self.write_with_guards(write, guards, |found| conditions.refusal(def, found))
-            .await?;
-        Ok(updated)
+        self.write_with_guards(planned.write, planned.guards, |found| {
+            conditions.refusal(def, found)
+        })
+        .await?;
+        Ok(planned.updated)
     }
+
+    /// An update as one write of a transaction, planned on the item as it is now (one GetItem):
+    /// the same checks and conditions as [`Store::update_if`], the write not yet made.
+    pub(super) async fn plan_update(
+        &self,
+        def: &EntityDef,
+        key: &Fields,
+        patch: Fields,
+        expected_version: Option<i64>,
+        conditions: &Conditions,
+    ) -> Result<PlannedUpdate, StoreError> {
+        let expected_version = expected(def, &patch, expected_version)?;
+        let key_item = keys::primary_key(def, key)?;
+        let change = Change::new(def, patch_fields(def, patch), expected_version)?;
+        let existing = self
+            .get_item(def.table, key_item.clone())
+            .await?
+            .filter(|found| item::is_entity(def, found))
+            .ok_or(StoreError::NotFound)?;
+        plan_on(
+            def,
+            key_item,
+            existing,
+            change,
+            expected_version,
+            conditions,
+        )
+    }
+}
+
+/// An update planned on the item read: its write, the guard writes it moves, and the item as the
+/// write leaves it.
+pub(super) struct PlannedUpdate {
+    pub write: Write,
+    pub guards: Vec<GuardWrite>,
+    pub updated: Item,
+}
+
+/// Plans `change` on `existing`, which must have the expected version and meet `conditions`.
+fn plan_on(
+    def: &EntityDef,
+    key_item: Item,
+    existing: Item,
+    mut change: Change,
+    expected_version: Option<i64>,
+    conditions: &Conditions,
+) -> Result<PlannedUpdate, StoreError> {
+    check_version(def, Some(&existing), expected_version)?;
+    conditions.check(def, &existing)?;
+    if let Some(version) = def.version {
+        let next = next_version(item::version_of(version, &existing).unwrap_or(0))?;
+        change.fields.insert(version.to_string(), next.into());
+    }
+    let old = item::fields_of(def, &existing)?;
+    let mut new = old.clone();
+    for (field, value) in &change.fields {
+        match value {
+            Value::Null => new.remove(field),
+            value => new.insert(field.clone(), value.clone()),
+        };
+    }
+    let derived = derived(def, &change.changed, |field| Lookup::known(&new, field))?
+        .ok_or_else(|| StoreError::backend("a complete item left a key unknown"))?;
+    let mut actions = field_actions(&change.fields)?;
+    actions.extend(derived.actions);
+    // Unversioned: the old values of moved guards must still be the item's own.
+    let moved = def
+        .unique
+        .iter()
+        .copied()
+        .filter(|f| change.fields.contains_key(*f));
+    let inputs = derived.inputs.into_iter().chain(moved);
+    let conds: Vec<Cond> = iter::once(of_type(def))
+        .chain(unchanged(def, &existing, inputs))
+        .chain(conditions.conds()?)
+        .collect();
+    let guards = guard_writes(def, Some(&old), Some(&new))?;
+    // A transaction returns no item; the conditions make this one what was written.
+    let mut updated = existing;
+    apply(&mut updated, &actions)?;
+    let op = WriteOp::Update {
+        key: key_item,
+        actions,
+    };
+    let write = Write {
+        table: def.table,
+        op,
+        conds,
+    };
+    Ok(PlannedUpdate {
+        write,
+        guards,
+        updated,
+    })
 }
 
 /// A patch plus the server's own changes (updated, and the version when it is known).
