@@ -95,7 +95,10 @@ async fn a_customer_gets_its_defaults_and_typed_changes() {
         "{stale:?}"
     );
 
-    let taken = store.create_customer(new_customer("ada@example.com")).await;
+    // Trimmed and lowercased before it is guarded: the same email in another case is taken.
+    let taken = store
+        .create_customer(new_customer(" ADA@Example.com "))
+        .await;
     assert!(
         matches!(&taken, Err(StoreError::Conflict { field }) if field == "email"),
         "{taken:?}"

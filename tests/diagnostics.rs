@@ -1490,3 +1490,29 @@ fn conditions_name_fields_and_values_the_entity_has() {
         "{message}"
     );
 }
+
+#[test]
+fn transforms_name_string_fields_and_known_steps() {
+    let with = |t: &str| {
+        BASE.replace(
+            "key: {pk: \"ITEM#{id}\", sk: ITEM}",
+            &format!("key: {{pk: \"ITEM#{{id}}\", sk: ITEM}}\n        transforms: {t}"),
+        )
+    };
+    assert!(errors(&with("{name: [trim, lowercase, nfc]}")).is_empty());
+    let (pointer, message, help, _) = one_error(&with("{name: [trim, titlecase]}"));
+    assert_eq!(
+        pointer,
+        "/components/schemas/Item/x-apigen-entity/transforms/name/1"
+    );
+    assert_eq!(message, "\"titlecase\" is not a transform");
+    assert!(help.contains("`nfc`"), "{help}");
+    let (pointer, message, _, _) = one_error(&with("{tags: trim}"));
+    assert_eq!(
+        pointer,
+        "/components/schemas/Item/x-apigen-entity/transforms/tags"
+    );
+    assert!(message.contains("is not a string"), "{message}");
+    let (_, message, _, _) = one_error(&with("{title: trim}"));
+    assert!(message.contains("`title` is not a property"), "{message}");
+}

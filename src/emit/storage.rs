@@ -166,6 +166,10 @@ pub fn emit_entities(api: &Api) -> TokenStream {
             let json = value.to_string();
             quote! { store::FieldDefault { field: #field, json: #json } }
         });
+        let transforms = e.transforms.iter().map(|(field, steps)| {
+            let steps = steps.iter().map(|t| format_ident!("{}", t.rust()));
+            quote! { store::FieldTransform { field: #field, steps: &[#(store::Transform::#steps),*] } }
+        });
         out.extend(quote! {
             #[doc = #doc]
             pub static #name: store::EntityDef = store::EntityDef {
@@ -181,7 +185,8 @@ pub fn emit_entities(api: &Api) -> TokenStream {
                 expires: #expires,
                 unique: &[#(#unique),*],
                 read_only: &[#(#read_only),*],
-                defaults: &[#(#defaults),*]
+                defaults: &[#(#defaults),*],
+                transforms: &[#(#transforms),*]
             };
 
             impl store::Entity for #model {

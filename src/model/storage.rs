@@ -48,6 +48,113 @@ pub struct Index {
     pub projection: Projection,
 }
 
+/// A change a string field goes through before it is stored (`transforms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    Trim,
+    Lowercase,
+    Uppercase,
+    Nfc,
+}
+
+impl Transform {
+    pub const NAMES: [&'static str; 4] = ["trim", "lowercase", "uppercase", "nfc"];
+
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "trim" => Self::Trim,
+            "lowercase" => Self::Lowercase,
+            "uppercase" => Self::Uppercase,
+            "nfc" => Self::Nfc,
+            _ => return None,
+        })
+    }
+
+    pub fn rust(self) -> &'static str {
+        match self {
+            Self::Trim => "Trim",
+            Self::Lowercase => "Lowercase",
+            Self::Uppercase => "Uppercase",
+            Self::Nfc => "Nfc",
+        }
+    }
+}
+
+/// `transforms: {email: [trim, lowercase]}`: string fields, known steps.
+fn read_transforms(
+    r: &mut Reader,
+    value: Option<&Value>,
+    at: &str,
+    schema: &StructDef,
+    space: &TypeSpace,
+) -> Vec<(String, Vec<Transform>)> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let Some(fields) = value.as_object() else {
+        r.diagnostics.push(
+            Diagnostic::error(
+                at,
+                "`transforms` must map fields to the steps their text goes through",
+            )
+            .help("write `transforms: {email: [trim, lowercase]}`"),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, steps) in fields {
+        let field_at = child(at, name);
+        let Some(f) = schema.fields.iter().find(|f| &f.name == name) else {
+            r.diagnostics.push(
+                Diagnostic::error(
+                    &field_at,
+                    format!("`{name}` is not a property of this schema"),
+                )
+                .help(format!("name a string property: {}", property_list(schema))),
+            );
+            continue;
+        };
+        if !matches!(
+            space.resolve(&f.shape).ty,
+            Ty::String(StrFormat::Plain | StrFormat::Email | StrFormat::Uri | StrFormat::Other(_))
+        ) {
+            r.diagnostics.push(
+                Diagnostic::error(
+                    &field_at,
+                    format!("`{name}` is not a string, so it has no text to transform"),
+                )
+                .help("transform string properties only"),
+            );
+            continue;
+        }
+        let names: Vec<Value> = match steps {
+            Value::Array(items) => items.clone(),
+            one => vec![one.clone()],
+        };
+        let mut parsed = Vec::new();
+        for (i, step) in names.iter().enumerate() {
+            match step.as_str().and_then(Transform::parse) {
+                Some(t) => parsed.push(t),
+                None => r.diagnostics.push(
+                    Diagnostic::error(
+                        if steps.is_array() {
+                            child(&field_at, &i.to_string())
+                        } else {
+                            field_at.clone()
+                        },
+                        format!("{step} is not a transform"),
+                    )
+                    .help(format!("use {}", list(&Transform::NAMES))),
+                ),
+            }
+        }
+        if !parsed.is_empty() {
+            out.push((name.clone(), parsed));
+        }
+    }
+    out
+}
+
 /// How the replicas of a global table agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consistency {
@@ -232,6 +339,8 @@ pub struct Entity {
     pub unique: Vec<String>,
     /// Who owns an item: the caller whose claim is in this field.
     pub owner: Option<Owner>,
+    /// What string fields go through before they are stored or used in a key.
+    pub transforms: Vec<(String, Vec<Transform>)>,
     pub pointer: String,
     /// Rust names of the entity's key struct (`OrderKey`) and repository trait
     /// (`OrderRepository`), settled against every other type name.
@@ -306,6 +415,7 @@ const ENTITY_KEYS: &[&str] = &[
     "expires",
     "unique",
     "owner",
+    "transforms",
 ];
 const STREAM_VIEWS: &[&str] = &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
 
@@ -482,7 +592,7 @@ fn read_owner(
     };
     if !matches!(
         space.resolve(&f.shape).ty,
-        Ty::String(StrFormat::Plain | StrFormat::Email | StrFormat::Other(_))
+        Ty::String(StrFormat::Plain | StrFormat::Email | StrFormat::Uri | StrFormat::Other(_))
     ) {
         r.diagnostics.push(
             Diagnostic::error(
@@ -827,6 +937,13 @@ fn read_entity(
             );
         }
     }
+    let transforms = read_transforms(
+        r,
+        e.get("transforms"),
+        &child(at, "transforms"),
+        schema,
+        space,
+    );
     // An owner that cannot be honoured leaves no entity: an unowned one would be open to all.
     let owner = match e.get("owner") {
         Some(o) => Some(read_owner(
@@ -859,6 +976,7 @@ fn read_entity(
         repository: String::new(),
         singular: String::new(),
         plural: String::new(),
+        transforms,
         new_type: String::new(),
         changes_type: String::new(),
         transaction_trait: String::new(),

@@ -93,6 +93,12 @@ pub static CUSTOMER_ENTITY: store::EntityDef = store::EntityDef {
             json: "false",
         },
     ],
+    transforms: &[
+        store::FieldTransform {
+            field: "email",
+            steps: &[store::Transform::Trim, store::Transform::Lowercase],
+        },
+    ],
 };
 
 impl store::Entity for models::Customer {
@@ -417,6 +423,7 @@ pub static ORDER_ENTITY: store::EntityDef = store::EntityDef {
     unique: &[],
     read_only: &["customerId", "orderId", "createdAt", "updatedAt", "version"],
     defaults: &[],
+    transforms: &[],
 };
 
 impl store::Entity for models::Order {
@@ -775,6 +782,7 @@ pub static PRODUCT_ENTITY: store::EntityDef = store::EntityDef {
             json: "true",
         },
     ],
+    transforms: &[],
 };
 
 impl store::Entity for models::Product {
@@ -1102,6 +1110,7 @@ pub static CATEGORY_ENTITY: store::EntityDef = store::EntityDef {
     unique: &[],
     read_only: &["version"],
     defaults: &[],
+    transforms: &[],
 };
 
 impl store::Entity for models::Category {

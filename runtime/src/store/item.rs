@@ -7,7 +7,9 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::keys::{self, Lookup, Rendered};
-use super::{Entity, EntityDef, ExpiresDef, Generate, Part, StoreError, Template};
+use unicode_normalization::UnicodeNormalization;
+
+use super::{Entity, EntityDef, ExpiresDef, Generate, Part, StoreError, Template, Transform};
 
 /// DynamoDB refuses items above 400 KB; both backends answer this (a client error).
 pub(super) const TOO_LARGE: &str = "the item is larger than the 400 KB DynamoDB allows";
@@ -66,6 +68,34 @@ pub(super) fn client_fields(def: &EntityDef, fields: Fields, bound: &[&str]) -> 
             !is_reserved(def, name) && (bound.contains(&name) || !def.read_only.contains(&name))
         })
         .collect()
+}
+
+/// Applies the entity's transforms to the string values of `fields` (other values are left as
+/// they are: validation has already refused them where the schema wants a string).
+pub(super) fn transform(def: &EntityDef, fields: &mut Fields) {
+    for t in def.transforms {
+        if let Some(Value::String(text)) = fields.get_mut(t.field) {
+            for step in t.steps {
+                *text = match step {
+                    Transform::Trim => text.trim().to_string(),
+                    Transform::Lowercase => text.to_lowercase(),
+                    Transform::Uppercase => text.to_uppercase(),
+                    Transform::Nfc => text.nfc().collect(),
+                };
+            }
+        }
+    }
+}
+
+/// `fields` with the entity's transforms applied, borrowed when there are none.
+pub(super) fn transformed<'a>(def: &EntityDef, fields: &'a Fields) -> std::borrow::Cow<'a, Fields> {
+    if def.transforms.iter().any(|t| fields.contains_key(t.field)) {
+        let mut owned = fields.clone();
+        transform(def, &mut owned);
+        std::borrow::Cow::Owned(owned)
+    } else {
+        std::borrow::Cow::Borrowed(fields)
+    }
 }
 
 /// Stores the schema's `default` of every field the entity's fields omit (a `null` is the

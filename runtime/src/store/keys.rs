@@ -144,6 +144,8 @@ pub(super) fn primary_key(
     fields: &Map<String, Value>,
 ) -> Result<HashMap<String, AttributeValue>, StoreError> {
     let table = def.table;
+    let fields = super::item::transformed(def, fields);
+    let fields = fields.as_ref();
     pairs(&table.pk, table.sk.as_ref(), &def.key, def.name)?
         .into_iter()
         .map(|(attr, template)| {

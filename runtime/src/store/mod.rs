@@ -176,6 +176,28 @@ pub struct FieldDefault {
     pub json: &'static str,
 }
 
+/// A change a string field goes through before it is stored or used in a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    /// Removes leading and trailing whitespace.
+    Trim,
+    /// Lower case (Unicode).
+    Lowercase,
+    /// Upper case (Unicode).
+    Uppercase,
+    /// Unicode normalization form C, so that one text has one spelling.
+    Nfc,
+}
+
+/// The transforms of one field, applied in order.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldTransform {
+    /// The field's name.
+    pub field: &'static str,
+    /// What its text goes through, in order.
+    pub steps: &'static [Transform],
+}
+
 /// Everything the store needs to know about an entity type.
 #[derive(Debug, Clone, Copy)]
 pub struct EntityDef {
@@ -205,6 +227,8 @@ pub struct EntityDef {
     pub read_only: &'static [&'static str],
     /// The fields' schema defaults.
     pub defaults: &'static [FieldDefault],
+    /// The fields' transforms, applied to what is written and to key values read by.
+    pub transforms: &'static [FieldTransform],
 }
 
 /// A Rust type stored as an entity (the generator implements it for each entity struct).

@@ -139,6 +139,7 @@ impl Store {
         }
         new.extend(key);
         item::apply_defaults(def, &mut new)?;
+        item::transform(def, &mut new);
         let now = item::now();
         if let (Some(id), None) = (&def.id, &old) {
             if kept.contains(&id.field) {
@@ -310,6 +311,7 @@ pub(super) fn plan_create(
 ) -> Result<(Write, Vec<GuardWrite>, Item), StoreError> {
     let mut fields = item::client_fields(def, fields, bound);
     item::apply_defaults(def, &mut fields)?;
+    item::transform(def, &mut fields);
     if let Some(id) = &def.id {
         // An id bound from the path is the caller's choice.
         if !bound.contains(&id.field) {

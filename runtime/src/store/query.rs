@@ -38,7 +38,8 @@ impl Store {
             None => (&table.pk, table.sk.as_ref()),
             Some(index) => (&index.pk, index.sk.as_ref()),
         };
-        let pk = keys::partition_value(pk_attr, key, &query.values)?;
+        let values = item::transformed(def, &query.values);
+        let pk = keys::partition_value(pk_attr, key, &values)?;
         let plan = keys::sort_plan(sk_attr, key.sk.as_ref(), query.range.as_ref())?;
         let sk = match (plan, sk_attr) {
             // No key can lie in an empty range, so neither can a cursor's.

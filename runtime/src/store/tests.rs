@@ -107,6 +107,7 @@ static ORDER: EntityDef = EntityDef {
     unique: &[],
     read_only: &["orderId", "createdAt", "updatedAt", "version", "customerId"],
     defaults: &[],
+    transforms: &[],
 };
 
 impl Entity for Order {
@@ -159,6 +160,10 @@ static USER: EntityDef = EntityDef {
         field: "role",
         json: "\"member\"",
     }],
+    transforms: &[FieldTransform {
+        field: "email",
+        steps: &[Transform::Trim, Transform::Lowercase],
+    }],
 };
 
 impl Entity for User {
@@ -204,6 +209,7 @@ static READING: EntityDef = EntityDef {
     unique: &[],
     read_only: &[],
     defaults: &[],
+    transforms: &[],
 };
 
 impl Entity for Reading {
@@ -244,6 +250,7 @@ static EVENT: EntityDef = EntityDef {
     unique: &[],
     read_only: &[],
     defaults: &[],
+    transforms: &[],
 };
 
 impl Entity for Event {
@@ -272,6 +279,10 @@ static CALENDAR: EntityDef = EntityDef {
     unique: &[],
     read_only: &[],
     defaults: &[],
+    transforms: &[FieldTransform {
+        field: "calendar",
+        steps: &[Transform::Nfc, Transform::Lowercase],
+    }],
 };
 
 impl Entity for Calendar {
@@ -333,6 +344,7 @@ scenarios!(
     conditions_refuse_writes_the_item_does_not_allow,
     counters_add_and_lists_append_in_place,
     transactions_commit_every_part_or_none,
+    transforms_apply_before_keys_and_guards,
 );
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
@@ -1960,4 +1972,37 @@ async fn transactions_commit_every_part_or_none(store: Store) {
         Err(StoreError::Invalid(_))
     ));
     assert!(store.transact(Transaction::new()).await.is_ok());
+}
+
+async fn transforms_apply_before_keys_and_guards(store: Store) {
+    let ada = new_user(&store, "  Ada@X.io ").await.unwrap();
+    assert_eq!(ada.email.as_deref(), Some("ada@x.io"));
+    // Lowercased, the email is unique whatever its case.
+    let taken = new_user(&store, "ADA@x.IO").await;
+    assert!(
+        matches!(&taken, Err(StoreError::Conflict { field }) if field == "email"),
+        "{taken:?}"
+    );
+    let key = obj(json!({"userId": ada.user_id}));
+    let moved: User = store
+        .update(key.clone(), obj(json!({"email": " Bob@X.io"})), None)
+        .await
+        .unwrap();
+    assert_eq!(moved.email.as_deref(), Some("bob@x.io"));
+    assert!(new_user(&store, "bob@X.io").await.is_err());
+    new_user(&store, "ada@x.io").await.unwrap();
+    assert_guards_match_users(&store).await;
+
+    // A transformed key field: written and read in one form, whatever form it is given in.
+    let composed = "Cafe\u{301}";
+    let calendar: Calendar = store
+        .create(obj(json!({"calendar": composed})), &[])
+        .await
+        .unwrap();
+    assert_eq!(calendar.calendar, "caf\u{e9}", "NFC, then lower case");
+    let found: Option<Calendar> = store
+        .get(obj(json!({"calendar": "CAF\u{c9}"})))
+        .await
+        .unwrap();
+    assert_eq!(found, Some(calendar));
 }

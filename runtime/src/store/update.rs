@@ -53,6 +53,8 @@ impl Store {
     ) -> Result<E, StoreError> {
         let def = E::DEF;
         let expected_version = expected(def, &patch, expected_version)?;
+        let mut key = key;
+        item::transform(def, &mut key);
         let key_item = keys::primary_key(def, &key)?;
         let patch = patch_fields(def, patch);
         if patch.is_empty() {
@@ -312,8 +314,15 @@ impl Change {
     }
 }
 
-/// The patch fields a client may change: not read-only, not server-set, not in the primary key.
+/// The patch fields a client may change (not read-only, not server-set, not in the primary key),
+/// transformed.
 fn patch_fields(def: &EntityDef, patch: Fields) -> Fields {
+    let mut patch = client_patch(def, patch);
+    item::transform(def, &mut patch);
+    patch
+}
+
+fn client_patch(def: &EntityDef, patch: Fields) -> Fields {
     let server = [def.created, def.updated, def.version];
     let key_templates = iter::once(&def.key.pk).chain(def.key.sk.as_ref());
     let key_fields: BTreeSet<&str> = key_templates.flat_map(keys::variables).collect();
