@@ -1,11 +1,12 @@
 //! Conditions a write puts on the stored item beyond its key and version: each named field one
 //! of a set of values (`status IN (pending, paid)`), checked by DynamoDB with the write itself.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::backend::{Cond, Found};
 use super::item::{self, Item};
 use super::ops::missing_or_changed;
+use super::order;
 use super::{EntityDef, StoreError};
 
 /// DynamoDB's `IN` takes at most 100 values.
@@ -43,28 +44,39 @@ impl Conditions {
         self.0.is_empty()
     }
 
-    /// The conditions as the backends evaluate them.
-    pub(super) fn conds(&self) -> Result<Vec<Cond>, StoreError> {
+    /// The conditions as the backends evaluate them, each value transformed as the field's
+    /// stored values are.
+    pub(super) fn conds(&self, def: &EntityDef) -> Result<Vec<Cond>, StoreError> {
         self.0
             .iter()
             .map(|(field, values)| {
                 let values = values
                     .iter()
-                    .map(|v| item::attribute_value(field, v))
+                    .map(|v| {
+                        let mut one = Map::new();
+                        one.insert(field.clone(), v.clone());
+                        item::transform(def, &mut one);
+                        item::attribute_value(field, &one[field.as_str()])
+                    })
                     .collect::<Result<_, _>>()?;
                 Ok(Cond::In(field.clone(), values))
             })
             .collect()
     }
 
-    /// The first field whose condition `found` does not meet.
+    /// The first field whose condition `found` does not meet, compared as DynamoDB compares
+    /// (`10` and `10.0` are one number).
     pub(super) fn unmet(&self, def: &EntityDef, found: &Item) -> Result<Option<&str>, StoreError> {
-        let fields = item::fields_of(def, found)?;
-        Ok(self
-            .0
-            .iter()
-            .find(|(field, values)| !fields.get(field).is_some_and(|v| values.contains(v)))
-            .map(|(field, _)| field.as_str()))
+        for (cond, (field, _)) in self.conds(def)?.iter().zip(&self.0) {
+            let Cond::In(_, values) = cond else {
+                continue;
+            };
+            let held = found.get(field.as_str());
+            if !held.is_some_and(|a| values.iter().any(|v| order::equal(a, v))) {
+                return Ok(Some(field.as_str()));
+            }
+        }
+        Ok(None)
     }
 
     /// The read item meets every condition, or the write is refused.

@@ -323,6 +323,10 @@ impl DynamoStore {
                 let message = "a transaction cannot write one item twice";
                 return Err(WriteError::Store(StoreError::Invalid(message.into())));
             }
+            if err.code() == Some("IdempotentParameterMismatchException") {
+                let message = "the idempotency token was used for another transaction";
+                return Err(WriteError::Store(StoreError::Invalid(message.into())));
+            }
             return Err(WriteError::Store(write_failed("TransactWriteItems", err)));
         };
         // Reasons come in the order of the writes; the first failed condition names the error.

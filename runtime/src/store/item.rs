@@ -75,16 +75,32 @@ pub(super) fn client_fields(def: &EntityDef, fields: Fields, bound: &[&str]) -> 
 pub(super) fn transform(def: &EntityDef, fields: &mut Fields) {
     for t in def.transforms {
         if let Some(Value::String(text)) = fields.get_mut(t.field) {
-            for step in t.steps {
-                *text = match step {
-                    Transform::Trim => text.trim().to_string(),
-                    Transform::Lowercase => text.to_lowercase(),
-                    Transform::Uppercase => text.to_uppercase(),
-                    Transform::Nfc => text.nfc().collect(),
-                };
-            }
+            *text = transform_text(t.steps, text);
         }
     }
+}
+
+/// `text` through `steps`, again until it no longer changes (a few passes at most), so that a
+/// transformed value is its own transform: keys rendered from written fields and from the values
+/// a read names are one. (Case mapping can undo a normalization: `ΐ` upper-cased is decomposed.)
+pub(super) fn transform_text(steps: &[Transform], text: &str) -> String {
+    let mut current = text.to_string();
+    for _ in 0..4 {
+        let mut next = current.clone();
+        for step in steps {
+            next = match step {
+                Transform::Trim => next.trim().to_string(),
+                Transform::Lowercase => next.to_lowercase(),
+                Transform::Uppercase => next.to_uppercase(),
+                Transform::Nfc => next.nfc().collect(),
+            };
+        }
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
 }
 
 /// `fields` with the entity's transforms applied, borrowed when there are none.

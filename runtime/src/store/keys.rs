@@ -435,6 +435,10 @@ fn between_plan(
     if tail {
         high.push(MAX);
     }
+    if prefix.is_empty() && high.is_empty() {
+        // DynamoDB refuses an empty key value, and no key is at most "".
+        return Ok(SortPlan::Nothing);
+    }
     if prefix.is_empty() && low.is_empty() {
         // DynamoDB refuses an empty key value; every key is at least "".
         let condition = SortCondition::Compare(Comparison::Lte, text_value(kind, high));

@@ -134,17 +134,27 @@ impl MemoryStore {
 
     /// Checks every write's conditions, then makes them all, or none.
     fn apply_all(tables: &mut Tables, writes: &[Write]) -> Result<(), WriteError> {
-        let mut changes: Vec<Change> = Vec::with_capacity(writes.len());
-        for (index, write) in writes.iter().enumerate() {
-            let change = prepare(tables, index, write)?;
-            if changes
+        // DynamoDB refuses a transaction naming one item twice before it checks any condition.
+        let mut seen: Vec<(&str, PrimaryKey)> = Vec::with_capacity(writes.len());
+        for write in writes {
+            let key = match &write.op {
+                WriteOp::Put(item) => key_of(write.table, item, false)?,
+                WriteOp::Update { key, .. } | WriteOp::Delete { key } | WriteOp::Check { key } => {
+                    key_of(write.table, key, true)?
+                }
+            };
+            if seen
                 .iter()
-                .any(|c| c.table == change.table && c.key == change.key)
+                .any(|(t, k)| *t == write.table.name && *k == key)
             {
                 let message = "a transaction cannot write one item twice";
                 return Err(WriteError::Store(StoreError::Invalid(message.into())));
             }
-            changes.push(change);
+            seen.push((write.table.name, key));
+        }
+        let mut changes: Vec<Change> = Vec::with_capacity(writes.len());
+        for (index, write) in writes.iter().enumerate() {
+            changes.push(prepare(tables, index, write)?);
         }
         for change in changes {
             commit(tables, change);

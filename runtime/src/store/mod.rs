@@ -304,6 +304,18 @@ impl<T> Range<T> {
         })
     }
 
+    /// The range with `f` applied to its values.
+    pub(crate) fn map<U>(&self, f: impl Fn(&T) -> U) -> Range<U> {
+        match self {
+            Range::Gt(v) => Range::Gt(f(v)),
+            Range::Gte(v) => Range::Gte(f(v)),
+            Range::Lt(v) => Range::Lt(f(v)),
+            Range::Lte(v) => Range::Lte(f(v)),
+            Range::BeginsWith(v) => Range::BeginsWith(f(v)),
+            Range::Between(low, high) => Range::Between(f(low), f(high)),
+        }
+    }
+
     /// A single-bound range as its operator and value; `None` for `Between`.
     pub(crate) fn single(&self) -> Option<(RangeOp, &T)> {
         Some(match self {

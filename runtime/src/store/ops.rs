@@ -111,10 +111,11 @@ impl Store {
         if existing.is_none() && expected_version.is_some() {
             return Err(StoreError::VersionMismatch);
         }
-        check_version(def, existing.as_ref(), expected_version)?;
+        // Conditions first, as DynamoDB's refusal of a blind write reports them.
         if let Some(found) = &existing {
             conditions.check(def, found)?;
         }
+        check_version(def, existing.as_ref(), expected_version)?;
         let old = existing
             .as_ref()
             .map(|found| item::fields_of(def, found))
@@ -180,7 +181,7 @@ impl Store {
                 }
                 iter::once(of_type(def))
                     .chain(unchanged(def, found, def.unique.iter().copied()))
-                    .chain(conditions.conds()?)
+                    .chain(conditions.conds(def)?)
                     .collect()
             }
         };
@@ -255,7 +256,7 @@ impl Store {
         conditions: &Conditions,
     ) -> Result<(Write, Vec<GuardWrite>), StoreError> {
         let mut conds = vec![of_type(def)];
-        conds.extend(conditions.conds()?);
+        conds.extend(conditions.conds(def)?);
         if def.unique.is_empty() {
             if let (Some(version), Some(expected)) = (def.version, expected_version) {
                 conds.push(Cond::Equals(version.into(), number(expected)));
@@ -272,8 +273,8 @@ impl Store {
             .await?
             .filter(|found| item::is_entity(def, found))
             .ok_or(StoreError::NotFound)?;
-        check_version(def, Some(&existing), expected_version)?;
         conditions.check(def, &existing)?;
+        check_version(def, Some(&existing), expected_version)?;
         let old = item::fields_of(def, &existing)?;
         conds.extend(unchanged(def, &existing, def.unique.iter().copied()));
         let guards = guard_writes(def, Some(&old), None)?;

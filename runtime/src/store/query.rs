@@ -6,7 +6,9 @@ use super::backend::{KeyCondition, QueryPage, RawPage, ScanPage};
 use super::item::{self, Item};
 use super::keys::{self, SortPlan};
 use super::{cursor, order};
-use super::{Entity, EntityDef, KeyAttr, Page, Query, Store, StoreError, TableDef};
+use super::{
+    Entity, EntityDef, KeyAttr, Page, Part, Query, Range, Store, StoreError, TableDef, Template,
+};
 
 impl Store {
     /// One page of a Query: the partition of the rendered pk template of the chosen key (primary
@@ -40,7 +42,12 @@ impl Store {
         };
         let values = item::transformed(def, &query.values);
         let pk = keys::partition_value(pk_attr, key, &values)?;
-        let plan = keys::sort_plan(sk_attr, key.sk.as_ref(), query.range.as_ref())?;
+        // A transformed first variable is stored transformed: so are the bounds it is compared with.
+        let range = query
+            .range
+            .as_ref()
+            .map(|range| transformed_range(def, key.sk.as_ref(), range));
+        let plan = keys::sort_plan(sk_attr, key.sk.as_ref(), range.as_ref())?;
         let sk = match (plan, sk_attr) {
             // No key can lie in an empty range, so neither can a cursor's.
             (SortPlan::Nothing, _) if query.cursor.is_some() => return Err(StoreError::BadCursor),
@@ -129,6 +136,23 @@ impl Store {
             .into_iter()
             .flatten()
             .collect())
+    }
+}
+
+/// `range` with the transforms of the sort key's first variable applied to its bounds.
+fn transformed_range(def: &EntityDef, template: Option<&Template>, range: &Range) -> Range {
+    let first = template.and_then(|t| t.0.iter().find(|part| !matches!(part, Part::Lit(_))));
+    let steps = match first {
+        Some(Part::Str(field)) => def
+            .transforms
+            .iter()
+            .find(|t| t.field == *field)
+            .map(|t| t.steps),
+        _ => None,
+    };
+    match steps {
+        Some(steps) => range.map(|bound| item::transform_text(steps, bound)),
+        None => range.clone(),
     }
 }
 

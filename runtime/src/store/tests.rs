@@ -1777,6 +1777,16 @@ async fn conditions_refuse_writes_the_item_does_not_allow(store: Store) {
     assert!(Conditions::default()
         .one_of("role", Vec::<&str>::new())
         .is_err());
+
+    // Numbers compare as numbers (10 is 10.0), on the read as in DynamoDB.
+    let fields = obj(json!({"sensorId": "s-c", "seq": 1, "value": 10}));
+    store.create::<Reading>(fields, &[]).await.unwrap();
+    let ten = Conditions::default().one_of("value", [10.0]).unwrap();
+    let key = obj(json!({"sensorId": "s-c", "seq": 1}));
+    let replaced = store
+        .put_if::<Reading>(key, obj(json!({"value": 11})), &[], None, &ten)
+        .await;
+    assert!(replaced.is_ok(), "{replaced:?}");
 }
 
 async fn counters_add_and_lists_append_in_place(store: Store) {
@@ -1963,10 +1973,33 @@ async fn transactions_commit_every_part_or_none(store: Store) {
         ));
     }
 
-    // Two parts on one item, or more than DynamoDB takes, are refused before anything is sent.
+    // An update with nothing to set (no version, no timestamp) is a check of the item.
+    store
+        .create::<Calendar>(obj(json!({"calendar": "tx"})), &[])
+        .await
+        .unwrap();
     let mut tx = Transaction::new();
-    tx.check::<Order>(order_key.clone(), None, Conditions::default())
-        .check::<Order>(order_key, None, Conditions::default());
+    tx.update::<Calendar>(
+        obj(json!({"calendar": "tx"})),
+        obj(json!({})),
+        None,
+        Conditions::default(),
+    );
+    store.transact(tx).await.unwrap();
+
+    // Two parts on one item are refused before any condition is looked at (this item is
+    // missing), as DynamoDB does; so is an empty token.
+    let missing = obj(json!({"customerId": "c1", "orderId": "none"}));
+    let mut tx = Transaction::new();
+    tx.check::<Order>(missing.clone(), None, Conditions::default())
+        .check::<Order>(missing, None, Conditions::default());
+    assert!(matches!(
+        store.transact(tx).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let mut tx = Transaction::new();
+    tx.check::<Order>(order_key.clone(), None, Conditions::default());
+    tx.idempotency_token("");
     assert!(matches!(
         store.transact(tx).await,
         Err(StoreError::Invalid(_))
@@ -1992,6 +2025,11 @@ async fn transforms_apply_before_keys_and_guards(store: Store) {
     assert!(new_user(&store, "bob@X.io").await.is_err());
     new_user(&store, "ada@x.io").await.unwrap();
     assert_guards_match_users(&store).await;
+    // A condition's values are transformed as the field is.
+    let bob = Conditions::default()
+        .one_of("email", ["Bob@X.io "])
+        .unwrap();
+    store.delete_if::<User>(key, None, &bob).await.unwrap();
 
     // A transformed key field: written and read in one form, whatever form it is given in.
     let composed = "Cafe\u{301}";

@@ -193,6 +193,13 @@ impl Store {
             }
             refusals.push(refusal);
         }
+        if let Some(token) = &token {
+            if token.is_empty() || token.len() > 36 {
+                return Err(StoreError::Invalid(
+                    "an idempotency token has 1 to 36 characters".into(),
+                ));
+            }
+        }
         if writes.len() > TRANSACTION_LIMIT {
             return Err(StoreError::Invalid(format!(
                 "a transaction holds at most {TRANSACTION_LIMIT} writes, unique guards included; this one has {}",
@@ -280,7 +287,7 @@ impl Store {
                 if let (Some(version), Some(expected)) = (def.version, expected_version) {
                     conds.push(Cond::Equals(version.into(), number(expected)));
                 }
-                conds.extend(conditions.conds()?);
+                conds.extend(conditions.conds(def)?);
                 let write = Write {
                     table: def.table,
                     op: WriteOp::Check { key },

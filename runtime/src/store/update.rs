@@ -63,8 +63,8 @@ impl Store {
                 .await?
                 .filter(|found| item::is_entity(def, found))
                 .ok_or(StoreError::NotFound)?;
-            check_version(def, Some(&found), expected_version)?;
             conditions.check(def, &found)?;
+            check_version(def, Some(&found), expected_version)?;
             return item::into_entity(found);
         }
         let updated = retrying(expected_version, || {
@@ -136,7 +136,7 @@ impl Store {
             }
             (None, _) => {}
         }
-        conds.extend(conditions.conds()?);
+        conds.extend(conditions.conds(def)?);
         let updated = self
             .update_item(def.table, key_item.clone(), actions, conds)
             .await
@@ -234,8 +234,8 @@ fn plan_on(
     expected_version: Option<i64>,
     conditions: &Conditions,
 ) -> Result<PlannedUpdate, StoreError> {
-    check_version(def, Some(&existing), expected_version)?;
     conditions.check(def, &existing)?;
+    check_version(def, Some(&existing), expected_version)?;
     if let Some(version) = def.version {
         let next = next_version(item::version_of(version, &existing).unwrap_or(0))?;
         change.fields.insert(version.to_string(), next.into());
@@ -261,15 +261,21 @@ fn plan_on(
     let inputs = derived.inputs.into_iter().chain(moved);
     let conds: Vec<Cond> = iter::once(of_type(def))
         .chain(unchanged(def, &existing, inputs))
-        .chain(conditions.conds()?)
+        .chain(conditions.conds(def)?)
         .collect();
     let guards = guard_writes(def, Some(&old), Some(&new))?;
     // A transaction returns no item; the conditions make this one what was written.
     let mut updated = existing;
     apply(&mut updated, &actions)?;
-    let op = WriteOp::Update {
-        key: key_item,
-        actions,
+    // Nothing to set (no version, no timestamp, a patch of read-only fields): DynamoDB takes no
+    // empty update, so the write only checks that the item is as read.
+    let op = if actions.is_empty() {
+        WriteOp::Check { key: key_item }
+    } else {
+        WriteOp::Update {
+            key: key_item,
+            actions,
+        }
     };
     let write = Write {
         table: def.table,
