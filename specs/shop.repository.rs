@@ -13,9 +13,9 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use shop_api::generated::entities::{
-    CustomerChanges, CustomerKey, CustomerRepository, CustomerTransaction, NewCustomer, NewOrder,
-    NewProduct, OrderChanges, OrderKey, OrderRepository, OrderTransaction, ProductKey,
-    ProductRepository, TABLES,
+    CustomerChanges, CustomerCollection, CustomerCollectionRepository, CustomerKey,
+    CustomerRepository, CustomerTransaction, NewCustomer, NewOrder, NewProduct, OrderChanges,
+    OrderKey, OrderRepository, OrderTransaction, ProductKey, ProductRepository, TABLES,
 };
 use shop_api::generated::models::{OrderCurrency, OrderItemsItem, OrderStatus};
 use shop_api::generated::routes;
@@ -294,7 +294,24 @@ async fn a_customer_and_their_first_order_are_stored_together_or_not_at_all() {
         customer_id: customer.customer_id.clone(),
         order_id: order.order_id.clone(),
     };
-    assert_eq!(store.get_order(&order_key).await.unwrap(), Some(order));
+    assert_eq!(
+        store.get_order(&order_key).await.unwrap(),
+        Some(order.clone())
+    );
+
+    // The customer and their orders share a partition: one Query reads them all, in sort key
+    // order (`ORDER#...` before `PROFILE`).
+    let both = store
+        .customer_and_orders(&customer.customer_id, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        both.items,
+        vec![
+            CustomerCollection::Order(order),
+            CustomerCollection::Customer(customer.clone())
+        ]
+    );
 
     // The email is taken: the second order is not stored either, and the error names the part.
     let mut tx = Transaction::new();

@@ -195,7 +195,109 @@ pub fn emit_entities(api: &Api) -> TokenStream {
         });
         out.extend(emit_repository(api, e));
     }
+    for c in &api.collections {
+        out.extend(emit_collection(api, c));
+    }
     out
+}
+
+/// An enum of the entities that share a partition, and the one Query that reads them.
+fn emit_collection(api: &Api, c: &crate::model::storage::Collection) -> TokenStream {
+    let members: Vec<&Entity> = c.members.iter().map(|i| &api.entities[*i]).collect();
+    let head = members[0];
+    let type_names: Vec<&str> = members
+        .iter()
+        .map(|e| api.types.get(e.type_id).name.as_str())
+        .collect();
+    let variants = type_names.iter().map(|name| {
+        let variant = ident(name);
+        let model = model(name);
+        let doc = format!(" A [`models::{name}`].");
+        quote! { #[doc = #doc] #variant(#model) }
+    });
+    let statics = members.iter().map(|e| entity_static(e));
+    let arms = type_names.iter().enumerate().map(|(i, name)| {
+        let variant = ident(name);
+        let i = Literal::usize_unsuffixed(i);
+        quote! { #i => serde_json::from_value(fields).map(Self::#variant).map_err(read), }
+    });
+    let enum_name = ident(&c.type_name);
+    let repo = ident(&c.repository);
+    let method = ident(&c.method);
+    let TypeKind::Struct(s) = &api.types.get(head.type_id).kind else {
+        return TokenStream::new();
+    };
+    let mut args = Vec::new();
+    let mut binds = Vec::new();
+    for var in &c.partition {
+        let Some(f) = s.fields.iter().find(|f| &f.name == var) else {
+            continue;
+        };
+        let arg = ident(&f.ident);
+        let bare = bare_ty(&api.types, &f.shape, Some(&models()));
+        let ty = if bare.to_string() == "String" {
+            quote! { &str }
+        } else {
+            quote! { &#bare }
+        };
+        args.push(quote! { #arg: #ty });
+        binds.push(quote! {
+            values.insert(#var.into(), serde_json::to_value(#arg).map_err(|e| store::StoreError::Invalid(e.to_string()))?);
+        });
+    }
+    let mutable = (!binds.is_empty()).then(|| quote! { mut });
+    let names = type_names
+        .iter()
+        .map(|n| format!("[`models::{n}`]"))
+        .collect::<Vec<_>>();
+    let enum_doc = format!(
+        " The items of one `{}` partition, read together: {}.",
+        head.key.pk.source,
+        names.join(", ")
+    );
+    let repo_doc = format!(
+        " Reads of the `{}` partition, where {} live together.",
+        head.key.pk.source,
+        names.join(", ")
+    );
+    let method_doc = format!(
+        " One page of the partition's {}, in sort key order. One Query.",
+        names.join(", ")
+    );
+    let ret = quote! { impl std::future::Future<Output = Result<store::Page<#enum_name>, store::StoreError>> + Send };
+    quote! {
+        #[doc = #enum_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #enum_name {
+            #(#variants),*
+        }
+
+        impl store::Collection for #enum_name {
+            const MEMBERS: &'static [&'static store::EntityDef] = &[#(&#statics),*];
+
+            fn from_fields(member: usize, fields: serde_json::Value) -> Result<Self, store::StoreError> {
+                let read = |e: serde_json::Error| store::StoreError::backend(format!("a stored item does not match its type: {e}"));
+                match member {
+                    #(#arms)*
+                    _ => Err(store::StoreError::backend("no such member")),
+                }
+            }
+        }
+
+        #[doc = #repo_doc]
+        pub trait #repo {
+            #[doc = #method_doc]
+            fn #method(&self, #(#args,)* page: store::PageRequest) -> #ret;
+        }
+
+        impl #repo for store::Store {
+            async fn #method(&self, #(#args,)* page: store::PageRequest) -> Result<store::Page<#enum_name>, store::StoreError> {
+                let #mutable values = serde_json::Map::new();
+                #(#binds)*
+                self.query_collection(values, page).await
+            }
+        }
+    }
 }
 
 /// The names of an entity's repository methods.

@@ -4,7 +4,7 @@
 //! an index.
 
 use super::names::{self, Scope};
-use super::storage::{Entity, KeyTemplates, Part, Pattern, Table, Template};
+use super::storage::{Collection, Entity, KeyTemplates, Part, Pattern, Table, Template};
 
 /// Methods `Store` has of its own: a repository method of the same name would
 /// be shadowed by them.
@@ -25,7 +25,11 @@ const STORE_METHODS: &[&str] = &[
 /// Settles every entity's query and scan methods in one scope: one store type
 /// implements every repository, so their methods must differ from each other
 /// and from the create/get/put/update/delete methods already named.
-pub fn settle(entities: &mut [Entity], tables: &[Table]) {
+pub fn settle(
+    entities: &mut [Entity],
+    tables: &[Table],
+    type_names: &mut Scope,
+) -> Vec<Collection> {
     let mut scope = Scope::default();
     for name in STORE_METHODS {
         scope.claim((*name).to_string());
@@ -56,6 +60,50 @@ pub fn settle(entities: &mut [Entity], tables: &[Table]) {
         e.scan_method = scope.claim(format!("scan_{}", e.plural));
         e.batch_get_method = scope.claim(format!("get_{}", e.plural));
     }
+    collections(entities, &mut scope, type_names)
+}
+
+/// Entities of one table whose primary partition key templates are the same text.
+fn collections(entities: &[Entity], scope: &mut Scope, type_names: &mut Scope) -> Vec<Collection> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, e) in entities.iter().enumerate() {
+        let same = |g: &Vec<usize>| {
+            let first = &entities[g[0]];
+            first.table == e.table && first.key.pk.source == e.key.pk.source
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(group) => group.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    let mut out = Vec::new();
+    for mut members in groups.into_iter().filter(|g| g.len() > 1) {
+        // The item with a fixed sort key heads the partition (`PROFILE` of a customer).
+        let fixed = |i: &usize| {
+            entities[*i]
+                .key
+                .sk
+                .as_ref()
+                .is_none_or(|sk| sk.is_constant())
+        };
+        members.sort_by_key(|i| !fixed(i));
+        let head = &entities[members[0]];
+        let others: Vec<&str> = members[1..]
+            .iter()
+            .map(|i| entities[*i].plural.as_str())
+            .collect();
+        let method = scope.claim(format!("{}_and_{}", head.singular, others.join("_and_")));
+        let head_type = names::type_name(&head.schema);
+        let type_name = type_names.claim(format!("{head_type}Collection"));
+        out.push(Collection {
+            repository: type_names.claim(format!("{type_name}Repository")),
+            type_name,
+            method,
+            partition: head.key.pk.vars().map(str::to_string).collect(),
+            members,
+        });
+    }
+    out
 }
 
 fn pattern(

@@ -70,6 +70,8 @@ pub struct Api {
     pub operations: Vec<Operation>,
     pub tables: Vec<Table>,
     pub entities: Vec<Entity>,
+    /// Entities read together from a shared partition.
+    pub collections: Vec<storage::Collection>,
     /// Security schemes; each operation says which it needs.
     pub auth: security::Auth,
     /// How the operations are deployed as API Gateway routes.
@@ -293,7 +295,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         e.transaction_trait = type_names.claim(format!("{name}Transaction"));
         defaults::read(e, raw, &types, &mut diagnostics);
     }
-    access::settle(&mut entities, &tables);
+    let collections = access::settle(&mut entities, &tables, &mut type_names);
     diagnostics.extend(regions::check(&tables, &entities));
 
     mark_owners_read_only(&mut types, &entities);
@@ -336,6 +338,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         operations,
         tables,
         entities,
+        collections,
         auth,
         routes,
         examples,

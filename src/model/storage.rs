@@ -320,6 +320,23 @@ pub struct Pattern {
     pub range: Option<String>,
 }
 
+/// Entities that share a partition of their table's primary key (the same pk template), read
+/// together by one Query, as a customer and their orders.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// Indexes into `Api::entities`: first the one whose sort key is fixed (the partition's
+    /// "head", such as the customer's profile), then the others in spec order.
+    pub members: Vec<usize>,
+    /// The Rust enum of the members (`CustomerCollection`) and the trait of its read
+    /// (`CustomerCollectionRepository`), settled against every type name.
+    pub type_name: String,
+    pub repository: String,
+    /// The store method (`customer_and_orders`), settled with the repositories' methods.
+    pub method: String,
+    /// The partition key's variables.
+    pub partition: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Entity {
     /// The schema's name in the spec.

@@ -1378,3 +1378,62 @@ impl CategoryRepository for store::Store {
         self.query(store::Query::scan(page)).await
     }
 }
+
+/// The items of one `CUSTOMER#{customerId}` partition, read together: [`models::Customer`], [`models::Order`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerCollection {
+    /// A [`models::Customer`].
+    Customer(models::Customer),
+    /// A [`models::Order`].
+    Order(models::Order),
+}
+
+impl store::Collection for CustomerCollection {
+    const MEMBERS: &'static [&'static store::EntityDef] = &[
+        &CUSTOMER_ENTITY,
+        &ORDER_ENTITY,
+    ];
+
+    fn from_fields(
+        member: usize,
+        fields: serde_json::Value,
+    ) -> Result<Self, store::StoreError> {
+        let read = |e: serde_json::Error| store::StoreError::backend(
+            format!("a stored item does not match its type: {e}"),
+        );
+        match member {
+            0 => serde_json::from_value(fields).map(Self::Customer).map_err(read),
+            1 => serde_json::from_value(fields).map(Self::Order).map_err(read),
+            _ => Err(store::StoreError::backend("no such member")),
+        }
+    }
+}
+
+/// Reads of the `CUSTOMER#{customerId}` partition, where [`models::Customer`], [`models::Order`] live together.
+pub trait CustomerCollectionRepository {
+    /// One page of the partition's [`models::Customer`], [`models::Order`], in sort key order. One Query.
+    fn customer_and_orders(
+        &self,
+        customer_id: &str,
+        page: store::PageRequest,
+    ) -> impl std::future::Future<
+        Output = Result<store::Page<CustomerCollection>, store::StoreError>,
+    > + Send;
+}
+
+impl CustomerCollectionRepository for store::Store {
+    async fn customer_and_orders(
+        &self,
+        customer_id: &str,
+        page: store::PageRequest,
+    ) -> Result<store::Page<CustomerCollection>, store::StoreError> {
+        let mut values = serde_json::Map::new();
+        values
+            .insert(
+                "customerId".into(),
+                serde_json::to_value(customer_id)
+                    .map_err(|e| store::StoreError::Invalid(e.to_string()))?,
+            );
+        self.query_collection(values, page).await
+    }
+}

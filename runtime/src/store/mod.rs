@@ -237,6 +237,15 @@ pub trait Entity: serde::Serialize + serde::de::DeserializeOwned + Send + Sync +
     const DEF: &'static EntityDef;
 }
 
+/// Entity types that share a partition, read together by one Query: the generator implements it
+/// for an enum of the members (a customer and their orders).
+pub trait Collection: Sized + Send + 'static {
+    /// The member entities; the first one's partition key template names the partition.
+    const MEMBERS: &'static [&'static EntityDef];
+    /// The member `member` (an index into `MEMBERS`) read from its fields.
+    fn from_fields(member: usize, fields: serde_json::Value) -> Result<Self, StoreError>;
+}
+
 /// How a query compares the sort key with a value (the single-bound forms of [`Range`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RangeOp {

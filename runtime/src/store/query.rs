@@ -7,7 +7,8 @@ use super::item::{self, Item};
 use super::keys::{self, SortPlan};
 use super::{cursor, order};
 use super::{
-    Entity, EntityDef, KeyAttr, Page, Part, Query, Range, Store, StoreError, TableDef, Template,
+    Collection, Entity, EntityDef, KeyAttr, Page, Part, Query, Range, Store, StoreError, TableDef,
+    Template,
 };
 
 impl Store {
@@ -24,6 +25,22 @@ impl Store {
         }
         if query.scan {
             return self.scan_type(def, query).await;
+        }
+        let raw = self.query_raw(def, &query, false).await?;
+        page(def, raw)
+    }
+
+    /// One page of the items of a partition, of every type, as stored: the Query of
+    /// [`Store::query`], with no condition on the sort key when `whole_partition`.
+    pub(super) async fn query_raw(
+        &self,
+        def: &EntityDef,
+        query: &Query,
+        whole_partition: bool,
+    ) -> Result<RawPage, StoreError> {
+        if !(1..=1000).contains(&query.limit) {
+            let message = "the page size must be between 1 and 1000";
+            return Err(StoreError::Invalid(message.into()));
         }
         let table = def.table;
         let (index, key) = match query.index {
@@ -47,16 +64,15 @@ impl Store {
             .range
             .as_ref()
             .map(|range| transformed_range(def, key.sk.as_ref(), range));
-        let plan = keys::sort_plan(sk_attr, key.sk.as_ref(), range.as_ref())?;
+        let plan = if whole_partition {
+            SortPlan::Any
+        } else {
+            keys::sort_plan(sk_attr, key.sk.as_ref(), range.as_ref())?
+        };
         let sk = match (plan, sk_attr) {
             // No key can lie in an empty range, so neither can a cursor's.
             (SortPlan::Nothing, _) if query.cursor.is_some() => return Err(StoreError::BadCursor),
-            (SortPlan::Nothing, _) => {
-                return Ok(Page {
-                    items: vec![],
-                    next_cursor: None,
-                })
-            }
+            (SortPlan::Nothing, _) => return Ok(RawPage::default()),
             (SortPlan::Condition(condition), Some(attr)) => Some((attr.name, condition)),
             _ => None,
         };
@@ -83,7 +99,7 @@ impl Store {
         if index.is_some_and(|index| index.keys_only) {
             raw.items = self.full_items(table, raw.items).await?;
         }
-        page(def, raw)
+        Ok(raw)
     }
 
     /// One page of a Scan of the table, filtered by the entity's type.
@@ -188,6 +204,24 @@ fn trim(mut raw: RawPage, limit: usize, key_attrs: &[KeyAttr]) -> RawPage {
     raw
 }
 
+/// One page of a collection: the items of every member type in a partition, in sort key order.
+pub(super) fn collection_page<C: Collection>(raw: RawPage) -> Result<Page<C>, StoreError> {
+    let mut items = Vec::with_capacity(raw.items.len());
+    for found in raw.items {
+        let Some(member) = C::MEMBERS
+            .iter()
+            .position(|def| item::is_entity(def, &found))
+        else {
+            // Unique guards and other entities may share the partition: not this collection's.
+            continue;
+        };
+        let fields = item::fields_of(C::MEMBERS[member], &found)?;
+        items.push(C::from_fields(member, serde_json::Value::Object(fields))?);
+    }
+    let next_cursor = raw.last_key.as_ref().map(cursor::encode).transpose()?;
+    Ok(Page { items, next_cursor })
+}
+
 /// Entities of this type from a raw page, in order; items of other types are skipped.
 fn page<E: Entity>(def: &EntityDef, raw: RawPage) -> Result<Page<E>, StoreError> {
     let mut items = Vec::with_capacity(raw.items.len());
@@ -203,4 +237,24 @@ fn page<E: Entity>(def: &EntityDef, raw: RawPage) -> Result<Page<E>, StoreError>
     }
     let next_cursor = raw.last_key.as_ref().map(cursor::encode).transpose()?;
     Ok(Page { items, next_cursor })
+}
+
+impl Store {
+    /// One page of a collection: every item of the partition that `values` name (the first
+    /// member's partition key template), of each member type, in sort key order. One Query.
+    pub async fn query_collection<C: Collection>(
+        &self,
+        values: serde_json::Map<String, serde_json::Value>,
+        page: super::PageRequest,
+    ) -> Result<Page<C>, StoreError> {
+        let Some(first) = C::MEMBERS.first() else {
+            return Err(StoreError::Invalid("a collection has no members".into()));
+        };
+        let query = Query {
+            values,
+            ..Query::page(None, page)
+        };
+        let raw = self.query_raw(first, &query, true).await?;
+        collection_page(raw)
+    }
 }

@@ -345,6 +345,7 @@ scenarios!(
     counters_add_and_lists_append_in_place,
     transactions_commit_every_part_or_none,
     transforms_apply_before_keys_and_guards,
+    collections_read_every_member_of_a_partition_in_one_query,
 );
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
@@ -2043,4 +2044,79 @@ async fn transforms_apply_before_keys_and_guards(store: Store) {
         .await
         .unwrap();
     assert_eq!(found, Some(calendar));
+}
+
+/// A calendar and its events, which share the partition `CAL#{calendar}`.
+#[derive(Debug, Clone, PartialEq)]
+enum CalendarCollection {
+    Calendar(Calendar),
+    Event(Event),
+}
+
+impl Collection for CalendarCollection {
+    const MEMBERS: &'static [&'static EntityDef] = &[&CALENDAR, &EVENT];
+
+    fn from_fields(member: usize, fields: Value) -> Result<Self, StoreError> {
+        let read = |e: serde_json::Error| StoreError::Invalid(e.to_string());
+        match member {
+            0 => serde_json::from_value(fields)
+                .map(Self::Calendar)
+                .map_err(read),
+            _ => serde_json::from_value(fields)
+                .map(Self::Event)
+                .map_err(read),
+        }
+    }
+}
+
+async fn collections_read_every_member_of_a_partition_in_one_query(store: Store) {
+    store
+        .create::<Calendar>(obj(json!({"calendar": "team"})), &[])
+        .await
+        .unwrap();
+    for (id, at) in [
+        ("e1", "2024-01-01T00:00:00Z"),
+        ("e2", "2024-01-02T00:00:00Z"),
+    ] {
+        let fields = obj(json!({"calendar": "team", "eventId": id, "at": at}));
+        store.create::<Event>(fields, &[]).await.unwrap();
+    }
+    store
+        .create::<Calendar>(obj(json!({"calendar": "other"})), &[])
+        .await
+        .unwrap();
+    reset(&store);
+    let values = obj(json!({"calendar": "team"}));
+    let page = store
+        .query_collection::<CalendarCollection>(values.clone(), PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_requests(&store, &["Query"], "a collection page is one Query");
+    let kinds: Vec<&str> = page
+        .items
+        .iter()
+        .map(|item| match item {
+            CalendarCollection::Calendar(_) => "calendar",
+            CalendarCollection::Event(e) => e.event_id.as_str(),
+        })
+        .collect();
+    // Sort key order: `EVENT#...` before `META`.
+    assert_eq!(kinds, ["e1", "e2", "calendar"]);
+    assert!(page.next_cursor.is_none());
+
+    // Pages of two, following the cursor.
+    let first = store
+        .query_collection::<CalendarCollection>(values.clone(), PageRequest::first(2))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    let rest = store
+        .query_collection::<CalendarCollection>(
+            values,
+            PageRequest::first(2).after(first.next_cursor),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items, vec![page.items[2].clone()]);
+    assert!(rest.next_cursor.is_none());
 }
