@@ -220,6 +220,72 @@ fn tables(api: &Api) -> Vec<TableView> {
         .collect()
 }
 
+/// An entity's typed repository, as the project README lists it.
+#[derive(Serialize)]
+struct RepositoryView {
+    entity: String,
+    trait_name: String,
+    new_type: String,
+    changes_type: String,
+    create: String,
+    get: String,
+    batch_get: String,
+    put: String,
+    update: String,
+    delete: String,
+    queries: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CollectionView {
+    members: String,
+    trait_name: String,
+    method: String,
+}
+
+fn repository_views(api: &Api) -> (Vec<RepositoryView>, Vec<CollectionView>) {
+    let repositories = api
+        .entities
+        .iter()
+        .map(|e| {
+            let one = &e.singular;
+            RepositoryView {
+                entity: e.schema.clone(),
+                trait_name: e.repository.clone(),
+                new_type: e.new_type.clone(),
+                changes_type: e.changes_type.clone(),
+                create: format!("create_{one}"),
+                get: format!("get_{one}"),
+                batch_get: e.batch_get_method.clone(),
+                put: format!("put_{one}"),
+                update: format!("update_{one}"),
+                delete: format!("delete_{one}"),
+                queries: e
+                    .patterns
+                    .iter()
+                    .map(|p| p.method.clone())
+                    .chain([e.scan_method.clone()])
+                    .collect(),
+            }
+        })
+        .collect();
+    let collections = api
+        .collections
+        .iter()
+        .map(|c| CollectionView {
+            members: c
+                .members
+                .iter()
+                .map(|i| format!("`{}`", api.entities[*i].schema))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            trait_name: c.repository.clone(),
+            method: c.method.clone(),
+        })
+        .collect();
+    (repositories, collections)
+}
+
 fn curl(api: &Api, op: &crate::model::Operation) -> String {
     let mut path = op.path.clone();
     for p in op.params.iter().filter(|p| p.location == ParamIn::Path) {
@@ -372,6 +438,9 @@ pub fn emit(
     cx.insert("operations", &operations);
     cx.insert("curls", &curls(api));
     cx.insert("auth", &super::auth_docs::view(api));
+    let (repositories, collections) = repository_views(api);
+    cx.insert("repositories", &repositories);
+    cx.insert("collections", &collections);
     cx.insert(
         "warnings",
         &api.warnings
