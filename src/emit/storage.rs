@@ -201,6 +201,19 @@ pub fn emit_entities(api: &Api) -> TokenStream {
     out
 }
 
+/// A partition variable as a method argument: a name clear of the method's others, and the
+/// field's type borrowed (`&str` for a string).
+fn partition_arg(api: &Api, f: &Field, names: &mut Scope) -> (Ident, TokenStream) {
+    let arg = ident(&names.claim(f.ident.clone()));
+    let bare = bare_ty(&api.types, &f.shape, Some(&models()));
+    let ty = if bare.to_string() == "String" {
+        quote! { &str }
+    } else {
+        quote! { &#bare }
+    };
+    (arg, ty)
+}
+
 /// An enum of the entities that share a partition, and the one Query that reads them.
 fn emit_collection(api: &Api, c: &crate::model::storage::Collection) -> TokenStream {
     let members: Vec<&Entity> = c.members.iter().map(|i| &api.entities[*i]).collect();
@@ -229,17 +242,13 @@ fn emit_collection(api: &Api, c: &crate::model::storage::Collection) -> TokenStr
     };
     let mut args = Vec::new();
     let mut binds = Vec::new();
+    let mut arg_names = Scope::default();
+    arg_names.claim("page".to_string());
     for var in &c.partition {
         let Some(f) = s.fields.iter().find(|f| &f.name == var) else {
             continue;
         };
-        let arg = ident(&f.ident);
-        let bare = bare_ty(&api.types, &f.shape, Some(&models()));
-        let ty = if bare.to_string() == "String" {
-            quote! { &str }
-        } else {
-            quote! { &#bare }
-        };
+        let (arg, ty) = partition_arg(api, f, &mut arg_names);
         args.push(quote! { #arg: #ty });
         binds.push(quote! {
             values.insert(#var.into(), serde_json::to_value(#arg).map_err(|e| store::StoreError::Invalid(e.to_string()))?);
@@ -486,13 +495,7 @@ fn pattern_method(api: &Api, e: &Entity, s: &StructDef, p: &Pattern) -> PatternM
     }
     for var in &p.partition {
         let Some(f) = field_of(var) else { continue };
-        let arg = ident(&arg_names.claim(f.ident.clone()));
-        let bare = bare_ty(&api.types, &f.shape, Some(&models()));
-        let ty = if bare.to_string() == "String" {
-            quote! { &str }
-        } else {
-            quote! { &#bare }
-        };
+        let (arg, ty) = partition_arg(api, f, &mut arg_names);
         args.push(quote! { #arg: #ty });
         binds.push(quote! { .bind(#var, #arg)? });
     }

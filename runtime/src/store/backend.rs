@@ -142,6 +142,18 @@ impl Store {
         }
     }
 
+    /// The stored entity at `key` (one GetItem), or `NotFound` when there is none of this type.
+    pub(super) async fn stored(
+        &self,
+        def: &super::EntityDef,
+        key: Item,
+    ) -> Result<Item, StoreError> {
+        self.get_item(def.table, key)
+            .await?
+            .filter(|found| super::item::is_entity(def, found))
+            .ok_or(StoreError::NotFound)
+    }
+
     /// One BatchGetItem of at most 100 distinct keys (and its retries of unprocessed keys): the
     /// items found, in no particular order.
     pub(super) async fn batch_get_items(

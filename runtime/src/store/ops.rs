@@ -268,11 +268,7 @@ impl Store {
             };
             return Ok((write, Vec::new()));
         }
-        let existing = self
-            .get_item(def.table, key.clone())
-            .await?
-            .filter(|found| item::is_entity(def, found))
-            .ok_or(StoreError::NotFound)?;
+        let existing = self.stored(def, key.clone()).await?;
         conditions.check(def, &existing)?;
         check_version(def, Some(&existing), expected_version)?;
         let old = item::fields_of(def, &existing)?;

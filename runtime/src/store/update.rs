@@ -58,11 +58,7 @@ impl Store {
         let key_item = keys::primary_key(def, &key)?;
         let patch = patch_fields(def, patch);
         if patch.is_empty() {
-            let found = self
-                .get_item(def.table, key_item)
-                .await?
-                .filter(|found| item::is_entity(def, found))
-                .ok_or(StoreError::NotFound)?;
+            let found = self.stored(def, key_item).await?;
             conditions.check(def, &found)?;
             check_version(def, Some(&found), expected_version)?;
             return item::into_entity(found);
@@ -154,11 +150,7 @@ impl Store {
         expected_version: Option<i64>,
         conditions: &Conditions,
     ) -> Result<Item, StoreError> {
-        let existing = self
-            .get_item(def.table, key_item.clone())
-            .await?
-            .filter(|found| item::is_entity(def, found))
-            .ok_or(StoreError::NotFound)?;
+        let existing = self.stored(def, key_item.clone()).await?;
         let planned = plan_on(
             def,
             key_item,
@@ -201,11 +193,7 @@ impl Store {
         let expected_version = expected(def, &patch, expected_version)?;
         let key_item = keys::primary_key(def, key)?;
         let change = Change::new(def, patch_fields(def, patch), expected_version)?;
-        let existing = self
-            .get_item(def.table, key_item.clone())
-            .await?
-            .filter(|found| item::is_entity(def, found))
-            .ok_or(StoreError::NotFound)?;
+        let existing = self.stored(def, key_item.clone()).await?;
         plan_on(
             def,
             key_item,
