@@ -330,7 +330,8 @@ pub trait Handlers: Send + Sync + 'static {
     ///
     /// Counts the orders created on one day and their revenue. Hand-written:
     /// apigen generates the typed request and response, you write the body
-    /// (for example with two GSI1 queries per status).
+    /// (for example with one GSI1 query per status, between the day's first
+    /// and last millisecond).
     ///
     /// `GET /reports/daily`
     fn daily_report(
