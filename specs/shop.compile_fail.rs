@@ -2,9 +2,9 @@
 //! must fail with that error code, and nothing else may. The tests copy
 //! this file into the generated project as an example and check it.
 
-use apigen_runtime::store::{PageRequest, Range, Store};
+use apigen_runtime::store::{PageRequest, Range, Select, Store};
 use shop_api::generated::entities::{NewOrder, OrderChanges, OrderRepository};
-use shop_api::generated::models::{OrderCurrency, OrderStatus};
+use shop_api::generated::models::{Currency, Customer, Order, OrderStatus};
 
 /// The store sets the order id: a new order has no such field.
 pub fn a_server_set_field(customer_id: String) -> NewOrder {
@@ -13,7 +13,7 @@ pub fn a_server_set_field(customer_id: String) -> NewOrder {
         order_id: "mine".into(), //~ E0560
         status: OrderStatus::Paid,
         items: vec![],
-        currency: OrderCurrency::Eur,
+        currency: Currency::Eur,
         note: None,
         expires_at: None,
     }
@@ -45,6 +45,16 @@ pub async fn a_status_that_is_not_one(store: &Store) {
     let _ = store
         .orders_by_status("lost", None, PageRequest::default()) //~ E0308
         .await;
+}
+
+/// A filter tests a field the entity has, with a value of that field's type, on that entity.
+pub async fn filters_of_the_wrong_field_or_type(store: &Store) {
+    let _ = Order::TOTAL.gte(&10); //~ E0599
+    let _ = Order::CURRENCY.eq(&"GBP"); //~ E0308
+    let email = Customer::EMAIL.eq(&"ada@example.com".to_string());
+    let _: Select<Order> = PageRequest::default().filter(email); //~ E0308
+    let paid = Order::STATUS.eq(&OrderStatus::Paid);
+    let _ = store.orders_by_customer_id("c-1", None, PageRequest::default().filter(paid));
 }
 
 fn main() {}

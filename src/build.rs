@@ -42,9 +42,20 @@ impl Builder {
     pub fn new(spec: impl AsRef<Path>) -> Self {
         Self {
             spec: spec.as_ref().to_path_buf(),
-            options: Options::default(),
+            options: Options {
+                without_hooks: true,
+                ..Options::default()
+            },
             out_dir: None,
         }
+    }
+
+    /// Stored entities call the hooks of `crate::hooks::Hooks`, which the crate declares:
+    /// `pub struct Hooks; impl generated::entities::Hooks for Hooks {}` (override any method).
+    /// Without this they call none.
+    pub fn hooks(mut self) -> Self {
+        self.options.without_hooks = false;
+        self
     }
 
     /// A folder of templates that override the embedded ones.

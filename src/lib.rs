@@ -48,6 +48,9 @@ pub struct Options {
     /// `/`-separated), instead of a vendored copy: one copy shared by a workspace's services, or
     /// a checkout of apigen. See [`Options::runtime_at`].
     pub runtime: Option<String>,
+    /// The crate has no `hooks` module (a build script's crate without `src/hooks.rs`), so
+    /// stored entities call no hooks.
+    pub without_hooks: bool,
 }
 
 impl Options {
@@ -84,6 +87,7 @@ pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
                 spec_text: loaded.text.clone(),
                 templates: options.templates.clone(),
                 runtime: options.runtime.clone(),
+                hooks: !options.without_hooks,
             },
         );
         (
@@ -129,6 +133,7 @@ pub fn regeneration(
         templates: options.templates.or_else(|| previous.templates_in(dir)),
         name: options.name.or(previous.name),
         runtime: options.runtime.or(previous.runtime),
+        without_hooks: false,
     };
     let spec = spec.map_or_else(|| dir.join("openapi.yaml"), Path::to_path_buf);
     let generated = plan(&spec, &options)?;

@@ -153,7 +153,7 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
             let mut options = apigen::Options {
                 name,
                 templates,
-                runtime: None,
+                ..apigen::Options::default()
             };
             if let Some(folder) = &runtime {
                 prepare_runtime(folder, color)?;
@@ -227,7 +227,7 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
             let mut options = apigen::Options {
                 name,
                 templates,
-                runtime: None,
+                ..apigen::Options::default()
             };
             if let Some(folder) = &runtime {
                 prepare_runtime(folder, color)?;

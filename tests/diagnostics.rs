@@ -303,6 +303,7 @@ fn recursive_schemas_are_accepted() {
             spec_text: text,
             templates: None,
             runtime: None,
+            hooks: true,
         },
     )
     .expect("emits");
@@ -368,6 +369,7 @@ fn huge_size_limits_are_accepted() {
             spec_text: text,
             templates: None,
             runtime: None,
+            hooks: true,
         },
     )
     .expect("emits");
@@ -534,6 +536,7 @@ fn a_document_of_webhooks_only_gives_an_api_without_operations() {
             spec_text: text.to_string(),
             templates: None,
             runtime: None,
+            hooks: true,
         },
     )
     .expect("emits");
@@ -1515,4 +1518,99 @@ fn transforms_name_string_fields_and_known_steps() {
     assert!(message.contains("is not a string"), "{message}");
     let (_, message, _, _) = one_error(&with("{title: trim}"));
     assert!(message.contains("`title` is not a property"), "{message}");
+}
+
+/// BASE with a query of GSI1 by name that declares `filter` as given, over the
+/// query parameters `tag` (text), `tags` (an array of at most `max` texts),
+/// `count` (an integer) and `name` (the key).
+fn filtered(filter: &str, max: &str) -> String {
+    ranged("{op: gte, param: from}")
+        .replace(
+            "range: {op: gte, param: from}}",
+            &format!("filter: {filter}}}"),
+        )
+        .replace(
+            "        - {name: from, in: query, schema: {type: string}}\n",
+            &format!(
+                "        - {{name: tag, in: query, schema: {{type: string}}}}
+        - {{name: tags, in: query, schema: {{type: array, {max}items: {{type: string}}}}}}
+        - {{name: count, in: query, schema: {{type: integer}}}}
+        - {{name: made, in: query, schema: {{type: string, format: date-time}}}}\n"
+            ),
+        )
+        .replace(
+            "        tags: {type: array, items: {type: string}}\n",
+            "        tags: {type: array, items: {type: string}}\n        size: {type: integer}\n        madeAt: {type: string, format: date-time}\n",
+        )
+}
+
+#[test]
+fn filters_test_fields_with_parameters_of_their_type() {
+    let at = "/paths/~1names~1{name}~1items/get/x-apigen-action/filter";
+    let fine = filtered(
+        "{tag: {field: tags, op: contains}, tags: {field: name, op: in}, count: {field: size, op: gte}, made: {field: madeAt}}",
+        "maxItems: 20, ",
+    );
+    assert!(errors(&fine).is_empty(), "{:#?}", errors(&fine));
+
+    let (pointer, message, help, _) = one_error(&filtered("{tag: {field: colour}}", ""));
+    assert_eq!(pointer, format!("{at}/tag/field"));
+    assert!(
+        message.contains("field `colour`, which `Item` does not have"),
+        "{message}"
+    );
+    assert!(help.contains("`size`"), "{help}");
+
+    let (pointer, message, _, _) = one_error(&filtered("{colour: {field: name}}", ""));
+    assert_eq!(pointer, format!("{at}/colour"));
+    assert!(
+        message.contains("query parameter `colour`, which this operation does not have"),
+        "{message}"
+    );
+
+    let (_, message, help, _) = one_error(&filtered("{count: {field: name, op: gt}}", ""));
+    assert!(
+        message.contains("`count` is a number, and `name` text"),
+        "{message}"
+    );
+    assert!(help.contains("schema of the field"), "{help}");
+
+    let (pointer, message, help, _) = one_error(&filtered("{tags: {field: name, op: in}}", ""));
+    assert_eq!(pointer, "/paths/~1names~1{name}~1items/get/parameters/2");
+    assert!(message.contains("at most 100 values"), "{message}");
+    assert!(help.contains("maxItems: 100"), "{help}");
+
+    let (_, message, help, _) = one_error(&filtered("{made: {field: madeAt, op: lt}}", ""));
+    assert!(
+        message.contains("no order a filter can compare"),
+        "{message}"
+    );
+    assert!(help.contains("sort key"), "{help}");
+
+    let (pointer, message, _, _) = one_error(&filtered("{tag: {field: name, op: like}}", ""));
+    assert_eq!(pointer, format!("{at}/tag/op"));
+    assert!(message.contains("`like` is not a valid `op`"), "{message}");
+
+    let (pointer, message, _, _) = one_error(&filtered("{tag: {field: name, kind: eq}}", ""));
+    assert_eq!(pointer, format!("{at}/tag/kind"));
+    assert!(message.contains("unknown key `kind`"), "{message}");
+
+    // The key's own parameter is in the path.
+    let (_, message, _, _) = one_error(&filtered("{name: {field: name}}", ""));
+    assert!(
+        message.contains("names a path parameter, and filters read query parameters"),
+        "{message}"
+    );
+
+    // Only reads filter.
+    let spec = BASE.replace("{get: Item}", "{get: Item, filter: {tag: {field: name}}}");
+    let (pointer, message, _, _) = one_error(&spec);
+    assert_eq!(
+        pointer,
+        "/paths/~1items~1{itemId}/get/x-apigen-action/filter"
+    );
+    assert!(
+        message.contains("`filter` is for `query` and `list`"),
+        "{message}"
+    );
 }

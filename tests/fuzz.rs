@@ -1418,6 +1418,7 @@ fn pipeline(file: &str, text: String, reached: &mut Reached) -> Result<(), TestC
         spec_text: text,
         templates: None,
         runtime: None,
+        hooks: true,
     };
     match emit::emit(&api, &options) {
         Ok(plan) => {

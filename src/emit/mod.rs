@@ -89,6 +89,8 @@ pub struct EmitOptions {
     /// The runtime crate's folder as the project's Cargo.toml names it (relative to the
     /// project, `/`-separated); `None` vendors a copy into the project.
     pub runtime: Option<String>,
+    /// The crate has a `hooks` module (`src/hooks.rs`) that stored entities call.
+    pub hooks: bool,
 }
 
 /// Plans every file of the project for `api`.
@@ -118,7 +120,7 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
     if api.has_storage() {
         sources.push((
             "src/generated/entities.rs",
-            Box::new(|| storage::emit_entities(api)),
+            Box::new(|| storage::emit_entities(api, options.hooks)),
         ));
         sources.push((
             "src/generated/actions.rs",

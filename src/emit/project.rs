@@ -477,6 +477,13 @@ pub fn emit(
         user_file("handlers.rs", &render("src/handlers.rs.tera")?)?,
         user,
     );
+    if api.has_storage() {
+        plan.add(
+            "src/hooks.rs",
+            user_file("hooks.rs", &render("src/hooks.rs.tera")?)?,
+            user,
+        );
+    }
     // Tokens are for JWT schemes; API keys and the rest need no minting.
     if super::auth_docs::view(api).is_some_and(|a| a.token_args.is_some()) {
         plan.add(

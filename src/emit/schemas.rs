@@ -28,6 +28,11 @@ impl SchemaNames {
         Self { by_type }
     }
 
+    /// The static of a named type's schema (`ORDER`).
+    pub fn of(&self, id: TypeId) -> Option<&str> {
+        self.by_type.get(&id).map(String::as_str)
+    }
+
     /// An expression of type `&'static Schema` for a shape, to be used
     /// inside `crate::generated::schemas`.
     pub fn reference(&self, api: &Api, shape: &Shape, patterns: &mut Patterns) -> TokenStream {

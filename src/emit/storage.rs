@@ -81,13 +81,17 @@ fn key_attr(a: &crate::model::storage::KeyAttr) -> TokenStream {
     quote! { store::KeyAttr { name: #name, kind: #kind } }
 }
 
-pub fn emit_entities(api: &Api) -> TokenStream {
+pub fn emit_entities(api: &Api, hooks: bool) -> TokenStream {
     let mut out = inner_docs(
         "Where each entity is stored (tables, key templates, the fields the server manages), and a \
          typed repository per entity.",
     );
     out.extend(use_generated("models"));
+    if !api.entities.is_empty() {
+        out.extend(use_generated("schemas"));
+    }
     out.extend(use_runtime("store"));
+    let schema_names = super::schemas::SchemaNames::new(api);
     for t in &api.tables {
         let sk = some(t.sk.as_ref().map(key_attr));
         let indexes = t.indexes.iter().map(|i| {
@@ -162,6 +166,19 @@ pub fn emit_entities(api: &Api) -> TokenStream {
         let updated = some(e.updated.as_ref());
         let version = some(e.version.as_ref());
         let model = model(type_name);
+        let (before, after) = hook_methods(e);
+        // A crate without a `hooks` module (a build script's, until it adds one) gets the no-op
+        // defaults of `store::Entity`.
+        let forward = hooks.then(|| {
+            quote! {
+                fn before_write(fields: &mut serde_json::Map<String, serde_json::Value>) -> Result<(), store::StoreError> {
+                    <crate::hooks::Hooks as Hooks>::#before(fields)
+                }
+                fn after_read(&mut self) {
+                    <crate::hooks::Hooks as Hooks>::#after(self)
+                }
+            }
+        });
         let defaults = e.defaults.iter().map(|(field, value)| {
             let json = value.to_string();
             quote! { store::FieldDefault { field: #field, json: #json } }
@@ -191,14 +208,61 @@ pub fn emit_entities(api: &Api) -> TokenStream {
 
             impl store::Entity for #model {
                 const DEF: &'static store::EntityDef = &#name;
+                #forward
             }
         });
-        out.extend(emit_repository(api, e));
+        let schema = ident(
+            schema_names
+                .of(e.type_id)
+                .expect("entities have a schema static"),
+        );
+        out.extend(emit_repository(api, e, &schema));
     }
     for c in &api.collections {
         out.extend(emit_collection(api, c));
     }
+    out.extend(emit_hooks(api));
     out
+}
+
+/// The names of an entity's hooks: `before_write_order`, `after_read_order`.
+fn hook_methods(e: &Entity) -> (Ident, Ident) {
+    (
+        format_ident!("before_write_{}", e.singular),
+        format_ident!("after_read_{}", e.singular),
+    )
+}
+
+/// The trait of the user's hooks (`src/hooks.rs`): two no-op methods per entity, so that a new
+/// entity in the spec leaves the user's impl compiling.
+fn emit_hooks(api: &Api) -> TokenStream {
+    let methods = api.entities.iter().map(|e| {
+        let type_name = &api.types.get(e.type_id).name;
+        let model = model(type_name);
+        let (before, after) = hook_methods(e);
+        let item = ident(&e.singular);
+        let before_doc = format!(
+            " Runs before a [`models::{type_name}`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written."
+        );
+        let after_doc = format!(" Runs on every [`models::{type_name}`] the store answers.");
+        quote! {
+            #[doc = #before_doc]
+            fn #before(fields: &mut serde_json::Map<String, serde_json::Value>) -> Result<(), store::StoreError> {
+                let _ = fields;
+                Ok(())
+            }
+            #[doc = #after_doc]
+            fn #after(#item: &mut #model) {
+                let _ = #item;
+            }
+        }
+    });
+    quote! {
+        /// Hooks on stored entities, implemented by `Hooks` in `src/hooks.rs`: every method is a no-op unless it is overridden there.
+        pub trait Hooks {
+            #(#methods)*
+        }
+    }
 }
 
 /// A partition variable as a method argument: a name clear of the method's others, and the
@@ -232,7 +296,15 @@ fn emit_collection(api: &Api, c: &crate::model::storage::Collection) -> TokenStr
     let arms = type_names.iter().enumerate().map(|(i, name)| {
         let variant = ident(name);
         let i = Literal::usize_unsuffixed(i);
-        quote! { #i => serde_json::from_value(fields).map(Self::#variant).map_err(read), }
+        let model = model(name);
+        quote! {
+            #i => serde_json::from_value(fields)
+                .map(|mut item: #model| {
+                    store::Entity::after_read(&mut item);
+                    Self::#variant(item)
+                })
+                .map_err(read),
+        }
     });
     let enum_name = ident(&c.type_name);
     let repo = ident(&c.repository);
@@ -529,13 +601,14 @@ fn pattern_method(api: &Api, e: &Entity, s: &StructDef, p: &Pattern) -> PatternM
         None => String::new(),
     };
     let doc = format!(
-        " One page of the {}{by}, from {source}{sorted}. One Query request.",
+        " One page of the {}{by}, from {source}{sorted}. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.",
         e.plural.replace('_', " ")
     );
     let method = ident(&p.method);
-    let signature = quote! { #method(&self, #(#args,)* #range_arg page: store::PageRequest) };
+    let model = model(&api.types.get(e.type_id).name);
+    let signature = quote! { #method(&self, #(#args,)* #range_arg page: impl Into<store::Select<#model>> + Send) };
     let body = quote! {
-        self.query(store::Query::page(#index, page) #(#binds)* #range_call).await
+        self.query(store::Query::select(#index, page.into())? #(#binds)* #range_call).await
     };
     PatternMethod {
         signature,
@@ -546,7 +619,7 @@ fn pattern_method(api: &Api, e: &Entity, s: &StructDef, p: &Pattern) -> PatternM
 
 /// A typed key and a repository trait per entity, implemented by `Store`
 /// (DynamoDB or memory: the engine below is shared, so the semantics are too).
-fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
+fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
     let type_name = &api.types.get(e.type_id).name;
     let TypeKind::Struct(s) = &api.types.get(e.type_id).kind else {
         return TokenStream::new();
@@ -621,11 +694,11 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
     } else {
         format!(" The store sets {}.", code_list(&skipped))
     };
-    let create_doc = format!(" Stores a new one.{sets} One PutItem, or one TransactWriteItems with the guards of unique fields.");
+    let create_doc = format!(" Stores a new one, checked against the schema first (`Invalid` names what fails).{sets} One PutItem, or one TransactWriteItems with the guards of unique fields.");
     let put_doc = " Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.";
     let update_doc = " Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.";
     let scan_doc = format!(
-        " One page of every {}, by a Scan of the table: it reads every item, so prefer a query.",
+        " One page of every {}, by a Scan of the table: it reads every item, so prefer a query. Filters apply after the read, so a page may be short and still have a next cursor.",
         e.singular.replace('_', " ")
     );
     let new_item = emit_new(api, e, s, type_name);
@@ -635,6 +708,7 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
     let tx_doc = format!(
         " [`models::{type_name}`] writes as parts of a [`store::Transaction`]: committed with the other parts, all or none."
     );
+    let fields_of_model = emit_fields(api, type_name, s);
     quote! {
         #[doc = #key_doc]
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -642,9 +716,29 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
             #fields
         }
 
+        impl store::Key for #key {
+            type Entity = #model;
+        }
+
         #new_item
 
+        impl store::NewItem for #new_ty {
+            type Entity = #model;
+
+            /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
+            fn validate(&self) -> Result<(), store::StoreError> {
+                store::check_item(&schemas::#schema, &store::fields_of(self)?)
+            }
+        }
+
         #changes
+
+        impl #changes_ty {
+            /// Checks each change against its field's schema: constraints the types do not hold, and that a required field is not removed.
+            pub fn validate(&self) -> Result<(), store::StoreError> {
+                store::check_changes(&schemas::#schema, &store::fields_of(self)?)
+            }
+        }
 
         #[doc = #repo_doc]
         pub trait #repo {
@@ -662,7 +756,7 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
             fn #delete(&self, key: &#key, expected_version: Option<i64>) -> #ret_unit;
             #(#pattern_decls)*
             #[doc = #scan_doc]
-            fn #scan(&self, page: store::PageRequest) -> #ret_page;
+            fn #scan(&self, page: impl Into<store::Select<#model>> + Send) -> #ret_page;
         }
 
         #[doc = #tx_doc]
@@ -679,9 +773,11 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
 
         impl #tx_trait for store::Transaction {
             fn #create(&mut self, new: #new_ty) -> Result<#model, store::StoreError> {
+                store::NewItem::validate(&new)?;
                 self.create::<#model>(store::fields_of(&new)?)
             }
             fn #update(&mut self, key: &#key, changes: #changes_ty, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError> {
+                changes.validate()?;
                 Ok(self.update::<#model>(store::fields_of(key)?, store::fields_of(&changes)?, expected_version, conditions))
             }
             fn #delete(&mut self, key: &#key, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError> {
@@ -694,6 +790,7 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
 
         impl #repo for store::Store {
             async fn #create(&self, new: #new_ty) -> Result<#model, store::StoreError> {
+                store::NewItem::validate(&new)?;
                 self.create(store::fields_of(&new)?, &[#(#trusted),*]).await
             }
             async fn #get(&self, key: &#key) -> Result<Option<#model>, store::StoreError> {
@@ -704,18 +801,45 @@ fn emit_repository(api: &Api, e: &Entity) -> TokenStream {
                 self.batch_get(keys).await
             }
             async fn #put(&self, key: &#key, item: #new_ty, expected_version: Option<i64>) -> Result<(#model, bool), store::StoreError> {
+                store::NewItem::validate(&item)?;
                 self.put(store::fields_of(key)?, store::fields_of(&item)?, &[#(#trusted),*], expected_version).await
             }
             async fn #update(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>) -> Result<#model, store::StoreError> {
+                changes.validate()?;
                 self.update(store::fields_of(key)?, store::fields_of(&changes)?, expected_version).await
             }
             async fn #delete(&self, key: &#key, expected_version: Option<i64>) -> Result<(), store::StoreError> {
                 self.delete::<#model>(store::fields_of(key)?, expected_version).await
             }
             #(#pattern_impls)*
-            async fn #scan(&self, page: store::PageRequest) -> Result<store::Page<#model>, store::StoreError> {
-                self.query(store::Query::scan(page)).await
+            async fn #scan(&self, page: impl Into<store::Select<#model>> + Send) -> Result<store::Page<#model>, store::StoreError> {
+                let select = page.into();
+                self.query(store::Query::scan(select.page).filtered(select.filters)?).await
             }
+        }
+
+        #fields_of_model
+    }
+}
+
+/// A typed handle per field of the entity, for filters in hand-written queries:
+/// `models::Order::TOTAL.gte(&100)`.
+fn emit_fields(api: &Api, type_name: &str, s: &StructDef) -> TokenStream {
+    let model = model(type_name);
+    let mut names = Scope::default();
+    let consts = s.fields.iter().map(|f| {
+        let name = format_ident!("{}", names.claim(const_name(&f.name)));
+        let field_ty = bare_ty(&api.types, &f.shape, Some(&models()));
+        let wire = &f.name;
+        let doc = format!(" `{wire}`, for filters.");
+        quote! {
+            #[doc = #doc]
+            pub const #name: store::Field<#model, #field_ty> = store::Field::new(#wire);
+        }
+    });
+    quote! {
+        impl #model {
+            #(#consts)*
         }
     }
 }
@@ -1365,6 +1489,7 @@ fn query_body(
     };
     let descending = action.order == crate::model::actions::SortOrder::Desc;
     let scan = action.scan;
+    let (filter_setup, filter) = filters(op, action, request);
     let entity_ty = model(&api.types.get(entity.type_id).name);
     let shape = action.page.as_ref().expect("queries have a page shape");
     let page_def = api.types.get(shape.type_id);
@@ -1410,6 +1535,7 @@ fn query_body(
     );
     quote! {
         #values
+        #filter_setup
         let page: store::Page<#entity_ty> = store.query(store::Query {
             index: #index,
             values,
@@ -1417,10 +1543,45 @@ fn query_body(
             descending: #descending,
             limit: #limit,
             cursor: #cursor,
-            scan: #scan
+            scan: #scan,
+            #filter
         }).await?;
         Ok(#response)
     }
+}
+
+/// The statements that collect the action's declared filters from the request (a filter whose
+/// optional parameter is absent tests nothing), and the query's `filter` field.
+fn filters(op: &Operation, action: &BoundAction, request: &Request) -> (TokenStream, TokenStream) {
+    if action.filter.is_empty() {
+        return (TokenStream::new(), quote! { filter: Vec::new() });
+    }
+    let pushes = action.filter.iter().map(|f| {
+        let p = &op.params[f.param];
+        let param = request.field(&p.ident);
+        let field = &f.field;
+        let variant = format_ident!("{}", f.op.rust());
+        let push = |value: TokenStream| {
+            quote! {
+                filter.push(store::Filter {
+                    field: #field.into(),
+                    op: store::FilterOp::#variant,
+                    value: json(#value)?,
+                });
+            }
+        };
+        if p.required {
+            push(quote! { &#param })
+        } else {
+            let test = push(quote! { value });
+            quote! { if let Some(value) = &#param { #test } }
+        }
+    });
+    let setup = quote! {
+        let mut filter = Vec::new();
+        #(#pushes)*
+    };
+    (setup, quote! { filter })
 }
 
 #[cfg(test)]

@@ -107,6 +107,81 @@ impl Range {
     }
 }
 
+/// How a declared filter compares its field with its parameter (`filter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    In,
+    BeginsWith,
+    Contains,
+}
+
+impl FilterOp {
+    pub const NAMES: [&'static str; 9] = [
+        "eq",
+        "ne",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "in",
+        "beginsWith",
+        "contains",
+    ];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "eq" => Self::Eq,
+            "ne" => Self::Ne,
+            "lt" => Self::Lt,
+            "lte" => Self::Lte,
+            "gt" => Self::Gt,
+            "gte" => Self::Gte,
+            "in" => Self::In,
+            "beginsWith" => Self::BeginsWith,
+            "contains" => Self::Contains,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    /// The runtime's `store::FilterOp` variant.
+    pub fn rust(self) -> &'static str {
+        match self {
+            Self::Eq => "Eq",
+            Self::Ne => "Ne",
+            Self::Lt => "Lt",
+            Self::Lte => "Lte",
+            Self::Gt => "Gt",
+            Self::Gte => "Gte",
+            Self::In => "In",
+            Self::BeginsWith => "BeginsWith",
+            Self::Contains => "Contains",
+        }
+    }
+
+    pub fn orders(self) -> bool {
+        matches!(self, Self::Lt | Self::Lte | Self::Gt | Self::Gte)
+    }
+}
+
+/// One declared filter, bound: the query parameter `param` tests entity field `field`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// Index into the operation's parameters.
+    pub param: usize,
+    pub field: String,
+    pub op: FilterOp,
+}
+
 /// The page type of a query or list response.
 #[derive(Debug, Clone)]
 pub struct PageShape {
@@ -147,6 +222,8 @@ pub struct BoundAction {
     /// What the stored item must hold for an update, put or delete to go
     /// ahead: each field one of its values.
     pub condition: Vec<(String, Vec<serde_json::Value>)>,
+    /// Tests a `list` or `query` applies to each item it reads.
+    pub filter: Vec<Filter>,
 }
 
 impl BoundAction {

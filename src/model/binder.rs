@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::actions::{Access, BoundAction, OwnerKey, PageShape, Range, RangeOp, SortOrder, Verb};
+use super::filters;
 use super::hints::{child, list, At, Reader, ACTION};
 use super::names::Scope;
 use super::operations::{Media, Method, Operation, Param, ParamIn, Response, ResponseHeader};
@@ -32,6 +33,7 @@ struct Declared {
     access: Option<(Access, String)>,
     /// `condition`: field → allowed values, each where it was written.
     condition: Vec<(At<String>, Vec<Value>)>,
+    filter: Vec<filters::Declared>,
 }
 
 const ACTION_KEYS: &[&str] = &[
@@ -48,6 +50,7 @@ const ACTION_KEYS: &[&str] = &[
     "bind",
     "access",
     "condition",
+    "filter",
 ];
 
 pub struct Context<'a> {
@@ -246,6 +249,21 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
         read_access(r, v, &a_at).map(|a| (a, a_at))
     });
     let condition = read_condition(r, map.get("condition"), &child(at, "condition"), verb);
+    let filter_at = child(at, "filter");
+    let reads = matches!(verb, Verb::Query | Verb::List);
+    if map.contains_key("filter") && !reads {
+        r.diagnostics.push(
+            Diagnostic::error(
+                &filter_at,
+                format!(
+                    "`filter` is for `query` and `list`, and this action is `{}`",
+                    verb.as_str()
+                ),
+            )
+            .help("remove `filter`"),
+        );
+    }
+    let filter = filters::read(r, map.get("filter").filter(|_| reads), &filter_at);
     Some(Declared {
         verb,
         entity,
@@ -255,6 +273,7 @@ fn read_declared(r: &mut Reader, hint: &Value, at: &str) -> Option<Declared> {
         bind,
         access,
         condition,
+        filter,
     })
 }
 
@@ -478,8 +497,11 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
     }
     let id_param = format!("{}Id", lower_first(&entity.schema));
     for (i, p) in op.params.iter().enumerate() {
+        // A filter's parameter tests its field; it binds no key variable.
+        let filters = filters::params(&d.filter).any(|name| name == p.name);
         if !matches!(p.location, ParamIn::Path | ParamIn::Query)
             || bindings.iter().any(|(_, b)| *b == i)
+            || (filters && p.location == ParamIn::Query)
         {
             continue;
         }
@@ -754,6 +776,34 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
     );
     let if_match = find_param(&["If-Match"], ParamIn::Header);
 
+    let filter = {
+        let mut key_fields = vec![table.pk.name.as_str()];
+        key_fields.extend(table.sk.as_ref().map(|k| k.name.as_str()));
+        let read = index.map(|i| &table.indexes[i]);
+        if let Some(ix) = read {
+            key_fields.push(ix.pk.name.as_str());
+            key_fields.extend(ix.sk.as_ref().map(|k| k.name.as_str()));
+        }
+        let mut taken: Vec<usize> = bindings.iter().map(|(_, p)| *p).collect();
+        taken.extend(range.as_ref().map(|r| r.param));
+        if let Some(RangeOp::Between { to }) = range.as_ref().map(|r| r.op) {
+            taken.push(to);
+        }
+        taken.extend(limit);
+        taken.extend(cursor);
+        let target = filters::Target {
+            space: cx.space,
+            entity: &entity.schema,
+            fields: &schema.fields,
+            key_fields: &key_fields,
+            keys_only: read
+                .filter(|ix| ix.projection == super::storage::Projection::KeysOnly)
+                .map(|ix| ix.name.as_str()),
+            taken: &taken,
+        };
+        filters::bind(&d.filter, op, &target)?
+    };
+
     // Body checks.
     if matches!(d.verb, Verb::Create | Verb::Put | Verb::Update) {
         match op.body.as_ref().map(|b| &b.media) {
@@ -887,6 +937,7 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
             created,
             page,
             condition,
+            filter,
         },
         warnings,
     ))
@@ -1047,6 +1098,7 @@ fn infer(ops: &[Operation], i: usize, cx: &Context) -> (Option<BoundAction>, Str
         bind: Vec::new(),
         access: None,
         condition: Vec::new(),
+        filter: Vec::new(),
     };
     let mut candidates = vec![attempt(verb, None)];
     if verb == Verb::Query {

@@ -7,6 +7,7 @@ pub mod advice;
 pub mod binder;
 pub mod defaults;
 pub mod examples;
+pub mod filters;
 pub mod gateway;
 pub mod hints;
 pub mod names;

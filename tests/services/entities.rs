@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use apigen::model::actions::FilterOp;
 use apigen::model::actions::{BoundAction, RangeOp, SortOrder, Verb};
 use apigen::model::storage::{KeyTemplates, Part, Template, VarKind};
 use apigen::model::{Api, Entity, Media, Operation, ParamIn, Shape};
@@ -291,7 +292,12 @@ impl<'a> View<'a> {
         let mut out = Vec::new();
         for (i, p) in op.params.iter().enumerate() {
             let is_range = a.range.as_ref().is_some_and(|r| r.uses(i));
-            if p.location != ParamIn::Query || Some(i) == a.limit || Some(i) == a.cursor || is_range
+            let is_filter = a.filter.iter().any(|f| f.param == i);
+            if p.location != ParamIn::Query
+                || Some(i) == a.limit
+                || Some(i) == a.cursor
+                || is_range
+                || is_filter
             {
                 continue;
             }
@@ -328,6 +334,14 @@ impl<'a> View<'a> {
                     .iter()
                     .filter(|(_, p)| Some(*p) != range_param)
                     .all(|(field, _)| item[field.as_str()] == probe[field.as_str()])
+            })
+            .filter(|item| {
+                range.filter.iter().all(|(param, value)| {
+                    a.filter
+                        .iter()
+                        .filter(|f| f.param == *param)
+                        .all(|f| passes(f.op, &item[f.field.as_str()], value))
+                })
             })
             .filter(|item| {
                 let (Some(r), Some((field, kind))) =
@@ -399,16 +413,86 @@ impl<'a> View<'a> {
 }
 
 /// What a read sends to its range parameters: the value compared with (the
-/// lower bound of `between`), and the upper bound of `between`.
+/// lower bound of `between`), and the upper bound of `between`; and to its
+/// filter parameters (by index), each a value or an array of values.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bounds<'a> {
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
+    pub filter: &'a [(usize, Value)],
 }
 
 impl Bounds<'_> {
     pub fn any(&self) -> bool {
         self.from.is_some() || self.to.is_some()
+    }
+}
+
+/// Whether a stored value passes a filter, as DynamoDB decides: numbers as
+/// numbers, text by its bytes, values of different types never compare, and
+/// an absent field is only ever "not equal".
+pub fn passes(op: FilterOp, found: &Value, value: &Value) -> bool {
+    let equal = |a: &Value, b: &Value| match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b && !a.is_null(),
+    };
+    let order = || match (found, value) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64()?.partial_cmp(&b.as_f64()?),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        _ => None,
+    };
+    match op {
+        FilterOp::Eq => equal(found, value),
+        FilterOp::Ne => !equal(found, value),
+        FilterOp::Lt => order().is_some_and(Ordering::is_lt),
+        FilterOp::Lte => order().is_some_and(Ordering::is_le),
+        FilterOp::Gt => order().is_some_and(Ordering::is_gt),
+        FilterOp::Gte => order().is_some_and(Ordering::is_ge),
+        FilterOp::In => value
+            .as_array()
+            .is_some_and(|values| values.iter().any(|v| equal(found, v))),
+        FilterOp::BeginsWith => matches!(
+            (found, value),
+            (Value::String(a), Value::String(b)) if a.starts_with(b.as_str())
+        ),
+        FilterOp::Contains => match (found, value) {
+            (Value::String(a), Value::String(b)) => a.contains(b.as_str()),
+            (Value::Array(list), v) => list.iter().any(|e| equal(e, v)),
+            _ => false,
+        },
+    }
+}
+
+impl View<'_> {
+    /// A value for each of `op`'s filters that the probe passes, so that a
+    /// filtered read has something to find: its own value, a part of its text,
+    /// or for `in` its value and another.
+    pub fn filter_values(&self, op: &Operation, probe: &Value) -> Vec<(usize, Value)> {
+        let a = action(op);
+        let mut out = Vec::new();
+        for f in &a.filter {
+            let found = &probe[f.field.as_str()];
+            let value = match (f.op, found) {
+                (_, Value::Null) => continue,
+                (FilterOp::In, found) => {
+                    let other = self.enum_values(&f.field).into_iter().find(|v| v != found);
+                    Value::Array([Some(found.clone()), other].into_iter().flatten().collect())
+                }
+                (FilterOp::BeginsWith, Value::String(text)) => {
+                    Value::String(text.chars().take(3).collect())
+                }
+                (FilterOp::Contains, Value::String(text)) => {
+                    Value::String(text.chars().skip(1).take(2).collect())
+                }
+                (FilterOp::Contains, Value::Array(list)) => match list.first() {
+                    Some(first) => first.clone(),
+                    None => continue,
+                },
+                (_, found) => found.clone(),
+            };
+            out.push((f.param, value));
+        }
+        out
     }
 }
 

@@ -1058,13 +1058,29 @@ fn reads(s: &mut Session, v: &View, live: &Live, when: &str) {
         }
         for probe in probes.iter().take(3) {
             read_all(s, v, op, &items, probe, Bounds::default(), when);
+            // Each filter alone, then all together, with values the probe passes.
+            let filters = v.filter_values(op, probe);
+            for one in filters.chunks(1) {
+                let bounds = Bounds {
+                    filter: one,
+                    ..Bounds::default()
+                };
+                read_all(s, v, op, &items, probe, bounds, when);
+            }
+            if filters.len() > 1 {
+                let bounds = Bounds {
+                    filter: &filters,
+                    ..Bounds::default()
+                };
+                read_all(s, v, op, &items, probe, bounds, when);
+            }
             if let Some(field) = v.range_field(op) {
                 let (expected, _) = v.expected(op, &items, probe, Bounds::default());
                 if let Some(middle) = expected.get(expected.len() / 2) {
                     let bound = text(&middle[field.as_str()]);
                     let from = Bounds {
                         from: Some(&bound),
-                        to: None,
+                        ..Bounds::default()
                     };
                     read_all(s, v, op, &items, probe, from, when);
                     if matches!(
@@ -1072,8 +1088,8 @@ fn reads(s: &mut Session, v: &View, live: &Live, when: &str) {
                         Some(RangeOp::Between { .. })
                     ) {
                         let to = Bounds {
-                            from: None,
                             to: Some(&bound),
+                            ..Bounds::default()
                         };
                         read_all(s, v, op, &items, probe, to, when);
                         // Both bounds: from the first item to the middle one, in value order.
@@ -1082,6 +1098,7 @@ fn reads(s: &mut Session, v: &View, live: &Live, when: &str) {
                         let both = Bounds {
                             from: Some(low),
                             to: Some(high),
+                            ..Bounds::default()
                         };
                         read_all(s, v, op, &items, probe, both, when);
                     }
@@ -1112,6 +1129,16 @@ fn read_uri(
     {
         query.push(format!("{}={}", op.params[to].name, encode(bound)));
     }
+    for (param, value) in range.filter {
+        let name = &op.params[*param].name;
+        let values = match value {
+            Value::Array(values) => values.clone(),
+            one => vec![one.clone()],
+        };
+        for value in values {
+            query.push(format!("{name}={}", encode(&text(&value))));
+        }
+    }
     if let (Some(i), Some(limit)) = (a.limit, limit) {
         query.push(format!("{}={limit}", op.params[i].name));
     }
@@ -1138,12 +1165,23 @@ fn read_all(
     let a = action(op);
     let page = a.page.as_ref().expect("a read has a page");
     let (expected, ordered) = v.expected(op, items, probe, range);
+    // A filtered page may be short, even empty: the pages end within those of the unfiltered read.
+    let unfiltered = Bounds {
+        filter: &[],
+        ..range
+    };
+    let most_pages = v.expected(op, items, probe, unfiltered).0.len() + 2;
     let paged = a.limit.is_some() && a.cursor.is_some() && page.cursor.is_some();
     let mut got: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
     let mut pages = 0;
+    let filtered = if range.filter.is_empty() {
+        ""
+    } else {
+        " (filtered)"
+    };
     let label = format!(
-        "{} {} page",
+        "{} {} page{filtered}",
         v.name(),
         if a.verb == Verb::List {
             "list"
@@ -1151,10 +1189,20 @@ fn read_all(
             "query"
         }
     );
+    let filters: Vec<&str> = range
+        .filter
+        .iter()
+        .map(|(p, _)| op.params[*p].name.as_str())
+        .collect();
     let step = format!(
-        "{} ({when}{})",
+        "{} ({when}{}{})",
         op.id,
-        if range.any() { ", with range" } else { "" }
+        if range.any() { ", with range" } else { "" },
+        if filters.is_empty() {
+            String::new()
+        } else {
+            format!(", filtered by {}", filters.join(" and "))
+        }
     );
     loop {
         let uri = read_uri(v, op, probe, range, paged.then_some(2), cursor.as_deref());
@@ -1174,7 +1222,7 @@ fn read_all(
         }
         got.extend(page_items);
         pages += 1;
-        s.check(pages <= expected.len() + 2, || {
+        s.check(pages <= most_pages, || {
             format!("{step}: the pages do not end")
         });
         match page.cursor.as_deref().map(|c| &body[c]) {

@@ -61,6 +61,10 @@ fn project(spec: &Path, work: &Path) -> Project {
     if handlers.exists() {
         std::fs::copy(&handlers, dir.join("src/handlers.rs")).expect("handlers copied");
     }
+    let hooks = spec.with_extension("hooks.rs");
+    if hooks.exists() {
+        std::fs::copy(&hooks, dir.join("src/hooks.rs")).expect("hooks copied");
+    }
     // Tests of the typed repository, as its user would write them. They name the crate as
     // `apigen new` does (`shop_api`); this project is named `check-shop`.
     let as_built = |source: &Path| {

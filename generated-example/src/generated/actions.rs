@@ -82,6 +82,7 @@ pub async fn list_customers(
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,
+            filter: Vec::new(),
         })
         .await?;
     Ok(
@@ -171,6 +172,23 @@ pub async fn list_customer_orders(
 ) -> Result<operations::ListCustomerOrdersResponse, http::ApiError> {
     let mut values = serde_json::Map::new();
     values.insert("customerId".into(), json(&request.customer_id)?);
+    let mut filter = Vec::new();
+    if let Some(value) = &request.status {
+        filter
+            .push(store::Filter {
+                field: "status".into(),
+                op: store::FilterOp::In,
+                value: json(value)?,
+            });
+    }
+    if let Some(value) = &request.currency {
+        filter
+            .push(store::Filter {
+                field: "currency".into(),
+                op: store::FilterOp::Eq,
+                value: json(value)?,
+            });
+    }
     let page: store::Page<models::Order> = store
         .query(store::Query {
             index: None,
@@ -183,6 +201,7 @@ pub async fn list_customer_orders(
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,
+            filter,
         })
         .await?;
     Ok(
@@ -345,6 +364,7 @@ pub async fn list_orders_by_status(
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,
+            filter: Vec::new(),
         })
         .await?;
     Ok(
@@ -373,6 +393,7 @@ pub async fn list_products(
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,
+            filter: Vec::new(),
         })
         .await?;
     Ok(
@@ -525,6 +546,7 @@ pub async fn list_featured_categories(
                 .clamp(1, 1000),
             cursor: request.cursor.clone(),
             scan: false,
+            filter: Vec::new(),
         })
         .await?;
     Ok(

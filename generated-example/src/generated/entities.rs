@@ -2,6 +2,7 @@
 //! Where each entity is stored (tables, key templates, the fields the server manages), and a typed repository per entity.
 
 use crate::generated::models;
+use crate::generated::schemas;
 use ::apigen_runtime::store;
 
 /// Table `Main` (`MainTable` in template.yaml; its name comes from `MAIN_TABLE`).
@@ -103,6 +104,16 @@ pub static CUSTOMER_ENTITY: store::EntityDef = store::EntityDef {
 
 impl store::Entity for models::Customer {
     const DEF: &'static store::EntityDef = &CUSTOMER_ENTITY;
+
+    fn before_write(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), store::StoreError> {
+        <crate::hooks::Hooks as Hooks>::before_write_customer(fields)
+    }
+
+    fn after_read(&mut self) {
+        <crate::hooks::Hooks as Hooks>::after_read_customer(self)
+    }
 }
 
 /// The primary key of a [`models::Customer`]: the fields its key templates use.
@@ -110,6 +121,10 @@ impl store::Entity for models::Customer {
 pub struct CustomerKey {
     #[serde(rename = "customerId")]
     pub customer_id: String,
+}
+
+impl store::Key for CustomerKey {
+    type Entity = models::Customer;
 }
 
 /// A new [`models::Customer`], as a create or put takes it: every field but `customerId`, `createdAt`, `updatedAt` and `version`, which the store sets.
@@ -125,6 +140,15 @@ pub struct NewCustomer {
     /// Whether the customer agreed to receive marketing email.
     #[serde(rename = "marketingOptIn", skip_serializing_if = "Option::is_none")]
     pub marketing_opt_in: Option<bool>,
+}
+
+impl store::NewItem for NewCustomer {
+    type Entity = models::Customer;
+
+    /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
+    fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_item(&schemas::CUSTOMER, &store::fields_of(self)?)
+    }
 }
 
 /// Changes to a stored [`models::Customer`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value.
@@ -144,9 +168,16 @@ pub struct CustomerChanges {
     pub marketing_opt_in: store::Patch<bool>,
 }
 
+impl CustomerChanges {
+    /// Checks each change against its field's schema: constraints the types do not hold, and that a required field is not removed.
+    pub fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_changes(&schemas::CUSTOMER, &store::fields_of(self)?)
+    }
+}
+
 /// Typed access to stored [`models::Customer`]s. [`store::Store`] implements it for DynamoDB and for memory alike.
 pub trait CustomerRepository {
-    /// Stores a new one. The store sets `customerId`, `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
+    /// Stores a new one, checked against the schema first (`Invalid` names what fails). The store sets `customerId`, `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
     fn create_customer(
         &self,
         new: NewCustomer,
@@ -197,19 +228,19 @@ pub trait CustomerRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// One page of the customers, from index `GSI2`, sorted by `createdAt`, which `range` compares. One Query request.
+    /// One page of the customers, from index `GSI2`, sorted by `createdAt`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn customers(
         &self,
         range: Option<store::Range<chrono::DateTime<chrono::Utc>>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Customer>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Customer>, store::StoreError>,
     > + Send;
 
-    /// One page of every customer, by a Scan of the table: it reads every item, so prefer a query.
+    /// One page of every customer, by a Scan of the table: it reads every item, so prefer a query. Filters apply after the read, so a page may be short and still have a next cursor.
     fn scan_customers(
         &self,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Customer>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Customer>, store::StoreError>,
     > + Send;
@@ -254,6 +285,7 @@ impl CustomerTransaction for store::Transaction {
         &mut self,
         new: NewCustomer,
     ) -> Result<models::Customer, store::StoreError> {
+        store::NewItem::validate(&new)?;
         self.create::<models::Customer>(store::fields_of(&new)?)
     }
 
@@ -264,6 +296,7 @@ impl CustomerTransaction for store::Transaction {
         expected_version: Option<i64>,
         conditions: store::Conditions,
     ) -> Result<&mut Self, store::StoreError> {
+        changes.validate()?;
         Ok(
             self
                 .update::<
@@ -311,6 +344,7 @@ impl CustomerRepository for store::Store {
         &self,
         new: NewCustomer,
     ) -> Result<models::Customer, store::StoreError> {
+        store::NewItem::validate(&new)?;
         self.create(store::fields_of(&new)?, &[]).await
     }
 
@@ -335,6 +369,7 @@ impl CustomerRepository for store::Store {
         item: NewCustomer,
         expected_version: Option<i64>,
     ) -> Result<(models::Customer, bool), store::StoreError> {
+        store::NewItem::validate(&item)?;
         self.put(store::fields_of(key)?, store::fields_of(&item)?, &[], expected_version)
             .await
     }
@@ -345,6 +380,7 @@ impl CustomerRepository for store::Store {
         changes: CustomerChanges,
         expected_version: Option<i64>,
     ) -> Result<models::Customer, store::StoreError> {
+        changes.validate()?;
         self.update(
                 store::fields_of(key)?,
                 store::fields_of(&changes)?,
@@ -364,17 +400,56 @@ impl CustomerRepository for store::Store {
     async fn customers(
         &self,
         range: Option<store::Range<chrono::DateTime<chrono::Utc>>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Customer>> + Send,
     ) -> Result<store::Page<models::Customer>, store::StoreError> {
-        self.query(store::Query::page(Some("GSI2"), page).range(range)?).await
+        self.query(store::Query::select(Some("GSI2"), page.into())?.range(range)?).await
     }
 
     async fn scan_customers(
         &self,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Customer>> + Send,
     ) -> Result<store::Page<models::Customer>, store::StoreError> {
-        self.query(store::Query::scan(page)).await
+        let select = page.into();
+        self.query(store::Query::scan(select.page).filtered(select.filters)?).await
     }
+}
+
+impl models::Customer {
+    /// `customerId`, for filters.
+    pub const CUSTOMER_ID: store::Field<models::Customer, String> = store::Field::new(
+        "customerId",
+    );
+
+    /// `email`, for filters.
+    pub const EMAIL: store::Field<models::Customer, String> = store::Field::new("email");
+
+    /// `name`, for filters.
+    pub const NAME: store::Field<models::Customer, String> = store::Field::new("name");
+
+    /// `phone`, for filters.
+    pub const PHONE: store::Field<models::Customer, String> = store::Field::new("phone");
+
+    /// `marketingOptIn`, for filters.
+    pub const MARKETING_OPT_IN: store::Field<models::Customer, bool> = store::Field::new(
+        "marketingOptIn",
+    );
+
+    /// `createdAt`, for filters.
+    pub const CREATED_AT: store::Field<
+        models::Customer,
+        chrono::DateTime<chrono::Utc>,
+    > = store::Field::new("createdAt");
+
+    /// `updatedAt`, for filters.
+    pub const UPDATED_AT: store::Field<
+        models::Customer,
+        chrono::DateTime<chrono::Utc>,
+    > = store::Field::new("updatedAt");
+
+    /// `version`, for filters.
+    pub const VERSION: store::Field<models::Customer, i64> = store::Field::new(
+        "version",
+    );
 }
 
 /// How [`models::Order`] is stored.
@@ -428,6 +503,16 @@ pub static ORDER_ENTITY: store::EntityDef = store::EntityDef {
 
 impl store::Entity for models::Order {
     const DEF: &'static store::EntityDef = &ORDER_ENTITY;
+
+    fn before_write(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), store::StoreError> {
+        <crate::hooks::Hooks as Hooks>::before_write_order(fields)
+    }
+
+    fn after_read(&mut self) {
+        <crate::hooks::Hooks as Hooks>::after_read_order(self)
+    }
 }
 
 /// The primary key of a [`models::Order`]: the fields its key templates use.
@@ -439,6 +524,10 @@ pub struct OrderKey {
     pub order_id: String,
 }
 
+impl store::Key for OrderKey {
+    type Entity = models::Order;
+}
+
 /// A new [`models::Order`], as a create or put takes it: every field but `orderId`, `createdAt`, `updatedAt` and `version`, which the store sets.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct NewOrder {
@@ -448,8 +537,7 @@ pub struct NewOrder {
     pub status: models::OrderStatus,
     /// The order lines, at least one.
     pub items: Vec<models::OrderItemsItem>,
-    /// ISO 4217 currency code of all prices in the order.
-    pub currency: models::OrderCurrency,
+    pub currency: models::Currency,
     /// A note from the customer, or null for none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -457,6 +545,15 @@ pub struct NewOrder {
     /// some time after this instant (TTL); absent means never.
     #[serde(rename = "expiresAt", skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl store::NewItem for NewOrder {
+    type Entity = models::Order;
+
+    /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
+    fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_item(&schemas::ORDER, &store::fields_of(self)?)
+    }
 }
 
 /// Changes to a stored [`models::Order`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value.
@@ -467,9 +564,8 @@ pub struct OrderChanges {
     /// The order lines, at least one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<models::OrderItemsItem>>,
-    /// ISO 4217 currency code of all prices in the order.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<models::OrderCurrency>,
+    pub currency: Option<models::Currency>,
     /// A note from the customer, or null for none.
     #[serde(skip_serializing_if = "store::Patch::is_keep")]
     pub note: store::Patch<String>,
@@ -479,9 +575,16 @@ pub struct OrderChanges {
     pub expires_at: store::Patch<chrono::DateTime<chrono::Utc>>,
 }
 
+impl OrderChanges {
+    /// Checks each change against its field's schema: constraints the types do not hold, and that a required field is not removed.
+    pub fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_changes(&schemas::ORDER, &store::fields_of(self)?)
+    }
+}
+
 /// Typed access to stored [`models::Order`]s. [`store::Store`] implements it for DynamoDB and for memory alike.
 pub trait OrderRepository {
-    /// Stores a new one. The store sets `orderId`, `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
+    /// Stores a new one, checked against the schema first (`Invalid` names what fails). The store sets `orderId`, `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
     fn create_order(
         &self,
         new: NewOrder,
@@ -532,30 +635,30 @@ pub trait OrderRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// One page of the orders with this `customerId`, from the table, sorted by `orderId`, which `range` compares. One Query request.
+    /// One page of the orders with this `customerId`, from the table, sorted by `orderId`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn orders_by_customer_id(
         &self,
         customer_id: &str,
         range: Option<store::Range<String>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Order>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Order>, store::StoreError>,
     > + Send;
 
-    /// One page of the orders with this `status`, from index `GSI1`, sorted by `createdAt`, which `range` compares. One Query request.
+    /// One page of the orders with this `status`, from index `GSI1`, sorted by `createdAt`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn orders_by_status(
         &self,
         status: &models::OrderStatus,
         range: Option<store::Range<chrono::DateTime<chrono::Utc>>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Order>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Order>, store::StoreError>,
     > + Send;
 
-    /// One page of every order, by a Scan of the table: it reads every item, so prefer a query.
+    /// One page of every order, by a Scan of the table: it reads every item, so prefer a query. Filters apply after the read, so a page may be short and still have a next cursor.
     fn scan_orders(
         &self,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Order>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Order>, store::StoreError>,
     > + Send;
@@ -600,6 +703,7 @@ impl OrderTransaction for store::Transaction {
         &mut self,
         new: NewOrder,
     ) -> Result<models::Order, store::StoreError> {
+        store::NewItem::validate(&new)?;
         self.create::<models::Order>(store::fields_of(&new)?)
     }
 
@@ -610,6 +714,7 @@ impl OrderTransaction for store::Transaction {
         expected_version: Option<i64>,
         conditions: store::Conditions,
     ) -> Result<&mut Self, store::StoreError> {
+        changes.validate()?;
         Ok(
             self
                 .update::<
@@ -657,6 +762,7 @@ impl OrderRepository for store::Store {
         &self,
         new: NewOrder,
     ) -> Result<models::Order, store::StoreError> {
+        store::NewItem::validate(&new)?;
         self.create(store::fields_of(&new)?, &["customerId"]).await
     }
 
@@ -681,6 +787,7 @@ impl OrderRepository for store::Store {
         item: NewOrder,
         expected_version: Option<i64>,
     ) -> Result<(models::Order, bool), store::StoreError> {
+        store::NewItem::validate(&item)?;
         self.put(
                 store::fields_of(key)?,
                 store::fields_of(&item)?,
@@ -696,6 +803,7 @@ impl OrderRepository for store::Store {
         changes: OrderChanges,
         expected_version: Option<i64>,
     ) -> Result<models::Order, store::StoreError> {
+        changes.validate()?;
         self.update(
                 store::fields_of(key)?,
                 store::fields_of(&changes)?,
@@ -716,10 +824,10 @@ impl OrderRepository for store::Store {
         &self,
         customer_id: &str,
         range: Option<store::Range<String>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Order>> + Send,
     ) -> Result<store::Page<models::Order>, store::StoreError> {
         self.query(
-                store::Query::page(None, page)
+                store::Query::select(None, page.into())?
                     .bind("customerId", customer_id)?
                     .range(range)?,
             )
@@ -730,10 +838,10 @@ impl OrderRepository for store::Store {
         &self,
         status: &models::OrderStatus,
         range: Option<store::Range<chrono::DateTime<chrono::Utc>>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Order>> + Send,
     ) -> Result<store::Page<models::Order>, store::StoreError> {
         self.query(
-                store::Query::page(Some("GSI1"), page)
+                store::Query::select(Some("GSI1"), page.into())?
                     .bind("status", status)?
                     .range(range)?,
             )
@@ -742,10 +850,59 @@ impl OrderRepository for store::Store {
 
     async fn scan_orders(
         &self,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Order>> + Send,
     ) -> Result<store::Page<models::Order>, store::StoreError> {
-        self.query(store::Query::scan(page)).await
+        let select = page.into();
+        self.query(store::Query::scan(select.page).filtered(select.filters)?).await
     }
+}
+
+impl models::Order {
+    /// `customerId`, for filters.
+    pub const CUSTOMER_ID: store::Field<models::Order, String> = store::Field::new(
+        "customerId",
+    );
+
+    /// `orderId`, for filters.
+    pub const ORDER_ID: store::Field<models::Order, String> = store::Field::new(
+        "orderId",
+    );
+
+    /// `status`, for filters.
+    pub const STATUS: store::Field<models::Order, models::OrderStatus> = store::Field::new(
+        "status",
+    );
+
+    /// `items`, for filters.
+    pub const ITEMS: store::Field<models::Order, Vec<models::OrderItemsItem>> = store::Field::new(
+        "items",
+    );
+
+    /// `currency`, for filters.
+    pub const CURRENCY: store::Field<models::Order, models::Currency> = store::Field::new(
+        "currency",
+    );
+
+    /// `note`, for filters.
+    pub const NOTE: store::Field<models::Order, String> = store::Field::new("note");
+
+    /// `createdAt`, for filters.
+    pub const CREATED_AT: store::Field<models::Order, chrono::DateTime<chrono::Utc>> = store::Field::new(
+        "createdAt",
+    );
+
+    /// `updatedAt`, for filters.
+    pub const UPDATED_AT: store::Field<models::Order, chrono::DateTime<chrono::Utc>> = store::Field::new(
+        "updatedAt",
+    );
+
+    /// `version`, for filters.
+    pub const VERSION: store::Field<models::Order, i64> = store::Field::new("version");
+
+    /// `expiresAt`, for filters.
+    pub const EXPIRES_AT: store::Field<models::Order, chrono::DateTime<chrono::Utc>> = store::Field::new(
+        "expiresAt",
+    );
 }
 
 /// How [`models::Product`] is stored.
@@ -787,12 +944,26 @@ pub static PRODUCT_ENTITY: store::EntityDef = store::EntityDef {
 
 impl store::Entity for models::Product {
     const DEF: &'static store::EntityDef = &PRODUCT_ENTITY;
+
+    fn before_write(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), store::StoreError> {
+        <crate::hooks::Hooks as Hooks>::before_write_product(fields)
+    }
+
+    fn after_read(&mut self) {
+        <crate::hooks::Hooks as Hooks>::after_read_product(self)
+    }
 }
 
 /// The primary key of a [`models::Product`]: the fields its key templates use.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProductKey {
     pub sku: String,
+}
+
+impl store::Key for ProductKey {
+    type Entity = models::Product;
 }
 
 /// A new [`models::Product`], as a create or put takes it: every field but `createdAt`, `updatedAt` and `version`, which the store sets.
@@ -805,14 +976,22 @@ pub struct NewProduct {
     /// Current price of one unit.
     #[serde(rename = "unitPrice")]
     pub unit_price: f64,
-    /// ISO 4217 currency code of the price.
-    pub currency: models::OrderCurrency,
+    pub currency: models::Currency,
     /// Catalogue categories, each at most once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<String>>,
     /// Whether the product can be ordered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+}
+
+impl store::NewItem for NewProduct {
+    type Entity = models::Product;
+
+    /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
+    fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_item(&schemas::PRODUCT, &store::fields_of(self)?)
+    }
 }
 
 /// Changes to a stored [`models::Product`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value.
@@ -824,9 +1003,8 @@ pub struct ProductChanges {
     /// Current price of one unit.
     #[serde(rename = "unitPrice", skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<f64>,
-    /// ISO 4217 currency code of the price.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<models::OrderCurrency>,
+    pub currency: Option<models::Currency>,
     /// Catalogue categories, each at most once.
     #[serde(skip_serializing_if = "store::Patch::is_keep")]
     pub categories: store::Patch<Vec<String>>,
@@ -835,9 +1013,16 @@ pub struct ProductChanges {
     pub active: store::Patch<bool>,
 }
 
+impl ProductChanges {
+    /// Checks each change against its field's schema: constraints the types do not hold, and that a required field is not removed.
+    pub fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_changes(&schemas::PRODUCT, &store::fields_of(self)?)
+    }
+}
+
 /// Typed access to stored [`models::Product`]s. [`store::Store`] implements it for DynamoDB and for memory alike.
 pub trait ProductRepository {
-    /// Stores a new one. The store sets `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
+    /// Stores a new one, checked against the schema first (`Invalid` names what fails). The store sets `createdAt`, `updatedAt` and `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
     fn create_product(
         &self,
         new: NewProduct,
@@ -888,19 +1073,19 @@ pub trait ProductRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// One page of the products, from index `GSI2`, sorted by `sku`, which `range` compares. One Query request.
+    /// One page of the products, from index `GSI2`, sorted by `sku`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn products(
         &self,
         range: Option<store::Range<String>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Product>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Product>, store::StoreError>,
     > + Send;
 
-    /// One page of every product, by a Scan of the table: it reads every item, so prefer a query.
+    /// One page of every product, by a Scan of the table: it reads every item, so prefer a query. Filters apply after the read, so a page may be short and still have a next cursor.
     fn scan_products(
         &self,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Product>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Product>, store::StoreError>,
     > + Send;
@@ -945,6 +1130,7 @@ impl ProductTransaction for store::Transaction {
         &mut self,
         new: NewProduct,
     ) -> Result<models::Product, store::StoreError> {
+        store::NewItem::validate(&new)?;
         self.create::<models::Product>(store::fields_of(&new)?)
     }
 
@@ -955,6 +1141,7 @@ impl ProductTransaction for store::Transaction {
         expected_version: Option<i64>,
         conditions: store::Conditions,
     ) -> Result<&mut Self, store::StoreError> {
+        changes.validate()?;
         Ok(
             self
                 .update::<
@@ -1002,6 +1189,7 @@ impl ProductRepository for store::Store {
         &self,
         new: NewProduct,
     ) -> Result<models::Product, store::StoreError> {
+        store::NewItem::validate(&new)?;
         self.create(store::fields_of(&new)?, &["sku"]).await
     }
 
@@ -1026,6 +1214,7 @@ impl ProductRepository for store::Store {
         item: NewProduct,
         expected_version: Option<i64>,
     ) -> Result<(models::Product, bool), store::StoreError> {
+        store::NewItem::validate(&item)?;
         self.put(
                 store::fields_of(key)?,
                 store::fields_of(&item)?,
@@ -1041,6 +1230,7 @@ impl ProductRepository for store::Store {
         changes: ProductChanges,
         expected_version: Option<i64>,
     ) -> Result<models::Product, store::StoreError> {
+        changes.validate()?;
         self.update(
                 store::fields_of(key)?,
                 store::fields_of(&changes)?,
@@ -1060,17 +1250,57 @@ impl ProductRepository for store::Store {
     async fn products(
         &self,
         range: Option<store::Range<String>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Product>> + Send,
     ) -> Result<store::Page<models::Product>, store::StoreError> {
-        self.query(store::Query::page(Some("GSI2"), page).range(range)?).await
+        self.query(store::Query::select(Some("GSI2"), page.into())?.range(range)?).await
     }
 
     async fn scan_products(
         &self,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Product>> + Send,
     ) -> Result<store::Page<models::Product>, store::StoreError> {
-        self.query(store::Query::scan(page)).await
+        let select = page.into();
+        self.query(store::Query::scan(select.page).filtered(select.filters)?).await
     }
+}
+
+impl models::Product {
+    /// `sku`, for filters.
+    pub const SKU: store::Field<models::Product, String> = store::Field::new("sku");
+
+    /// `name`, for filters.
+    pub const NAME: store::Field<models::Product, String> = store::Field::new("name");
+
+    /// `unitPrice`, for filters.
+    pub const UNIT_PRICE: store::Field<models::Product, f64> = store::Field::new(
+        "unitPrice",
+    );
+
+    /// `currency`, for filters.
+    pub const CURRENCY: store::Field<models::Product, models::Currency> = store::Field::new(
+        "currency",
+    );
+
+    /// `categories`, for filters.
+    pub const CATEGORIES: store::Field<models::Product, Vec<String>> = store::Field::new(
+        "categories",
+    );
+
+    /// `active`, for filters.
+    pub const ACTIVE: store::Field<models::Product, bool> = store::Field::new("active");
+
+    /// `createdAt`, for filters.
+    pub const CREATED_AT: store::Field<models::Product, chrono::DateTime<chrono::Utc>> = store::Field::new(
+        "createdAt",
+    );
+
+    /// `updatedAt`, for filters.
+    pub const UPDATED_AT: store::Field<models::Product, chrono::DateTime<chrono::Utc>> = store::Field::new(
+        "updatedAt",
+    );
+
+    /// `version`, for filters.
+    pub const VERSION: store::Field<models::Product, i64> = store::Field::new("version");
 }
 
 /// How [`models::Category`] is stored.
@@ -1115,12 +1345,26 @@ pub static CATEGORY_ENTITY: store::EntityDef = store::EntityDef {
 
 impl store::Entity for models::Category {
     const DEF: &'static store::EntityDef = &CATEGORY_ENTITY;
+
+    fn before_write(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), store::StoreError> {
+        <crate::hooks::Hooks as Hooks>::before_write_category(fields)
+    }
+
+    fn after_read(&mut self) {
+        <crate::hooks::Hooks as Hooks>::after_read_category(self)
+    }
 }
 
 /// The primary key of a [`models::Category`]: the fields its key templates use.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CategoryKey {
     pub slug: String,
+}
+
+impl store::Key for CategoryKey {
+    type Entity = models::Category;
 }
 
 /// A new [`models::Category`], as a create or put takes it: every field but `version`, which the store sets.
@@ -1135,6 +1379,15 @@ pub struct NewCategory {
     pub featured_rank: Option<i64>,
 }
 
+impl store::NewItem for NewCategory {
+    type Entity = models::Category;
+
+    /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
+    fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_item(&schemas::CATEGORY, &store::fields_of(self)?)
+    }
+}
+
 /// Changes to a stored [`models::Category`], sent as a merge patch: fields left at their default (`None`, `Patch::Keep`) keep their value.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct CategoryChanges {
@@ -1146,9 +1399,16 @@ pub struct CategoryChanges {
     pub featured_rank: store::Patch<i64>,
 }
 
+impl CategoryChanges {
+    /// Checks each change against its field's schema: constraints the types do not hold, and that a required field is not removed.
+    pub fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_changes(&schemas::CATEGORY, &store::fields_of(self)?)
+    }
+}
+
 /// Typed access to stored [`models::Category`]s. [`store::Store`] implements it for DynamoDB and for memory alike.
 pub trait CategoryRepository {
-    /// Stores a new one. The store sets `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
+    /// Stores a new one, checked against the schema first (`Invalid` names what fails). The store sets `version`. One PutItem, or one TransactWriteItems with the guards of unique fields.
     fn create_category(
         &self,
         new: NewCategory,
@@ -1199,19 +1459,19 @@ pub trait CategoryRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// One page of the categories, from index `GSI1`, sorted by `featuredRank`, which `range` compares. One Query request.
+    /// One page of the categories, from index `GSI1`, sorted by `featuredRank`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn featured_categories(
         &self,
         range: Option<store::Range<i64>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Category>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Category>, store::StoreError>,
     > + Send;
 
-    /// One page of every category, by a Scan of the table: it reads every item, so prefer a query.
+    /// One page of every category, by a Scan of the table: it reads every item, so prefer a query. Filters apply after the read, so a page may be short and still have a next cursor.
     fn scan_categories(
         &self,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Category>> + Send,
     ) -> impl std::future::Future<
         Output = Result<store::Page<models::Category>, store::StoreError>,
     > + Send;
@@ -1256,6 +1516,7 @@ impl CategoryTransaction for store::Transaction {
         &mut self,
         new: NewCategory,
     ) -> Result<models::Category, store::StoreError> {
+        store::NewItem::validate(&new)?;
         self.create::<models::Category>(store::fields_of(&new)?)
     }
 
@@ -1266,6 +1527,7 @@ impl CategoryTransaction for store::Transaction {
         expected_version: Option<i64>,
         conditions: store::Conditions,
     ) -> Result<&mut Self, store::StoreError> {
+        changes.validate()?;
         Ok(
             self
                 .update::<
@@ -1313,6 +1575,7 @@ impl CategoryRepository for store::Store {
         &self,
         new: NewCategory,
     ) -> Result<models::Category, store::StoreError> {
+        store::NewItem::validate(&new)?;
         self.create(store::fields_of(&new)?, &[]).await
     }
 
@@ -1337,6 +1600,7 @@ impl CategoryRepository for store::Store {
         item: NewCategory,
         expected_version: Option<i64>,
     ) -> Result<(models::Category, bool), store::StoreError> {
+        store::NewItem::validate(&item)?;
         self.put(store::fields_of(key)?, store::fields_of(&item)?, &[], expected_version)
             .await
     }
@@ -1347,6 +1611,7 @@ impl CategoryRepository for store::Store {
         changes: CategoryChanges,
         expected_version: Option<i64>,
     ) -> Result<models::Category, store::StoreError> {
+        changes.validate()?;
         self.update(
                 store::fields_of(key)?,
                 store::fields_of(&changes)?,
@@ -1366,17 +1631,36 @@ impl CategoryRepository for store::Store {
     async fn featured_categories(
         &self,
         range: Option<store::Range<i64>>,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Category>> + Send,
     ) -> Result<store::Page<models::Category>, store::StoreError> {
-        self.query(store::Query::page(Some("GSI1"), page).range(range)?).await
+        self.query(store::Query::select(Some("GSI1"), page.into())?.range(range)?).await
     }
 
     async fn scan_categories(
         &self,
-        page: store::PageRequest,
+        page: impl Into<store::Select<models::Category>> + Send,
     ) -> Result<store::Page<models::Category>, store::StoreError> {
-        self.query(store::Query::scan(page)).await
+        let select = page.into();
+        self.query(store::Query::scan(select.page).filtered(select.filters)?).await
     }
+}
+
+impl models::Category {
+    /// `slug`, for filters.
+    pub const SLUG: store::Field<models::Category, String> = store::Field::new("slug");
+
+    /// `name`, for filters.
+    pub const NAME: store::Field<models::Category, String> = store::Field::new("name");
+
+    /// `featuredRank`, for filters.
+    pub const FEATURED_RANK: store::Field<models::Category, i64> = store::Field::new(
+        "featuredRank",
+    );
+
+    /// `version`, for filters.
+    pub const VERSION: store::Field<models::Category, i64> = store::Field::new(
+        "version",
+    );
 }
 
 /// The items of one `CUSTOMER#{customerId}` partition, read together: [`models::Customer`], [`models::Order`].
@@ -1402,8 +1686,22 @@ impl store::Collection for CustomerCollection {
             format!("a stored item does not match its type: {e}"),
         );
         match member {
-            0 => serde_json::from_value(fields).map(Self::Customer).map_err(read),
-            1 => serde_json::from_value(fields).map(Self::Order).map_err(read),
+            0 => {
+                serde_json::from_value(fields)
+                    .map(|mut item: models::Customer| {
+                        store::Entity::after_read(&mut item);
+                        Self::Customer(item)
+                    })
+                    .map_err(read)
+            }
+            1 => {
+                serde_json::from_value(fields)
+                    .map(|mut item: models::Order| {
+                        store::Entity::after_read(&mut item);
+                        Self::Order(item)
+                    })
+                    .map_err(read)
+            }
             _ => Err(store::StoreError::backend("no such member")),
         }
     }
@@ -1435,5 +1733,60 @@ impl CustomerCollectionRepository for store::Store {
                     .map_err(|e| store::StoreError::Invalid(e.to_string()))?,
             );
         self.query_collection(values, page).await
+    }
+}
+
+/// Hooks on stored entities, implemented by `Hooks` in `src/hooks.rs`: every method is a no-op unless it is overridden there.
+pub trait Hooks {
+    /// Runs before a [`models::Customer`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written.
+    fn before_write_customer(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), store::StoreError> {
+        let _ = fields;
+        Ok(())
+    }
+
+    /// Runs on every [`models::Customer`] the store answers.
+    fn after_read_customer(customer: &mut models::Customer) {
+        let _ = customer;
+    }
+
+    /// Runs before a [`models::Order`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written.
+    fn before_write_order(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), store::StoreError> {
+        let _ = fields;
+        Ok(())
+    }
+
+    /// Runs on every [`models::Order`] the store answers.
+    fn after_read_order(order: &mut models::Order) {
+        let _ = order;
+    }
+
+    /// Runs before a [`models::Product`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written.
+    fn before_write_product(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), store::StoreError> {
+        let _ = fields;
+        Ok(())
+    }
+
+    /// Runs on every [`models::Product`] the store answers.
+    fn after_read_product(product: &mut models::Product) {
+        let _ = product;
+    }
+
+    /// Runs before a [`models::Category`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written.
+    fn before_write_category(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), store::StoreError> {
+        let _ = fields;
+        Ok(())
+    }
+
+    /// Runs on every [`models::Category`] the store answers.
+    fn after_read_category(category: &mut models::Category) {
+        let _ = category;
     }
 }

@@ -103,6 +103,45 @@ impl std::fmt::Display for OrderStatus {
     }
 }
 
+/// An ISO 4217 currency code.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub enum Currency {
+    #[serde(rename = "EUR")]
+    Eur,
+    #[serde(rename = "GBP")]
+    Gbp,
+    #[serde(rename = "USD")]
+    Usd,
+}
+
+impl Currency {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Eur => "EUR",
+            Self::Gbp => "GBP",
+            Self::Usd => "USD",
+        }
+    }
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An order placed by a customer.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Order {
@@ -115,8 +154,7 @@ pub struct Order {
     pub status: OrderStatus,
     /// The order lines, at least one.
     pub items: Vec<OrderItemsItem>,
-    /// ISO 4217 currency code of all prices in the order.
-    pub currency: OrderCurrency,
+    pub currency: Currency,
     /// A note from the customer, or null for none.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub note: Option<Option<String>>,
@@ -176,8 +214,7 @@ pub struct Product {
     /// Current price of one unit.
     #[serde(rename = "unitPrice")]
     pub unit_price: f64,
-    /// ISO 4217 currency code of the price.
-    pub currency: OrderCurrency,
+    pub currency: Currency,
     /// Catalogue categories, each at most once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<String>>,
@@ -279,45 +316,6 @@ pub struct OrderItemsItem {
     pub unit_price: f64,
 }
 
-/// ISO 4217 currency code of all prices in the order.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
-pub enum OrderCurrency {
-    #[serde(rename = "EUR")]
-    Eur,
-    #[serde(rename = "GBP")]
-    Gbp,
-    #[serde(rename = "USD")]
-    Usd,
-}
-
-impl OrderCurrency {
-    /// The value on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Eur => "EUR",
-            Self::Gbp => "GBP",
-            Self::Usd => "USD",
-        }
-    }
-}
-
-impl std::fmt::Display for OrderCurrency {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// One invalid input.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProblemErrorsItem {
@@ -363,8 +361,7 @@ pub struct OrderInput {
     pub status: OrderStatus,
     /// The order lines, at least one.
     pub items: Vec<OrderItemsItem>,
-    /// ISO 4217 currency code of all prices in the order.
-    pub currency: OrderCurrency,
+    pub currency: Currency,
     /// A note from the customer, or null for none.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub note: Option<Option<String>>,
@@ -382,8 +379,7 @@ pub struct ProductInput {
     /// Current price of one unit.
     #[serde(rename = "unitPrice")]
     pub unit_price: f64,
-    /// ISO 4217 currency code of the price.
-    pub currency: OrderCurrency,
+    pub currency: Currency,
     /// Catalogue categories, each at most once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<String>>,

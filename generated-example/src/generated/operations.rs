@@ -245,6 +245,10 @@ impl axum::response::IntoResponse for UpdateCustomerResponse {
 pub struct ListCustomerOrdersRequest {
     /// The customer's id (a ULID).
     pub customer_id: String,
+    /// Only orders in one of these statuses.
+    pub status: Option<Vec<models::OrderStatus>>,
+    /// Only orders in this currency.
+    pub currency: Option<models::Currency>,
     /// Maximum number of items on the page.
     pub limit: Option<i64>,
     /// The `nextCursor` of the previous page; omit it for the first page.
@@ -262,6 +266,8 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for ListCustomerOrdersRequest
             .await?;
         Ok(Self {
             customer_id: input.param(http::Location::Path, "customerId")?,
+            status: input.param(http::Location::Query, "status")?,
+            currency: input.param(http::Location::Query, "currency")?,
             limit: input.param(http::Location::Query, "limit")?,
             cursor: input.param(http::Location::Query, "cursor")?,
         })

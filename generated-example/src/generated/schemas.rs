@@ -150,6 +150,12 @@ pub static ORDER_STATUS: Schema = Schema::String(Text {
     ..Text::PLAIN
 });
 
+/// Constraints of [`Currency`](crate::generated::models::Currency).
+pub static CURRENCY: Schema = Schema::String(Text {
+    allowed: &["EUR", "GBP", "USD"],
+    ..Text::PLAIN
+});
+
 /// Constraints of [`Order`](crate::generated::models::Order).
 pub static ORDER: Schema = Schema::Object(Record {
     properties: &[
@@ -179,7 +185,7 @@ pub static ORDER: Schema = Schema::Object(Record {
                 ..List::ANY
             }),
         ),
-        Property::required("currency", &ORDER_CURRENCY),
+        Property::required("currency", &CURRENCY),
         Property::optional(
             "note",
             &Schema::Nullable(
@@ -295,7 +301,7 @@ pub static PRODUCT: Schema = Schema::Object(Record {
                 ..Numeric::ANY
             }),
         ),
-        Property::required("currency", &ORDER_CURRENCY),
+        Property::required("currency", &CURRENCY),
         Property::optional(
             "categories",
             &Schema::Array(List {
@@ -489,12 +495,6 @@ pub static ORDER_ITEMS_ITEM: Schema = Schema::Object(Record {
     additional: Additional::Allow,
 });
 
-/// Constraints of [`OrderCurrency`](crate::generated::models::OrderCurrency).
-pub static ORDER_CURRENCY: Schema = Schema::String(Text {
-    allowed: &["EUR", "GBP", "USD"],
-    ..Text::PLAIN
-});
-
 /// Constraints of [`ProblemErrorsItem`](crate::generated::models::ProblemErrorsItem).
 pub static PROBLEM_ERRORS_ITEM: Schema = Schema::Object(Record {
     properties: &[
@@ -655,6 +655,17 @@ pub static LIST_CUSTOMER_ORDERS_REQUEST: OperationSpec = OperationSpec {
                 ..Text::PLAIN
             }),
         ),
+        ParamSpec::optional(
+                Location::Query,
+                "status",
+                &Schema::Array(List {
+                    items: &ORDER_STATUS,
+                    max_items: Some(5),
+                    ..List::ANY
+                }),
+            )
+            .exploded(),
+        ParamSpec::optional(Location::Query, "currency", &CURRENCY).exploded(),
         ParamSpec::optional(
                 Location::Query,
                 "limit",

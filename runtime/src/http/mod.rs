@@ -37,5 +37,6 @@ pub use problem::{ApiError, Location, Violation};
 pub use respond::{empty, json, method_not_allowed, not_found, raw, with_header};
 pub use schema::{Additional, Dict, List, Numeric, Property, Record, Schema, Text};
 pub use spec::{BodyKind, BodySpec, OperationSpec, ParamSpec};
+pub use validate::problems;
 pub use validate::validate;
 pub use violations::{Pointer, Violations};

@@ -364,6 +364,22 @@ pub(super) fn integer_of(number: f64) -> Option<serde_json::Number> {
     }
 }
 
+/// What `value` breaks of `schema`, as (JSON pointer, detail) pairs, at most as many as a
+/// problem response lists; for checks outside a request (the store's typed writes).
+pub fn problems(schema: &Schema, value: &Value) -> Vec<(String, String)> {
+    let mut out = Violations::new();
+    validate(schema, value, Location::Body, &Pointer::Root, &mut out);
+    let mut found: Vec<(String, String)> = out
+        .listed
+        .into_iter()
+        .map(|v| (v.pointer, v.detail))
+        .collect();
+    if out.unlisted > 0 {
+        found.push((String::new(), format!("and {} more problems", out.unlisted)));
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

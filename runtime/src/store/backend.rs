@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::filter::Test;
 use super::item::Item;
 use super::keys::SortCondition;
 use super::{IndexDef, Store, StoreError, TableDef};
@@ -62,6 +63,22 @@ pub(super) enum WriteOp {
     },
 }
 
+/// One write of a BatchWriteItem: no condition.
+#[derive(Debug, Clone)]
+pub(super) enum BatchOp {
+    Put(Item),
+    Delete(Item),
+}
+
+impl BatchOp {
+    /// The item put, or the key deleted.
+    pub(super) fn item(&self) -> &Item {
+        match self {
+            BatchOp::Put(item) | BatchOp::Delete(item) => item,
+        }
+    }
+}
+
 /// One item write. A single write is one request; several are one transaction.
 #[derive(Debug, Clone)]
 pub(super) struct Write {
@@ -109,15 +126,20 @@ pub(super) struct QueryPage<'a> {
     pub index: Option<&'static IndexDef>,
     pub condition: &'a KeyCondition,
     pub descending: bool,
+    /// Items read (before the filter), as DynamoDB's `Limit` counts them.
     pub limit: usize,
     pub start: Option<Item>,
+    /// What a read item must pass to be returned.
+    pub filter: &'a [Test],
 }
 
-/// The request of one Scan page, filtered on one attribute's value.
+/// The request of one Scan page.
 #[derive(Debug, Clone)]
-pub(super) struct ScanPage {
+pub(super) struct ScanPage<'a> {
     pub table: &'static TableDef,
-    pub filter: (&'static str, AttributeValue),
+    /// What a read item must pass to be returned (its type, at least).
+    pub filter: &'a [Test],
+    /// Items read (before the filter).
     pub limit: usize,
     pub start: Option<Item>,
 }
@@ -167,6 +189,19 @@ impl Store {
         }
     }
 
+    /// One BatchWriteItem of at most 25 writes to distinct items (and its retries of unprocessed
+    /// items).
+    pub(super) async fn batch_write_items(
+        &self,
+        table: &'static TableDef,
+        ops: &[BatchOp],
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Dynamo(db) => db.batch_write(table, ops).await,
+            Store::Memory(mem) => mem.batch_write(table, ops),
+        }
+    }
+
     /// One PutItem, UpdateItem or DeleteItem, or one TransactWriteItems for several writes.
     pub(super) async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
         match self {
@@ -211,7 +246,7 @@ impl Store {
     }
 
     /// One Scan request.
-    pub(super) async fn scan_page(&self, page: ScanPage) -> Result<RawPage, StoreError> {
+    pub(super) async fn scan_page(&self, page: ScanPage<'_>) -> Result<RawPage, StoreError> {
         match self {
             Store::Dynamo(db) => db.scan(page).await,
             Store::Memory(mem) => mem.scan(page),

@@ -1,13 +1,15 @@
 //! Batch reads: many items by key in one BatchGetItem per 100 keys, for typed repositories and
 //! for the items behind a KEYS_ONLY index.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value};
 
+use super::batch_write::canonical;
 use super::cursor;
 use super::item::{self, Item};
 use super::keys;
-use super::order;
-use super::{Entity, KeyAttr, Store, StoreError, TableDef};
+use super::{Entity, Store, StoreError, TableDef};
 
 /// The most keys DynamoDB takes in one BatchGetItem.
 pub const BATCH_GET_LIMIT: usize = 100;
@@ -45,35 +47,22 @@ impl Store {
     ) -> Result<Vec<Option<Item>>, StoreError> {
         let attrs = cursor::key_attrs(table, None);
         // DynamoDB refuses a batch that names one key twice.
-        let mut distinct: Vec<Item> = Vec::new();
-        for key in keys {
-            if !distinct.iter().any(|seen| same_key(seen, key, &attrs)) {
-                distinct.push(key.clone());
-            }
-        }
-        let mut found: Vec<Item> = Vec::with_capacity(distinct.len());
+        let mut seen = BTreeSet::new();
+        let distinct: Vec<Item> = keys
+            .iter()
+            .filter(|key| seen.insert(canonical(table, key)))
+            .cloned()
+            .collect();
+        let mut found: BTreeMap<_, Item> = BTreeMap::new();
         for chunk in distinct.chunks(BATCH_GET_LIMIT) {
-            found.extend(self.batch_get_items(table, chunk).await?);
+            for item in self.batch_get_items(table, chunk).await? {
+                let key = cursor::key_of(&item, &attrs);
+                found.insert(canonical(table, &key), item);
+            }
         }
         Ok(keys
             .iter()
-            .map(|key| {
-                found
-                    .iter()
-                    .find(|item| same_key(item, key, &attrs))
-                    .cloned()
-            })
+            .map(|key| found.get(&canonical(table, key)).cloned())
             .collect())
     }
-}
-
-/// Whether two items (or keys) have the same primary key.
-fn same_key(a: &Item, b: &Item, attrs: &[KeyAttr]) -> bool {
-    attrs
-        .iter()
-        .all(|attr| match (a.get(attr.name), b.get(attr.name)) {
-            (Some(x), Some(y)) => order::equal(x, y),
-            (None, None) => true,
-            _ => false,
-        })
 }

@@ -9,13 +9,13 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest,
+    ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 
 use super::backend::{
-    Actions, Cond, Found, QueryPage, RawPage, ScanPage, Write, WriteError, WriteOp,
+    Actions, BatchOp, Cond, Found, QueryPage, RawPage, ScanPage, Write, WriteError, WriteOp,
 };
 use super::expr::{self, Placeholders};
 use super::item::{Item, TOO_LARGE};
@@ -183,6 +183,54 @@ impl DynamoStore {
         } else {
             Err(StoreError::backend(format!(
                 "BatchGetItem: {} keys still unprocessed after {BATCH_ATTEMPTS} attempts",
+                pending.len()
+            )))
+        }
+    }
+
+    pub(super) async fn batch_write(
+        &self,
+        table: &TableDef,
+        ops: &[BatchOp],
+    ) -> Result<(), StoreError> {
+        let name = self.table_name(table);
+        let mut pending = ops
+            .iter()
+            .map(|op| match op {
+                BatchOp::Put(item) => PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build()),
+                BatchOp::Delete(key) => DeleteRequest::builder()
+                    .set_key(Some(key.clone()))
+                    .build()
+                    .map(|delete| WriteRequest::builder().delete_request(delete).build()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| backend("BatchWriteItem", e))?;
+        for attempt in 0..BATCH_ATTEMPTS {
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            let output = self
+                .client()
+                .batch_write_item()
+                .request_items(&name, std::mem::take(&mut pending))
+                .send()
+                .await
+                .map_err(|e| backend("BatchWriteItem", e))?;
+            if let Some(mut unprocessed) = output.unprocessed_items {
+                pending = unprocessed.remove(&name).unwrap_or_default();
+            }
+        }
+        if pending.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::backend(format!(
+                "BatchWriteItem: {} writes still unprocessed after {BATCH_ATTEMPTS} attempts",
                 pending.len()
             )))
         }
@@ -420,6 +468,7 @@ impl DynamoStore {
     pub(super) async fn query(&self, page: QueryPage<'_>) -> Result<RawPage, StoreError> {
         let mut p = Placeholders::default();
         let key_condition = expr::key_condition(page.condition, &mut p);
+        let filter = expr::filter(page.filter, &mut p);
         let (names, values) = p.into_maps();
         let output = self
             .client()
@@ -427,6 +476,7 @@ impl DynamoStore {
             .table_name(self.table_name(page.table))
             .set_index_name(page.index.map(|index| index.name.to_string()))
             .key_condition_expression(key_condition)
+            .set_filter_expression(filter)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .scan_index_forward(!page.descending)
@@ -440,16 +490,15 @@ impl DynamoStore {
         Ok(raw_page(output.items, output.last_evaluated_key))
     }
 
-    pub(super) async fn scan(&self, page: ScanPage) -> Result<RawPage, StoreError> {
+    pub(super) async fn scan(&self, page: ScanPage<'_>) -> Result<RawPage, StoreError> {
         let mut p = Placeholders::default();
-        let (name, value) = page.filter;
-        let filter = expr::equals(name, value, &mut p);
+        let filter = expr::filter(page.filter, &mut p);
         let (names, values) = p.into_maps();
         let output = self
             .client()
             .scan()
             .table_name(self.table_name(page.table))
-            .filter_expression(filter)
+            .set_filter_expression(filter)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .limit(limit(page.limit))

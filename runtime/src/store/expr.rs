@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::backend::{Action, Actions, Cond, KeyCondition};
+use super::filter::{FilterOp, Test};
 use super::keys::{Comparison, SortCondition};
 
 /// The placeholders of one request's expressions.
@@ -152,9 +153,29 @@ pub(super) fn key_condition(cond: &KeyCondition, p: &mut Placeholders) -> String
     format!("{pk} AND {sk}")
 }
 
-/// A FilterExpression `name = :value`.
-pub(super) fn equals(name: &str, value: AttributeValue, p: &mut Placeholders) -> String {
-    format!("{} = {}", p.name(name), p.value(value))
+/// A FilterExpression ANDing `tests`; `None` when there are none.
+pub(super) fn filter(tests: &[Test], p: &mut Placeholders) -> Option<String> {
+    let parts: Vec<String> = tests
+        .iter()
+        .map(|test| {
+            let n = p.name(&test.name);
+            let mut values = test.values.iter().map(|v| p.value(v.clone()));
+            let mut one = || values.next().unwrap_or_default();
+            match test.op {
+                FilterOp::Eq => format!("{n} = {}", one()),
+                // Spelled out so that an item without the field passes on every backend.
+                FilterOp::Ne => format!("(attribute_not_exists({n}) OR {n} <> {})", one()),
+                FilterOp::Lt => format!("{n} < {}", one()),
+                FilterOp::Lte => format!("{n} <= {}", one()),
+                FilterOp::Gt => format!("{n} > {}", one()),
+                FilterOp::Gte => format!("{n} >= {}", one()),
+                FilterOp::In => format!("{n} IN ({})", values.collect::<Vec<_>>().join(", ")),
+                FilterOp::BeginsWith => format!("begins_with({n}, {})", one()),
+                FilterOp::Contains => format!("contains({n}, {})", one()),
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" AND "))
 }
 
 #[cfg(test)]
@@ -244,7 +265,42 @@ mod tests {
             let (names, _) = p.into_maps();
             assert_eq!(names.unwrap()["#n0"], "PK");
         }
+    }
+
+    #[test]
+    fn filters_cover_every_operator() {
+        let test = |op, values: &[&str]| Test {
+            name: "total".into(),
+            op,
+            values: values.iter().map(|v| s(v)).collect(),
+        };
+        let cases = [
+            (FilterOp::Eq, "#n0 = :v0"),
+            (FilterOp::Ne, "(attribute_not_exists(#n0) OR #n0 <> :v0)"),
+            (FilterOp::Lt, "#n0 < :v0"),
+            (FilterOp::Lte, "#n0 <= :v0"),
+            (FilterOp::Gt, "#n0 > :v0"),
+            (FilterOp::Gte, "#n0 >= :v0"),
+            (FilterOp::BeginsWith, "begins_with(#n0, :v0)"),
+            (FilterOp::Contains, "contains(#n0, :v0)"),
+        ];
+        for (op, want) in cases {
+            let mut p = Placeholders::default();
+            assert_eq!(filter(&[test(op, &["1"])], &mut p).unwrap(), want);
+        }
         let mut p = Placeholders::default();
-        assert_eq!(equals("_type", s("ORDER"), &mut p), "#n0 = :v0");
+        let tests = [
+            test(FilterOp::In, &["a", "b", "c"]),
+            Test {
+                name: "_type".into(),
+                op: FilterOp::Eq,
+                values: vec![s("ORDER")],
+            },
+        ];
+        assert_eq!(
+            filter(&tests, &mut p).unwrap(),
+            "#n0 IN (:v0, :v1, :v2) AND #n1 = :v3"
+        );
+        assert_eq!(filter(&[], &mut Placeholders::default()), None);
     }
 }

@@ -233,12 +233,14 @@ pub(super) fn fields_of(def: &EntityDef, item: &Item) -> Result<Fields, StoreErr
 
 /// A stored item as the entity type.
 pub(super) fn into_entity<E: Entity>(item: Item) -> Result<E, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| {
+    let mut entity: E = serde_dynamo::from_item(item).map_err(|e| {
         StoreError::backend(format!(
             "a stored `{}` does not match its type: {e}",
             E::DEF.name
         ))
-    })
+    })?;
+    entity.after_read();
+    Ok(entity)
 }
 
 /// Whether `item` is an entity of this type (its type attribute says so).

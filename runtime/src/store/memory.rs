@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::backend::{
-    apply, Actions, Cond, Found, QueryPage, RawPage, ScanPage, Write, WriteError, WriteOp,
+    apply, Actions, BatchOp, Cond, Found, QueryPage, RawPage, ScanPage, Write, WriteError, WriteOp,
 };
 use super::cursor;
 use super::item::{Item, TOO_LARGE};
@@ -91,6 +91,27 @@ impl MemoryStore {
             .iter()
             .filter_map(|key| items.get(key).cloned())
             .collect())
+    }
+
+    /// One BatchWriteItem: each put and delete applied, none conditional.
+    pub(super) fn batch_write(&self, table: &TableDef, ops: &[BatchOp]) -> Result<(), StoreError> {
+        let keys: Vec<PrimaryKey> = ops
+            .iter()
+            .map(|op| key_of(table, op.item(), matches!(op, BatchOp::Delete(_))))
+            .collect::<Result<_, _>>()?;
+        let mut state = self.lock("BatchWriteItem");
+        let items = state.tables.entry(table.name).or_default();
+        for (key, op) in keys.into_iter().zip(ops) {
+            match op {
+                BatchOp::Put(item) => {
+                    items.insert(key, item.clone());
+                }
+                BatchOp::Delete(_) => {
+                    items.remove(&key);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// One TransactWriteItems with an idempotency token: a repeat of a committed transaction is
@@ -233,9 +254,16 @@ impl MemoryStore {
         let key_attrs = cursor::key_attrs(table, page.index);
         let keys_only = page.index.is_some_and(|index| index.keys_only);
         let more = rows.len() > page.limit;
+        rows.truncate(page.limit);
+        // Where the limit cut the result short, the last item read says where to go on, whether
+        // or not it passes the filter.
+        let last_key = rows
+            .last()
+            .filter(|_| more)
+            .map(|(_, item)| cursor::key_of(item, &key_attrs));
         let items: Vec<Item> = rows
             .into_iter()
-            .take(page.limit)
+            .filter(|(_, item)| page.filter.iter().all(|test| test.passes(item)))
             .map(|(_, item)| {
                 if keys_only {
                     cursor::key_of(item, &key_attrs)
@@ -244,15 +272,10 @@ impl MemoryStore {
                 }
             })
             .collect();
-        // Where the limit cut the result short, the last key says where to go on.
-        let last_key = items
-            .last()
-            .filter(|_| more)
-            .map(|item| cursor::key_of(item, &key_attrs));
         Ok(RawPage { items, last_key })
     }
 
-    pub(super) fn scan(&self, page: ScanPage) -> Result<RawPage, StoreError> {
+    pub(super) fn scan(&self, page: ScanPage<'_>) -> Result<RawPage, StoreError> {
         let table = page.table;
         let start = page
             .start
@@ -273,7 +296,6 @@ impl MemoryStore {
             .map(|(_, item)| item)
             .collect();
         let more = rest.next().is_some();
-        let (name, value) = &page.filter;
         let key_attrs = cursor::key_attrs(table, None);
         let last_key = examined
             .last()
@@ -281,7 +303,7 @@ impl MemoryStore {
             .map(|item| cursor::key_of(item, &key_attrs));
         let items = examined
             .into_iter()
-            .filter(|item| item.get(*name).is_some_and(|v| order::equal(v, value)))
+            .filter(|item| page.filter.iter().all(|test| test.passes(item)))
             .cloned()
             .collect();
         Ok(RawPage { items, last_key })

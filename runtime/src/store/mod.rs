@@ -12,7 +12,10 @@
 //! - `if_match`: the version an `If-Match` header requires,
 //! - `query`: one page of a Query or Scan,
 //! - `cursor`: opaque, validated pagination cursors,
+//! - `filter`: tests on fields that a page's items must pass,
 //! - `batch`: many items by key, 100 to a request,
+//! - `batch_write`: puts and deletes of many items, 25 to a request, and reads across entities,
+//! - `checks`: schema constraints on typed writes,
 //! - `conditions`: what a write requires of the stored item's fields,
 //! - `counters`: adding to numbers and appending to lists in place,
 //! - `transaction`: writes to any entities committed together,
@@ -23,12 +26,15 @@
 
 mod backend;
 mod batch;
+mod batch_write;
+mod checks;
 mod conditions;
 mod counters;
 mod cursor;
 pub mod dynamo;
 mod environment;
 mod expr;
+mod filter;
 mod guards;
 mod if_match;
 mod item;
@@ -46,8 +52,11 @@ mod tests;
 use crate::http::ApiError;
 
 pub use batch::BATCH_GET_LIMIT;
+pub use batch_write::{Batch, BatchGet, Fetched, Key, NewItem, Slot, BATCH_WRITE_LIMIT};
+pub use checks::{check_changes, check_item};
 pub use conditions::Conditions;
 pub use environment::{dynamodb, from_env};
+pub use filter::{Field, Filter, FilterOp, Filters, Select, FILTER_IN_LIMIT};
 pub use if_match::{parse_if_match, IfMatch};
 pub use transaction::{PreparedTransaction, Transaction, TRANSACTION_LIMIT};
 
@@ -235,7 +244,26 @@ pub struct EntityDef {
 pub trait Entity: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static {
     /// How the entity type is stored.
     const DEF: &'static EntityDef;
+
+    /// Runs before the store writes an item of this type, with the fields it is about to write:
+    /// the whole item for a create, a put, a batch put or a transaction's create (defaults,
+    /// transforms, id, timestamps and version applied), the changed fields for an update. An
+    /// error refuses the write, and nothing is written. The generator forwards it to the user's
+    /// hooks.
+    fn before_write(
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), StoreError> {
+        let _ = fields;
+        Ok(())
+    }
+
+    /// Runs on every entity of this type the store answers (reads, and the items writes return).
+    fn after_read(&mut self) {}
 }
+
+/// [`Entity::before_write`] of an entity, kept where the entity type is no longer known.
+pub(crate) type BeforeWrite =
+    fn(&mut serde_json::Map<String, serde_json::Value>) -> Result<(), StoreError>;
 
 /// Entity types that share a partition, read together by one Query: the generator implements it
 /// for an enum of the members (a customer and their orders).
@@ -480,6 +508,9 @@ pub struct Query {
     pub cursor: Option<String>,
     /// A Scan of the table filtered by type (a list without a suitable index).
     pub scan: bool,
+    /// Tests on fields the page's items must pass, all of them. DynamoDB applies them to the
+    /// `limit` items it reads, so a filtered page may be short, even empty, with a next cursor.
+    pub filter: Vec<Filter>,
 }
 
 impl Query {
@@ -494,7 +525,19 @@ impl Query {
             limit: page.limit,
             cursor: page.cursor,
             scan: false,
+            filter: Vec::new(),
         }
+    }
+
+    /// A Query of one page with the filters of `select` (see [`Query::page`]).
+    pub fn select<E>(index: Option<&'static str>, select: Select<E>) -> Result<Self, StoreError> {
+        Self::page(index, select.page).filtered(select.filters)
+    }
+
+    /// Adds filters on the entity's fields.
+    pub fn filtered<E>(mut self, filters: Filters<E>) -> Result<Self, StoreError> {
+        self.filter.extend(filters.into_filters()?);
+        Ok(self)
     }
 
     /// One page of a Scan of the table filtered by the entity's type: it reads every item.

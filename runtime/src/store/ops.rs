@@ -10,7 +10,7 @@ use super::backend::{Cond, Found, Write, WriteError, WriteOp};
 use super::guards::{guard_writes, GuardWrite};
 use super::item::{self, Item};
 use super::keys;
-use super::{Conditions, Entity, EntityDef, Store, StoreError};
+use super::{BeforeWrite, Conditions, Entity, EntityDef, Store, StoreError};
 
 impl Store {
     /// Creates an item. `fields` = the client's body fields merged with path-bound fields. The
@@ -24,7 +24,7 @@ impl Store {
         bound: &[&str],
     ) -> Result<E, StoreError> {
         let def = E::DEF;
-        let (write, guards, stored) = plan_create(def, fields, bound)?;
+        let (write, guards, stored) = plan_create(def, fields, bound, E::before_write)?;
         self.write_with_guards(write, guards, |_| StoreError::AlreadyExists)
             .await?;
         item::into_entity(stored)
@@ -169,6 +169,7 @@ impl Store {
             );
         }
 
+        E::before_write(&mut new)?;
         let mut stored = item::stored_item(def, &new)?;
         let conds = match &existing {
             None => vec![Cond::NotExists(def.table.pk.name.to_string())],
@@ -305,6 +306,7 @@ pub(super) fn plan_create(
     def: &EntityDef,
     fields: Map<String, Value>,
     bound: &[&str],
+    before_write: BeforeWrite,
 ) -> Result<(Write, Vec<GuardWrite>, Item), StoreError> {
     let mut fields = item::client_fields(def, fields, bound);
     item::apply_defaults(def, &mut fields)?;
@@ -324,6 +326,7 @@ pub(super) fn plan_create(
     if let Some(version) = def.version {
         fields.insert(version.to_string(), Value::from(1));
     }
+    before_write(&mut fields)?;
     let stored = item::stored_item(def, &fields)?;
     let write = Write {
         table: def.table,

@@ -1,8 +1,7 @@
 //! `Store::query`: one page of a Query on the primary key or an index, or of a Scan by type.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-
 use super::backend::{KeyCondition, QueryPage, RawPage, ScanPage};
+use super::filter::{self, Test};
 use super::item::{self, Item};
 use super::keys::{self, SortPlan};
 use super::{cursor, order};
@@ -69,6 +68,15 @@ impl Store {
         } else {
             keys::sort_plan(sk_attr, key.sk.as_ref(), range.as_ref())?
         };
+        let mut read_keys = vec![*pk_attr];
+        read_keys.extend(sk_attr.copied());
+        let Some(tests) = filter::tests(def, &query.filter, &read_keys)? else {
+            return Ok(RawPage::default());
+        };
+        if !tests.is_empty() && index.is_some_and(|index| index.keys_only) {
+            let message = "a KEYS_ONLY index holds no fields to filter on";
+            return Err(StoreError::Invalid(message.into()));
+        }
         let sk = match (plan, sk_attr) {
             // No key can lie in an empty range, so neither can a cursor's.
             (SortPlan::Nothing, _) if query.cursor.is_some() => return Err(StoreError::BadCursor),
@@ -93,6 +101,7 @@ impl Store {
                 descending: query.descending,
                 limit: query.limit + 1,
                 start,
+                filter: &tests,
             })
             .await?;
         let mut raw = trim(raw, query.limit, &key_attrs);
@@ -118,15 +127,18 @@ impl Store {
             .cursor
             .map(|text| cursor::decode(&text, &key_attrs))
             .transpose()?;
-        let filter = (
-            table.type_attribute,
-            AttributeValue::S(def.type_value.into()),
-        );
+        let Some(tests) = filter::tests(def, &query.filter, &key_attrs)? else {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let filter: Vec<Test> = std::iter::once(Test::type_is(def)).chain(tests).collect();
         let limit = query.limit + 1;
         let raw = self
             .scan_page(ScanPage {
                 table,
-                filter,
+                filter: &filter,
                 limit,
                 start,
             })

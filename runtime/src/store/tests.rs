@@ -346,6 +346,11 @@ scenarios!(
     transactions_commit_every_part_or_none,
     transforms_apply_before_keys_and_guards,
     collections_read_every_member_of_a_partition_in_one_query,
+    filtered_pages_are_short_never_wrong,
+    filters_test_fields_as_dynamodb_does,
+    batch_writes_put_and_delete_25_items_a_request,
+    batch_reads_span_entities_in_one_request,
+    hooks_see_every_write_and_read,
 );
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
@@ -464,6 +469,7 @@ fn query(index: Option<&'static str>, values: Value, limit: usize) -> Query {
         limit,
         cursor: None,
         scan: false,
+        filter: Vec::new(),
     }
 }
 
@@ -1171,9 +1177,14 @@ async fn concurrent_writers_cannot_both_win(store: Store) {
 
 /// Every user's email has exactly one guard, and no guard is left without its user.
 async fn assert_guards_match_users(store: &Store) {
+    let guard = filter::Test {
+        name: "_type".into(),
+        op: FilterOp::Eq,
+        values: vec![AttributeValue::S("UNIQUE".into())],
+    };
     let scan = ScanPage {
         table: &MAIN,
-        filter: ("_type", AttributeValue::S("UNIQUE".into())),
+        filter: &[guard],
         limit: 1000,
         start: None,
     };
@@ -2119,4 +2130,581 @@ async fn collections_read_every_member_of_a_partition_in_one_query(store: Store)
         .unwrap();
     assert_eq!(rest.items, vec![page.items[2].clone()]);
     assert!(rest.next_cursor.is_none());
+}
+
+fn filter(field: &str, op: FilterOp, value: Value) -> Filter {
+    Filter {
+        field: field.into(),
+        op,
+        value,
+    }
+}
+
+/// The pages a filtered query of `limit` returns, worked out from the items in key order: each
+/// request reads `limit + 1` items; when all pass, the page is the first `limit` of them and the
+/// next starts after the last; otherwise the page is those that passed and the next starts after
+/// the last item read.
+fn filtered_pages(
+    items: &[Order],
+    limit: usize,
+    passes: impl Fn(&Order) -> bool,
+) -> Vec<Vec<Order>> {
+    let mut pages = Vec::new();
+    let mut at = 0;
+    loop {
+        let read = &items[at..(at + limit + 1).min(items.len())];
+        let passed: Vec<Order> = read.iter().filter(|o| passes(o)).cloned().collect();
+        if passed.len() == limit + 1 {
+            pages.push(passed[..limit].to_vec());
+            at += limit;
+        } else {
+            pages.push(passed);
+            at += read.len();
+            if at >= items.len() {
+                return pages;
+            }
+        }
+    }
+}
+
+async fn filtered_pages_are_short_never_wrong(store: Store) {
+    let mut orders = Vec::new();
+    for i in 0..9_i64 {
+        let status = ["paid", "pending", "shipped"][(i % 3) as usize];
+        let fields = obj(
+            json!({"customerId": "c1", "status": status, "note": format!("n{i}"), "count": (i * 7) % 10}),
+        );
+        orders.push(
+            store
+                .create::<Order>(fields, &["customerId"])
+                .await
+                .unwrap(),
+        );
+    }
+    orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+    reset(&store);
+    let passes = |o: &Order| {
+        o.count.is_some_and(|c| c >= 3) && matches!(o.status.as_deref(), Some("paid" | "shipped"))
+    };
+    let q = Query {
+        filter: vec![
+            filter("count", FilterOp::Gte, json!(3)),
+            filter("status", FilterOp::In, json!(["paid", "shipped"])),
+        ],
+        ..query(None, json!({"customerId": "c1"}), 2)
+    };
+    let pages = all_pages::<Order>(&store, q.clone()).await;
+    let want = filtered_pages(&orders, 2, passes);
+    assert_eq!(pages, want, "the pages DynamoDB's Limit-then-filter gives");
+    assert!(pages.iter().any(|p| p.len() < 2), "some page is short");
+    let queries = vec!["Query"; pages.len()];
+    assert_requests(&store, &queries, "a filtered page is one Query");
+    let all: Vec<Order> = pages.concat();
+    assert_eq!(
+        all,
+        orders
+            .iter()
+            .filter(|o| passes(o))
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+
+    // An index query filters the same way; a filter no item passes still pages to the end.
+    let none = Query {
+        filter: vec![filter("note", FilterOp::Eq, json!("nobody"))],
+        ..query(Some("GSI1"), json!({"status": "paid"}), 1)
+    };
+    let pages = all_pages::<Order>(&store, none).await;
+    // Three paid orders read two at a time: an empty page with a cursor, then an empty last one.
+    assert!(
+        pages.iter().all(Vec::is_empty) && pages.len() == 2,
+        "{pages:?}"
+    );
+
+    // `In` with no values matches nothing without a request.
+    reset(&store);
+    let empty = Query {
+        filter: vec![filter("status", FilterOp::In, json!([]))],
+        ..query(None, json!({"customerId": "c1"}), 5)
+    };
+    let page = store.query::<Order>(empty).await.unwrap();
+    assert!(page.items.is_empty() && page.next_cursor.is_none());
+    assert_requests(&store, &[], "an empty `in` needs no request");
+
+    // The typed filters of a `Select` build the same query.
+    let count: Field<Order, i64> = Field::new("count");
+    let status: Field<Order, String> = Field::new("status");
+    let select = PageRequest::first(2).filter(
+        count
+            .gte(&3)
+            .and(status.one_of(&["paid".to_string(), "shipped".to_string()])),
+    );
+    let typed = Query::select(None, select)
+        .unwrap()
+        .bind("customerId", "c1")
+        .unwrap();
+    assert_eq!(typed.filter, q.filter);
+    assert_eq!(all_pages::<Order>(&store, typed).await, want);
+}
+
+async fn filters_test_fields_as_dynamodb_does(store: Store) {
+    let specs = [
+        json!({"customerId": "c2", "status": "paid", "note": "Rush order", "count": 10, "tags": ["gift", "red"]}),
+        json!({"customerId": "c2", "status": "paid", "note": "plain", "count": 2}),
+        json!({"customerId": "c2", "status": "pending", "tags": ["blue"]}),
+    ];
+    let mut orders = Vec::new();
+    for spec in specs {
+        orders.push(
+            store
+                .create::<Order>(obj(spec), &["customerId"])
+                .await
+                .unwrap(),
+        );
+    }
+    let notes = |found: Vec<Order>| {
+        let mut notes: Vec<String> = found
+            .into_iter()
+            .map(|o| o.note.unwrap_or_else(|| "-".into()))
+            .collect();
+        notes.sort();
+        notes
+    };
+    let cases = [
+        (
+            filter("count", FilterOp::Eq, json!(10.0)),
+            vec!["Rush order"],
+        ),
+        // An item without the field is not equal to anything.
+        (filter("count", FilterOp::Ne, json!(10)), vec!["-", "plain"]),
+        (filter("count", FilterOp::Lt, json!(10)), vec!["plain"]),
+        (
+            filter("count", FilterOp::Lte, json!(10)),
+            vec!["Rush order", "plain"],
+        ),
+        (filter("count", FilterOp::Gt, json!(2)), vec!["Rush order"]),
+        (
+            filter("count", FilterOp::Gte, json!(2)),
+            vec!["Rush order", "plain"],
+        ),
+        (
+            filter("note", FilterOp::BeginsWith, json!("Rush")),
+            vec!["Rush order"],
+        ),
+        (
+            filter("note", FilterOp::Contains, json!("ai")),
+            vec!["plain"],
+        ),
+        (filter("tags", FilterOp::Contains, json!("blue")), vec!["-"]),
+        (
+            filter("status", FilterOp::In, json!(["pending", "lost"])),
+            vec!["-"],
+        ),
+    ];
+    for (test, want) in cases {
+        let q = Query {
+            filter: vec![test.clone()],
+            ..query(None, json!({"customerId": "c2"}), 10)
+        };
+        let found = store.query::<Order>(q).await.unwrap().items;
+        assert_eq!(notes(found), want, "{test:?}");
+    }
+    // A value of another type compares with nothing. (moto answers 500 to this, so it is checked
+    // in memory only; typed filters and generated actions cannot send it.)
+    if matches!(store, Store::Memory(_)) {
+        let q = Query {
+            filter: vec![filter("count", FilterOp::Gt, json!("1"))],
+            ..query(None, json!({"customerId": "c2"}), 10)
+        };
+        assert!(store.query::<Order>(q).await.unwrap().items.is_empty());
+    }
+    // A scan keeps the entity's type and the filter.
+    let scan = Query {
+        scan: true,
+        filter: vec![filter("note", FilterOp::Eq, json!("plain"))],
+        ..query(None, json!({}), 1000)
+    };
+    assert_eq!(
+        notes(store.query::<Order>(scan).await.unwrap().items),
+        ["plain"]
+    );
+
+    let refused = [
+        (
+            None,
+            filter("PK", FilterOp::Eq, json!("x")),
+            "a key attribute",
+        ),
+        (
+            None,
+            filter("_type", FilterOp::Eq, json!("ORDER")),
+            "the type attribute",
+        ),
+        (
+            None,
+            filter("status", FilterOp::In, json!("paid")),
+            "`in` without an array",
+        ),
+        (
+            None,
+            filter("status", FilterOp::In, Value::Array(vec![json!("a"); 101])),
+            "101 values",
+        ),
+        (
+            None,
+            filter("note", FilterOp::BeginsWith, json!(1)),
+            "`beginsWith` a number",
+        ),
+    ];
+    for (index, test, why) in refused {
+        let q = Query {
+            filter: vec![test],
+            ..query(index, json!({"customerId": "c2"}), 10)
+        };
+        let result = store.query::<Order>(q).await;
+        assert!(
+            matches!(result, Err(StoreError::Invalid(_))),
+            "{why}: {result:?}"
+        );
+    }
+    // A KEYS_ONLY index has no fields to filter on.
+    let keys_only = Query {
+        filter: vec![filter("value", FilterOp::Gt, json!(1))],
+        ..query(Some("GSI2"), json!({"sensorId": "s"}), 10)
+    };
+    let result = store.query::<Reading>(keys_only).await;
+    assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadingKey {
+    sensor_id: String,
+    seq: i64,
+}
+
+impl Key for ReadingKey {
+    type Entity = Reading;
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewReading {
+    sensor_id: String,
+    seq: i64,
+    value: Option<f64>,
+}
+
+impl NewItem for NewReading {
+    type Entity = Reading;
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderKey {
+    customer_id: String,
+    order_id: String,
+}
+
+impl Key for OrderKey {
+    type Entity = Order;
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserKey {
+    user_id: String,
+}
+
+impl Key for UserKey {
+    type Entity = User;
+}
+
+fn reading_key(seq: i64) -> ReadingKey {
+    ReadingKey {
+        sensor_id: "batch".into(),
+        seq,
+    }
+}
+
+async fn batch_writes_put_and_delete_25_items_a_request(store: Store) {
+    let mut batch = Batch::new();
+    for seq in 0..30 {
+        let new = NewReading {
+            sensor_id: "batch".into(),
+            seq,
+            value: Some(seq as f64),
+        };
+        let answered = batch.put(new).unwrap();
+        assert_eq!(answered.seq, seq);
+    }
+    assert_eq!(batch.len(), 30);
+    store.write_batch(batch).await.unwrap();
+    assert_requests(
+        &store,
+        &["BatchWriteItem", "BatchWriteItem"],
+        "30 puts: 25 and 5",
+    );
+    let keys: Vec<Map<String, Value>> = (0..30)
+        .map(|seq| fields_of(&reading_key(seq)).unwrap())
+        .collect();
+    let found: Vec<Option<Reading>> = store.batch_get(keys.clone()).await.unwrap();
+    assert!(found
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r.as_ref().is_some_and(|r| r.value == Some(i as f64))));
+    reset(&store);
+
+    // A put at a key replaces the whole item; deletes of items that are there or not.
+    let mut batch = Batch::new();
+    let replaced = batch
+        .put_at(
+            &reading_key(0),
+            NewReading {
+                sensor_id: "ignored".into(),
+                seq: 99,
+                value: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (replaced.sensor_id.as_str(), replaced.seq, replaced.value),
+        ("batch", 0, None)
+    );
+    for seq in 1..30 {
+        batch.delete(&reading_key(seq)).unwrap();
+    }
+    batch.delete(&reading_key(1000)).unwrap();
+    store.write_batch(batch).await.unwrap();
+    assert_requests(
+        &store,
+        &["BatchWriteItem", "BatchWriteItem"],
+        "31 writes: 25 and 6",
+    );
+    let found: Vec<Option<Reading>> = store.batch_get(keys).await.unwrap();
+    assert_eq!(found[0].as_ref().map(|r| r.value), Some(None));
+    assert!(found[1..].iter().all(Option::is_none));
+
+    // One item twice is refused before anything is written.
+    reset(&store);
+    let mut twice = Batch::new();
+    twice.delete(&reading_key(0)).unwrap();
+    twice.delete(&reading_key(0)).unwrap();
+    assert!(matches!(
+        store.write_batch(twice).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_requests(&store, &[], "a refused batch sends nothing");
+    assert!(store
+        .get::<Reading>(fields_of(&reading_key(0)).unwrap())
+        .await
+        .unwrap()
+        .is_some());
+    reset(&store);
+
+    // Writes that need a condition are not batched.
+    let mut refused = Batch::new();
+    let user = UserKey {
+        user_id: "u".into(),
+    };
+    assert!(matches!(refused.delete(&user), Err(StoreError::Invalid(m)) if m.contains("unique")));
+    assert!(refused.is_empty());
+    assert!(store.write_batch(Batch::new()).await.is_ok());
+    assert_requests(&store, &[], "an empty batch sends nothing");
+}
+
+async fn batch_reads_span_entities_in_one_request(store: Store) {
+    let reading = new_reading(&store, "span", 7).await;
+    let order = new_order(&store, "c-span", Some("paid")).await;
+    let user = new_user(&store, "span@x.io").await.unwrap();
+    reset(&store);
+    let mut reads = BatchGet::new();
+    let r = reads
+        .get(&ReadingKey {
+            sensor_id: "span".into(),
+            seq: 7,
+        })
+        .unwrap();
+    let o = reads
+        .get(&OrderKey {
+            customer_id: "c-span".into(),
+            order_id: order.order_id.clone(),
+        })
+        .unwrap();
+    let u = reads
+        .get(&UserKey {
+            user_id: user.user_id.clone(),
+        })
+        .unwrap();
+    let missing = reads.get(&reading_key(12345)).unwrap();
+    // The order's key read as a user's: another type at the key is nothing.
+    let mistyped = reads
+        .get(&UserKey {
+            user_id: "x".into(),
+        })
+        .unwrap();
+    let mut found = store.batch_read(reads).await.unwrap();
+    assert_requests(
+        &store,
+        &["BatchGetItem"],
+        "three entities of one table: one request",
+    );
+    assert_eq!(found.take(r).unwrap(), Some(reading));
+    assert_eq!(found.take(o).unwrap(), Some(order));
+    assert_eq!(found.take(u).unwrap(), Some(user));
+    assert_eq!(found.take(missing).unwrap(), None);
+    assert_eq!(found.take(mistyped).unwrap(), None);
+}
+
+/// Memos count their words before every write and are read with an excerpt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Memo {
+    memo_id: String,
+    text: String,
+    words: Option<i64>,
+    #[serde(skip)]
+    excerpt: String,
+}
+
+static MEMO: EntityDef = EntityDef {
+    name: "Memo",
+    type_value: "MEMO",
+    table: &MAIN,
+    key: KeyDef {
+        pk: Template(&[Part::Lit("MEMO#"), Part::Str("memoId")]),
+        sk: Some(Template(&[Part::Lit("MEMO")])),
+    },
+    indexes: &[],
+    id: Some(IdDef {
+        field: "memoId",
+        generate: Generate::Ulid,
+    }),
+    created: None,
+    updated: None,
+    version: None,
+    expires: None,
+    unique: &[],
+    read_only: &["memoId"],
+    defaults: &[],
+    transforms: &[],
+};
+
+impl Entity for Memo {
+    const DEF: &'static EntityDef = &MEMO;
+
+    fn before_write(fields: &mut Map<String, Value>) -> Result<(), StoreError> {
+        if let Some(text) = fields.get("text").and_then(Value::as_str) {
+            if text.contains("forbidden") {
+                return Err(StoreError::Invalid("memos may not say that".into()));
+            }
+            let words = text.split_whitespace().count();
+            fields.insert("words".into(), Value::from(words));
+        }
+        Ok(())
+    }
+
+    fn after_read(&mut self) {
+        self.excerpt = self.text.chars().take(5).collect();
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewMemo {
+    text: String,
+}
+
+impl NewItem for NewMemo {
+    type Entity = Memo;
+}
+
+async fn hooks_see_every_write_and_read(store: Store) {
+    let memo: Memo = store
+        .create(obj(json!({"text": "one two three"})), &[])
+        .await
+        .unwrap();
+    assert_eq!((memo.words, memo.excerpt.as_str()), (Some(3), "one t"));
+    let key = obj(json!({"memoId": memo.memo_id}));
+    let read: Memo = store.get(key.clone()).await.unwrap().unwrap();
+    assert_eq!(read, memo);
+
+    // An update's hook sees the changed fields.
+    let updated: Memo = store
+        .update(key.clone(), obj(json!({"text": "four five"})), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.words, updated.excerpt.as_str()),
+        (Some(2), "four ")
+    );
+
+    // A hook's error refuses the write: nothing is written.
+    for attempt in [
+        store
+            .update::<Memo>(key.clone(), obj(json!({"text": "a forbidden word"})), None)
+            .await
+            .map(|_| ()),
+        store
+            .put::<Memo>(key.clone(), obj(json!({"text": "forbidden"})), &[], None)
+            .await
+            .map(|_| ()),
+        store
+            .create::<Memo>(obj(json!({"text": "forbidden"})), &[])
+            .await
+            .map(|_| ()),
+    ] {
+        assert!(
+            matches!(attempt, Err(StoreError::Invalid(_))),
+            "{attempt:?}"
+        );
+    }
+    let kept: Memo = store.get(key.clone()).await.unwrap().unwrap();
+    assert_eq!(kept.text, "four five");
+
+    // Puts, batch puts and transaction creates run it too; pages run `after_read`.
+    let (put, _): (Memo, bool) = store
+        .put(key.clone(), obj(json!({"text": "six"})), &[], None)
+        .await
+        .unwrap();
+    assert_eq!(put.words, Some(1));
+    let mut batch = Batch::new();
+    let batched = batch
+        .put(NewMemo {
+            text: "seven eight nine ten".into(),
+        })
+        .unwrap();
+    assert!(matches!(
+        batch.put(NewMemo {
+            text: "forbidden".into()
+        }),
+        Err(StoreError::Invalid(_))
+    ));
+    store.write_batch(batch).await.unwrap();
+    assert_eq!(batched.words, Some(4));
+    let mut tx = Transaction::new();
+    let created: Memo = tx.create(obj(json!({"text": "eleven twelve"}))).unwrap();
+    store.transact(tx).await.unwrap();
+    assert_eq!(created.words, Some(2));
+    let scan = Query {
+        scan: true,
+        ..query(None, json!({}), 1000)
+    };
+    let mut all: Vec<(String, Option<i64>)> = store
+        .query::<Memo>(scan)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|m| (m.excerpt, m.words))
+        .collect();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            ("eleve".to_string(), Some(2)),
+            ("seven".to_string(), Some(4)),
+            ("six".to_string(), Some(1)),
+        ]
+    );
 }

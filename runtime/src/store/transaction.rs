@@ -8,7 +8,7 @@ use super::guards::GuardWrite;
 use super::item::{self, Item};
 use super::keys;
 use super::ops::{number, of_type, plan_create};
-use super::{Conditions, Entity, EntityDef, Store, StoreError};
+use super::{BeforeWrite, Conditions, Entity, EntityDef, Store, StoreError};
 
 /// The most writes DynamoDB takes in one transaction (guard items count).
 pub const TRANSACTION_LIMIT: usize = 100;
@@ -31,6 +31,7 @@ enum Part {
     },
     Update {
         def: &'static EntityDef,
+        before_write: BeforeWrite,
         key: Map<String, Value>,
         patch: Map<String, Value>,
         expected_version: Option<i64>,
@@ -63,7 +64,7 @@ impl Transaction {
         let def = E::DEF;
         let given: Vec<String> = fields.keys().cloned().collect();
         let bound: Vec<&str> = given.iter().map(String::as_str).collect();
-        let (write, guards, stored) = plan_create(def, fields, &bound)?;
+        let (write, guards, stored) = plan_create(def, fields, &bound, E::before_write)?;
         let entity = item::into_entity(stored)?;
         self.parts.push(Part::Create { write, guards });
         Ok(entity)
@@ -79,6 +80,7 @@ impl Transaction {
     ) -> &mut Self {
         self.parts.push(Part::Update {
             def: E::DEF,
+            before_write: E::before_write,
             key,
             patch,
             expected_version,
@@ -251,13 +253,21 @@ impl Store {
             Part::Create { write, guards } => (write, guards, Refusal::Exists),
             Part::Update {
                 def,
+                before_write,
                 key,
                 patch,
                 expected_version,
                 conditions,
             } => {
                 let planned = self
-                    .plan_update(def, &key, patch, expected_version, &conditions)
+                    .plan_update(
+                        def,
+                        &key,
+                        patch,
+                        expected_version,
+                        &conditions,
+                        before_write,
+                    )
                     .await?;
                 let refusal = Refusal::Item { def, conditions };
                 (planned.write, planned.guards, refusal)

@@ -12,7 +12,7 @@ use super::keys::{self, Lookup, Rendered};
 use super::ops::{
     check_version, expected, failure, next_version, number, of_type, retrying, unchanged,
 };
-use super::{Conditions, Entity, EntityDef, Store, StoreError};
+use super::{BeforeWrite, Conditions, Entity, EntityDef, Store, StoreError};
 
 impl Store {
     /// Merge-patch: `patch` fields with a value are SET, fields with `null` are REMOVEd;
@@ -56,7 +56,7 @@ impl Store {
         let mut key = key;
         item::transform(def, &mut key);
         let key_item = keys::primary_key(def, &key)?;
-        let patch = patch_fields(def, patch);
+        let patch = patch_fields(def, patch, E::before_write)?;
         if patch.is_empty() {
             let found = self.stored(def, key_item).await?;
             conditions.check(def, &found)?;
@@ -189,10 +189,15 @@ impl Store {
         patch: Fields,
         expected_version: Option<i64>,
         conditions: &Conditions,
+        before_write: BeforeWrite,
     ) -> Result<PlannedUpdate, StoreError> {
         let expected_version = expected(def, &patch, expected_version)?;
         let key_item = keys::primary_key(def, key)?;
-        let change = Change::new(def, patch_fields(def, patch), expected_version)?;
+        let change = Change::new(
+            def,
+            patch_fields(def, patch, before_write)?,
+            expected_version,
+        )?;
         let existing = self.stored(def, key_item.clone()).await?;
         plan_on(
             def,
@@ -309,11 +314,18 @@ impl Change {
 }
 
 /// The patch fields a client may change (not read-only, not server-set, not in the primary key),
-/// transformed.
-fn patch_fields(def: &EntityDef, patch: Fields) -> Fields {
+/// transformed, as the entity's hook leaves them.
+fn patch_fields(
+    def: &EntityDef,
+    patch: Fields,
+    before_write: BeforeWrite,
+) -> Result<Fields, StoreError> {
     let mut patch = client_patch(def, patch);
     item::transform(def, &mut patch);
-    patch
+    if !patch.is_empty() {
+        before_write(&mut patch)?;
+    }
+    Ok(patch)
 }
 
 fn client_patch(def: &EntityDef, patch: Fields) -> Fields {
