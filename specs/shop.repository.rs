@@ -371,6 +371,27 @@ async fn typed_writes_are_checked_against_the_schema() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1, "only the valid order was written");
+
+    // A typed update or delete that holds only while the order is still pending.
+    let pending = Conditions::default()
+        .one_of("status", [OrderStatus::Pending])
+        .unwrap();
+    let note = OrderChanges {
+        note: Patch::Set("gift wrap".into()),
+        ..Default::default()
+    };
+    let refused = store.update_order_if(&key, note, None, &pending).await;
+    assert!(
+        matches!(&refused, Err(StoreError::ConditionFailed { field, .. }) if field == "status"),
+        "{refused:?}"
+    );
+    let refused = store.delete_order_if(&key, None, &pending).await;
+    assert!(matches!(refused, Err(StoreError::ConditionFailed { .. })), "{refused:?}");
+    let paid = Conditions::default()
+        .one_of("status", [OrderStatus::Paid])
+        .unwrap();
+    store.delete_order_if(&key, Some(1), &paid).await.unwrap();
+    assert_eq!(store.get_order(&key).await.unwrap(), None);
 }
 
 #[tokio::test]

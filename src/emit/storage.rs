@@ -388,6 +388,8 @@ struct Methods {
     put: Ident,
     update: Ident,
     delete: Ident,
+    update_if: Ident,
+    delete_if: Ident,
 }
 
 impl Methods {
@@ -399,6 +401,8 @@ impl Methods {
             put: format_ident!("put_{one}"),
             update: format_ident!("update_{one}"),
             delete: format_ident!("delete_{one}"),
+            update_if: format_ident!("update_{one}_if"),
+            delete_if: format_ident!("delete_{one}_if"),
         }
     }
 }
@@ -641,6 +645,8 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
         put,
         update,
         delete,
+        update_if,
+        delete_if,
     } = Methods::of(e);
     let repo = ident(&e.repository);
     let model = model(type_name);
@@ -754,6 +760,10 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
             fn #update(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>) -> #ret_item;
             /// Deletes one.
             fn #delete(&self, key: &#key, expected_version: Option<i64>) -> #ret_unit;
+            /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+            fn #update_if(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>, conditions: &store::Conditions) -> #ret_item;
+            /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+            fn #delete_if(&self, key: &#key, expected_version: Option<i64>, conditions: &store::Conditions) -> #ret_unit;
             #(#pattern_decls)*
             #[doc = #scan_doc]
             fn #scan(&self, page: impl Into<store::Select<#model>> + Send) -> #ret_page;
@@ -810,6 +820,13 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
             }
             async fn #delete(&self, key: &#key, expected_version: Option<i64>) -> Result<(), store::StoreError> {
                 self.delete::<#model>(store::fields_of(key)?, expected_version).await
+            }
+            async fn #update_if(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>, conditions: &store::Conditions) -> Result<#model, store::StoreError> {
+                changes.validate()?;
+                self.update_if(store::fields_of(key)?, store::fields_of(&changes)?, expected_version, conditions).await
+            }
+            async fn #delete_if(&self, key: &#key, expected_version: Option<i64>, conditions: &store::Conditions) -> Result<(), store::StoreError> {
+                self.delete_if::<#model>(store::fields_of(key)?, expected_version, conditions).await
             }
             #(#pattern_impls)*
             async fn #scan(&self, page: impl Into<store::Select<#model>> + Send) -> Result<store::Page<#model>, store::StoreError> {

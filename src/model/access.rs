@@ -38,6 +38,9 @@ pub fn settle(
         for verb in ["create", "get", "put", "update", "delete"] {
             scope.claim(format!("{verb}_{}", e.singular));
         }
+        for verb in ["update", "delete"] {
+            scope.claim(format!("{verb}_{}_if", e.singular));
+        }
     }
     for e in entities.iter_mut() {
         let table = &tables[e.table];

@@ -228,6 +228,25 @@ pub trait CustomerRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
+    /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+    fn update_customer_if(
+        &self,
+        key: &CustomerKey,
+        changes: CustomerChanges,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> impl std::future::Future<
+        Output = Result<models::Customer, store::StoreError>,
+    > + Send;
+
+    /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+    fn delete_customer_if(
+        &self,
+        key: &CustomerKey,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
+
     /// One page of the customers, from index `GSI2`, sorted by `createdAt`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn customers(
         &self,
@@ -395,6 +414,35 @@ impl CustomerRepository for store::Store {
         expected_version: Option<i64>,
     ) -> Result<(), store::StoreError> {
         self.delete::<models::Customer>(store::fields_of(key)?, expected_version).await
+    }
+
+    async fn update_customer_if(
+        &self,
+        key: &CustomerKey,
+        changes: CustomerChanges,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> Result<models::Customer, store::StoreError> {
+        changes.validate()?;
+        self.update_if(
+                store::fields_of(key)?,
+                store::fields_of(&changes)?,
+                expected_version,
+                conditions,
+            )
+            .await
+    }
+
+    async fn delete_customer_if(
+        &self,
+        key: &CustomerKey,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> Result<(), store::StoreError> {
+        self.delete_if::<
+                models::Customer,
+            >(store::fields_of(key)?, expected_version, conditions)
+            .await
     }
 
     async fn customers(
@@ -635,6 +683,25 @@ pub trait OrderRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
+    /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+    fn update_order_if(
+        &self,
+        key: &OrderKey,
+        changes: OrderChanges,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> impl std::future::Future<
+        Output = Result<models::Order, store::StoreError>,
+    > + Send;
+
+    /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+    fn delete_order_if(
+        &self,
+        key: &OrderKey,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
+
     /// One page of the orders with this `customerId`, from the table, sorted by `orderId`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn orders_by_customer_id(
         &self,
@@ -818,6 +885,35 @@ impl OrderRepository for store::Store {
         expected_version: Option<i64>,
     ) -> Result<(), store::StoreError> {
         self.delete::<models::Order>(store::fields_of(key)?, expected_version).await
+    }
+
+    async fn update_order_if(
+        &self,
+        key: &OrderKey,
+        changes: OrderChanges,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> Result<models::Order, store::StoreError> {
+        changes.validate()?;
+        self.update_if(
+                store::fields_of(key)?,
+                store::fields_of(&changes)?,
+                expected_version,
+                conditions,
+            )
+            .await
+    }
+
+    async fn delete_order_if(
+        &self,
+        key: &OrderKey,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> Result<(), store::StoreError> {
+        self.delete_if::<
+                models::Order,
+            >(store::fields_of(key)?, expected_version, conditions)
+            .await
     }
 
     async fn orders_by_customer_id(
@@ -1073,6 +1169,25 @@ pub trait ProductRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
+    /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+    fn update_product_if(
+        &self,
+        key: &ProductKey,
+        changes: ProductChanges,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> impl std::future::Future<
+        Output = Result<models::Product, store::StoreError>,
+    > + Send;
+
+    /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+    fn delete_product_if(
+        &self,
+        key: &ProductKey,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
+
     /// One page of the products, from index `GSI2`, sorted by `sku`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn products(
         &self,
@@ -1245,6 +1360,35 @@ impl ProductRepository for store::Store {
         expected_version: Option<i64>,
     ) -> Result<(), store::StoreError> {
         self.delete::<models::Product>(store::fields_of(key)?, expected_version).await
+    }
+
+    async fn update_product_if(
+        &self,
+        key: &ProductKey,
+        changes: ProductChanges,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> Result<models::Product, store::StoreError> {
+        changes.validate()?;
+        self.update_if(
+                store::fields_of(key)?,
+                store::fields_of(&changes)?,
+                expected_version,
+                conditions,
+            )
+            .await
+    }
+
+    async fn delete_product_if(
+        &self,
+        key: &ProductKey,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> Result<(), store::StoreError> {
+        self.delete_if::<
+                models::Product,
+            >(store::fields_of(key)?, expected_version, conditions)
+            .await
     }
 
     async fn products(
@@ -1459,6 +1603,25 @@ pub trait CategoryRepository {
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
+    /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+    fn update_category_if(
+        &self,
+        key: &CategoryKey,
+        changes: CategoryChanges,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> impl std::future::Future<
+        Output = Result<models::Category, store::StoreError>,
+    > + Send;
+
+    /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+    fn delete_category_if(
+        &self,
+        key: &CategoryKey,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
+
     /// One page of the categories, from index `GSI1`, sorted by `featuredRank`, which `range` compares. One Query request; filters apply to the items it reads, so a filtered page may be short and still have a next cursor.
     fn featured_categories(
         &self,
@@ -1626,6 +1789,35 @@ impl CategoryRepository for store::Store {
         expected_version: Option<i64>,
     ) -> Result<(), store::StoreError> {
         self.delete::<models::Category>(store::fields_of(key)?, expected_version).await
+    }
+
+    async fn update_category_if(
+        &self,
+        key: &CategoryKey,
+        changes: CategoryChanges,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> Result<models::Category, store::StoreError> {
+        changes.validate()?;
+        self.update_if(
+                store::fields_of(key)?,
+                store::fields_of(&changes)?,
+                expected_version,
+                conditions,
+            )
+            .await
+    }
+
+    async fn delete_category_if(
+        &self,
+        key: &CategoryKey,
+        expected_version: Option<i64>,
+        conditions: &store::Conditions,
+    ) -> Result<(), store::StoreError> {
+        self.delete_if::<
+                models::Category,
+            >(store::fields_of(key)?, expected_version, conditions)
+            .await
     }
 
     async fn featured_categories(
