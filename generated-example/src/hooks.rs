@@ -4,7 +4,9 @@
 //! `before_write_<entity>` with the fields it is about to write (the whole item for a create, a
 //! put or a batch put, after defaults, transforms, id and timestamps; the changed fields for an
 //! update) and refuses the write if it answers an error, and `after_read_<entity>` on every
-//! entity it answers, on DynamoDB and in memory alike.
+//! entity it answers, on DynamoDB and in memory alike. A put that loses a race is planned again,
+//! hook included, so change nothing but the fields; `Store::add` and `Store::append` (in-place
+//! counters and lists) call no hook.
 
 #[allow(unused_imports)]
 use apigen_runtime::store;

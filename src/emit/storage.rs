@@ -228,8 +228,8 @@ pub fn emit_entities(api: &Api, hooks: bool) -> TokenStream {
 /// The names of an entity's hooks: `before_write_order`, `after_read_order`.
 fn hook_methods(e: &Entity) -> (Ident, Ident) {
     (
-        format_ident!("before_write_{}", e.singular),
-        format_ident!("after_read_{}", e.singular),
+        format_ident!("before_write_{}", e.singular.trim_end_matches('_')),
+        format_ident!("after_read_{}", e.singular.trim_end_matches('_')),
     )
 }
 
@@ -401,8 +401,8 @@ impl Methods {
             put: format_ident!("put_{one}"),
             update: format_ident!("update_{one}"),
             delete: format_ident!("delete_{one}"),
-            update_if: format_ident!("update_{one}_if"),
-            delete_if: format_ident!("delete_{one}_if"),
+            update_if: format_ident!("update_{}_if", one.trim_end_matches('_')),
+            delete_if: format_ident!("delete_{}_if", one.trim_end_matches('_')),
         }
     }
 }
@@ -733,7 +733,7 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
 
             /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
             fn validate(&self) -> Result<(), store::StoreError> {
-                store::check_item(&schemas::#schema, &store::fields_of(self)?)
+                store::check_item(&schemas::#schema, &store::fields_of(self)?, &[#(#skipped),*])
             }
         }
 

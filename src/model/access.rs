@@ -38,8 +38,9 @@ pub fn settle(
         for verb in ["create", "get", "put", "update", "delete"] {
             scope.claim(format!("{verb}_{}", e.singular));
         }
+        // A keyword's singular ends in `_` (`crate_`): the suffix follows its stem.
         for verb in ["update", "delete"] {
-            scope.claim(format!("{verb}_{}_if", e.singular));
+            scope.claim(format!("{verb}_{}_if", e.singular.trim_end_matches('_')));
         }
     }
     for e in entities.iter_mut() {

@@ -777,13 +777,15 @@ fn bind(op: &Operation, d: &Declared, cx: &Context, at: &str) -> Bound {
     let if_match = find_param(&["If-Match"], ParamIn::Header);
 
     let filter = {
-        let mut key_fields = vec![table.pk.name.as_str()];
-        key_fields.extend(table.sk.as_ref().map(|k| k.name.as_str()));
+        // DynamoDB refuses filters on the key attributes of what it reads: the index's, or the
+        // table's for the primary key and a Scan.
         let read = index.map(|i| &table.indexes[i]);
-        if let Some(ix) = read {
-            key_fields.push(ix.pk.name.as_str());
-            key_fields.extend(ix.sk.as_ref().map(|k| k.name.as_str()));
-        }
+        let (pk, sk) = match read {
+            Some(ix) => (&ix.pk, ix.sk.as_ref()),
+            None => (&table.pk, table.sk.as_ref()),
+        };
+        let mut key_fields = vec![pk.name.as_str()];
+        key_fields.extend(sk.map(|k| k.name.as_str()));
         let mut taken: Vec<usize> = bindings.iter().map(|(_, p)| *p).collect();
         taken.extend(range.as_ref().map(|r| r.param));
         if let Some(RangeOp::Between { to }) = range.as_ref().map(|r| r.op) {

@@ -216,6 +216,12 @@ pub fn bind(
                     field_kind.describe()
                 )))
             }
+            op if field_kind == Kind::DateTime && op != FilterOp::BeginsWith => {
+                return Err(misfit(format!(
+                    "`{}` is a date-time, whose stored text does not compare as instants do",
+                    f.name
+                )))
+            }
             FilterOp::In => {
                 let Kind::List(item) = &param_kind else {
                     return Err(misfit(format!(
@@ -302,8 +308,9 @@ pub fn bind(
 
 fn help(op: FilterOp, field: &Kind) -> String {
     match (op, field) {
-        (_, Kind::DateTime) if op.orders() => {
-            "date-times are stored with varying fractional seconds, so their text does not sort as time does: put the field in a sort key and compare it with `range`".into()
+        (FilterOp::BeginsWith, _) => "give the parameter the schema of the field it tests".into(),
+        (_, Kind::DateTime) => {
+            "date-times are stored with varying fractional seconds, so their text neither sorts nor matches as instants do: put the field in a sort key and compare it with `range`, or match a day with `beginsWith`".into()
         }
         (_, Kind::Other) => "filter on a text, number or boolean field, or on a list of them".into(),
         (FilterOp::In, _) => "give the parameter `type: array` with items of the field's type and `maxItems: 100`".into(),

@@ -147,7 +147,11 @@ impl store::NewItem for NewCustomer {
 
     /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
     fn validate(&self) -> Result<(), store::StoreError> {
-        store::check_item(&schemas::CUSTOMER, &store::fields_of(self)?)
+        store::check_item(
+            &schemas::CUSTOMER,
+            &store::fields_of(self)?,
+            &["customerId", "createdAt", "updatedAt", "version"],
+        )
     }
 }
 
@@ -600,7 +604,11 @@ impl store::NewItem for NewOrder {
 
     /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
     fn validate(&self) -> Result<(), store::StoreError> {
-        store::check_item(&schemas::ORDER, &store::fields_of(self)?)
+        store::check_item(
+            &schemas::ORDER,
+            &store::fields_of(self)?,
+            &["orderId", "createdAt", "updatedAt", "version"],
+        )
     }
 }
 
@@ -1086,7 +1094,11 @@ impl store::NewItem for NewProduct {
 
     /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
     fn validate(&self) -> Result<(), store::StoreError> {
-        store::check_item(&schemas::PRODUCT, &store::fields_of(self)?)
+        store::check_item(
+            &schemas::PRODUCT,
+            &store::fields_of(self)?,
+            &["createdAt", "updatedAt", "version"],
+        )
     }
 }
 
@@ -1528,7 +1540,7 @@ impl store::NewItem for NewCategory {
 
     /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
     fn validate(&self) -> Result<(), store::StoreError> {
-        store::check_item(&schemas::CATEGORY, &store::fields_of(self)?)
+        store::check_item(&schemas::CATEGORY, &store::fields_of(self)?, &["version"])
     }
 }
 

@@ -74,6 +74,7 @@ impl Batch {
             fields.insert(field.to_string(), Value::String(now.clone()));
         }
         E::before_write(&mut fields)?;
+        item::transform(def, &mut fields);
         let stored = item::stored_item(def, &fields)?;
         self.writes.push((def.table, BatchOp::Put(stored.clone())));
         item::into_entity(stored)

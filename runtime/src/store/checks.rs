@@ -7,12 +7,26 @@ use super::StoreError;
 use crate::http::{self, Schema};
 
 /// Checks a new item's fields against the entity's schema, as a request body is checked, and
-/// the read-only fields it holds too (trusted code may set them; they must still fit).
+/// the read-only fields it holds too (trusted code may set them; they must still fit). A field
+/// the store sets (`store_sets`), or a required one that may be null, may be missing.
 /// `Invalid` lists what fails.
-pub fn check_item(schema: &Schema, fields: &Map<String, Value>) -> Result<(), StoreError> {
+pub fn check_item(
+    schema: &Schema,
+    fields: &Map<String, Value>,
+    store_sets: &[&str],
+) -> Result<(), StoreError> {
     let value = Value::Object(fields.clone());
+    let may_miss = |pointer: &str| {
+        let name = pointer.strip_prefix('/').unwrap_or(pointer);
+        store_sets.contains(&name)
+            || matches!(schema, Schema::Object(record) if record
+                .properties
+                .iter()
+                .any(|p| p.name == name && matches!(p.schema, Schema::Nullable(_))))
+    };
     let mut found: Vec<String> = http::problems(schema, &value)
         .into_iter()
+        .filter(|(pointer, detail)| !(detail == "is required" && may_miss(pointer)))
         .map(|(pointer, detail)| format!("`{pointer}` {detail}"))
         .collect();
     if let Schema::Object(record) = schema {
@@ -90,6 +104,14 @@ mod tests {
         additional: crate::http::Additional::Allow,
     });
 
+    static NULLABLE: Schema = Schema::Object(Record {
+        properties: &[
+            Property::required("id", &NAME),
+            Property::required("note", &NOTE),
+        ],
+        additional: crate::http::Additional::Allow,
+    });
+
     fn fields(value: Value) -> Map<String, Value> {
         match value {
             Value::Object(map) => map,
@@ -99,17 +121,21 @@ mod tests {
 
     #[test]
     fn new_items_are_checked_read_only_fields_too() {
-        assert!(check_item(&ITEM, &fields(json!({"name": "ada"}))).is_ok());
+        assert!(check_item(&ITEM, &fields(json!({"name": "ada"})), &[]).is_ok());
+        // What the store sets, and a nullable field, may be missing though required.
+        assert!(check_item(&NULLABLE, &fields(json!({})), &["id"]).is_ok());
+        assert!(check_item(&NULLABLE, &fields(json!({})), &[]).is_err());
         let Err(StoreError::Invalid(message)) = check_item(
             &ITEM,
             &fields(json!({"id": "too long", "name": "", "tags": ["a", "b", "c"]})),
+            &[],
         ) else {
             panic!("three problems")
         };
         for part in ["`/name`", "`/tags`", "`/id`"] {
             assert!(message.contains(part), "{message}");
         }
-        let Err(StoreError::Invalid(message)) = check_item(&ITEM, &fields(json!({}))) else {
+        let Err(StoreError::Invalid(message)) = check_item(&ITEM, &fields(json!({})), &[]) else {
             panic!("a required field is missing")
         };
         assert!(message.contains("`/name` is required"), "{message}");

@@ -221,7 +221,7 @@ impl DynamoStore {
                 .request_items(&name, std::mem::take(&mut pending))
                 .send()
                 .await
-                .map_err(|e| backend("BatchWriteItem", e))?;
+                .map_err(|e| write_failed("BatchWriteItem", e))?;
             if let Some(mut unprocessed) = output.unprocessed_items {
                 pending = unprocessed.remove(&name).unwrap_or_default();
             }

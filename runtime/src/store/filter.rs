@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::item::{self, Item};
 use super::order;
-use super::{EntityDef, KeyAttr, PageRequest, StoreError};
+use super::{EntityDef, KeyAttr, PageRequest, StoreError, Transform};
 
 /// DynamoDB's `IN` takes at most 100 values.
 pub const FILTER_IN_LIMIT: usize = 100;
@@ -338,6 +338,21 @@ pub(super) fn tests(
             item::transform(def, &mut one);
             item::attribute_value(name, &one[name])
         };
+        // A part of a text is compared as the text is stored, but for `trim`: the blanks around
+        // a part are part of what is looked for.
+        let fragment = |value: &Value| match value {
+            Value::String(text) => {
+                let steps: Vec<Transform> = def
+                    .transforms
+                    .iter()
+                    .filter(|t| t.field == name)
+                    .flat_map(|t| t.steps.iter().copied())
+                    .filter(|step| *step != Transform::Trim)
+                    .collect();
+                Ok(AttributeValue::S(item::transform_text(&steps, text)))
+            }
+            other => item::attribute_value(name, other),
+        };
         let values = match (filter.op, &filter.value) {
             (FilterOp::In, Value::Array(values)) if values.is_empty() => return Ok(None),
             (FilterOp::In, Value::Array(values)) if values.len() <= FILTER_IN_LIMIT => {
@@ -351,6 +366,15 @@ pub(super) fn tests(
             (FilterOp::BeginsWith, value) if !value.is_string() => {
                 return Err(StoreError::Invalid(format!(
                     "a filter `beginsWith` on `{name}` takes text"
+                )))
+            }
+            (FilterOp::BeginsWith | FilterOp::Contains, value) => vec![fragment(value)?],
+            // DynamoDB orders text and numbers only, and refuses the others in a comparison.
+            (FilterOp::Lt | FilterOp::Lte | FilterOp::Gt | FilterOp::Gte, value)
+                if !(value.is_string() || value.is_number()) =>
+            {
+                return Err(StoreError::Invalid(format!(
+                    "a filter on `{name}` orders text or numbers only"
                 )))
             }
             (_, value) => vec![stored(value)?],

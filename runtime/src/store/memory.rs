@@ -99,6 +99,11 @@ impl MemoryStore {
             .iter()
             .map(|op| key_of(table, op.item(), matches!(op, BatchOp::Delete(_))))
             .collect::<Result<_, _>>()?;
+        for op in ops {
+            if let BatchOp::Put(item) = op {
+                check_item(table, item)?;
+            }
+        }
         let mut state = self.lock("BatchWriteItem");
         let items = state.tables.entry(table.name).or_default();
         for (key, op) in keys.into_iter().zip(ops) {
@@ -253,13 +258,13 @@ impl MemoryStore {
         }
         let key_attrs = cursor::key_attrs(table, page.index);
         let keys_only = page.index.is_some_and(|index| index.keys_only);
-        let more = rows.len() > page.limit;
+        // DynamoDB gives the last key read whenever the read stopped at its limit (even with
+        // nothing after it): where to go on, whether or not that item passes the filter.
+        let reached = rows.len() >= page.limit;
         rows.truncate(page.limit);
-        // Where the limit cut the result short, the last item read says where to go on, whether
-        // or not it passes the filter.
         let last_key = rows
             .last()
-            .filter(|_| more)
+            .filter(|_| reached)
             .map(|(_, item)| cursor::key_of(item, &key_attrs));
         let items: Vec<Item> = rows
             .into_iter()
@@ -286,20 +291,19 @@ impl MemoryStore {
         let Some(items) = state.tables.get(table.name) else {
             return Ok(RawPage::default());
         };
-        let mut rest = items
+        // The limit counts items examined, before the filter, as in DynamoDB; a read that
+        // reached it gives its last key, with or without items after it.
+        let examined: Vec<&Item> = items
             .iter()
-            .filter(|(key, _)| start.as_ref().is_none_or(|s| *key > s));
-        // The limit counts items examined, before the filter, as in DynamoDB.
-        let examined: Vec<&Item> = rest
-            .by_ref()
+            .filter(|(key, _)| start.as_ref().is_none_or(|s| *key > s))
             .take(page.limit)
             .map(|(_, item)| item)
             .collect();
-        let more = rest.next().is_some();
+        let reached = examined.len() >= page.limit;
         let key_attrs = cursor::key_attrs(table, None);
         let last_key = examined
             .last()
-            .filter(|_| more)
+            .filter(|_| reached)
             .map(|item| cursor::key_of(item, &key_attrs));
         let items = examined
             .into_iter()
@@ -341,14 +345,7 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
         WriteOp::Check { .. } => current.cloned(),
     };
     if let Some(item) = &item {
-        if item_size(item) > MAX_ITEM_SIZE {
-            return Err(WriteError::Store(StoreError::Invalid(TOO_LARGE.into())));
-        }
-        for index in table.indexes {
-            for attr in [Some(&index.pk), index.sk.as_ref()].into_iter().flatten() {
-                key_value(item, attr)?;
-            }
-        }
+        check_item(table, item)?;
     }
     Ok(Change {
         table: table.name,
@@ -447,6 +444,19 @@ fn position(table: &TableDef, sort: Option<&KeyAttr>, item: &Item) -> Result<Pos
         .transpose()?
         .flatten();
     Ok((sort, key_of(table, item, false)?))
+}
+
+/// What DynamoDB checks of an item it stores: its size, and the type of each index key it holds.
+fn check_item(table: &TableDef, item: &Item) -> Result<(), StoreError> {
+    if item_size(item) > MAX_ITEM_SIZE {
+        return Err(StoreError::Invalid(TOO_LARGE.into()));
+    }
+    for index in table.indexes {
+        for attr in [Some(&index.pk), index.sk.as_ref()].into_iter().flatten() {
+            key_value(item, attr)?;
+        }
+    }
+    Ok(())
 }
 
 /// DynamoDB's item size limit, 400 KB.

@@ -247,8 +247,11 @@ pub trait Entity: serde::Serialize + serde::de::DeserializeOwned + Send + Sync +
 
     /// Runs before the store writes an item of this type, with the fields it is about to write:
     /// the whole item for a create, a put, a batch put or a transaction's create (defaults,
-    /// transforms, id, timestamps and version applied), the changed fields for an update. An
-    /// error refuses the write, and nothing is written. The generator forwards it to the user's
+    /// transforms, id, timestamps and version applied), the changed fields for an update. What
+    /// it sets is transformed like any value. An error refuses the write, and nothing is
+    /// written. A put that loses a race to another writer is planned again, hook included, so
+    /// the hook should change nothing but `fields`. `Store::add` and `Store::append` change a
+    /// number or a list in place and do not call it. The generator forwards it to the user's
     /// hooks.
     fn before_write(
         fields: &mut serde_json::Map<String, serde_json::Value>,

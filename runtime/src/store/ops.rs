@@ -170,6 +170,7 @@ impl Store {
         }
 
         E::before_write(&mut new)?;
+        item::transform(def, &mut new);
         let mut stored = item::stored_item(def, &new)?;
         let conds = match &existing {
             None => vec![Cond::NotExists(def.table.pk.name.to_string())],
@@ -327,6 +328,8 @@ pub(super) fn plan_create(
         fields.insert(version.to_string(), Value::from(1));
     }
     before_write(&mut fields)?;
+    // What the hook set is stored, keyed and guarded as any value is: transformed.
+    item::transform(def, &mut fields);
     let stored = item::stored_item(def, &fields)?;
     let write = Write {
         table: def.table,

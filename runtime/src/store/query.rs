@@ -71,6 +71,10 @@ impl Store {
         let mut read_keys = vec![*pk_attr];
         read_keys.extend(sk_attr.copied());
         let Some(tests) = filter::tests(def, &query.filter, &read_keys)? else {
+            // No item passes, so no cursor can point between two that do.
+            if query.cursor.is_some() {
+                return Err(StoreError::BadCursor);
+            }
             return Ok(RawPage::default());
         };
         if !tests.is_empty() && index.is_some_and(|index| index.keys_only) {
@@ -128,6 +132,9 @@ impl Store {
             .map(|text| cursor::decode(&text, &key_attrs))
             .transpose()?;
         let Some(tests) = filter::tests(def, &query.filter, &key_attrs)? else {
+            if start.is_some() {
+                return Err(StoreError::BadCursor);
+            }
             return Ok(Page {
                 items: Vec::new(),
                 next_cursor: None,

@@ -2140,10 +2140,11 @@ fn filter(field: &str, op: FilterOp, value: Value) -> Filter {
     }
 }
 
-/// The pages a filtered query of `limit` returns, worked out from the items in key order: each
-/// request reads `limit + 1` items; when all pass, the page is the first `limit` of them and the
-/// next starts after the last; otherwise the page is those that passed and the next starts after
-/// the last item read.
+/// The pages DynamoDB gives a filtered query of `limit`, worked out from the items in key order:
+/// each request reads `limit + 1` items; when all pass, the page is the first `limit` of them and
+/// the next starts after the last; otherwise the page is those that passed, and a read that
+/// reached its limit has a next page after its last item, even when nothing follows (an empty
+/// last page).
 fn filtered_pages(
     items: &[Order],
     limit: usize,
@@ -2157,14 +2158,29 @@ fn filtered_pages(
         if passed.len() == limit + 1 {
             pages.push(passed[..limit].to_vec());
             at += limit;
-        } else {
-            pages.push(passed);
-            at += read.len();
-            if at >= items.len() {
-                return pages;
-            }
+            continue;
+        }
+        pages.push(passed);
+        at += read.len();
+        if read.len() < limit + 1 {
+            return pages;
         }
     }
+}
+
+/// `got` is `want`, or on a server other than the memory store, `want` without its empty last
+/// page: moto gives no next key when the limit falls on the last item, where DynamoDB does.
+#[track_caller]
+fn assert_pages(store: &Store, got: &[Vec<Order>], want: &[Vec<Order>]) {
+    let shorter = match want.split_last() {
+        Some((last, rest)) if last.is_empty() => Some(rest),
+        _ => None,
+    };
+    let moto_form = matches!(store, Store::Dynamo(_)) && shorter == Some(got);
+    assert!(
+        got == want || moto_form,
+        "pages:\n{got:#?}\nwanted:\n{want:#?}"
+    );
 }
 
 async fn filtered_pages_are_short_never_wrong(store: Store) {
@@ -2195,7 +2211,7 @@ async fn filtered_pages_are_short_never_wrong(store: Store) {
     };
     let pages = all_pages::<Order>(&store, q.clone()).await;
     let want = filtered_pages(&orders, 2, passes);
-    assert_eq!(pages, want, "the pages DynamoDB's Limit-then-filter gives");
+    assert_pages(&store, &pages, &want);
     assert!(pages.iter().any(|p| p.len() < 2), "some page is short");
     let queries = vec!["Query"; pages.len()];
     assert_requests(&store, &queries, "a filtered page is one Query");
@@ -2244,7 +2260,23 @@ async fn filtered_pages_are_short_never_wrong(store: Store) {
         .bind("customerId", "c1")
         .unwrap();
     assert_eq!(typed.filter, q.filter);
-    assert_eq!(all_pages::<Order>(&store, typed).await, want);
+    assert_pages(&store, &all_pages::<Order>(&store, typed).await, &want);
+
+    // An `in` that nothing passes has no page after the first: a cursor is refused.
+    let cursor = store
+        .query::<Order>(query(None, json!({"customerId": "c1"}), 1))
+        .await
+        .unwrap()
+        .next_cursor;
+    let empty_after = Query {
+        cursor,
+        filter: vec![filter("status", FilterOp::In, json!([]))],
+        ..query(None, json!({"customerId": "c1"}), 1)
+    };
+    assert!(matches!(
+        store.query::<Order>(empty_after).await,
+        Err(StoreError::BadCursor)
+    ));
 }
 
 async fn filters_test_fields_as_dynamodb_does(store: Store) {
@@ -2318,6 +2350,22 @@ async fn filters_test_fields_as_dynamodb_does(store: Store) {
         };
         assert!(store.query::<Order>(q).await.unwrap().items.is_empty());
     }
+    // Parts of a text go through the field's transforms but `trim`: their blanks count.
+    new_user(&store, " Ada@Example.com ").await.unwrap();
+    for (test, want) in [
+        (filter("email", FilterOp::BeginsWith, json!("ADA@")), 1),
+        (filter("email", FilterOp::Contains, json!("EXAMPLE.")), 1),
+        (filter("email", FilterOp::Contains, json!(" ada")), 0),
+        (filter("email", FilterOp::Eq, json!("  ADA@example.COM")), 1),
+    ] {
+        let users = Query {
+            scan: true,
+            filter: vec![test.clone()],
+            ..query(None, json!({}), 1000)
+        };
+        let found = store.query::<User>(users).await.unwrap().items;
+        assert_eq!(found.len(), want, "{test:?}");
+    }
     // A scan keeps the entity's type and the filter.
     let scan = Query {
         scan: true,
@@ -2354,6 +2402,16 @@ async fn filters_test_fields_as_dynamodb_does(store: Store) {
             None,
             filter("note", FilterOp::BeginsWith, json!(1)),
             "`beginsWith` a number",
+        ),
+        (
+            None,
+            filter("count", FilterOp::Lt, json!(true)),
+            "an order of booleans",
+        ),
+        (
+            None,
+            filter("count", FilterOp::Gte, json!(null)),
+            "an order of nothing",
         ),
     ];
     for (index, test, why) in refused {

@@ -324,6 +324,7 @@ fn patch_fields(
     item::transform(def, &mut patch);
     if !patch.is_empty() {
         before_write(&mut patch)?;
+        item::transform(def, &mut patch);
     }
     Ok(patch)
 }
