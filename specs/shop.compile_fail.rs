@@ -50,6 +50,8 @@ pub async fn a_status_that_is_not_one(store: &Store) {
 /// A filter tests a field the entity has, with a value of that field's type, on that entity.
 pub async fn filters_of_the_wrong_field_or_type(store: &Store) {
     let _ = Order::TOTAL.gte(&10); //~ E0599
+    // Date-times are stored with varying fractional seconds: they have no filter handle.
+    let _ = Order::CREATED_AT; //~ E0599
     let _ = Order::CURRENCY.eq(&"GBP"); //~ E0308
     let email = Customer::EMAIL.eq(&"ada@example.com".to_string());
     let _: Select<Order> = PageRequest::default().filter(email); //~ E0308

@@ -10,8 +10,8 @@ use crate::generated::entities;
 pub struct Hooks;
 
 impl entities::Hooks for Hooks {
-    /// A customer's name holds more than blanks, whichever code writes it: the API's
-    /// `minLength: 1` lets "   " through, and hand-written code is not validated at all.
+    /// A customer's name holds more than blanks, whichever code writes it: the schema's
+    /// `minLength: 1`, which requests and typed writes are checked against, lets "   " through.
     fn before_write_customer(fields: &mut Map<String, Value>) -> Result<(), StoreError> {
         match fields.get("name").and_then(Value::as_str) {
             Some(name) if name.trim().is_empty() => Err(StoreError::Invalid(

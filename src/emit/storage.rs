@@ -12,7 +12,7 @@ use super::rust::{bare_ty, docs, generated, ident, inner_docs, ty, use_generated
 use crate::model::actions::{BoundAction, RangeOp, Verb};
 use crate::model::names::{const_name, Scope};
 use crate::model::storage::{Generate, KeyKind, Part, Pattern, Template, VarKind};
-use crate::model::types::{Additional, Field, StructDef};
+use crate::model::types::{Additional, Field, StrFormat, StructDef, Ty};
 use crate::model::{Api, Entity, Operation, Table, TypeKind};
 
 pub fn table_static(t: &Table) -> Ident {
@@ -242,7 +242,7 @@ fn emit_hooks(api: &Api) -> TokenStream {
         let (before, after) = hook_methods(e);
         let item = ident(&e.singular);
         let before_doc = format!(
-            " Runs before a [`models::{type_name}`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written."
+            " Runs before a [`models::{type_name}`] is written, with the fields to write: the whole item for a create, a put, a batch put or a transaction's create (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written. Deletes, `Store::add` and `Store::append` run no hook."
         );
         let after_doc = format!(" Runs on every [`models::{type_name}`] the store answers.");
         quote! {
@@ -701,8 +701,8 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
         format!(" The store sets {}.", code_list(&skipped))
     };
     let create_doc = format!(" Stores a new one, checked against the schema first (`Invalid` names what fails).{sets} One PutItem, or one TransactWriteItems with the guards of unique fields.");
-    let put_doc = " Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.";
-    let update_doc = " Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.";
+    let put_doc = " Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version. One GetItem, then one conditional PutItem (a TransactWriteItems when unique guards move).";
+    let update_doc = " Applies `changes` in one UpdateItem where it can (a GetItem first when a unique value or a partly known index key changes). With `expected_version`, the stored one must have that version.";
     let scan_doc = format!(
         " One page of every {}, by a Scan of the table: it reads every item, so prefer a query. Filters apply after the read, so a page may be short and still have a next cursor.",
         e.singular.replace('_', " ")
@@ -728,12 +728,18 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
 
         #new_item
 
+        impl #new_ty {
+            /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
+            pub fn validate(&self) -> Result<(), store::StoreError> {
+                store::check_item(&schemas::#schema, &store::fields_of(self)?, &[#(#skipped),*])
+            }
+        }
+
         impl store::NewItem for #new_ty {
             type Entity = #model;
 
-            /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
             fn validate(&self) -> Result<(), store::StoreError> {
-                store::check_item(&schemas::#schema, &store::fields_of(self)?, &[#(#skipped),*])
+                #new_ty::validate(self)
             }
         }
 
@@ -758,11 +764,11 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
             fn #put(&self, key: &#key, item: #new_ty, expected_version: Option<i64>) -> #ret_put;
             #[doc = #update_doc]
             fn #update(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>) -> #ret_item;
-            /// Deletes one.
+            /// Deletes one. One DeleteItem (a GetItem and a TransactWriteItems when unique guards must go).
             fn #delete(&self, key: &#key, expected_version: Option<i64>) -> #ret_unit;
-            /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+            /// Applies `changes` only while the stored one meets `conditions`, checked by DynamoDB with the write (one UpdateItem where it can): else `ConditionFailed` names the field, and nothing is written.
             fn #update_if(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>, conditions: &store::Conditions) -> #ret_item;
-            /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+            /// Deletes one only while it meets `conditions` (one DeleteItem, as `delete` makes it): else `ConditionFailed` names the field, and nothing is deleted.
             fn #delete_if(&self, key: &#key, expected_version: Option<i64>, conditions: &store::Conditions) -> #ret_unit;
             #(#pattern_decls)*
             #[doc = #scan_doc]
@@ -783,7 +789,7 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
 
         impl #tx_trait for store::Transaction {
             fn #create(&mut self, new: #new_ty) -> Result<#model, store::StoreError> {
-                store::NewItem::validate(&new)?;
+                new.validate()?;
                 self.create::<#model>(store::fields_of(&new)?)
             }
             fn #update(&mut self, key: &#key, changes: #changes_ty, expected_version: Option<i64>, conditions: store::Conditions) -> Result<&mut Self, store::StoreError> {
@@ -800,7 +806,7 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
 
         impl #repo for store::Store {
             async fn #create(&self, new: #new_ty) -> Result<#model, store::StoreError> {
-                store::NewItem::validate(&new)?;
+                new.validate()?;
                 self.create(store::fields_of(&new)?, &[#(#trusted),*]).await
             }
             async fn #get(&self, key: &#key) -> Result<Option<#model>, store::StoreError> {
@@ -811,7 +817,7 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
                 self.batch_get(keys).await
             }
             async fn #put(&self, key: &#key, item: #new_ty, expected_version: Option<i64>) -> Result<(#model, bool), store::StoreError> {
-                store::NewItem::validate(&item)?;
+                item.validate()?;
                 self.put(store::fields_of(key)?, store::fields_of(&item)?, &[#(#trusted),*], expected_version).await
             }
             async fn #update(&self, key: &#key, changes: #changes_ty, expected_version: Option<i64>) -> Result<#model, store::StoreError> {
@@ -840,11 +846,18 @@ fn emit_repository(api: &Api, e: &Entity, schema: &Ident) -> TokenStream {
 }
 
 /// A typed handle per field of the entity, for filters in hand-written queries:
-/// `models::Order::TOTAL.gte(&100)`.
+/// `models::Order::TOTAL.gte(&100)`. Date-times get none: they are stored with varying
+/// fractional seconds, so their text neither sorts nor matches as instants do.
 fn emit_fields(api: &Api, type_name: &str, s: &StructDef) -> TokenStream {
     let model = model(type_name);
     let mut names = Scope::default();
-    let consts = s.fields.iter().map(|f| {
+    let is_time = |f: &&Field| {
+        matches!(
+            api.types.resolve(&f.shape).ty,
+            Ty::String(StrFormat::DateTime)
+        )
+    };
+    let consts = s.fields.iter().filter(|f| !is_time(f)).map(|f| {
         let name = format_ident!("{}", names.claim(const_name(&f.name)));
         let field_ty = bare_ty(&api.types, &f.shape, Some(&models()));
         let wire = &f.name;

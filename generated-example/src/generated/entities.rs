@@ -142,16 +142,22 @@ pub struct NewCustomer {
     pub marketing_opt_in: Option<bool>,
 }
 
-impl store::NewItem for NewCustomer {
-    type Entity = models::Customer;
-
+impl NewCustomer {
     /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
-    fn validate(&self) -> Result<(), store::StoreError> {
+    pub fn validate(&self) -> Result<(), store::StoreError> {
         store::check_item(
             &schemas::CUSTOMER,
             &store::fields_of(self)?,
             &["customerId", "createdAt", "updatedAt", "version"],
         )
+    }
+}
+
+impl store::NewItem for NewCustomer {
+    type Entity = models::Customer;
+
+    fn validate(&self) -> Result<(), store::StoreError> {
+        NewCustomer::validate(self)
     }
 }
 
@@ -205,7 +211,7 @@ pub trait CustomerRepository {
         Output = Result<Vec<Option<models::Customer>>, store::StoreError>,
     > + Send;
 
-    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
+    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version. One GetItem, then one conditional PutItem (a TransactWriteItems when unique guards move).
     fn put_customer(
         &self,
         key: &CustomerKey,
@@ -215,7 +221,7 @@ pub trait CustomerRepository {
         Output = Result<(models::Customer, bool), store::StoreError>,
     > + Send;
 
-    /// Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.
+    /// Applies `changes` in one UpdateItem where it can (a GetItem first when a unique value or a partly known index key changes). With `expected_version`, the stored one must have that version.
     fn update_customer(
         &self,
         key: &CustomerKey,
@@ -225,14 +231,14 @@ pub trait CustomerRepository {
         Output = Result<models::Customer, store::StoreError>,
     > + Send;
 
-    /// Deletes one.
+    /// Deletes one. One DeleteItem (a GetItem and a TransactWriteItems when unique guards must go).
     fn delete_customer(
         &self,
         key: &CustomerKey,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+    /// Applies `changes` only while the stored one meets `conditions`, checked by DynamoDB with the write (one UpdateItem where it can): else `ConditionFailed` names the field, and nothing is written.
     fn update_customer_if(
         &self,
         key: &CustomerKey,
@@ -243,7 +249,7 @@ pub trait CustomerRepository {
         Output = Result<models::Customer, store::StoreError>,
     > + Send;
 
-    /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+    /// Deletes one only while it meets `conditions` (one DeleteItem, as `delete` makes it): else `ConditionFailed` names the field, and nothing is deleted.
     fn delete_customer_if(
         &self,
         key: &CustomerKey,
@@ -308,7 +314,7 @@ impl CustomerTransaction for store::Transaction {
         &mut self,
         new: NewCustomer,
     ) -> Result<models::Customer, store::StoreError> {
-        store::NewItem::validate(&new)?;
+        new.validate()?;
         self.create::<models::Customer>(store::fields_of(&new)?)
     }
 
@@ -367,7 +373,7 @@ impl CustomerRepository for store::Store {
         &self,
         new: NewCustomer,
     ) -> Result<models::Customer, store::StoreError> {
-        store::NewItem::validate(&new)?;
+        new.validate()?;
         self.create(store::fields_of(&new)?, &[]).await
     }
 
@@ -392,7 +398,7 @@ impl CustomerRepository for store::Store {
         item: NewCustomer,
         expected_version: Option<i64>,
     ) -> Result<(models::Customer, bool), store::StoreError> {
-        store::NewItem::validate(&item)?;
+        item.validate()?;
         self.put(store::fields_of(key)?, store::fields_of(&item)?, &[], expected_version)
             .await
     }
@@ -485,18 +491,6 @@ impl models::Customer {
     pub const MARKETING_OPT_IN: store::Field<models::Customer, bool> = store::Field::new(
         "marketingOptIn",
     );
-
-    /// `createdAt`, for filters.
-    pub const CREATED_AT: store::Field<
-        models::Customer,
-        chrono::DateTime<chrono::Utc>,
-    > = store::Field::new("createdAt");
-
-    /// `updatedAt`, for filters.
-    pub const UPDATED_AT: store::Field<
-        models::Customer,
-        chrono::DateTime<chrono::Utc>,
-    > = store::Field::new("updatedAt");
 
     /// `version`, for filters.
     pub const VERSION: store::Field<models::Customer, i64> = store::Field::new(
@@ -599,16 +593,22 @@ pub struct NewOrder {
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-impl store::NewItem for NewOrder {
-    type Entity = models::Order;
-
+impl NewOrder {
     /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
-    fn validate(&self) -> Result<(), store::StoreError> {
+    pub fn validate(&self) -> Result<(), store::StoreError> {
         store::check_item(
             &schemas::ORDER,
             &store::fields_of(self)?,
             &["orderId", "createdAt", "updatedAt", "version"],
         )
+    }
+}
+
+impl store::NewItem for NewOrder {
+    type Entity = models::Order;
+
+    fn validate(&self) -> Result<(), store::StoreError> {
+        NewOrder::validate(self)
     }
 }
 
@@ -664,7 +664,7 @@ pub trait OrderRepository {
         Output = Result<Vec<Option<models::Order>>, store::StoreError>,
     > + Send;
 
-    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
+    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version. One GetItem, then one conditional PutItem (a TransactWriteItems when unique guards move).
     fn put_order(
         &self,
         key: &OrderKey,
@@ -674,7 +674,7 @@ pub trait OrderRepository {
         Output = Result<(models::Order, bool), store::StoreError>,
     > + Send;
 
-    /// Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.
+    /// Applies `changes` in one UpdateItem where it can (a GetItem first when a unique value or a partly known index key changes). With `expected_version`, the stored one must have that version.
     fn update_order(
         &self,
         key: &OrderKey,
@@ -684,14 +684,14 @@ pub trait OrderRepository {
         Output = Result<models::Order, store::StoreError>,
     > + Send;
 
-    /// Deletes one.
+    /// Deletes one. One DeleteItem (a GetItem and a TransactWriteItems when unique guards must go).
     fn delete_order(
         &self,
         key: &OrderKey,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+    /// Applies `changes` only while the stored one meets `conditions`, checked by DynamoDB with the write (one UpdateItem where it can): else `ConditionFailed` names the field, and nothing is written.
     fn update_order_if(
         &self,
         key: &OrderKey,
@@ -702,7 +702,7 @@ pub trait OrderRepository {
         Output = Result<models::Order, store::StoreError>,
     > + Send;
 
-    /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+    /// Deletes one only while it meets `conditions` (one DeleteItem, as `delete` makes it): else `ConditionFailed` names the field, and nothing is deleted.
     fn delete_order_if(
         &self,
         key: &OrderKey,
@@ -778,7 +778,7 @@ impl OrderTransaction for store::Transaction {
         &mut self,
         new: NewOrder,
     ) -> Result<models::Order, store::StoreError> {
-        store::NewItem::validate(&new)?;
+        new.validate()?;
         self.create::<models::Order>(store::fields_of(&new)?)
     }
 
@@ -837,7 +837,7 @@ impl OrderRepository for store::Store {
         &self,
         new: NewOrder,
     ) -> Result<models::Order, store::StoreError> {
-        store::NewItem::validate(&new)?;
+        new.validate()?;
         self.create(store::fields_of(&new)?, &["customerId"]).await
     }
 
@@ -862,7 +862,7 @@ impl OrderRepository for store::Store {
         item: NewOrder,
         expected_version: Option<i64>,
     ) -> Result<(models::Order, bool), store::StoreError> {
-        store::NewItem::validate(&item)?;
+        item.validate()?;
         self.put(
                 store::fields_of(key)?,
                 store::fields_of(&item)?,
@@ -990,23 +990,8 @@ impl models::Order {
     /// `note`, for filters.
     pub const NOTE: store::Field<models::Order, String> = store::Field::new("note");
 
-    /// `createdAt`, for filters.
-    pub const CREATED_AT: store::Field<models::Order, chrono::DateTime<chrono::Utc>> = store::Field::new(
-        "createdAt",
-    );
-
-    /// `updatedAt`, for filters.
-    pub const UPDATED_AT: store::Field<models::Order, chrono::DateTime<chrono::Utc>> = store::Field::new(
-        "updatedAt",
-    );
-
     /// `version`, for filters.
     pub const VERSION: store::Field<models::Order, i64> = store::Field::new("version");
-
-    /// `expiresAt`, for filters.
-    pub const EXPIRES_AT: store::Field<models::Order, chrono::DateTime<chrono::Utc>> = store::Field::new(
-        "expiresAt",
-    );
 }
 
 /// How [`models::Product`] is stored.
@@ -1089,16 +1074,22 @@ pub struct NewProduct {
     pub active: Option<bool>,
 }
 
-impl store::NewItem for NewProduct {
-    type Entity = models::Product;
-
+impl NewProduct {
     /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
-    fn validate(&self) -> Result<(), store::StoreError> {
+    pub fn validate(&self) -> Result<(), store::StoreError> {
         store::check_item(
             &schemas::PRODUCT,
             &store::fields_of(self)?,
             &["createdAt", "updatedAt", "version"],
         )
+    }
+}
+
+impl store::NewItem for NewProduct {
+    type Entity = models::Product;
+
+    fn validate(&self) -> Result<(), store::StoreError> {
+        NewProduct::validate(self)
     }
 }
 
@@ -1154,7 +1145,7 @@ pub trait ProductRepository {
         Output = Result<Vec<Option<models::Product>>, store::StoreError>,
     > + Send;
 
-    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
+    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version. One GetItem, then one conditional PutItem (a TransactWriteItems when unique guards move).
     fn put_product(
         &self,
         key: &ProductKey,
@@ -1164,7 +1155,7 @@ pub trait ProductRepository {
         Output = Result<(models::Product, bool), store::StoreError>,
     > + Send;
 
-    /// Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.
+    /// Applies `changes` in one UpdateItem where it can (a GetItem first when a unique value or a partly known index key changes). With `expected_version`, the stored one must have that version.
     fn update_product(
         &self,
         key: &ProductKey,
@@ -1174,14 +1165,14 @@ pub trait ProductRepository {
         Output = Result<models::Product, store::StoreError>,
     > + Send;
 
-    /// Deletes one.
+    /// Deletes one. One DeleteItem (a GetItem and a TransactWriteItems when unique guards must go).
     fn delete_product(
         &self,
         key: &ProductKey,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+    /// Applies `changes` only while the stored one meets `conditions`, checked by DynamoDB with the write (one UpdateItem where it can): else `ConditionFailed` names the field, and nothing is written.
     fn update_product_if(
         &self,
         key: &ProductKey,
@@ -1192,7 +1183,7 @@ pub trait ProductRepository {
         Output = Result<models::Product, store::StoreError>,
     > + Send;
 
-    /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+    /// Deletes one only while it meets `conditions` (one DeleteItem, as `delete` makes it): else `ConditionFailed` names the field, and nothing is deleted.
     fn delete_product_if(
         &self,
         key: &ProductKey,
@@ -1257,7 +1248,7 @@ impl ProductTransaction for store::Transaction {
         &mut self,
         new: NewProduct,
     ) -> Result<models::Product, store::StoreError> {
-        store::NewItem::validate(&new)?;
+        new.validate()?;
         self.create::<models::Product>(store::fields_of(&new)?)
     }
 
@@ -1316,7 +1307,7 @@ impl ProductRepository for store::Store {
         &self,
         new: NewProduct,
     ) -> Result<models::Product, store::StoreError> {
-        store::NewItem::validate(&new)?;
+        new.validate()?;
         self.create(store::fields_of(&new)?, &["sku"]).await
     }
 
@@ -1341,7 +1332,7 @@ impl ProductRepository for store::Store {
         item: NewProduct,
         expected_version: Option<i64>,
     ) -> Result<(models::Product, bool), store::StoreError> {
-        store::NewItem::validate(&item)?;
+        item.validate()?;
         self.put(
                 store::fields_of(key)?,
                 store::fields_of(&item)?,
@@ -1445,16 +1436,6 @@ impl models::Product {
     /// `active`, for filters.
     pub const ACTIVE: store::Field<models::Product, bool> = store::Field::new("active");
 
-    /// `createdAt`, for filters.
-    pub const CREATED_AT: store::Field<models::Product, chrono::DateTime<chrono::Utc>> = store::Field::new(
-        "createdAt",
-    );
-
-    /// `updatedAt`, for filters.
-    pub const UPDATED_AT: store::Field<models::Product, chrono::DateTime<chrono::Utc>> = store::Field::new(
-        "updatedAt",
-    );
-
     /// `version`, for filters.
     pub const VERSION: store::Field<models::Product, i64> = store::Field::new("version");
 }
@@ -1535,12 +1516,18 @@ pub struct NewCategory {
     pub featured_rank: Option<i64>,
 }
 
+impl NewCategory {
+    /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
+    pub fn validate(&self) -> Result<(), store::StoreError> {
+        store::check_item(&schemas::CATEGORY, &store::fields_of(self)?, &["version"])
+    }
+}
+
 impl store::NewItem for NewCategory {
     type Entity = models::Category;
 
-    /// Checks the schema's constraints (patterns, lengths, bounds, item counts) that the types do not hold.
     fn validate(&self) -> Result<(), store::StoreError> {
-        store::check_item(&schemas::CATEGORY, &store::fields_of(self)?, &["version"])
+        NewCategory::validate(self)
     }
 }
 
@@ -1588,7 +1575,7 @@ pub trait CategoryRepository {
         Output = Result<Vec<Option<models::Category>>, store::StoreError>,
     > + Send;
 
-    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version.
+    /// Creates or replaces the one at `key` (the key's fields win over the item's); `true` when it was created. With `expected_version`, the stored one must have that version. One GetItem, then one conditional PutItem (a TransactWriteItems when unique guards move).
     fn put_category(
         &self,
         key: &CategoryKey,
@@ -1598,7 +1585,7 @@ pub trait CategoryRepository {
         Output = Result<(models::Category, bool), store::StoreError>,
     > + Send;
 
-    /// Applies `changes` in one UpdateItem where it can. With `expected_version`, the stored one must have that version.
+    /// Applies `changes` in one UpdateItem where it can (a GetItem first when a unique value or a partly known index key changes). With `expected_version`, the stored one must have that version.
     fn update_category(
         &self,
         key: &CategoryKey,
@@ -1608,14 +1595,14 @@ pub trait CategoryRepository {
         Output = Result<models::Category, store::StoreError>,
     > + Send;
 
-    /// Deletes one.
+    /// Deletes one. One DeleteItem (a GetItem and a TransactWriteItems when unique guards must go).
     fn delete_category(
         &self,
         key: &CategoryKey,
         expected_version: Option<i64>,
     ) -> impl std::future::Future<Output = Result<(), store::StoreError>> + Send;
 
-    /// Applies `changes` only while the stored one meets `conditions` (checked by DynamoDB with the write): else `ConditionFailed` names the field, and nothing is written.
+    /// Applies `changes` only while the stored one meets `conditions`, checked by DynamoDB with the write (one UpdateItem where it can): else `ConditionFailed` names the field, and nothing is written.
     fn update_category_if(
         &self,
         key: &CategoryKey,
@@ -1626,7 +1613,7 @@ pub trait CategoryRepository {
         Output = Result<models::Category, store::StoreError>,
     > + Send;
 
-    /// Deletes one only while it meets `conditions`: else `ConditionFailed` names the field, and nothing is deleted.
+    /// Deletes one only while it meets `conditions` (one DeleteItem, as `delete` makes it): else `ConditionFailed` names the field, and nothing is deleted.
     fn delete_category_if(
         &self,
         key: &CategoryKey,
@@ -1691,7 +1678,7 @@ impl CategoryTransaction for store::Transaction {
         &mut self,
         new: NewCategory,
     ) -> Result<models::Category, store::StoreError> {
-        store::NewItem::validate(&new)?;
+        new.validate()?;
         self.create::<models::Category>(store::fields_of(&new)?)
     }
 
@@ -1750,7 +1737,7 @@ impl CategoryRepository for store::Store {
         &self,
         new: NewCategory,
     ) -> Result<models::Category, store::StoreError> {
-        store::NewItem::validate(&new)?;
+        new.validate()?;
         self.create(store::fields_of(&new)?, &[]).await
     }
 
@@ -1775,7 +1762,7 @@ impl CategoryRepository for store::Store {
         item: NewCategory,
         expected_version: Option<i64>,
     ) -> Result<(models::Category, bool), store::StoreError> {
-        store::NewItem::validate(&item)?;
+        item.validate()?;
         self.put(store::fields_of(key)?, store::fields_of(&item)?, &[], expected_version)
             .await
     }
@@ -1942,7 +1929,7 @@ impl CustomerCollectionRepository for store::Store {
 
 /// Hooks on stored entities, implemented by `Hooks` in `src/hooks.rs`: every method is a no-op unless it is overridden there.
 pub trait Hooks {
-    /// Runs before a [`models::Customer`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written.
+    /// Runs before a [`models::Customer`] is written, with the fields to write: the whole item for a create, a put, a batch put or a transaction's create (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written. Deletes, `Store::add` and `Store::append` run no hook.
     fn before_write_customer(
         fields: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), store::StoreError> {
@@ -1955,7 +1942,7 @@ pub trait Hooks {
         let _ = customer;
     }
 
-    /// Runs before a [`models::Order`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written.
+    /// Runs before a [`models::Order`] is written, with the fields to write: the whole item for a create, a put, a batch put or a transaction's create (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written. Deletes, `Store::add` and `Store::append` run no hook.
     fn before_write_order(
         fields: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), store::StoreError> {
@@ -1968,7 +1955,7 @@ pub trait Hooks {
         let _ = order;
     }
 
-    /// Runs before a [`models::Product`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written.
+    /// Runs before a [`models::Product`] is written, with the fields to write: the whole item for a create, a put, a batch put or a transaction's create (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written. Deletes, `Store::add` and `Store::append` run no hook.
     fn before_write_product(
         fields: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), store::StoreError> {
@@ -1981,7 +1968,7 @@ pub trait Hooks {
         let _ = product;
     }
 
-    /// Runs before a [`models::Category`] is written, with the fields to write: the whole item for a create, a put or a batch put (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written.
+    /// Runs before a [`models::Category`] is written, with the fields to write: the whole item for a create, a put, a batch put or a transaction's create (defaults, transforms, id, timestamps and version applied), the changed fields for an update. An error refuses the write; nothing is written. Deletes, `Store::add` and `Store::append` run no hook.
     fn before_write_category(
         fields: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), store::StoreError> {
