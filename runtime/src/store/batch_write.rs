@@ -1,20 +1,18 @@
-//! Batch reads and writes of many items of any entities, typed by their keys.
-//!
-//! Writes: puts and deletes of many items, of any entities, with BatchWriteItem (25 to a
+//! Batch writes: puts and deletes of many items, of any entities, with BatchWriteItem (25 to a
 //! request, items DynamoDB leaves unprocessed sent again after a growing pause). A batch checks
 //! no condition, so entities whose writes need one are refused: unique fields (their guard items
 //! must move with the item) and, for puts, a `version` (a blind put would undo the lock).
 
 use std::collections::BTreeSet;
-use std::marker::PhantomData;
 
 use serde_json::{Map, Value};
 
 use super::backend::BatchOp;
-use super::item::{self, Item};
+use super::batch::tables_of;
+use super::item;
 use super::keys;
-use super::order::KeyValue;
-use super::{cursor, Entity, EntityDef, Store, StoreError, TableDef};
+use super::ops::plan_create;
+use super::{cursor, Entity, EntityDef, Key, NewItem, Store, StoreError, TableDef};
 
 /// The most writes DynamoDB takes in one BatchWriteItem.
 pub const BATCH_WRITE_LIMIT: usize = 25;
@@ -53,29 +51,18 @@ impl Batch {
         self.put_fields::<K::Entity>(fields)
     }
 
-    fn put_fields<E: Entity>(&mut self, mut fields: Map<String, Value>) -> Result<E, StoreError> {
+    fn put_fields<E: Entity>(&mut self, fields: Map<String, Value>) -> Result<E, StoreError> {
         let def = E::DEF;
         refuse(
             def,
             def.version.is_some() || !def.unique.is_empty(),
             "a put",
         )?;
-        item::apply_defaults(def, &mut fields)?;
-        item::transform(def, &mut fields);
-        if let Some(id) = &def.id {
-            if fields.get(id.field).is_none_or(Value::is_null) {
-                if let Some(new_id) = item::new_id(id.generate) {
-                    fields.insert(id.field.to_string(), Value::String(new_id));
-                }
-            }
-        }
-        let now = item::now();
-        for field in [def.created, def.updated].into_iter().flatten() {
-            fields.insert(field.to_string(), Value::String(now.clone()));
-        }
-        E::before_write(&mut fields)?;
-        item::transform(def, &mut fields);
-        let stored = item::stored_item(def, &fields)?;
+        // Planned as a create of trusted fields (those given are kept), with no condition: the
+        // batch replaces whatever is there.
+        let given: Vec<String> = fields.keys().cloned().collect();
+        let bound: Vec<&str> = given.iter().map(String::as_str).collect();
+        let (_, _, stored) = plan_create(def, fields, &bound, E::before_write)?;
         self.writes.push((def.table, BatchOp::Put(stored.clone())));
         item::into_entity(stored)
     }
@@ -119,18 +106,12 @@ impl Store {
         let mut seen = BTreeSet::new();
         for (table, op) in &batch.writes {
             let key = cursor::key_of(op.item(), &cursor::key_attrs(table, None));
-            if !seen.insert((table.name, canonical(table, &key))) {
+            if !seen.insert((table.name, cursor::canonical(table, &key))) {
                 let message = "a batch names one item twice";
                 return Err(StoreError::Invalid(message.into()));
             }
         }
-        let mut tables: Vec<&'static TableDef> = Vec::new();
-        for (table, _) in &batch.writes {
-            if !tables.iter().any(|t| t.name == table.name) {
-                tables.push(table);
-            }
-        }
-        for table in tables {
+        for table in tables_of(batch.writes.iter().map(|(table, _)| *table)) {
             let ops: Vec<BatchOp> = batch
                 .writes
                 .iter()
@@ -142,106 +123,5 @@ impl Store {
             }
         }
         Ok(())
-    }
-}
-
-/// A key's values in DynamoDB's order, comparable whatever form a number is written in.
-pub(super) fn canonical(table: &TableDef, key: &Item) -> Vec<Option<KeyValue>> {
-    cursor::key_attrs(table, None)
-        .iter()
-        .map(|attr| key.get(attr.name).and_then(KeyValue::of))
-        .collect()
-}
-
-/// A typed primary key: the generator implements it for each entity's key struct, so that batch
-/// reads and writes know the entity from the key.
-pub trait Key: serde::Serialize {
-    /// The entity the key names.
-    type Entity: Entity;
-}
-
-/// A typed new item (the fields a create or put takes): the generator implements it for each
-/// entity's `New*` struct.
-pub trait NewItem: serde::Serialize {
-    /// The entity it becomes.
-    type Entity: Entity;
-
-    /// Checks what the types do not hold of the schema; batch puts call it first.
-    fn validate(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-/// Where one entity of a [`BatchGet`] will be found.
-#[derive(Debug)]
-pub struct Slot<E> {
-    index: usize,
-    of: PhantomData<fn() -> E>,
-}
-
-/// Items of any entities to read by key with [`Store::batch_read`].
-#[derive(Debug, Clone, Default)]
-pub struct BatchGet {
-    keys: Vec<(&'static EntityDef, Item)>,
-}
-
-impl BatchGet {
-    /// An empty set of reads.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds the item at `key`; its entity is read from the answer with the slot.
-    pub fn get<K: Key>(&mut self, key: &K) -> Result<Slot<K::Entity>, StoreError> {
-        let def = K::Entity::DEF;
-        let key = keys::primary_key(def, &super::fields_of(key)?)?;
-        self.keys.push((def, key));
-        Ok(Slot {
-            index: self.keys.len() - 1,
-            of: PhantomData,
-        })
-    }
-}
-
-/// What a [`BatchGet`] found.
-#[derive(Debug)]
-pub struct Fetched {
-    items: Vec<Option<Item>>,
-}
-
-impl Fetched {
-    /// The entity of `slot`, `None` where nothing of its type is stored.
-    pub fn take<E: Entity>(&mut self, slot: Slot<E>) -> Result<Option<E>, StoreError> {
-        match self.items.get_mut(slot.index).and_then(Option::take) {
-            Some(found) if item::is_entity(E::DEF, &found) => item::into_entity(found).map(Some),
-            _ => Ok(None),
-        }
-    }
-}
-
-impl Store {
-    /// Reads every item of `reads`, of any entities: one BatchGetItem per 100 distinct keys of
-    /// a table, strongly consistent, unprocessed keys asked for again.
-    pub async fn batch_read(&self, reads: BatchGet) -> Result<Fetched, StoreError> {
-        let mut items: Vec<Option<Item>> = vec![None; reads.keys.len()];
-        let mut tables: Vec<&'static TableDef> = Vec::new();
-        for (def, _) in &reads.keys {
-            if !tables.iter().any(|t| t.name == def.table.name) {
-                tables.push(def.table);
-            }
-        }
-        for table in tables {
-            let (at, keys): (Vec<usize>, Vec<Item>) = reads
-                .keys
-                .iter()
-                .enumerate()
-                .filter(|(_, (def, _))| def.table.name == table.name)
-                .map(|(i, (_, key))| (i, key.clone()))
-                .unzip();
-            for (i, found) in at.into_iter().zip(self.items_at(table, &keys).await?) {
-                items[i] = found;
-            }
-        }
-        Ok(Fetched { items })
     }
 }

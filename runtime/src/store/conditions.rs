@@ -1,7 +1,7 @@
 //! Conditions a write puts on the stored item beyond its key and version: each named field one
 //! of a set of values (`status IN (pending, paid)`), checked by DynamoDB with the write itself.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::backend::{Cond, Found};
 use super::item::{self, Item};
@@ -52,12 +52,7 @@ impl Conditions {
             .map(|(field, values)| {
                 let values = values
                     .iter()
-                    .map(|v| {
-                        let mut one = Map::new();
-                        one.insert(field.clone(), v.clone());
-                        item::transform(def, &mut one);
-                        item::attribute_value(field, &one[field.as_str()])
-                    })
+                    .map(|v| item::stored_value(def, field, v))
                     .collect::<Result<_, _>>()?;
                 Ok(Cond::In(field.clone(), values))
             })

@@ -63,6 +63,14 @@ pub(super) fn key_of(item: &Item, attrs: &[KeyAttr]) -> Item {
         .collect()
 }
 
+/// A key's values in DynamoDB's order, comparable whatever form a number is written in.
+pub(super) fn canonical(table: &TableDef, key: &Item) -> Vec<Option<super::order::KeyValue>> {
+    key_attrs(table, None)
+        .iter()
+        .map(|attr| key.get(attr.name).and_then(super::order::KeyValue::of))
+        .collect()
+}
+
 /// Encodes a LastEvaluatedKey as base64url (no padding) of `{"attr": string or number}` and its
 /// checksum.
 pub(super) fn encode(key: &Item) -> Result<String, StoreError> {

@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::item::{self, Item};
 use super::order;
@@ -332,12 +332,7 @@ pub(super) fn tests(
                 def.name
             )));
         }
-        let stored = |value: &Value| {
-            let mut one = Map::new();
-            one.insert(name.to_string(), value.clone());
-            item::transform(def, &mut one);
-            item::attribute_value(name, &one[name])
-        };
+        let stored = |value: &Value| item::stored_value(def, name, value);
         // A part of a text is compared as the text is stored, but for `trim`: the blanks around
         // a part are part of what is looked for.
         let fragment = |value: &Value| match value {

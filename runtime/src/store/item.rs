@@ -210,6 +210,18 @@ fn storable_numbers(value: &Value, at: &str) -> Result<(), StoreError> {
     }
 }
 
+/// One value of `field` as it is stored: transformed as the field's values are, then converted.
+pub(super) fn stored_value(
+    def: &EntityDef,
+    field: &str,
+    value: &Value,
+) -> Result<AttributeValue, StoreError> {
+    let mut one = Fields::new();
+    one.insert(field.to_string(), value.clone());
+    transform(def, &mut one);
+    attribute_value(field, &one[field])
+}
+
 /// The value of the field `name` as an attribute value.
 pub(super) fn attribute_value(name: &str, value: &Value) -> Result<AttributeValue, StoreError> {
     storable_numbers(value, &format!("/{name}"))?;

@@ -13,8 +13,8 @@
 //! - `query`: one page of a Query or Scan,
 //! - `cursor`: opaque, validated pagination cursors,
 //! - `filter`: tests on fields that a page's items must pass,
-//! - `batch`: many items by key, 100 to a request,
-//! - `batch_write`: puts and deletes of many items, 25 to a request, and reads across entities,
+//! - `batch`: many items by key, of one entity or several, 100 to a request,
+//! - `batch_write`: puts and deletes of many items, 25 to a request,
 //! - `checks`: schema constraints on typed writes,
 //! - `conditions`: what a write requires of the stored item's fields,
 //! - `counters`: adding to numbers and appending to lists in place,
@@ -51,8 +51,8 @@ mod tests;
 
 use crate::http::ApiError;
 
-pub use batch::BATCH_GET_LIMIT;
-pub use batch_write::{Batch, BatchGet, Fetched, Key, NewItem, Slot, BATCH_WRITE_LIMIT};
+pub use batch::{BatchGet, Fetched, Slot, BATCH_GET_LIMIT};
+pub use batch_write::{Batch, BATCH_WRITE_LIMIT};
 pub use checks::{check_changes, check_item};
 pub use conditions::Conditions;
 pub use environment::{dynamodb, from_env};
@@ -262,6 +262,25 @@ pub trait Entity: serde::Serialize + serde::de::DeserializeOwned + Send + Sync +
 
     /// Runs on every entity of this type the store answers (reads, and the items writes return).
     fn after_read(&mut self) {}
+}
+
+/// A typed primary key: the generator implements it for each entity's key struct, so that batch
+/// reads and writes know the entity from the key.
+pub trait Key: serde::Serialize {
+    /// The entity the key names.
+    type Entity: Entity;
+}
+
+/// A typed new item (the fields a create or put takes): the generator implements it for each
+/// entity's `New*` struct.
+pub trait NewItem: serde::Serialize {
+    /// The entity it becomes.
+    type Entity: Entity;
+
+    /// Checks what the types do not hold of the schema; batch puts call it first.
+    fn validate(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// [`Entity::before_write`] of an entity, kept where the entity type is no longer known.
