@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create/refresh <repo>/.venv with the pinned Python tools from .ci/requirements.txt
-# (cfn-lint, aws-sam-cli, moto server, schemathesis).
+# (cfn-lint, aws-sam-cli, moto server, schemathesis, cargo-lambda and zig).
 #
 # Idempotent: after a successful install a stamp file holding the sha256 of the
 # requirements file (plus the interpreter version) is written inside the venv;
@@ -50,6 +50,7 @@ echo "python-tools: installing from ${req}" >&2
 "${venv}/bin/sam" --version >&2
 "${venv}/bin/moto_server" --help >/dev/null
 "${venv}/bin/schemathesis" --version >&2
+"${venv}/bin/cargo-lambda" lambda --version >&2
 
 echo "${want}" > "${stamp}"
 echo "python-tools: done" >&2

@@ -13,6 +13,7 @@ pub mod emit;
 pub mod json_pointer;
 pub mod load;
 pub mod model;
+pub mod overrides;
 pub mod source_map;
 pub mod user_code;
 pub mod write;
@@ -51,6 +52,8 @@ pub struct Options {
     /// The crate has no `hooks` module (a build script's crate without `src/hooks.rs`), so
     /// stored entities call no hooks.
     pub without_hooks: bool,
+    /// The project's [`overrides::FILE`], merged into `template.yaml` when it exists.
+    pub overrides: Option<PathBuf>,
 }
 
 impl Options {
@@ -74,6 +77,13 @@ pub struct Generated {
 /// Loads, checks and plans the project for the spec at `spec`. Writes nothing.
 pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
     let loaded = load::load(spec)?;
+    let overrides = match &options.overrides {
+        Some(path) => overrides::Source::read(path).map_err(|e| emit::EmitError::Template {
+            name: path.display().to_string(),
+            message: e.to_string(),
+        })?,
+        None => None,
+    };
     let mut api = model::build(&loaded, options.name.as_deref())
         .map_err(|d| Error::Invalid(loaded.report(d)))?;
     let unbuildable = emit::tests::unbuildable_warnings(&api);
@@ -88,6 +98,7 @@ pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
                 templates: options.templates.clone(),
                 runtime: options.runtime.clone(),
                 hooks: !options.without_hooks,
+                overrides,
             },
         );
         (
@@ -134,6 +145,7 @@ pub fn regeneration(
         name: options.name.or(previous.name),
         runtime: options.runtime.or(previous.runtime),
         without_hooks: false,
+        overrides: Some(dir.join(overrides::FILE)),
     };
     let spec = spec.map_or_else(|| dir.join("openapi.yaml"), Path::to_path_buf);
     let generated = plan(&spec, &options)?;

@@ -111,6 +111,10 @@ fn report_error(e: &anyhow::Error, color: bool) -> ExitCode {
             eprint!("{}", report.render(color));
             ExitCode::from(1)
         }
+        Some(apigen::Error::Emit(apigen::emit::EmitError::Overrides(report))) => {
+            eprint!("{}", report.render(color));
+            ExitCode::from(1)
+        }
         Some(apigen::Error::Write(WriteError::Edited(conflicts))) => {
             eprint!("{}", edited(conflicts, color));
             ExitCode::from(2)
@@ -160,6 +164,7 @@ fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
             }
             // The project's folder is known before its name only when `-o` gives it.
             let mut dir = output.clone();
+            options.overrides = dir.as_ref().map(|d| d.join(apigen::overrides::FILE));
             if let (Some(folder), Some(dir)) = (&runtime, &dir) {
                 options = options.runtime_at(folder, dir);
             }
@@ -377,6 +382,9 @@ fn summarize(plan: &apigen::Regeneration, outcome: &write::Outcome, color: bool)
             paint(color, "1;36", "note"),
             k.path
         );
+        if k.path == "template.yaml" {
+            adopted_template(plan, color);
+        }
     }
     let yours: Vec<&str> = outcome.kept.iter().map(|k| k.path.as_str()).collect();
     let yours = match yours.len() {
@@ -390,6 +398,29 @@ fn summarize(plan: &apigen::Regeneration, outcome: &write::Outcome, color: bool)
         plan.spec.display(),
         outcome.changed.len(),
         if outcome.changed.len() == 1 { "" } else { "s" },
+    );
+}
+
+/// A template the user took over deploys only the routes it lists: say which of the spec's
+/// it lacks, as requests to them would never reach the function.
+fn adopted_template(plan: &apigen::Regeneration, color: bool) {
+    let Ok(adopted) = std::fs::read_to_string(plan.dir.join("template.yaml")) else {
+        return;
+    };
+    let Some(generated) = plan.generated.plan.get("template.yaml") else {
+        return;
+    };
+    let missing = apigen::overrides::routes::missing(&adopted, &generated.contents);
+    if missing.is_empty() {
+        return;
+    }
+    let routes: Vec<String> = missing.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    eprintln!(
+        "{}: `template.yaml` deploys no route for {}: API Gateway answers them 404 and never calls the function
+  = help: add those events to it, or put the `@generated` line back and move your changes to `{}`, which apigen merges into the template it generates",
+        paint(color, "1;33", "warning"),
+        routes.join(", "),
+        apigen::overrides::FILE,
     );
 }
 

@@ -442,3 +442,96 @@ fn a_groups_claim_of_the_spec_reaches_the_generated_security_table() {
         "{table}"
     );
 }
+
+#[test]
+fn template_overrides_are_merged_checked_and_an_adopted_template_is_compared() {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let dir = work.path().join("pets");
+    let spec = common::repo().join("specs/petstore.yaml");
+    assert!(apigen()
+        .arg("new")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&dir)
+        .status()
+        .expect("runs")
+        .success());
+    // Written once, empty: the template is as generated.
+    let starter = std::fs::read_to_string(dir.join("template.overrides.yaml")).expect("a starter");
+    assert!(
+        starter.lines().all(|l| l.is_empty() || l.starts_with('#')),
+        "{starter}"
+    );
+    let overrides = "Resources:\n  Uploads:\n    Type: AWS::S3::Bucket\n  ApiFunction:\n    Properties:\n      MemorySize: 1024\n";
+    std::fs::write(dir.join("template.overrides.yaml"), overrides).expect("writable");
+    let generate = || {
+        apigen()
+            .arg("generate")
+            .current_dir(&dir)
+            .output()
+            .expect("runs")
+    };
+    let out = generate();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let template = std::fs::read_to_string(dir.join("template.yaml")).expect("readable");
+    assert!(
+        template.contains("  Uploads:\n    Type: AWS::S3::Bucket"),
+        "{template}"
+    );
+    assert!(template.contains("MemorySize: 1024"), "{template}");
+    common::lint_template(&dir);
+    // The user's file stays theirs.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("template.overrides.yaml")).expect("readable"),
+        overrides
+    );
+
+    // A reference to nothing is refused with the file, line and pointer; nothing is written.
+    std::fs::write(
+        dir.join("template.overrides.yaml"),
+        "Resources:\n  ApiFunction:\n    Properties:\n      Environment:\n        Variables:\n          BUCKET: !Ref Bucket\n",
+    )
+    .expect("writable");
+    let out = generate();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("template.overrides.yaml:6:"), "{stderr}");
+    assert!(
+        stderr.contains("no parameter or resource is named `Bucket`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/Resources/ApiFunction/Properties/Environment/Variables/BUCKET"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("template.yaml")).expect("readable"),
+        template
+    );
+
+    // A template taken over (its `@generated` line gone) that lacks a route is warned about.
+    std::fs::write(dir.join("template.overrides.yaml"), "").expect("writable");
+    let adopted: String = template
+        .lines()
+        .filter(|l| !l.contains("@generated"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("Method: DELETE", "Method: PATCH");
+    std::fs::write(dir.join("template.yaml"), &adopted).expect("writable");
+    let out = generate();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`template.yaml` deploys no route for DELETE /pets/{petId}"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("template.overrides.yaml"), "{stderr}");
+}

@@ -111,13 +111,7 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
             }
         };
         let plan_ms = started.elapsed().as_millis();
-        apigen::write::create(
-            &generated.plan,
-            &dir,
-            &apigen::record(&options, &dir),
-            false,
-        )
-        .expect("written");
+        common::write_project(&generated, &options, &dir);
         let schemas = generated
             .api
             .types

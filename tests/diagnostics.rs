@@ -304,6 +304,7 @@ fn recursive_schemas_are_accepted() {
             templates: None,
             runtime: None,
             hooks: true,
+            overrides: None,
         },
     )
     .expect("emits");
@@ -370,6 +371,7 @@ fn huge_size_limits_are_accepted() {
             templates: None,
             runtime: None,
             hooks: true,
+            overrides: None,
         },
     )
     .expect("emits");
@@ -537,6 +539,7 @@ fn a_document_of_webhooks_only_gives_an_api_without_operations() {
             templates: None,
             runtime: None,
             hooks: true,
+            overrides: None,
         },
     )
     .expect("emits");
@@ -1621,4 +1624,105 @@ fn filters_test_fields_with_parameters_of_their_type() {
         message.contains("`filter` is for `query` and `list`"),
         "{message}"
     );
+}
+
+#[test]
+fn edge_hints_are_checked() {
+    let with = |edge: &str| {
+        BASE.replace(
+            "x-apigen:\n  tables:",
+            &format!("x-apigen:\n{edge}\n  tables:"),
+        )
+    };
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "  cors: {origins: ['https://app.example.com/']}",
+            "/x-apigen/cors/origins/0",
+            "is not an origin",
+            "without a path or a trailing `/`",
+        ),
+        (
+            "  cors: {origins: ['*'], credentials: true}",
+            "/x-apigen/cors/origins/0",
+            "cannot be sent credentials",
+            "list the origins",
+        ),
+        (
+            "  cors: {origins: []}",
+            "/x-apigen/cors",
+            "names no origin",
+            "origins: [https://app.example.com]",
+        ),
+        (
+            "  throttling: {operations: {createItme: {rateLimit: 5}}}",
+            "/x-apigen/throttling/operations/createItme",
+            "no operation has the operationId `createItme`",
+            "did you mean `createItem`?",
+        ),
+        (
+            "  throttling: {rateLimit: 0}",
+            "/x-apigen/throttling/rateLimit",
+            "must be a positive number",
+            "rateLimit: 10",
+        ),
+        (
+            "  logs: {retentionDays: 31}",
+            "/x-apigen/logs/retentionDays",
+            "fixed set of days",
+            "30, 60",
+        ),
+        (
+            "  stage: 'my stage'",
+            "/x-apigen/stage",
+            "is not a stage name",
+            "stage: prod",
+        ),
+        (
+            "  domain: {name: 'https://api.example.com'}",
+            "/x-apigen/domain/name",
+            "is not a domain name",
+            "api.example.com",
+        ),
+        (
+            "  domain: {name: api.example.com, certificate: my-cert}",
+            "/x-apigen/domain/certificate",
+            "ACM certificate",
+            "arn:aws:acm:",
+        ),
+        (
+            "  alarms: {email: ops, latencyP99: 30000}",
+            "/x-apigen/alarms/email",
+            "is not an email address",
+            "ops@example.com",
+        ),
+        (
+            "  alarms: {errorRate: 150}",
+            "/x-apigen/alarms/errorRate",
+            "percentage",
+            "up to 100",
+        ),
+        (
+            "  logs: {level: verbose}",
+            "/x-apigen/logs/level",
+            "is not a valid `level`",
+            "`debug`",
+        ),
+    ];
+    for (edge, pointer, message, help) in cases {
+        let found = errors(&with(edge));
+        let hit = found
+            .iter()
+            .find(|e| e.0 == *pointer)
+            .unwrap_or_else(|| panic!("{edge}: no error at {pointer}: {found:#?}"));
+        assert!(hit.1.contains(message), "{edge}: {}", hit.1);
+        assert!(hit.2.contains(help), "{edge}: {}", hit.2);
+        assert!(hit.3 > 0, "{edge}: a line");
+    }
+    // An email and a latency both wrong: both reported.
+    let both = errors(&with("  alarms: {email: ops, latencyP99: 30000}"));
+    assert_eq!(both.len(), 2, "{both:#?}");
+    let valid = with(
+        "  stage: live\n  cors: {origins: [http://localhost:5173]}\n  throttling: {operations: {createItem: {burstLimit: 3}}}\n  domain: {name: api.example.com, basePath: v1}\n  logs: {retentionDays: 7}\n  alarms: {enabled: false}",
+    );
+    assert!(errors(&valid).is_empty(), "{:#?}", errors(&valid));
 }

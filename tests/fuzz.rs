@@ -1419,6 +1419,7 @@ fn pipeline(file: &str, text: String, reached: &mut Reached) -> Result<(), TestC
         templates: None,
         runtime: None,
         hooks: true,
+        overrides: None,
     };
     match emit::emit(&api, &options) {
         Ok(plan) => {

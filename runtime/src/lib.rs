@@ -12,7 +12,8 @@
 //!   from API Gateway's authorizers under Lambda;
 //! - [`server`]: serving a router under AWS Lambda (feature `lambda`) or locally, with the limits
 //!   API Gateway applies;
-//! - [`logging`]: JSON logs through `tracing`.
+//! - [`logging`]: JSON logs through `tracing`, each line naming its request;
+//! - [`observe`]: request ids, spans and CloudWatch metrics (Embedded Metric Format) per request.
 //!
 //! Generated code uses only this crate's public items, so a fix here reaches every project as a
 //! version bump of one dependency.
@@ -22,6 +23,7 @@
 pub mod auth;
 pub mod http;
 pub mod logging;
+pub mod observe;
 pub mod server;
 #[cfg(feature = "dynamodb")]
 pub mod store;

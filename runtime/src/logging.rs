@@ -1,12 +1,24 @@
-//! Structured logs: one JSON object per line, as CloudWatch Logs Insights reads them.
+//! Structured logs: one JSON object per line, as CloudWatch Logs Insights reads them, with the
+//! fields of the spans around each event (the request's `request_id` and `trace_id` among them)
+//! at the top level beside the event's own.
 
-use tracing::Subscriber;
-use tracing_subscriber::fmt::MakeWriter;
+use std::fmt;
+
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
 
 use crate::server::in_lambda;
 
-/// Installs JSON logs through `tracing`, filtered by `RUST_LOG` (default `info`).
+/// Installs JSON logs through `tracing`, filtered by `RUST_LOG` (default `info`), and, where
+/// `AWS_XRAY_DAEMON_ADDRESS` names an X-Ray daemon (Lambda with active tracing), DynamoDB
+/// requests as X-Ray subsegments ([`crate::observe::XRayLayer`]), whatever the log level.
 ///
 /// Call it once, first thing in `main`; a second call panics, as `tracing` allows one global
 /// subscriber.
@@ -22,15 +34,90 @@ fn subscriber<W>(filter: EnvFilter, lambda: bool, writer: W) -> Box<dyn Subscrib
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let logs = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(writer);
-    if lambda {
-        Box::new(logs.without_time().finish())
-    } else {
-        Box::new(logs.finish())
+    let logs = tracing_subscriber::fmt::layer()
+        .fmt_fields(JsonFields::new())
+        .event_format(Flat {
+            timestamps: !lambda,
+        })
+        .with_writer(writer)
+        .with_filter(filter);
+    // Its own filter: the log level decides what is logged, not what is traced.
+    let traces = crate::observe::XRayLayer::from_env().map(|layer| {
+        layer.with_filter(tracing_subscriber::filter::filter_fn(|m| {
+            m.name() == "dynamodb"
+        }))
+    });
+    Box::new(tracing_subscriber::registry().with(logs).with(traces))
+}
+
+/// An event as one flat JSON object: `timestamp`, `level`, `target`, the fields of the spans it
+/// happened in (outermost first, inner ones winning), then its own fields and `message`.
+struct Flat {
+    timestamps: bool,
+}
+
+impl<S, N> FormatEvent<S, N> for Flat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        context: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut object = Map::new();
+        if self.timestamps {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            object.insert("timestamp".into(), now.into());
+        }
+        let metadata = event.metadata();
+        object.insert("level".into(), metadata.level().as_str().into());
+        object.insert("target".into(), metadata.target().into());
+        if let Some(scope) = context.event_scope() {
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                let Some(fields) = extensions.get::<FormattedFields<N>>() else {
+                    continue;
+                };
+                if let Ok(Value::Object(fields)) = serde_json::from_str(fields.fields.as_str()) {
+                    object.extend(fields);
+                }
+            }
+        }
+        event.record(&mut Fields(&mut object));
+        writeln!(writer, "{}", Value::Object(object))
+    }
+}
+
+/// An event's fields into the line's object.
+struct Fields<'a>(&'a mut Map<String, Value>);
+
+impl Visit for Fields<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
     }
 }
 
@@ -77,17 +164,35 @@ mod tests {
         });
         assert_eq!(logs.len(), 2, "{logs:?}");
         assert_eq!(logs[0]["level"], "INFO");
-        assert_eq!(logs[0]["fields"]["message"], "created");
-        assert_eq!(logs[0]["fields"]["status"], 201);
+        assert_eq!(logs[0]["message"], "created");
+        assert_eq!(logs[0]["status"], 201);
         assert_eq!(logs[1]["level"], "WARN");
         assert!(logs[0]["timestamp"].is_string(), "{:?}", logs[0]);
+    }
+
+    #[test]
+    fn the_fields_of_enclosing_spans_are_on_every_line() {
+        let logs = logged("info", false, || {
+            let request = tracing::info_span!("request", request_id = "r-1", trace_id = "t-1");
+            let _entered = request.enter();
+            let call = tracing::info_span!("dynamodb", table = "Main", action = "GetItem");
+            let _inner = call.enter();
+            tracing::info!(items = 1, "read");
+        });
+        assert_eq!(logs.len(), 1, "{logs:?}");
+        assert_eq!(logs[0]["request_id"], "r-1");
+        assert_eq!(logs[0]["trace_id"], "t-1");
+        assert_eq!(logs[0]["table"], "Main");
+        assert_eq!(logs[0]["action"], "GetItem");
+        assert_eq!(logs[0]["items"], 1);
+        assert_eq!(logs[0]["message"], "read");
     }
 
     #[test]
     fn under_lambda_lines_carry_no_timestamp() {
         let logs = logged("info", true, || tracing::info!("hello"));
         assert_eq!(logs.len(), 1);
-        assert_eq!(logs[0]["fields"]["message"], "hello");
+        assert_eq!(logs[0]["message"], "hello");
         assert!(logs[0].get("timestamp").is_none(), "{:?}", logs[0]);
     }
 

@@ -42,7 +42,75 @@ pub async fn serve(router: Router) -> Result<(), BoxError> {
 
 #[cfg(feature = "lambda")]
 async fn serve_lambda(router: Router) -> Result<(), BoxError> {
-    lambda_http::run(router.layer(axum::middleware::from_fn(log_request))).await
+    let mapping = BasePath::from_env();
+    let router = router
+        .layer(axum::middleware::from_fn(crate::observe::middleware))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            strip_base_path(mapping.clone(), request, next)
+        }));
+    lambda_http::run(router).await
+}
+
+/// A custom domain's API mapping: API Gateway passes requests to it with the mapping's path in
+/// front of the route's (`/v1/orders` for `/orders`), which the router must not see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BasePath {
+    /// The custom domain (`APIGEN_DOMAIN_NAME`): requests to the API's own endpoint carry no
+    /// base path.
+    pub domain: String,
+    /// The mapping's path without slashes (`APIGEN_BASE_PATH`).
+    pub path: String,
+}
+
+impl BasePath {
+    /// From `APIGEN_DOMAIN_NAME` and `APIGEN_BASE_PATH`, which template.yaml sets with a mapped
+    /// domain; `None` without them.
+    pub fn from_env() -> Option<Self> {
+        let domain = std::env::var("APIGEN_DOMAIN_NAME").ok()?;
+        let path = std::env::var("APIGEN_BASE_PATH").ok()?;
+        let path = path.trim_matches('/').to_owned();
+        (!domain.is_empty() && !path.is_empty()).then_some(Self { domain, path })
+    }
+
+    /// `path` without the mapping's, for a request to the domain; `None` if it has none.
+    pub fn strip<'p>(&self, host: &str, path: &'p str) -> Option<&'p str> {
+        let host = host.split(':').next().unwrap_or(host);
+        if !host.eq_ignore_ascii_case(&self.domain) {
+            return None;
+        }
+        let rest = path.strip_prefix('/')?.strip_prefix(self.path.as_str())?;
+        match rest {
+            "" => Some("/"),
+            rest if rest.starts_with('/') => Some(rest),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "lambda")]
+async fn strip_base_path(mapping: Option<BasePath>, mut request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let uri = request.uri();
+    let stripped = mapping.as_ref().and_then(|m| m.strip(&host, uri.path()));
+    if let Some(path) = stripped {
+        let path_and_query = match uri.query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        };
+        let mut parts = uri.clone().into_parts();
+        if let Ok(value) = path_and_query.parse() {
+            parts.path_and_query = Some(value);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    next.run(request).await
 }
 
 #[cfg(not(feature = "lambda"))]
@@ -87,12 +155,12 @@ fn millis(variable: &str, default: u64) -> Result<Duration, BoxError> {
 /// Serves `router` over HTTP/1.1 on `listener`, closing connections whose client is too slow.
 pub async fn serve_local(listener: TcpListener, router: Router, timeouts: Timeouts) {
     let body_timeout = timeouts.body;
-    // Logged outside the body's read, so that 408 and 413 answers are logged too.
+    // Observed outside the body's read, so that 408 and 413 answers are logged and counted too.
     let router = router
         .layer(axum::middleware::from_fn(
             move |request: Request, next: Next| read_body_within(body_timeout, request, next),
         ))
-        .layer(axum::middleware::from_fn(log_request));
+        .layer(axum::middleware::from_fn(crate::observe::middleware));
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -119,6 +187,14 @@ pub async fn serve_local(listener: TcpListener, router: Router, timeouts: Timeou
 /// Reads the whole body before routing, as API Gateway does, within the time and size limits:
 /// a client trickling a body in would otherwise hold its connection and memory indefinitely.
 async fn read_body_within(limit: Duration, request: Request, next: Next) -> Response {
+    // A declared length over the limit is refused before a byte of the body is read.
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return ApiError::body_too_large().into_response();
+    }
     let (parts, body) = request.into_parts();
     match tokio::time::timeout(limit, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => {
@@ -133,25 +209,6 @@ async fn read_body_within(limit: Duration, request: Request, next: Next) -> Resp
             ApiError::new(StatusCode::REQUEST_TIMEOUT, detail).into_response()
         }
     }
-}
-
-/// One log line per request: method, path, status and duration.
-async fn log_request(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        %path,
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
-    response
 }
 
 #[cfg(test)]
@@ -195,6 +252,26 @@ mod tests {
         client.await.expect("the client ran")
     }
 
+    #[test]
+    fn a_base_path_is_stripped_on_its_domain_only() {
+        let mapping = BasePath {
+            domain: "api.example.com".into(),
+            path: "v1".into(),
+        };
+        assert_eq!(
+            mapping.strip("api.example.com", "/v1/orders/7"),
+            Some("/orders/7")
+        );
+        assert_eq!(mapping.strip("API.example.com:443", "/v1"), Some("/"));
+        // The API's own endpoint has no mapping, whatever its first segment.
+        assert_eq!(
+            mapping.strip("abc.execute-api.us-east-1.amazonaws.com", "/v1/orders"),
+            None
+        );
+        assert_eq!(mapping.strip("api.example.com", "/v10/orders"), None);
+        assert_eq!(mapping.strip("api.example.com", "/orders"), None);
+    }
+
     #[tokio::test]
     async fn silent_connections_are_closed() {
         let answer = exchange(b"").await;
@@ -213,6 +290,28 @@ mod tests {
         let head = b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc";
         let answer = exchange(head).await.expect("closed");
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_declared_body_over_the_limit_is_refused_before_it_is_read() {
+        // No body follows: a server that waited for it would answer 408 after the timeout.
+        let head = b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 7340032\r\n\r\n";
+        let answer = exchange(head).await.expect("closed");
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("application/problem+json"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_over_the_limit_is_refused() {
+        let head = b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let chunk = format!(
+            "{:x}\r\n{}\r\n",
+            MAX_BODY_BYTES + 1,
+            "a".repeat(MAX_BODY_BYTES + 1)
+        );
+        let request: &'static [u8] = [head.as_slice(), chunk.as_bytes()].concat().leak();
+        let answer = exchange(request).await.expect("closed");
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ mod rust;
 mod schemas;
 mod security;
 mod spec_examples;
+mod stack;
 mod storage;
 mod template;
 mod templates;
@@ -77,6 +78,9 @@ pub enum EmitError {
     Syntax { file: String, message: String },
     #[error("template `{name}`: {message}")]
     Template { name: String, message: String },
+    /// `template.overrides.yaml` cannot be merged; the report says where and why.
+    #[error("{0}")]
+    Overrides(Box<crate::Report>),
 }
 
 /// Options of an emission.
@@ -91,6 +95,8 @@ pub struct EmitOptions {
     pub runtime: Option<String>,
     /// The crate has a `hooks` module (`src/hooks.rs`) that stored entities call.
     pub hooks: bool,
+    /// The user's fragment merged into `template.yaml`.
+    pub overrides: Option<crate::overrides::Source>,
 }
 
 /// Plans every file of the project for `api`.

@@ -510,6 +510,7 @@ pub fn emit_routes(api: &Api) -> TokenStream {
     }
     out.extend(use_generated("api"));
     out.extend(use_runtime("http"));
+    out.extend(use_runtime("observe"));
     if !api.operations.is_empty() {
         out.extend(use_generated("operations"));
     }
@@ -539,6 +540,41 @@ pub fn emit_routes(api: &Api) -> TokenStream {
         }
         chains.push(quote! { .route(#route, #chain) });
     }
+    // A route several operations share is listed with its first; its dispatcher names the one
+    // that serves the request.
+    let named = routes.iter().flat_map(|(route, methods)| {
+        methods.iter().map(move |(method, ops)| {
+            let method = method.upper();
+            let id = &ops[0].id;
+            quote! { (#method, #route, #id) }
+        })
+    });
+    out.extend(quote! {
+        /// The operation each route and method serves, as logs and metrics name it.
+        pub const OPERATIONS: observe::Operations = observe::Operations(&[#(#named),*]);
+    });
+    let cors = crate::model::edge::cors_rules(api).map(|rules| {
+        let strings = |items: &[String]| quote! { &[#(#items),*] };
+        let origins = strings(&rules.origins);
+        let methods = strings(&rules.methods);
+        let headers = strings(&rules.headers);
+        let expose = strings(&rules.expose);
+        let credentials = rules.credentials;
+        let max_age = u32::try_from(rules.max_age).unwrap_or(u32::MAX);
+        out.extend(quote! {
+            /// Which browser origins may call the API, as template.yaml deploys it: answered the
+            /// same here, so that a front end behaves alike locally and deployed.
+            pub static CORS: http::Cors = http::Cors {
+                origins: #origins,
+                methods: #methods,
+                headers: #headers,
+                expose: #expose,
+                credentials: #credentials,
+                max_age: #max_age,
+            };
+        });
+        quote! { .layer(axum::middleware::from_fn_with_state(&CORS, http::Cors::answer)) }
+    });
     // Secured routes find the authenticator in the request's extensions: it is built once, from
     // the environment, when the router is.
     let (authenticator, layer, doc) = if secured {
@@ -560,12 +596,8 @@ pub fn emit_routes(api: &Api) -> TokenStream {
         /// operation's request type takes it apart against the spec's path.
         #doc
         pub fn router<H: api::Handlers>(handlers: std::sync::Arc<H> #authenticator) -> axum::Router {
-            axum::Router::new()
-                #(#chains)*
-                .fallback(http::not_found)
-                .method_not_allowed_fallback(http::method_not_allowed)
-                .with_state(handlers)
-                #layer
+            let routes = axum::Router::new() #(#chains)*;
+            http::router(routes, handlers, OPERATIONS) #layer #cors
         }
     });
     for op in &api.operations {
@@ -599,6 +631,7 @@ pub fn emit_routes(api: &Api) -> TokenStream {
         let api_mod = use_generated("api");
         let schemas = use_generated("schemas");
         let http = use_runtime("http");
+        let observe = use_runtime("observe");
         out.extend(quote! {
             /// Routes that several operations fall on, once their segments are whole captures.
             mod shared {
@@ -607,6 +640,7 @@ pub fn emit_routes(api: &Api) -> TokenStream {
 
                 #api_mod
                 #http
+                #observe
                 #schemas
 
                 #dispatchers
@@ -632,12 +666,15 @@ fn dispatcher(method: Method, ops: &[&Operation]) -> TokenStream {
     let tries = rest.iter().map(|op| {
         let spec = format_ident!("{}", spec_name(op));
         let handler = ident(&op.ident);
+        let id = &op.id;
         quote! {
             if http::path_matches(&captures, &schemas::#spec) {
+                observe::name_operation(#id);
                 return super::#handler::<H>.call(request, handlers).await;
             }
         }
     });
+    let last_id = &last.id;
     let last = ident(&last.ident);
     quote! {
         #[doc = #doc]
@@ -647,6 +684,7 @@ fn dispatcher(method: Method, ops: &[&Operation]) -> TokenStream {
             request: extract::Request,
         ) -> axum::response::Response {
             #(#tries)*
+            observe::name_operation(#last_id);
             super::#last::<H>.call(request, handlers).await
         }
     }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::model::edge::Domain;
 use crate::model::gateway::Routes;
 use crate::model::security::{Credential, Gateway, Jwt, OpSecurity, SchemeKind};
 use crate::model::{Api, ApiKind};
@@ -14,12 +15,13 @@ use crate::model::{Api, ApiKind};
 const AUTHORIZER_MEMORY: u32 = 128;
 const AUTHORIZER_TIMEOUT: u32 = 5;
 
-/// The binary of the project that answers Lambda authorizer requests.
-pub const AUTHORIZER_BINARY: &str = "authorizer";
+pub use crate::model::functions::AUTHORIZER_BINARY;
 
 #[derive(Debug, Serialize)]
 pub struct Sam {
     pub events: Vec<Event>,
+    /// The functions serving the API, each with its routes.
+    pub api_functions: Vec<ApiFunction>,
     pub parameters: Vec<Parameter>,
     pub authorizers: Vec<Authorizer>,
     /// The authorizer of routes that name none. Every route names one (public
@@ -36,15 +38,41 @@ pub struct Sam {
     pub usage_plan: Option<UsagePlan>,
     /// Every route needs a client certificate, checked by a custom domain.
     pub mutual_tls: bool,
+    /// The custom domain serving the API, for `domain` or client certificates.
+    pub domain: Option<DomainView>,
 }
 
 #[derive(Debug, Serialize)]
+pub struct DomainView {
+    /// The segment the API is mapped under.
+    pub base_path: Option<String>,
+    /// Client certificates are checked against the truststore parameters.
+    pub mutual_tls: bool,
+}
+
+/// A function serving operations of the API.
+#[derive(Debug, Serialize)]
+pub struct ApiFunction {
+    pub resource: String,
+    /// Its binary, when the crate has several.
+    pub binary: Option<String>,
+    pub label: String,
+    pub events: Vec<Event>,
+    /// The operations (indexes) it serves, for its table access.
+    #[serde(skip)]
+    pub operations: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Event {
     pub name: String,
     pub path: String,
     pub method: String,
     /// What API Gateway checks on the route; `None` when the API checks nothing.
     pub auth: Option<EventAuth>,
+    /// The operation whose route it is; `None` for the catch-all and preflight routes.
+    #[serde(skip)]
+    pub operation: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -59,10 +87,25 @@ pub struct EventAuth {
 #[derive(Debug, Serialize)]
 pub struct Parameter {
     pub name: String,
-    /// `String` or `CommaDelimitedList`.
+    /// `String`, `Number` or `CommaDelimitedList`.
     pub kind: &'static str,
-    pub default: String,
+    /// None makes `sam deploy --guided` ask for a value.
+    pub default: Option<String>,
     pub description: String,
+    /// The values allowed, when only some are.
+    pub allowed: Vec<String>,
+}
+
+impl Parameter {
+    pub fn text(name: &str, default: Option<&str>, description: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            kind: "String",
+            default: default.map(str::to_string),
+            description: description.to_string(),
+            allowed: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -185,17 +228,42 @@ pub fn sam(api: &Api) -> Sam {
             SchemeKind::MutualTls => mutual_tls = true,
         }
     }
-    if mutual_tls {
-        parameters.extend(mutual_tls_parameters());
-    }
+    let domain = (mutual_tls || api.edge.domain.is_some()).then(|| {
+        parameters.extend(domain_parameters(api.edge.domain.as_ref(), mutual_tls));
+        DomainView {
+            base_path: api.edge.domain.as_ref().and_then(|d| d.base_path.clone()),
+            mutual_tls,
+        }
+    });
     let binary = (!functions.is_empty()).then(|| api.settings.name.clone());
     let events = events(api);
+    let api_functions = api
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(k, f)| ApiFunction {
+            resource: f.resource.clone(),
+            binary: f.binary.clone().or_else(|| binary.clone()),
+            label: f.label.clone(),
+            // Routes of no operation (catch-all, preflight) go to the first function.
+            events: events
+                .iter()
+                .filter(|e| match e.operation {
+                    Some(i) => f.operations.contains(&i),
+                    None => k == 0,
+                })
+                .cloned()
+                .collect(),
+            operations: f.operations.clone(),
+        })
+        .collect();
     let default_authorizer = events
         .iter()
         .filter_map(|e| e.auth.as_ref()?.authorizer.clone())
         .find(|a| a != "NONE");
     Sam {
         events,
+        api_functions,
         default_authorizer,
         parameters,
         authorizers,
@@ -204,6 +272,7 @@ pub fn sam(api: &Api) -> Sam {
         iam,
         usage_plan,
         mutual_tls,
+        domain,
     }
 }
 
@@ -230,15 +299,14 @@ fn jwt_authorizer(
             // A REST API's Cognito authorizer takes the pool, not the issuer, and
             // checks no audience: the function checks `aud` (or `client_id`).
             let param = format!("{name}UserPoolId");
-            parameters.push(Parameter {
-                name: param.clone(),
-                kind: "String",
-                default: pool.pool_id.clone(),
-                description: format!(
+            parameters.push(Parameter::text(
+                &param,
+                Some(&pool.pool_id),
+                &format!(
                     "The Cognito user pool (in {}) whose tokens scheme {scheme} accepts",
                     pool.region
                 ),
-            });
+            ));
             out.kind = "cognito";
             out.pool_arn = Some(format!(
                 "arn:${{AWS::Partition}}:cognito-idp:{}:${{AWS::AccountId}}:userpool/${{{param}}}",
@@ -248,19 +316,20 @@ fn jwt_authorizer(
         _ => {
             let issuer = format!("{name}Issuer");
             let audience = format!("{name}Audience");
+            parameters.push(Parameter::text(
+                &issuer,
+                Some(&jwt.issuer),
+                &format!("The issuer (iss) of the tokens scheme {scheme} accepts"),
+            ));
             parameters.push(Parameter {
-                name: issuer.clone(),
-                kind: "String",
-                default: jwt.issuer.clone(),
-                description: format!("The issuer (iss) of the tokens scheme {scheme} accepts"),
-            });
-            parameters.push(Parameter {
-                name: audience.clone(),
                 kind: "CommaDelimitedList",
-                default: jwt.audience.join(","),
-                description: format!(
-                    "The audiences (aud or client_id) of the tokens scheme {scheme} accepts"
-                ),
+                ..Parameter::text(
+                    &audience,
+                    Some(&jwt.audience.join(",")),
+                    &format!(
+                        "The audiences (aud or client_id) of the tokens scheme {scheme} accepts"
+                    ),
+                )
             });
             out.issuer = Some(issuer);
             out.audience = Some(audience);
@@ -269,35 +338,45 @@ fn jwt_authorizer(
     out
 }
 
-fn mutual_tls_parameters() -> Vec<Parameter> {
-    let p = |name: &str, default: &str, description: &str| Parameter {
-        name: name.to_string(),
-        kind: "String",
-        default: default.to_string(),
-        description: description.to_string(),
-    };
-    vec![
-        p(
-            "DomainName",
+/// The custom domain's name and certificate, and with client certificates their truststore.
+/// Without a `domain` hint (client certificates alone) the defaults are placeholders.
+fn domain_parameters(domain: Option<&Domain>, mutual_tls: bool) -> Vec<Parameter> {
+    let (name, certificate) = match domain {
+        Some(d) => (d.name.as_str(), d.certificate.as_deref()),
+        None => (
             "api.example.com",
-            "The custom domain that checks client certificates",
+            Some("arn:aws:acm:us-east-1:123456789012:certificate/replace-me"),
         ),
-        p(
+    };
+    let mut out = vec![
+        Parameter::text(
+            "DomainName",
+            Some(name),
+            if mutual_tls {
+                "The custom domain that serves the API and checks client certificates"
+            } else {
+                "The custom domain that serves the API"
+            },
+        ),
+        Parameter::text(
             "CertificateArn",
-            "arn:aws:acm:us-east-1:123456789012:certificate/replace-me",
+            certificate,
             "The ACM certificate of DomainName, in the stack's region",
         ),
-        p(
+    ];
+    if mutual_tls {
+        out.push(Parameter::text(
             "TruststoreUri",
-            "s3://replace-me/truststore.pem",
+            Some("s3://replace-me/truststore.pem"),
             "The S3 URI of the PEM bundle of certificate authorities clients' certificates chain to",
-        ),
-        p(
+        ));
+        out.push(Parameter::text(
             "TruststoreVersion",
-            "",
+            Some(""),
             "The S3 object version of the truststore; empty for the latest",
-        ),
-    ]
+        ));
+    }
+    out
 }
 
 /// One API Gateway route per router route and method; API Gateway, like axum, allows one
@@ -322,8 +401,25 @@ fn events(api: &Api) -> Vec<Event> {
                 path: op.route.clone(),
                 method,
                 auth: event_auth(api, op.security.gateway(&api.auth), authorizers),
+                operation: Some(i),
             });
         }
+    }
+    // A REST API's preflight requests reach the function, which answers them for every origin
+    // `cors` lists (an HTTP API answers them itself); browsers send them without credentials.
+    if api.settings.api == ApiKind::Rest && api.edge.cors.is_some() {
+        let auth = event_auth(api, Gateway::default(), authorizers);
+        events.extend(
+            [("CorsPreflightRoot", "/"), ("CorsPreflight", "/{proxy+}")].map(|(name, path)| {
+                Event {
+                    name: name.into(),
+                    path: path.into(),
+                    method: "OPTIONS".into(),
+                    auth: auth.clone(),
+                    operation: None,
+                }
+            }),
+        );
     }
     if let Routes::CatchAll { common, .. } = &api.routes {
         let auth = event_auth(api, common.clone(), authorizers);
@@ -333,6 +429,7 @@ fn events(api: &Api) -> Vec<Event> {
                 path: path.into(),
                 method: "ANY".into(),
                 auth: auth.clone(),
+                operation: None,
             }),
         );
     }

@@ -113,6 +113,30 @@ impl Reader<'_> {
         }
     }
 
+    /// A number above zero (`rateLimit: 12.5`).
+    pub fn positive_number(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        at: &str,
+        what: &str,
+    ) -> Option<f64> {
+        let value = map.get(key)?;
+        match value.as_f64() {
+            Some(n) if n > 0.0 && n.is_finite() => Some(n),
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        child(at, key),
+                        format!("`{key}` must be a positive number of {what}"),
+                    )
+                    .help(format!("write for example `{key}: 10`")),
+                );
+                None
+            }
+        }
+    }
+
     /// One of `choices`, compared as written.
     pub fn choice(
         &mut self,

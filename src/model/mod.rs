@@ -6,8 +6,10 @@ pub mod actions;
 pub mod advice;
 pub mod binder;
 pub mod defaults;
+pub mod edge;
 pub mod examples;
 pub mod filters;
+pub mod functions;
 pub mod gateway;
 pub mod hints;
 pub mod names;
@@ -38,11 +40,7 @@ pub enum ApiKind {
     Rest,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Functions {
-    Single,
-    PerOperation,
-}
+pub use functions::Functions;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -77,6 +75,10 @@ pub struct Api {
     pub auth: security::Auth,
     /// How the operations are deployed as API Gateway routes.
     pub routes: gateway::Routes,
+    /// The Lambda functions serving them.
+    pub functions: Vec<functions::Function>,
+    /// The stage, CORS, throttling, domain, logs and alarms.
+    pub edge: edge::Edge,
     /// The spec's own examples, for the project's round-trip test.
     pub examples: Vec<examples::SpecExample>,
     /// Warnings found while building (errors stop the build).
@@ -143,6 +145,12 @@ const ROOT_KEYS: &[&str] = &[
     "timeout",
     "tables",
     "auth",
+    "stage",
+    "cors",
+    "throttling",
+    "domain",
+    "logs",
+    "alarms",
 ];
 
 /// Builds the model. `Err` holds every diagnostic (errors and warnings)
@@ -200,18 +208,18 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         _ => ApiKind::Http,
     };
     let functions = match r
-        .choice(root, "functions", &root_at, &["single", "perOperation"])
+        .choice(
+            root,
+            "functions",
+            &root_at,
+            &["single", "perOperation", "perTag"],
+        )
         .map(|s| s.value)
     {
         Some(f) if f == "perOperation" => Functions::PerOperation,
+        Some(f) if f == "perTag" => Functions::PerTag,
         _ => Functions::Single,
     };
-    if functions == Functions::PerOperation {
-        r.diagnostics.push(
-            Diagnostic::warning(child(&root_at, "functions"), "`functions: perOperation` is not supported yet; one function serves every operation")
-                .help("remove `functions`, or keep it: the API behaves the same, only the deployment differs"),
-        );
-    }
     let memory = r
         .integer(root, "memory", &root_at, (128, 10240))
         .unwrap_or(256);
@@ -248,6 +256,15 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         })
         .collect();
     let securities = security::resolve(&at, raw, &auth, &mut diagnostics);
+    let edge = edge::read(
+        &mut Reader {
+            diagnostics: &mut diagnostics,
+        },
+        root,
+        &root_at,
+        api,
+        &operations,
+    );
     for (op, security) in operations.iter_mut().zip(securities) {
         op.security = security;
     }
@@ -315,6 +332,34 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         gateway::Routes::Each
     });
 
+    let lambdas = functions::plan(
+        functions,
+        &operations,
+        &routes,
+        &name,
+        &child(&root_at, "functions"),
+    )
+    .unwrap_or_else(|refusal| {
+        diagnostics.push(refusal);
+        Vec::new()
+    });
+    if let gateway::Routes::CatchAll { explicit, .. } = &routes {
+        for (i, _) in &edge.throttling.operations {
+            if !explicit.contains(i) {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        child(&child(&child(&root_at, "throttling"), "operations"), &operations[*i].id),
+                        format!(
+                            "`{}` is served by the catch-all routes of an API with more than {} routes, so its own limits cannot be deployed; the stage's apply",
+                            operations[*i].id,
+                            gateway::MAX_ROUTES
+                        ),
+                    )
+                    .help("remove its limits, or split the API into several specs"),
+                );
+            }
+        }
+    }
     add_input_types(&mut types, &operations, &mut type_names);
     schema::box_cycles(&mut types);
 
@@ -342,6 +387,8 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         collections,
         auth,
         routes,
+        functions: lambdas,
+        edge,
         examples,
         warnings: diagnostics,
     })

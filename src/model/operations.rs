@@ -192,6 +192,8 @@ pub struct Operation {
     pub route: String,
     pub summary: Option<String>,
     pub description: Option<String>,
+    /// The spec's tags; the first groups the operation's function under `functions: perTag`.
+    pub tags: Vec<String>,
     pub params: Vec<Param>,
     pub body: Option<Body>,
     pub responses: Vec<Response>,

@@ -207,6 +207,7 @@ pub fn read_operations(
                 route: routes.route(path),
                 summary: op.summary.clone(),
                 description: op.description.clone(),
+                tags: op.tags.clone(),
                 params,
                 body,
                 responses,

@@ -666,22 +666,7 @@ fn read_usage_plan(r: &mut Reader, value: &Value, at: &str) -> Option<UsagePlan>
         "`x-apigen-usagePlan`",
         &["rateLimit", "burstLimit", "quota"],
     )?;
-    let rate_limit = match map.get("rateLimit") {
-        None => None,
-        Some(v) => match v.as_f64() {
-            Some(n) if n > 0.0 && n.is_finite() => Some(n),
-            _ => {
-                r.diagnostics.push(
-                    Diagnostic::error(
-                        child(at, "rateLimit"),
-                        "`rateLimit` must be a positive number of requests per second",
-                    )
-                    .help("write for example `rateLimit: 10`"),
-                );
-                None
-            }
-        },
-    };
+    let rate_limit = r.positive_number(map, "rateLimit", at, "requests per second");
     let burst_limit = r.integer(map, "burstLimit", at, (1, 5000));
     let quota = map.get("quota").and_then(|q| {
         let q_at = child(at, "quota");

@@ -79,6 +79,12 @@ pub fn with_shared_runtime(options: apigen::Options, dir: &Path) -> apigen::Opti
     options.runtime_at(&runtime_dir(), dir)
 }
 
+/// Writes the planned project `generated` of `options` into `dir`, as `apigen new` does.
+pub fn write_project(generated: &apigen::Generated, options: &apigen::Options, dir: &Path) {
+    apigen::write::create(&generated.plan, dir, &apigen::record(options, dir), false)
+        .expect("written");
+}
+
 /// A tool from the checkout's Python venv (made by .ci/python-tools.sh).
 pub fn venv_tool(name: &str) -> PathBuf {
     let path = repo().join(".venv/bin").join(name);

@@ -255,6 +255,12 @@ impl<'a> Session<'a> {
                     "{step}: a {status} must be application/problem+json with its status"
                 ));
             }
+            let named = body["requestId"].as_str().is_some_and(|id| !id.is_empty());
+            if !named {
+                self.fail(&format!(
+                    "{step}: a problem must name its request (requestId)"
+                ));
+            }
         }
     }
 
@@ -318,9 +324,13 @@ impl<'a> Session<'a> {
             Value::Array(items) => {
                 Value::Array(items.into_iter().map(|v| self.normalise(v)).collect())
             }
+            // Each request has its own id: that it has one is checked with its status.
             Value::Object(map) => Value::Object(
                 map.into_iter()
-                    .map(|(k, v)| (k, self.normalise(v)))
+                    .map(|(k, v)| match k.as_str() {
+                        "requestId" if v.is_string() => (k, Value::String("<request>".into())),
+                        _ => (k, self.normalise(v)),
+                    })
                     .collect(),
             ),
             other => other,

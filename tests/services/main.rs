@@ -16,6 +16,7 @@ mod auth;
 mod client;
 mod compile_fail;
 mod concurrency;
+mod edge;
 mod entities;
 mod journeys;
 mod process;
@@ -49,13 +50,7 @@ fn project(spec: &Path, work: &Path) -> Project {
         &dir,
     );
     let generated = apigen::plan(spec, &options).expect("valid");
-    apigen::write::create(
-        &generated.plan,
-        &dir,
-        &apigen::record(&options, &dir),
-        false,
-    )
-    .expect("written");
+    common::write_project(&generated, &options, &dir);
     // The hand-written half of an example spec, as its user would write it.
     let handlers = spec.with_extension("handlers.rs");
     if handlers.exists() {
@@ -134,12 +129,23 @@ fn assert_all_ran_on_dynamodb(output: &str) {
 /// Starts the built service the way a user runs it: `PORT`, and
 /// `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB (the in-memory store without it).
 fn serve(project: &Project, moto: Option<&Moto>, log: PathBuf) -> Running {
+    serve_with(project, moto, log, &[])
+}
+
+/// [`serve`], with more environment variables.
+fn serve_with(
+    project: &Project,
+    moto: Option<&Moto>,
+    log: PathBuf,
+    env: &[(&str, String)],
+) -> Running {
     let binary = common::projects_target().join("debug").join(&project.name);
     let port = free_port();
     let mut command = Command::new(binary);
     command
         .env("PORT", port.to_string())
-        .env("RUST_LOG", "info");
+        .env("RUST_LOG", "info")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     if let Some(credentials) = &project.credentials {
         let folder = log.parent().expect("the log is in a folder");
         command.envs(credentials.env(folder));
@@ -179,6 +185,58 @@ fn probe<'a>(
     );
     session.check_status("an unknown route", &unknown, 404);
     (session, passed)
+}
+
+/// On a service of its own (memory store): the 413, and CORS in a browser when the spec lets
+/// a local origin call.
+fn edge_checks(project: &Project, work: &Path) -> Vec<String> {
+    let service = serve(project, None, work.join("edge.log"));
+    let mut passed: Vec<String> = edge::oversized_body(&project.api, &service)
+        .into_iter()
+        .collect();
+    let local = project.api.edge.cors.as_ref().and_then(|c| {
+        c.origins
+            .iter()
+            .find(|o| o.starts_with("http://localhost:"))
+    });
+    if let Some(origin) = local {
+        passed.extend(edge::browser_cors(&project.api, &service, origin, work));
+    }
+    passed
+}
+
+/// Every request printed its metric line, and the DynamoDB requests the lines count are those
+/// the DynamoDB-compatible server served.
+fn metrics_agree(
+    project: &Project,
+    service: &Running,
+    moto: &Moto,
+    before: &std::collections::BTreeMap<String, u64>,
+) -> String {
+    let served: u64 = process::delta(before, &moto.requests()).values().sum();
+    let metrics = edge::Metrics::read(&service.log(), &project.api);
+    let counted = metrics.sum("DynamoDBRequests");
+    assert_eq!(
+        counted, served as f64,
+        "the metric lines count {counted} DynamoDB requests; the server served {served}"
+    );
+    assert_eq!(metrics.sum("Fault"), 0.0, "no request failed on our side");
+    let guarded = project
+        .api
+        .entities
+        .iter()
+        .any(|e| e.version.is_some() || !e.unique.is_empty());
+    if guarded {
+        assert!(
+            metrics.sum("ConditionFailures") > 0.0,
+            "the races lose conditions, and the metric lines count them"
+        );
+    }
+    format!(
+        "metrics: {} EMF lines over {} operations count the {served} DynamoDB requests served",
+        metrics.lines.len(),
+        metrics.by_operation().len()
+    )
 }
 
 /// The two stores must have answered every step alike.
@@ -225,10 +283,23 @@ fn prove(spec: &Path, fuzz: bool) -> Option<report::Row> {
     }
 
     let walk_through = readme::walk_through(&project, work.path());
+    let edge = edge_checks(&project, work.path());
     let memory_service = serve(&project, None, work.path().join("memory.log"));
     let (memory, _) = probe(&project, "memory", &memory_service, None);
-    let dynamo_service = serve(&project, Some(&moto), work.path().join("dynamodb.log"));
-    let (dynamo, passed) = probe(&project, "DynamoDB", &dynamo_service, Some(&moto));
+    // An X-Ray daemon's socket, which the service sends its DynamoDB subsegments to.
+    let daemon = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
+    let daemon_address = daemon.local_addr().expect("an address").to_string();
+    let dynamo_service = serve_with(
+        &project,
+        Some(&moto),
+        work.path().join("dynamodb.log"),
+        &[("AWS_XRAY_DAEMON_ADDRESS", daemon_address)],
+    );
+    let before = moto.requests();
+    let (dynamo, mut passed) = probe(&project, "DynamoDB", &dynamo_service, Some(&moto));
+    passed.push(metrics_agree(&project, &dynamo_service, &moto, &before));
+    passed.extend(edge::xray(&project.api, &dynamo, &daemon));
+    passed.extend(edge);
     agree(&memory, &dynamo);
 
     let mut row = report::Row {

@@ -5,14 +5,53 @@ use axum::extract;
 use axum::response::IntoResponse as _;
 use crate::generated::api;
 use ::apigen_runtime::http;
+use ::apigen_runtime::observe;
 use crate::generated::operations;
+
+/// The operation each route and method serves, as logs and metrics name it.
+pub const OPERATIONS: observe::Operations = observe::Operations(
+    &[
+        ("GET", "/customers", "listCustomers"),
+        ("POST", "/customers", "createCustomer"),
+        ("GET", "/customers/{customerId}", "getCustomer"),
+        ("DELETE", "/customers/{customerId}", "deleteCustomer"),
+        ("PATCH", "/customers/{customerId}", "updateCustomer"),
+        ("GET", "/customers/{customerId}/orders", "listCustomerOrders"),
+        ("POST", "/customers/{customerId}/orders", "createOrder"),
+        ("GET", "/customers/{customerId}/orders/{orderId}", "getOrder"),
+        ("PUT", "/customers/{customerId}/orders/{orderId}", "replaceOrder"),
+        ("DELETE", "/customers/{customerId}/orders/{orderId}", "deleteOrder"),
+        ("PATCH", "/customers/{customerId}/orders/{orderId}", "updateOrder"),
+        ("GET", "/orders", "listOrdersByStatus"),
+        ("GET", "/products", "listProducts"),
+        ("GET", "/products/{sku}", "getProduct"),
+        ("PUT", "/products/{sku}", "putProduct"),
+        ("POST", "/categories", "createCategory"),
+        ("GET", "/categories/{slug}", "getCategory"),
+        ("DELETE", "/categories/{slug}", "deleteCategory"),
+        ("PATCH", "/categories/{slug}", "updateCategory"),
+        ("GET", "/featured-categories", "listFeaturedCategories"),
+        ("GET", "/reports/daily", "dailyReport"),
+    ],
+);
+
+/// Which browser origins may call the API, as template.yaml deploys it: answered the
+/// same here, so that a front end behaves alike locally and deployed.
+pub static CORS: http::Cors = http::Cors {
+    origins: &["http://localhost:5173", "https://shop.example.com"],
+    methods: &["DELETE", "GET", "PATCH", "POST", "PUT"],
+    headers: &["content-type", "if-match"],
+    expose: &["etag", "location"],
+    credentials: false,
+    max_age: 600u32,
+};
 
 /// Builds the router over `handlers`; the same router serves Lambda and local runs.
 ///
 /// Each segment holding path variables is one capture, since axum allows no more; the
 /// operation's request type takes it apart against the spec's path.
 pub fn router<H: api::Handlers>(handlers: std::sync::Arc<H>) -> axum::Router {
-    axum::Router::new()
+    let routes = axum::Router::new()
         .route(
             "/customers",
             axum::routing::get(list_customers::<H>).post(create_customer::<H>),
@@ -48,10 +87,9 @@ pub fn router<H: api::Handlers>(handlers: std::sync::Arc<H>) -> axum::Router {
                 .patch(update_category::<H>),
         )
         .route("/featured-categories", axum::routing::get(list_featured_categories::<H>))
-        .route("/reports/daily", axum::routing::get(daily_report::<H>))
-        .fallback(http::not_found)
-        .method_not_allowed_fallback(http::method_not_allowed)
-        .with_state(handlers)
+        .route("/reports/daily", axum::routing::get(daily_report::<H>));
+    http::router(routes, handlers, OPERATIONS)
+        .layer(axum::middleware::from_fn_with_state(&CORS, http::Cors::answer))
 }
 
 async fn list_customers<H: api::Handlers>(

@@ -10,7 +10,8 @@ use axum::http::request::Parts;
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct RequestContext {
-    /// API Gateway's request id, or `x-request-id` when running locally.
+    /// API Gateway's request id; locally the id the request's logs carry (the client's
+    /// `x-request-id`, or one the server made up).
     pub request_id: Option<String>,
     /// The Lambda event's request context (authorizer claims live here); `None` outside Lambda.
     #[cfg(feature = "lambda")]
@@ -21,9 +22,12 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // The id the request's logs carry (the server's scope), else the client's.
         let local_id = || {
-            let header = parts.headers.get("x-request-id")?;
-            header.to_str().ok().map(str::to_owned)
+            crate::observe::request_id().or_else(|| {
+                let header = parts.headers.get("x-request-id")?;
+                header.to_str().ok().map(str::to_owned)
+            })
         };
         #[cfg(feature = "lambda")]
         {
@@ -48,7 +52,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
 
 /// The id API Gateway logs for the request, so our logs can be matched with its logs.
 #[cfg(feature = "lambda")]
-fn gateway_request_id(context: &lambda_http::request::RequestContext) -> Option<String> {
+pub(crate) fn gateway_request_id(context: &lambda_http::request::RequestContext) -> Option<String> {
     use lambda_http::request::RequestContext as Event;
     match context {
         Event::ApiGatewayV1(context) => context.request_id.clone(),

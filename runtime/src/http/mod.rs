@@ -14,7 +14,8 @@
 
 mod body;
 mod coerce;
-mod context;
+pub(crate) mod context;
+mod cors;
 mod extract;
 #[cfg(test)]
 mod fixtures;
@@ -30,11 +31,12 @@ mod violations;
 
 pub use body::MAX_BODY_BYTES;
 pub use context::RequestContext;
+pub use cors::Cors;
 pub use extract::{extract, Extracted};
 pub use format::Format;
 pub use path::path_matches;
 pub use problem::{ApiError, Location, Violation};
-pub use respond::{empty, json, method_not_allowed, not_found, raw, with_header};
+pub use respond::{empty, json, method_not_allowed, not_found, raw, router, with_header};
 pub use schema::{Additional, Dict, List, Numeric, Property, Record, Schema, Text};
 pub use spec::{BodyKind, BodySpec, OperationSpec, ParamSpec};
 pub use validate::problems;

@@ -176,6 +176,10 @@ struct Problem<'a> {
     /// How many violations were found beyond those in `errors`.
     #[serde(skip_serializing_if = "is_zero")]
     unlisted: usize,
+    /// The id the request's log lines and API Gateway's access log carry, so that a client
+    /// reporting a problem can name the request.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -191,6 +195,7 @@ impl IntoResponse for ApiError {
             detail: &self.detail,
             errors: &self.violations,
             unlisted: self.unlisted,
+            request_id: crate::observe::request_id(),
         };
         let response = match serde_json::to_vec(&problem) {
             Ok(body) => raw(self.status, "application/problem+json", body),

@@ -52,6 +52,24 @@ pub fn with_header(
     response
 }
 
+/// A generated service's router: `routes` over `state`, answering paths it has no route for
+/// 404 and methods a route lacks 405 (problem+json), and naming each request's operation (from
+/// `operations`) for its logs and metrics.
+pub fn router<S: Clone + Send + Sync + 'static>(
+    routes: axum::Router<S>,
+    state: S,
+    operations: crate::observe::Operations,
+) -> axum::Router {
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            operations,
+            crate::observe::Operations::name,
+        ))
+}
+
 /// Router fallback for paths that match no operation, answered as a problem.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no route for this path")

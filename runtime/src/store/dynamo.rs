@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     CancellationReason, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest,
-    ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+    ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -21,7 +22,10 @@ use super::expr::{self, Placeholders};
 use super::item::{Item, TOO_LARGE};
 use super::{StoreError, TableDef};
 
+mod sent;
 mod tables;
+
+use sent::sent;
 
 /// DynamoDB through one client, with the physical name of each table.
 #[derive(Clone, Debug)]
@@ -127,14 +131,17 @@ impl DynamoStore {
         table: &TableDef,
         key: Item,
     ) -> Result<Option<Item>, StoreError> {
-        let output = self
+        let name = self.table_name(table);
+        let request = self
             .client()
             .get_item()
-            .table_name(self.table_name(table))
+            .table_name(&name)
             .set_key(Some(key))
             // Read-your-writes, as the memory backend and REST clients expect.
             .consistent_read(true)
-            .send()
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send();
+        let output = sent("GetItem", &name, request)
             .await
             .map_err(|e| backend("GetItem", e))?;
         Ok(output.item)
@@ -162,11 +169,13 @@ impl DynamoStore {
                 .consistent_read(true)
                 .build()
                 .map_err(|e| backend("BatchGetItem", e))?;
-            let output = self
+            let request = self
                 .client()
                 .batch_get_item()
                 .request_items(&name, request)
-                .send()
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send();
+            let output = sent("BatchGetItem", &name, request)
                 .await
                 .map_err(|e| backend("BatchGetItem", e))?;
             if let Some(mut responses) = output.responses {
@@ -215,11 +224,13 @@ impl DynamoStore {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt)).await;
             }
-            let output = self
+            let request = self
                 .client()
                 .batch_write_item()
                 .request_items(&name, std::mem::take(&mut pending))
-                .send()
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send();
+            let output = sent("BatchWriteItem", &name, request)
                 .await
                 .map_err(|e| write_failed("BatchWriteItem", e))?;
             if let Some(mut unprocessed) = output.unprocessed_items {
@@ -255,15 +266,19 @@ impl DynamoStore {
                 let mut p = Placeholders::default();
                 let condition = expr::condition(&conds, &mut p);
                 let (names, values) = p.into_maps();
-                self.client()
+                let name = self.table_name(table);
+                let request = self
+                    .client()
                     .put_item()
-                    .table_name(self.table_name(table))
+                    .table_name(&name)
                     .set_item(Some(item))
                     .set_condition_expression(condition)
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
                     .return_values_on_condition_check_failure(on_failure)
-                    .send()
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send();
+                sent("PutItem", &name, request)
                     .await
                     .map_err(|e| write_error!(e, PutItemError, "PutItem"))?;
             }
@@ -271,15 +286,19 @@ impl DynamoStore {
                 let mut p = Placeholders::default();
                 let condition = expr::condition(&conds, &mut p);
                 let (names, values) = p.into_maps();
-                self.client()
+                let name = self.table_name(table);
+                let request = self
+                    .client()
                     .delete_item()
-                    .table_name(self.table_name(table))
+                    .table_name(&name)
                     .set_key(Some(key))
                     .set_condition_expression(condition)
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
                     .return_values_on_condition_check_failure(on_failure)
-                    .send()
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send();
+                sent("DeleteItem", &name, request)
                     .await
                     .map_err(|e| write_error!(e, DeleteItemError, "DeleteItem"))?;
             }
@@ -325,10 +344,11 @@ impl DynamoStore {
         let condition = expr::condition(&conds, &mut p);
         let update = expr::update(&actions, &mut p);
         let (names, values) = p.into_maps();
-        let output = self
+        let name = self.table_name(table);
+        let request = self
             .client()
             .update_item()
-            .table_name(self.table_name(table))
+            .table_name(&name)
             .set_key(Some(key))
             .set_update_expression(update)
             .set_condition_expression(condition)
@@ -336,7 +356,9 @@ impl DynamoStore {
             .set_expression_attribute_values(values)
             .return_values(returns)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send();
+        let output = sent("UpdateItem", &name, request)
             .await
             .map_err(|e| write_error!(e, UpdateItemError, "UpdateItem"))?;
         Ok(output.attributes)
@@ -347,17 +369,21 @@ impl DynamoStore {
         writes: Vec<Write>,
         token: String,
     ) -> Result<(), WriteError> {
+        let mut tables: Vec<String> = writes.iter().map(|w| self.table_name(w.table)).collect();
+        tables.sort();
+        tables.dedup();
         let items = writes
             .into_iter()
             .map(|write| self.transact_item(write))
             .collect::<Result<Vec<_>, _>>()?;
-        let result = self
+        let request = self
             .client()
             .transact_write_items()
             .set_transact_items(Some(items))
             .client_request_token(token)
-            .send()
-            .await;
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send();
+        let result = sent("TransactWriteItems", &tables.join(","), request).await;
         let err = match result {
             Ok(_) => return Ok(()),
             Err(err) => err.into_service_error(),
@@ -384,6 +410,7 @@ impl DynamoStore {
             reasons.find(|(_, reason)| reason.code() == Some(code))
         };
         if let Some((index, reason)) = failed("ConditionalCheckFailed") {
+            crate::observe::record_condition_failure();
             let found = found(reason.item.clone());
             return Err(WriteError::Condition { index, found });
         }
@@ -470,10 +497,11 @@ impl DynamoStore {
         let key_condition = expr::key_condition(page.condition, &mut p);
         let filter = expr::filter(page.filter, &mut p);
         let (names, values) = p.into_maps();
-        let output = self
+        let name = self.table_name(page.table);
+        let request = self
             .client()
             .query()
-            .table_name(self.table_name(page.table))
+            .table_name(&name)
             .set_index_name(page.index.map(|index| index.name.to_string()))
             .key_condition_expression(key_condition)
             .set_filter_expression(filter)
@@ -484,7 +512,9 @@ impl DynamoStore {
             .set_exclusive_start_key(page.start)
             // Indexes are only ever eventually consistent; the table can do better.
             .consistent_read(page.index.is_none())
-            .send()
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send();
+        let output = sent("Query", &name, request)
             .await
             .map_err(|e| backend("Query", e))?;
         Ok(raw_page(output.items, output.last_evaluated_key))
@@ -494,17 +524,20 @@ impl DynamoStore {
         let mut p = Placeholders::default();
         let filter = expr::filter(page.filter, &mut p);
         let (names, values) = p.into_maps();
-        let output = self
+        let name = self.table_name(page.table);
+        let request = self
             .client()
             .scan()
-            .table_name(self.table_name(page.table))
+            .table_name(&name)
             .set_filter_expression(filter)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .limit(limit(page.limit))
             .set_exclusive_start_key(page.start)
             .consistent_read(true)
-            .send()
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send();
+        let output = sent("Scan", &name, request)
             .await
             .map_err(|e| backend("Scan", e))?;
         Ok(raw_page(output.items, output.last_evaluated_key))
