@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 fn example() -> std::path::PathBuf {
     common::repo().join("examples/build-script")
@@ -25,11 +24,8 @@ fn the_example_crate_is_clippy_clean_and_passes_its_tests() {
 
 /// `cargo check` in `dir`: success, and stderr.
 fn check(dir: &Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO"))
+    let out = common::project_cargo(dir)
         .args(["check", "--quiet", "--message-format", "short"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", common::projects_target())
-        .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
     (

@@ -8,20 +8,13 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::process::Command;
 use std::time::Instant;
 
 /// Runs cargo in `dir`; `Err` holds the first panics and the end of its
 /// output.
 fn cargo(dir: &std::path::Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(env!("CARGO"))
+    let out = common::project_cargo(dir)
         .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", common::projects_target())
-        // Each project is built once: incremental state would only fill the
-        // disk (gigabytes for GitHub's 874 operations).
-        .env("CARGO_INCREMENTAL", "0")
-        .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
     let text = format!(
@@ -190,7 +183,7 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
         }
         // Its artifacts are not reused; the shared dependencies stay.
         let package = format!("corpus-{stem}");
-        let _ = cargo(&dir, &["clean", "--quiet", "-p", &package]);
+        common::forget_artifacts(&dir, &package);
         rows.push(row);
     }
     write_report(&rows);

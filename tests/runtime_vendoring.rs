@@ -113,6 +113,7 @@ fn a_fresh_clone_builds_with_the_vendored_runtime_and_tests_only_its_spec() {
     );
     let tests = common::cargo(&clone, &["test", "--quiet"]);
     assert!(tests.contains("test result: ok"), "{tests}");
+    common::forget_artifacts(&clone, "petstore-api");
 }
 
 #[test]

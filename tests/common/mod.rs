@@ -130,12 +130,36 @@ pub fn run(command: &mut Command) -> String {
     stdout
 }
 
-pub fn cargo(dir: &Path, args: &[&str]) -> String {
-    run(Command::new(env!("CARGO"))
-        .args(args)
+/// Cargo in the generated project `dir`, building into [`projects_target`] with the settings
+/// every project build shares (scripts/test-all exports the same ones, so that no build
+/// invalidates another's dependencies).
+///
+/// The settings keep the disk bounded: each project is built once per run, so incremental
+/// state is never reused, and full debug information links the AWS SDK's into every test
+/// binary (about 230 MB each; line tables keep backtraces' files and lines).
+pub fn project_cargo(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", projects_target())
-        .env_remove("RUSTFLAGS"))
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
+        .env_remove("RUSTFLAGS");
+    command
+}
+
+pub fn cargo(dir: &Path, args: &[&str]) -> String {
+    run(project_cargo(dir).args(args))
+}
+
+/// Removes the artifacts of the project `package` in `dir` from [`projects_target`], keeping
+/// the dependencies the next project shares: a project is built once per run, and a run builds
+/// dozens.
+pub fn forget_artifacts(dir: &Path, package: &str) {
+    // Best effort: a failure here costs disk, not correctness.
+    let _ = project_cargo(dir)
+        .args(["clean", "--quiet", "-p", package])
+        .output();
 }
 
 /// A corpus spec as its user would have it after following apigen's help lines on security

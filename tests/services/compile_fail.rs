@@ -2,7 +2,6 @@
 //! to compile with that error, and nothing else may fail.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::common;
 
@@ -21,12 +20,9 @@ pub fn check(project: &Path, text: &str) -> usize {
     let example = project.join("examples/compile_fail.rs");
     std::fs::create_dir_all(example.parent().expect("a folder")).expect("examples/");
     std::fs::write(&example, text).expect("the example written");
-    let output = Command::new(env!("CARGO"))
+    let output = common::project_cargo(project)
         .args(["check", "--quiet", "--example", "compile_fail"])
         .args(["--message-format", "short"])
-        .current_dir(project)
-        .env("CARGO_TARGET_DIR", common::projects_target())
-        .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
     std::fs::remove_file(&example).expect("the example removed");

@@ -38,6 +38,12 @@ struct Project {
     credentials: Option<auth::Credentials>,
 }
 
+impl Drop for Project {
+    fn drop(&mut self) {
+        common::forget_artifacts(&self.dir, &self.name);
+    }
+}
+
 /// Generates, lints, tests and builds the project of `spec` under `work`.
 fn project(spec: &Path, work: &Path) -> Project {
     let name = format!("check-{}", common::stem(spec));
@@ -101,10 +107,8 @@ fn project(spec: &Path, work: &Path) -> Project {
 /// Runs the project's own tests again with DynamoDB as the store.
 fn own_tests_on(project: &Project, moto: &Moto) {
     let output = common::run(
-        Command::new(env!("CARGO"))
+        common::project_cargo(&project.dir)
             .args(["test", "--quiet", "--", "--include-ignored"])
-            .current_dir(&project.dir)
-            .env("CARGO_TARGET_DIR", common::projects_target())
             .env("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint())
             .env("APIGEN_TEST_DYNAMODB_URL", moto.endpoint()),
     );
@@ -356,12 +360,10 @@ fn the_runtime_passes_its_tests_on_dynamodb() {
     let work = tempfile::tempdir().expect("a temporary folder");
     let moto = Moto::start(work.path());
     let output = common::run(
-        Command::new(env!("CARGO"))
+        // Not the target this test runs from: its cargo still holds that one's lock.
+        common::project_cargo(&common::repo())
             .args(["test", "--quiet", "-p", "apigen-runtime", "--all-features"])
             .args(["--", "--include-ignored"])
-            .current_dir(common::repo())
-            // Not the target this test runs from: its cargo still holds that one's lock.
-            .env("CARGO_TARGET_DIR", common::projects_target())
             .env("APIGEN_TEST_DYNAMODB_URL", moto.endpoint()),
     );
     assert_all_ran_on_dynamodb(&output);

@@ -28,11 +28,14 @@ pub fn walk_through(project: &Project, work: &Path) -> String {
             "set -eu\n{}\nprintf '%s\\n' \"${{TOKEN:-}}\" \"${{GROUP_TOKEN:-}}\"\n",
             setup.join("\n")
         );
+        // Cargo's settings as the tests build the project, so that nothing is rebuilt.
+        let settings = common::project_cargo(&project.dir);
         let out = common::run(
             Command::new("bash")
                 .args(["-c", &script])
                 .current_dir(&project.dir)
-                .env("CARGO_TARGET_DIR", common::projects_target()),
+                .envs(settings.get_envs().filter_map(|(k, v)| Some((k, v?))))
+                .env_remove("RUSTFLAGS"),
         );
         let mut values = out.lines();
         for name in ["TOKEN", "GROUP_TOKEN"] {
