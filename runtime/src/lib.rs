@@ -13,6 +13,8 @@
 //! - [`server`]: serving a router under AWS Lambda (feature `lambda`) or locally, with the limits
 //!   API Gateway applies;
 //! - [`logging`]: JSON logs through `tracing`, each line naming its request;
+//! - [`websocket`] (feature `websocket`): WebSocket APIs, their connections, subscriptions and
+//!   pushes, served locally or under API Gateway;
 //! - [`observe`]: request ids, spans and CloudWatch metrics (Embedded Metric Format) per request.
 //!
 //! Generated code uses only this crate's public items, so a fix here reaches every project as a
@@ -27,6 +29,8 @@ pub mod observe;
 pub mod server;
 #[cfg(feature = "dynamodb")]
 pub mod store;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 
 pub use server::serve;
 

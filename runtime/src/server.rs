@@ -176,7 +176,9 @@ pub async fn serve_local(listener: TcpListener, router: Router, timeouts: Timeou
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(timeouts.header)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(stream), service)
+                // WebSocket APIs served locally upgrade their connections.
+                .with_upgrades();
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection closed");
             }

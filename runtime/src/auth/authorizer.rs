@@ -41,7 +41,7 @@ pub type AuthorizerFn =
 
 /// The caller as a Lambda authorizer passes it on, and as the API function reads it back.
 #[cfg(feature = "lambda")]
-pub(super) mod context {
+pub(crate) mod context {
     use serde::{Deserialize, Serialize};
     use serde_json::{Map, Value};
 
@@ -49,7 +49,7 @@ pub(super) mod context {
 
     /// The context key under which a Lambda authorizer passes the caller on. REST APIs accept only
     /// scalar context values, so the caller travels as one JSON string.
-    pub(in super::super) const CONTEXT_KEY: &str = "apigenCaller";
+    pub(crate) const CONTEXT_KEY: &str = "apigenCaller";
 
     /// An encoded caller is cut to this (claims dropped first): API Gateway bounds the context too.
     const MAX_ENCODED_BYTES: usize = 8 * 1024;
@@ -82,7 +82,7 @@ pub(super) mod context {
     }
 
     /// The caller an authorizer encoded, for the scheme it verified.
-    pub(in super::super) fn decode_caller(scheme: &'static str, text: &str) -> Option<Caller> {
+    pub(crate) fn decode_caller(scheme: &'static str, text: &str) -> Option<Caller> {
         if text.len() > 2 * MAX_ENCODED_BYTES {
             return None;
         }

@@ -31,6 +31,8 @@ use std::io::Read;
 use std::path::Path;
 
 pub use authenticator::{Authenticator, LocalConfig};
+#[cfg(all(feature = "lambda", feature = "websocket"))]
+pub(crate) use authorizer::context::{decode_caller, CONTEXT_KEY};
 #[cfg(feature = "lambda")]
 pub use authorizer::serve_authorizer;
 pub use authorizer::{AuthorizerFn, AuthorizerRequest, Denied};

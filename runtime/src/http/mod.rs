@@ -41,4 +41,6 @@ pub use schema::{Additional, Dict, List, Numeric, Property, Record, Schema, Text
 pub use spec::{BodyKind, BodySpec, OperationSpec, ParamSpec};
 pub use validate::problems;
 pub use validate::validate;
+#[cfg(feature = "websocket")]
+pub(crate) use validate::whole_numbers_as_integers;
 pub use violations::{Pointer, Violations};

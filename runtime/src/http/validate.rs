@@ -335,7 +335,7 @@ fn text_problems(
 
 /// JSON Schema counts `1.0`, `1e2` and `-0.0` as integers, but serde will not read them into an
 /// `i64`; once validated they are written as the integers they are, so both agree.
-pub(super) fn whole_numbers_as_integers(value: &mut Value) {
+pub(crate) fn whole_numbers_as_integers(value: &mut Value) {
     match value {
         Value::Number(number) if number.is_f64() => {
             if let Some(whole) = number.as_f64().and_then(integer_of) {

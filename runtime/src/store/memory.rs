@@ -5,9 +5,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use tokio::sync::broadcast;
+
 use super::backend::{
     apply, Actions, BatchOp, Cond, Found, QueryPage, RawPage, ScanPage, Write, WriteError, WriteOp,
 };
+use super::changes::ItemChange;
 use super::cursor;
 use super::item::{Item, TOO_LARGE};
 use super::order::{self, KeyValue};
@@ -19,6 +22,33 @@ pub struct MemoryStore {
     // One lock over every table, held for one primitive operation and never across an await:
     // that makes each transaction atomic and isolated, as in DynamoDB.
     state: Arc<Mutex<State>>,
+    feed: Feed,
+}
+
+/// Where the store reports its changes, as DynamoDB Streams would.
+#[derive(Clone, Debug)]
+struct Feed(broadcast::Sender<ItemChange>);
+
+impl Default for Feed {
+    fn default() -> Self {
+        // A listener that falls this far behind misses changes, and is told so.
+        Self(broadcast::channel(1024).0)
+    }
+}
+
+impl Feed {
+    fn listened(&self) -> bool {
+        self.0.receiver_count() > 0
+    }
+
+    /// Reports `changes`, leaving out writes that changed nothing (as DynamoDB Streams does).
+    fn report(&self, changes: Vec<ItemChange>) {
+        for change in changes {
+            if change.old != change.new {
+                let _ = self.0.send(change);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -94,6 +124,11 @@ impl MemoryStore {
     }
 
     /// One BatchWriteItem: each put and delete applied, none conditional.
+    /// Every change written from now on, as a stream with `NEW_AND_OLD_IMAGES` reports it.
+    pub fn changes(&self) -> broadcast::Receiver<ItemChange> {
+        self.feed.0.subscribe()
+    }
+
     pub(super) fn batch_write(&self, table: &TableDef, ops: &[BatchOp]) -> Result<(), StoreError> {
         let keys: Vec<PrimaryKey> = ops
             .iter()
@@ -106,16 +141,22 @@ impl MemoryStore {
         }
         let mut state = self.lock("BatchWriteItem");
         let items = state.tables.entry(table.name).or_default();
+        let mut changes = Vec::new();
         for (key, op) in keys.into_iter().zip(ops) {
-            match op {
-                BatchOp::Put(item) => {
-                    items.insert(key, item.clone());
-                }
-                BatchOp::Delete(_) => {
-                    items.remove(&key);
-                }
+            let (old, new) = match op {
+                BatchOp::Put(item) => (items.insert(key, item.clone()), Some(item)),
+                BatchOp::Delete(_) => (items.remove(&key), None),
+            };
+            if self.feed.listened() {
+                changes.push(ItemChange {
+                    table: table.name.to_owned(),
+                    old,
+                    new: new.cloned(),
+                });
             }
         }
+        drop(state);
+        self.feed.report(changes);
         Ok(())
     }
 
@@ -133,8 +174,10 @@ impl MemoryStore {
             }
             None => {}
         }
-        Self::apply_all(&mut state.tables, &writes)?;
+        let changes = Self::apply_all(&mut state.tables, &writes, self.feed.listened())?;
         state.tokens.insert(token, what);
+        drop(state);
+        self.feed.report(changes);
         Ok(())
     }
 
@@ -155,11 +198,18 @@ impl MemoryStore {
             _ => "TransactWriteItems",
         };
         let mut state = self.lock(operation);
-        Self::apply_all(&mut state.tables, &writes)
+        let changes = Self::apply_all(&mut state.tables, &writes, self.feed.listened())?;
+        drop(state);
+        self.feed.report(changes);
+        Ok(())
     }
 
-    /// Checks every write's conditions, then makes them all, or none.
-    fn apply_all(tables: &mut Tables, writes: &[Write]) -> Result<(), WriteError> {
+    /// Checks every write's conditions, then makes them all, or none; what changed, when asked.
+    fn apply_all(
+        tables: &mut Tables,
+        writes: &[Write],
+        report: bool,
+    ) -> Result<Vec<ItemChange>, WriteError> {
         // DynamoDB refuses a transaction naming one item twice before it checks any condition.
         let mut seen: Vec<(&str, PrimaryKey)> = Vec::with_capacity(writes.len());
         for write in writes {
@@ -182,10 +232,10 @@ impl MemoryStore {
         for (index, write) in writes.iter().enumerate() {
             changes.push(prepare(tables, index, write)?);
         }
-        for change in changes {
-            commit(tables, change);
-        }
-        Ok(())
+        Ok(changes
+            .into_iter()
+            .filter_map(|change| commit(tables, change, report))
+            .collect())
     }
 
     pub(super) fn update(
@@ -203,7 +253,9 @@ impl MemoryStore {
         let mut state = self.lock("UpdateItem");
         let change = prepare(&state.tables, 0, &write)?;
         let item = change.item.clone().unwrap_or_default();
-        commit(&mut state.tables, change);
+        let reported = commit(&mut state.tables, change, self.feed.listened());
+        drop(state);
+        self.feed.report(reported.into_iter().collect());
         Ok(item)
     }
 
@@ -373,12 +425,19 @@ fn fingerprint(writes: &[Write]) -> String {
         .join("\n")
 }
 
-fn commit(tables: &mut Tables, change: Change) {
+/// Makes the change; with `report`, what it changed.
+fn commit(tables: &mut Tables, change: Change, report: bool) -> Option<ItemChange> {
     let items = tables.entry(change.table).or_default();
-    match change.item {
+    let new = report.then(|| change.item.clone()).flatten();
+    let old = match change.item {
         Some(item) => items.insert(change.key, item),
         None => items.remove(&change.key),
     };
+    report.then(|| ItemChange {
+        table: change.table.to_owned(),
+        old,
+        new,
+    })
 }
 
 /// Evaluates a condition like DynamoDB's `attribute_not_exists`, `=` and `IN`.

@@ -19,6 +19,7 @@
 //! - `conditions`: what a write requires of the stored item's fields,
 //! - `counters`: adding to numbers and appending to lists in place,
 //! - `transaction`: writes to any entities committed together,
+//! - `changes`: item changes as DynamoDB Streams reports them,
 //! - `backend`: the primitive operations and the backend they run on,
 //! - `order`: how DynamoDB compares and orders values,
 //! - `expr`: DynamoDB expressions with placeholders,
@@ -27,6 +28,7 @@
 mod backend;
 mod batch;
 mod batch_write;
+mod changes;
 mod checks;
 mod conditions;
 mod counters;
@@ -47,12 +49,13 @@ mod transaction;
 mod update;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::http::ApiError;
 
 pub use batch::{BatchGet, Fetched, Slot, BATCH_GET_LIMIT};
 pub use batch_write::{Batch, BATCH_WRITE_LIMIT};
+pub use changes::{render_text, ChangeKind, EntityChange, ItemChange};
 pub use checks::{check_changes, check_item};
 pub use conditions::Conditions;
 pub use environment::{dynamodb, from_env};

@@ -355,6 +355,21 @@ scenarios!(
 
 /// A store on a fresh table of the server at `APIGEN_TEST_DYNAMODB_URL`, if set.
 async fn dynamodb() -> Option<Store> {
+    let (shared, prefix) = test_server().await?;
+    let log = RequestLog::of(&format!("{prefix}-{}", MAIN.name));
+    let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .interceptor(log)
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let store = Store::dynamo(client, &[&MAIN], &prefix);
+    store.ensure_tables(&[&MAIN]).await.unwrap();
+    requests(&store);
+    Some(store)
+}
+
+/// The configuration of the server at `APIGEN_TEST_DYNAMODB_URL`, if set, and a table prefix no
+/// other test uses.
+pub(crate) async fn test_server() -> Option<(aws_config::SdkConfig, String)> {
     let Ok(url) = std::env::var("APIGEN_TEST_DYNAMODB_URL") else {
         eprintln!("APIGEN_TEST_DYNAMODB_URL is not set: skipped");
         return None;
@@ -368,15 +383,7 @@ async fn dynamodb() -> Option<Store> {
         .load()
         .await;
     let prefix = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let log = RequestLog::of(&format!("{prefix}-{}", MAIN.name));
-    let config = aws_sdk_dynamodb::config::Builder::from(&shared)
-        .interceptor(log)
-        .build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
-    let store = Store::dynamo(client, &[&MAIN], &prefix);
-    store.ensure_tables(&[&MAIN]).await.unwrap();
-    requests(&store);
-    Some(store)
+    Some((shared, prefix))
 }
 
 /// The DynamoDB operations a client sent, found by the name of the table the test uses.
