@@ -6,7 +6,7 @@ without a lock, so two writers can both pass a condition check. Serialising
 requests gives the tests the same guarantee DynamoDB gives.
 
 It also counts the DynamoDB requests it serves, by action (PutItem, Query,
-...), so that tests can hold each API action to the number of requests it
+...; not a WebSocket API's bookkeeping: stream reads and its connections table), so that tests can hold each API action to the number of requests it
 should cost: `GET /_apigen/requests` answers the running totals as JSON. Every
 request is logged to stderr with its action, table and status.
 
@@ -61,11 +61,17 @@ def main() -> None:
             status.append(code.split(" ", 1)[0])
             return start_response(code, headers, *rest)
 
+        # A WebSocket API's bookkeeping is not what an API action costs: the streams its
+        # service polls all the time (as Lambda's event source mapping does when deployed),
+        # and its connections table, read whenever a change is pushed.
+        bookkeeping = target.startswith("DynamoDBStreams") or str(table).endswith("-Connections")
         with lock:
-            counts[action] += 1
+            if not bookkeeping:
+                counts[action] += 1
             # Drain the response inside the lock: werkzeug may stream it later.
             body = list(app(environ, recording_start_response))
-        print(f"{action} {table} {status[0] if status else '?'}", file=sys.stderr, flush=True)
+        if not target.startswith("DynamoDBStreams"):
+            print(f"{action} {table} {status[0] if status else '?'}", file=sys.stderr, flush=True)
         return body
 
     run_simple(

@@ -1726,3 +1726,157 @@ fn edge_hints_are_checked() {
     );
     assert!(errors(&valid).is_empty(), "{:#?}", errors(&valid));
 }
+
+/// BASE with a WebSocket API whose `join` subscribes to `Item`, published by its name.
+fn websocket(routes: &str, publish: &str) -> String {
+    BASE.replace(
+        "x-apigen:\n  tables:",
+        &format!("security: [{{users: []}}]\nx-apigen:\n  websocket:\n    routes: {routes}\n  tables:"),
+    )
+    .replace(
+        "        key: {pk: \"ITEM#{id}\", sk: ITEM}\n",
+        &format!("        key: {{pk: \"ITEM#{{id}}\", sk: ITEM}}\n{publish}"),
+    )
+    .replace(
+        "components:\n  schemas:\n",
+        "components:\n  securitySchemes:\n    users:\n      type: openIdConnect\n      openIdConnectUrl: https://issuer.example/.well-known/openid-configuration\n      x-apigen-audience: [app]\n    partners: {type: apiKey, in: header, name: x-api-key, x-apigen-authorizer: lambda}\n  schemas:\n    Join:\n      type: object\n      required: [name]\n      properties: {name: {type: string}, id: {type: string}}\n",
+    )
+    .replace(
+        "        tags: {type: array, items: {type: string}}\n",
+        "        tags: {type: array, items: {type: string}}\n        colour: {type: string}\n",
+    )
+}
+
+const PUBLISH: &str = "        publish: \"TAG#{name}\"\n";
+const JOIN: &str = "{join: {message: {$ref: '#/components/schemas/Join'}, subscribe: Item}}";
+
+#[test]
+fn websocket_hints_are_checked() {
+    let fine = websocket(JOIN, PUBLISH);
+    assert!(errors(&fine).is_empty(), "{:#?}", errors(&fine));
+    let routes = "/x-apigen/websocket/routes";
+
+    let (pointer, message, help, _) = one_error(&websocket(JOIN, ""));
+    assert_eq!(pointer, format!("{routes}/join/subscribe"));
+    assert!(message.contains("`Item` publishes no changes"), "{message}");
+    assert!(help.contains("publish:"), "{help}");
+
+    let (pointer, message, help, _) = one_error(&BASE.replace(
+        "        key: {pk: \"ITEM#{id}\", sk: ITEM}\n",
+        &format!("        key: {{pk: \"ITEM#{{id}}\", sk: ITEM}}\n{PUBLISH}"),
+    ));
+    assert_eq!(pointer, "/components/schemas/Item/x-apigen-entity/publish");
+    assert!(message.contains("no WebSocket API"), "{message}");
+    assert!(help.contains("websocket"), "{help}");
+
+    let unknown = "{join: {message: {$ref: '#/components/schemas/Join'}, subscribe: Thing}}";
+    let (pointer, message, help, _) = one_error(&websocket(unknown, PUBLISH));
+    assert_eq!(pointer, format!("{routes}/join/subscribe"));
+    assert!(message.contains("`Thing` is not an entity"), "{message}");
+    assert!(help.contains("`Item`"), "{help}");
+
+    let (pointer, message, _, _) = one_error(&websocket(
+        "{$connect: {message: {$ref: '#/components/schemas/Join'}}}",
+        PUBLISH,
+    ));
+    assert_eq!(pointer, format!("{routes}/$connect"));
+    assert!(
+        message.contains("a route apigen answers itself"),
+        "{message}"
+    );
+
+    let (pointer, message, help, _) =
+        one_error(&websocket("{say: {message: {type: object}}}", PUBLISH));
+    assert_eq!(pointer, format!("{routes}/say/message"));
+    assert!(
+        message.contains("references to component schemas"),
+        "{message}"
+    );
+    assert!(help.contains("$ref"), "{help}");
+
+    // A misspelt key is named, and the route still lacks its message.
+    let misspelt = errors(&websocket(
+        "{say: {mesage: {$ref: '#/components/schemas/Join'}}}",
+        PUBLISH,
+    ));
+    assert_eq!(misspelt.len(), 2, "{misspelt:#?}");
+    assert_eq!(misspelt[0].0, format!("{routes}/say/mesage"));
+    assert!(
+        misspelt[0].1.contains("unknown key `mesage`"),
+        "{misspelt:#?}"
+    );
+    assert!(
+        misspelt[0].2.contains("did you mean `message`?"),
+        "{misspelt:#?}"
+    );
+    assert!(
+        misspelt[1].1.contains("route `say` has no `message`"),
+        "{misspelt:#?}"
+    );
+
+    // The topic's variables come from the message, which must require them.
+    let (_, message, help, _) = one_error(&websocket(JOIN, "        publish: \"TAG#{colour}\"\n"));
+    assert!(
+        message.contains("needs `colour`, which `Join` does not have"),
+        "{message}"
+    );
+    assert!(help.contains("required property `colour`"), "{help}");
+    let (_, message, help, _) = one_error(&websocket(JOIN, "        publish: \"TAG#{id}\"\n"));
+    assert!(
+        message.contains("needs `id`, which `Join` does not require"),
+        "{message}"
+    );
+    assert!(help.contains("`required` list of `Join`"), "{help}");
+
+    let (pointer, message, _, _) = one_error(&websocket(
+        "{say: {message: {$ref: '#/components/schemas/Join'}, access: authenticated}}",
+        "",
+    ));
+    assert_eq!(pointer, format!("{routes}/say/access"));
+    assert!(message.contains("this route does not"), "{message}");
+
+    let selection = websocket(JOIN, PUBLISH).replace(
+        "  websocket:\n",
+        "  websocket:\n    routeSelection: $request.header.x\n",
+    );
+    let (pointer, message, help, _) = one_error(&selection);
+    assert_eq!(pointer, "/x-apigen/websocket/routeSelection");
+    assert!(
+        message.contains("not a route selection expression"),
+        "{message}"
+    );
+    assert!(help.contains("$request.body."), "{help}");
+
+    let two = websocket(JOIN, PUBLISH).replace(
+        "  websocket:\n",
+        "  websocket:\n    security: [{users: [], partners: []}]\n",
+    );
+    let (pointer, message, _, _) = one_error(&two);
+    assert_eq!(pointer, "/x-apigen/websocket/security/0");
+    assert!(message.contains("authorizer"), "{message}");
+
+    // An owned entity's topic must hold its owner, or anyone could listen to anyone's items.
+    let owned = websocket(JOIN, PUBLISH).replace(
+        "        key: {pk: \"ITEM#{id}\", sk: ITEM}\n",
+        "        key: {pk: \"ITEM#{name}\", sk: ITEM}\n        owner: {field: name}\n",
+    );
+    assert!(
+        errors(&owned).is_empty(),
+        "bound from the token: {:#?}",
+        errors(&owned)
+    );
+    let everyone = owned.replace("publish: \"TAG#{name}\"", "publish: \"TAGS\"");
+    let (pointer, message, help, _) = one_error(&everyone);
+    assert_eq!(pointer, format!("{routes}/join/subscribe"));
+    assert!(message.contains("other callers' data"), "{message}");
+    assert!(help.contains("{name}"), "{help}");
+
+    let kept = websocket(JOIN, PUBLISH).replace(
+        "Main: {pk: PK, sk: SK, indexes: {GSI1: {pk: GSI1PK, sk: GSI1SK}}}",
+        "Main: {pk: PK, sk: SK, stream: KEYS_ONLY, indexes: {GSI1: {pk: GSI1PK, sk: GSI1SK}}}",
+    );
+    let (pointer, message, help, _) = one_error(&kept);
+    assert_eq!(pointer, "/components/schemas/Item/x-apigen-entity/publish");
+    assert!(message.contains("`KEYS_ONLY`"), "{message}");
+    assert!(help.contains("NEW_AND_OLD_IMAGES"), "{help}");
+}

@@ -5,6 +5,7 @@
 mod auth_docs;
 mod description;
 mod examples;
+mod messages;
 mod models;
 mod operations;
 mod project;
@@ -137,6 +138,12 @@ pub fn emit(api: &Api, options: &EmitOptions) -> Result<FilePlan, EmitError> {
         sources.push((
             "src/generated/security.rs",
             Box::new(|| security::emit(api)),
+        ));
+    }
+    if let Some(ws) = &api.websocket {
+        sources.push((
+            "src/generated/messages.rs",
+            Box::new(move || messages::emit(api, ws)),
         ));
     }
     sources.push((

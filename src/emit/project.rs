@@ -421,6 +421,9 @@ pub fn emit(
     if api.has_security() {
         modules.push("security");
     }
+    if api.websocket.is_some() {
+        modules.push("messages");
+    }
     modules.sort_unstable();
     let stubs: Vec<StubView> = api
         .operations
@@ -465,6 +468,7 @@ pub fn emit(
         &(api.settings.functions != crate::model::Functions::Single),
     );
     cx.insert("security", &api.has_security());
+    cx.insert("websocket", &websocket_view(api));
     cx.insert("custom_authorizer", &custom_authorizer(api));
     cx.insert("runtime_version", &runtime_requirement());
     cx.insert(
@@ -662,6 +666,96 @@ fn user_file(name: &str, source: &str) -> Result<String, EmitError> {
 
 /// The hand-written method an operation without a storage action needs,
 /// as `src/handlers.rs` starts it: a 501 until it is written.
+/// What the templates say of the WebSocket API: its stubs and whether it is secured.
+#[derive(Serialize)]
+struct WebSocketView {
+    stubs: Vec<String>,
+    secured: bool,
+    publishes: bool,
+    /// `$connect` verifies JWTs, in a Lambda authorizer of the crate's own.
+    jwt: bool,
+    selection: String,
+    routes: Vec<WebSocketRouteView>,
+}
+
+#[derive(Serialize)]
+struct WebSocketRouteView {
+    action: String,
+    message: String,
+    does: String,
+}
+
+fn websocket_view(api: &Api) -> Option<WebSocketView> {
+    use crate::model::websocket::RouteKind;
+    let ws = api.websocket.as_ref()?;
+    let stubs = ws
+        .routes
+        .iter()
+        .filter(|r| matches!(r.kind, RouteKind::Handler))
+        .map(|route| {
+            let message = match route.message {
+                Some(id) => api.types.get(api.types.get(id).input.unwrap_or(id)).name.clone(),
+                None => "serde_json::Value".to_string(),
+            };
+            let reply = match route.reply {
+                Some(id) => format!("Option<{}>", api.types.get(id).name),
+                None => "()".to_string(),
+            };
+            let action = &route.action;
+            format!(
+                "async fn {function}(\n    &self,\n    _context: websocket::Context,\n    _message: {message},\n) -> Result<{reply}, http::ApiError> {{\n    Err(http::ApiError::not_implemented({action:?}))\n}}\n",
+                function = route.function,
+            )
+        })
+        .collect();
+    let routes = ws
+        .routes
+        .iter()
+        .map(|route| {
+            let entity = |t: &crate::model::websocket::Topic| {
+                let e = &api.entities[t.entity];
+                let source = e
+                    .publish
+                    .as_ref()
+                    .map(|p| p.source.clone())
+                    .unwrap_or_default();
+                (e.schema.clone(), source)
+            };
+            WebSocketRouteView {
+                action: route.action.clone(),
+                message: match route.message {
+                    Some(id) => format!("`{}`", api.types.get(id).name),
+                    None => "any".to_string(),
+                },
+                does: match &route.kind {
+                    RouteKind::Handler => format!("your `{}` in src/handlers.rs", route.function),
+                    RouteKind::Subscribe(t) => {
+                        let (entity, topic) = entity(t);
+                        format!("subscribes to `{topic}`: each change of a `{entity}`")
+                    }
+                    RouteKind::Unsubscribe(t) => {
+                        let (_, topic) = entity(t);
+                        format!("unsubscribes from `{topic}`")
+                    }
+                },
+            }
+        })
+        .collect();
+    Some(WebSocketView {
+        selection: ws.selection.clone(),
+        routes,
+        stubs,
+        secured: ws.security.is_secured(),
+        publishes: api.entities.iter().any(|e| e.publish.is_some()),
+        jwt: ws.scheme().is_some_and(|i| {
+            matches!(
+                api.auth.schemes[i].kind,
+                crate::model::security::SchemeKind::Jwt(_)
+            )
+        }),
+    })
+}
+
 pub fn stub(op: &Operation) -> String {
     let caller = if op.security.is_secured() {
         "    _caller: auth::Caller,\n"

@@ -158,6 +158,26 @@ pub fn emit(api: &Api) -> TokenStream {
         });
     }
     out.extend(markers);
+    if let Some(OpSecurity::Secured(alternatives)) = api.websocket.as_ref().map(|w| &w.security) {
+        let any_of = alternatives.iter().map(|alternative| {
+            let needs = alternative.iter().map(|need| requirement(api, need));
+            quote! { &[#(#needs),*] }
+        });
+        let doc = format!(
+            " What the WebSocket API's `$connect` requires: {}.",
+            api.websocket
+                .as_ref()
+                .map(|w| w.security.describe(&api.auth))
+                .unwrap_or_default()
+        );
+        out.extend(quote! {
+            #[doc = #doc]
+            pub static CONNECT: auth::Security = auth::Security {
+                any_of: &[#(#any_of),*],
+                access: auth::Access { owner: false, authenticated: true, groups: &[] },
+            };
+        });
+    }
     out
 }
 

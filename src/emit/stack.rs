@@ -172,6 +172,11 @@ pub fn stack(api: &Api, sam: &Sam, tables: &[(String, Vec<&'static str>)]) -> St
                 .iter()
                 .map(|f| function(&f.resource, u64::from(f.timeout))),
         );
+        functions.extend(
+            websocket_functions(sam)
+                .into_iter()
+                .map(|(resource, timeout)| function(&resource, timeout)),
+        );
         AlarmsView {
             error_rate: a.error_rate,
             latency_p99: a.latency_p99,
@@ -194,6 +199,11 @@ pub fn stack(api: &Api, sam: &Sam, tables: &[(String, Vec<&'static str>)]) -> St
         .iter()
         .map(|f| f.resource.clone())
         .chain(sam.functions.iter().map(|f| f.resource.clone()))
+        .chain(
+            websocket_functions(sam)
+                .into_iter()
+                .map(|(resource, _)| resource),
+        )
         .collect();
     let table_resources: Vec<&str> = tables.iter().map(|(r, _)| r.as_str()).collect();
     Stack {
@@ -285,6 +295,21 @@ fn access_log_format(rest: bool) -> String {
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
         .collect();
     Value::Object(object).to_string()
+}
+
+/// The WebSocket API's functions and their timeouts.
+fn websocket_functions(sam: &Sam) -> Vec<(String, u64)> {
+    let Some(ws) = &sam.websocket else {
+        return Vec::new();
+    };
+    let mut out = vec![("WebSocketFunction".to_string(), ws.timeout)];
+    if ws.authorizer.as_ref().is_some_and(|a| a.issuer.is_some()) {
+        out.push(("WebSocketAuthorizerFunction".to_string(), 10));
+    }
+    if !ws.streams.is_empty() {
+        out.push(("ChangesFunction".to_string(), ws.timeout));
+    }
+    out
 }
 
 /// The dashboard: the API, the functions, the tables, and the service's own metrics per

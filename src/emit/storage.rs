@@ -42,7 +42,7 @@ fn kind(k: KeyKind) -> TokenStream {
     }
 }
 
-fn template(t: &Template) -> TokenStream {
+pub fn template(t: &Template) -> TokenStream {
     let parts = t.parts.iter().map(|p| match p {
         Part::Lit(s) => quote! { store::Part::Lit(#s) },
         Part::Var {
@@ -123,9 +123,14 @@ pub fn emit_entities(api: &Api, hooks: bool) -> TokenStream {
         });
     }
     let all = api.tables.iter().map(table_static);
+    // The WebSocket API keeps its connections in a table of its own.
+    let connections = api
+        .websocket
+        .is_some()
+        .then(|| quote! { &::apigen_runtime::websocket::CONNECTIONS });
     out.extend(quote! {
         /// Every table the API uses.
-        pub static TABLES: &[&store::TableDef] = &[#(&#all),*];
+        pub static TABLES: &[&store::TableDef] = &[#(&#all,)* #connections];
     });
     for e in &api.entities {
         let t = &api.tables[e.table];

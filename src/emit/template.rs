@@ -40,6 +40,45 @@ pub struct Sam {
     pub mutual_tls: bool,
     /// The custom domain serving the API, for `domain` or client certificates.
     pub domain: Option<DomainView>,
+    /// The WebSocket API, its functions and the connections table.
+    pub websocket: Option<WebSocketSam>,
+}
+
+/// The stage of every WebSocket API (a WebSocket API has no `$default` stage).
+pub const WEBSOCKET_STAGE: &str = "live";
+
+/// What template.yaml declares for a WebSocket API.
+#[derive(Debug, Serialize)]
+pub struct WebSocketSam {
+    pub selection: String,
+    pub stage: &'static str,
+    /// `$connect`, `$disconnect`, `$default` and each declared route.
+    pub routes: Vec<WebSocketRoute>,
+    /// The Lambda authorizer of `$connect`, when the API is secured.
+    pub authorizer: Option<ConnectAuthorizer>,
+    /// The tables whose streams the changes function consumes.
+    pub streams: Vec<String>,
+    /// The binary the WebSocket functions run, named when the crate has several.
+    pub binary: Option<String>,
+    pub memory: u64,
+    pub timeout: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WebSocketRoute {
+    pub resource: String,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConnectAuthorizer {
+    /// The function deciding: the custom scheme's, or `WebSocketAuthorizerFunction` that
+    /// verifies JWTs.
+    pub function: String,
+    /// The parameters naming a JWT scheme's issuer and audiences, when the function is ours.
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub scheme: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -145,14 +184,16 @@ pub struct UsagePlan {
 
 pub fn sam(api: &Api) -> Sam {
     let rest = api.settings.api == ApiKind::Rest;
+    let websocket_scheme = api.websocket.as_ref().and_then(|w| w.scheme());
     let used: Vec<usize> = (0..api.auth.schemes.len())
         .filter(|&i| {
-            api.operations.iter().any(|o| match &o.security {
-                OpSecurity::Secured(alternatives) => {
-                    alternatives.iter().flatten().any(|n| n.scheme == i)
-                }
-                OpSecurity::Public => false,
-            })
+            websocket_scheme == Some(i)
+                || api.operations.iter().any(|o| match &o.security {
+                    OpSecurity::Secured(alternatives) => {
+                        alternatives.iter().flatten().any(|n| n.scheme == i)
+                    }
+                    OpSecurity::Public => false,
+                })
         })
         .collect();
     let mut parameters = Vec::new();
@@ -261,7 +302,9 @@ pub fn sam(api: &Api) -> Sam {
         .iter()
         .filter_map(|e| e.auth.as_ref()?.authorizer.clone())
         .find(|a| a != "NONE");
+    let websocket = websocket(api, &binary, &mut parameters);
     Sam {
+        websocket,
         events,
         api_functions,
         default_authorizer,
@@ -274,6 +317,93 @@ pub fn sam(api: &Api) -> Sam {
         mutual_tls,
         domain,
     }
+}
+
+fn websocket(
+    api: &Api,
+    binary: &Option<String>,
+    parameters: &mut Vec<Parameter>,
+) -> Option<WebSocketSam> {
+    use crate::model::websocket::DEFAULT_ROUTE;
+    let ws = api.websocket.as_ref()?;
+    let mut names = crate::model::names::Scope::default();
+    let mut route = |key: &str, word: &str| WebSocketRoute {
+        resource: names.claim(format!(
+            "WebSocket{}Route",
+            crate::model::names::type_name(word)
+        )),
+        key: key.to_string(),
+    };
+    let mut routes = vec![
+        route("$connect", "connect"),
+        route("$disconnect", "disconnect"),
+        route(DEFAULT_ROUTE, "default"),
+    ];
+    for r in ws.routes.iter().filter(|r| r.action != DEFAULT_ROUTE) {
+        routes.push(route(&r.action, &r.action));
+    }
+    let authorizer = ws.scheme().map(|i| {
+        let scheme = &api.auth.schemes[i];
+        match &scheme.kind {
+            SchemeKind::Custom(_) => ConnectAuthorizer {
+                function: format!("{}AuthorizerFunction", scheme.resource),
+                issuer: None,
+                audience: None,
+                scheme: scheme.name.clone(),
+            },
+            _ => {
+                // The REST side's JWT authorizer may have declared them (a Cognito one names
+                // its pool instead).
+                let issuer = format!("{}Issuer", scheme.resource);
+                let audience = format!("{}Audience", scheme.resource);
+                if let SchemeKind::Jwt(jwt) = &scheme.kind {
+                    if !parameters.iter().any(|p| p.name == issuer) {
+                        parameters.push(Parameter::text(
+                            &issuer,
+                            Some(&jwt.issuer),
+                            &format!("The issuer (iss) of the tokens scheme {} accepts", scheme.name),
+                        ));
+                        parameters.push(Parameter {
+                            kind: "CommaDelimitedList",
+                            ..Parameter::text(
+                                &audience,
+                                Some(&jwt.audience.join(",")),
+                                &format!(
+                                    "The audiences (aud or client_id) of the tokens scheme {} accepts",
+                                    scheme.name
+                                ),
+                            )
+                        });
+                    }
+                }
+                ConnectAuthorizer {
+                    function: "WebSocketAuthorizerFunction".to_string(),
+                    issuer: Some(issuer),
+                    audience: Some(audience),
+                    scheme: scheme.name.clone(),
+                }
+            }
+        }
+    });
+    let mut streams: Vec<String> = Vec::new();
+    for entity in api.entities.iter().filter(|e| e.publish.is_some()) {
+        let resource = api.tables[entity.table].resource.clone();
+        if !streams.contains(&resource) {
+            streams.push(resource);
+        }
+    }
+    Some(WebSocketSam {
+        selection: ws.selection.clone(),
+        stage: WEBSOCKET_STAGE,
+        routes,
+        authorizer,
+        streams,
+        // The functions run the crate's default binary, which has siblings whenever the
+        // crate has an authorizer or functions of its own.
+        binary: Some(binary.clone().unwrap_or_else(|| api.settings.name.clone())),
+        memory: api.settings.memory,
+        timeout: api.settings.timeout,
+    })
 }
 
 fn jwt_authorizer(

@@ -343,7 +343,7 @@ fn read_condition(
 }
 
 /// `owner`, `authenticated`, `{groups: [a, b]}`, or a list of them.
-fn read_access(r: &mut Reader, value: &Value, at: &str) -> Option<Access> {
+pub(crate) fn read_access(r: &mut Reader, value: &Value, at: &str) -> Option<Access> {
     let mut access = Access::default();
     let rules = match value {
         Value::Array(items) => items.iter().collect(),

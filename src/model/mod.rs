@@ -21,6 +21,7 @@ pub mod schema;
 pub mod security;
 pub mod storage;
 pub mod types;
+pub mod websocket;
 
 use heck::ToKebabCase;
 use serde_json::Value;
@@ -79,6 +80,8 @@ pub struct Api {
     pub functions: Vec<functions::Function>,
     /// The stage, CORS, throttling, domain, logs and alarms.
     pub edge: edge::Edge,
+    /// The WebSocket API beside the REST one, if the spec declares one.
+    pub websocket: Option<websocket::WebSocket>,
     /// The spec's own examples, for the project's round-trip test.
     pub examples: Vec<examples::SpecExample>,
     /// Warnings found while building (errors stop the build).
@@ -94,9 +97,13 @@ impl Api {
         !self.entities.is_empty()
     }
 
-    /// Whether any operation needs a credential.
+    /// Whether any operation, or the WebSocket API, needs a credential.
     pub fn has_security(&self) -> bool {
         self.operations.iter().any(|o| o.security.is_secured())
+            || self
+                .websocket
+                .as_ref()
+                .is_some_and(|w| w.security.is_secured())
     }
 
     /// The schemes, scopes and access rule an operation is called with.
@@ -151,6 +158,7 @@ const ROOT_KEYS: &[&str] = &[
     "domain",
     "logs",
     "alarms",
+    "websocket",
 ];
 
 /// Builds the model. `Err` holds every diagnostic (errors and warnings)
@@ -289,6 +297,11 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
             }
         }
     }
+    // Message schemas of the WebSocket API are named as components.
+    let components_by_name: std::collections::BTreeMap<String, TypeId> = components
+        .keys()
+        .filter_map(|name| Some((name.clone(), converter.component(name)?)))
+        .collect();
     let mut types = converter.space;
     let mut type_names = converter.type_names;
     let mut r = Reader {
@@ -314,6 +327,21 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         defaults::read(e, raw, &types, &mut diagnostics);
     }
     let collections = access::settle(&mut entities, &tables, &mut type_names);
+    websocket::prepare_streams(&entities, &mut tables, &mut diagnostics);
+    let websocket = websocket::read(
+        &mut Reader {
+            diagnostics: &mut diagnostics,
+        },
+        root,
+        &root_at,
+        &websocket::Context {
+            raw,
+            auth: &auth,
+            components: &components_by_name,
+            types: &types,
+            entities: &entities,
+        },
+    );
     diagnostics.extend(regions::check(&tables, &entities));
 
     mark_owners_read_only(&mut types, &entities);
@@ -327,6 +355,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
     };
     binder::resolve(&mut operations, &cx, &mut diagnostics);
     check_access(&operations, &entities, &mut diagnostics);
+    websocket::check_needs(websocket.as_ref(), &entities, &root_at, &mut diagnostics);
     let routes = gateway::plan(&operations, &auth).unwrap_or_else(|refusal| {
         diagnostics.push(refusal);
         gateway::Routes::Each
@@ -389,6 +418,7 @@ pub fn build(spec: &Spec, name_override: Option<&str>) -> Result<Api, Vec<Diagno
         routes,
         functions: lambdas,
         edge,
+        websocket,
         examples,
         warnings: diagnostics,
     })

@@ -358,6 +358,8 @@ pub struct Entity {
     pub owner: Option<Owner>,
     /// What string fields go through before they are stored or used in a key.
     pub transforms: Vec<(String, Vec<Transform>)>,
+    /// The WebSocket topic each change of an item goes to (`ROOM#{roomId}`).
+    pub publish: Option<Template>,
     pub pointer: String,
     /// Rust names of the entity's key struct (`OrderKey`) and repository trait
     /// (`OrderRepository`), settled against every other type name.
@@ -433,6 +435,7 @@ const ENTITY_KEYS: &[&str] = &[
     "unique",
     "owner",
     "transforms",
+    "publish",
 ];
 const STREAM_VIEWS: &[&str] = &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
 
@@ -974,9 +977,13 @@ fn read_entity(
         )?),
         None => None,
     };
+    let publish = r
+        .string(e, "publish", at)
+        .and_then(|t| parse_template(r, &t, schema, space, input.schema, false));
     Some(Entity {
         schema: input.schema.to_string(),
         owner,
+        publish,
         type_id: input.type_id,
         type_value,
         table,

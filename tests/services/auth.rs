@@ -8,6 +8,7 @@ use std::path::Path;
 
 use apigen::model::actions::Verb;
 use apigen::model::security::{OpSecurity, SchemeKind};
+use apigen::model::websocket::RouteKind;
 use apigen::model::{Api, Operation};
 use apigen_runtime::auth::dev::DevKey;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -35,7 +36,7 @@ pub struct Credentials {
 /// The callers: the journeys run as `alice`, who has every scope and group; `bob` and `dave`
 /// have every scope and no group; `carol` has every scope and group.
 pub const JOURNEYS: &str = "alice";
-const PLAIN: [&str; 2] = ["bob", "dave"];
+pub const PLAIN: [&str; 2] = ["bob", "dave"];
 const MEMBER: &str = "carol";
 
 impl Credentials {
@@ -52,6 +53,11 @@ impl Credentials {
             }
             if let Some(a) = &op.action {
                 groups.extend(a.access.groups.clone());
+            }
+        }
+        for route in api.websocket.iter().flat_map(|w| &w.routes) {
+            if let RouteKind::Subscribe(topic) | RouteKind::Unsubscribe(topic) = &route.kind {
+                groups.extend(topic.access.groups.clone());
             }
         }
         scopes.sort();
@@ -108,6 +114,14 @@ impl Credentials {
     fn bearer(&self, claims: &Value) -> Vec<(String, String)> {
         let token = self.key.sign(claims).expect("a signed token");
         vec![("authorization".into(), format!("Bearer {token}"))]
+    }
+
+    /// The bearer token `who` calls with, for a JWT-secured API.
+    pub fn token(&self, who: &str) -> Option<String> {
+        self.of(who)
+            .into_iter()
+            .find(|(name, _)| name == "authorization")
+            .and_then(|(_, value)| value.strip_prefix("Bearer ").map(str::to_owned))
     }
 
     /// The headers `who` calls with: a token with every scope (and every group, for the

@@ -21,6 +21,7 @@ mod entities;
 mod journeys;
 mod process;
 mod readme;
+mod realtime;
 mod report;
 mod schemathesis;
 
@@ -290,6 +291,8 @@ fn prove(spec: &Path, fuzz: bool) -> Option<report::Row> {
     let edge = edge_checks(&project, work.path());
     let memory_service = serve(&project, None, work.path().join("memory.log"));
     let (memory, _) = probe(&project, "memory", &memory_service, None);
+    let credentials = project.credentials.as_ref();
+    realtime::run(&project.api, &memory_service, credentials);
     // An X-Ray daemon's socket, which the service sends its DynamoDB subsegments to.
     let daemon = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
     let daemon_address = daemon.local_addr().expect("an address").to_string();
@@ -302,6 +305,7 @@ fn prove(spec: &Path, fuzz: bool) -> Option<report::Row> {
     let before = moto.requests();
     let (dynamo, mut passed) = probe(&project, "DynamoDB", &dynamo_service, Some(&moto));
     passed.push(metrics_agree(&project, &dynamo_service, &moto, &before));
+    passed.extend(realtime::run(&project.api, &dynamo_service, credentials));
     passed.extend(edge::xray(&project.api, &dynamo, &daemon));
     passed.extend(edge);
     agree(&memory, &dynamo);

@@ -99,7 +99,7 @@ pub(crate) mod context {
 pub use lambda::serve_authorizer;
 
 #[cfg(feature = "lambda")]
-pub(super) mod lambda {
+pub(crate) mod lambda {
     use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
     use serde_json::{json, Value};
 
@@ -191,24 +191,30 @@ pub(super) mod lambda {
                 tracing::info!(reason = %reason, "authorizer denied the request");
                 Ok(json!({"isAuthorized": false}))
             }
-            (false, Ok(caller)) => Ok(json!({
-                "principalId": caller.subject,
-                "policyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Action": "execute-api:Invoke",
-                        "Effect": "Allow",
-                        "Resource": whole_api(&method_arn),
-                    }],
-                },
-                "context": {CONTEXT_KEY: encode_caller(&caller)},
-            })),
+            (false, Ok(caller)) => Ok(allow(&method_arn, &caller)),
             (false, Err(reason)) => {
                 tracing::info!(reason = %reason, "authorizer denied the request");
                 // API Gateway answers 401 for exactly this error message.
                 Err("Unauthorized".into())
             }
         }
+    }
+
+    /// A REST or WebSocket authorizer's answer admitting `caller` to the whole API, the caller
+    /// passed on in the context.
+    pub(crate) fn allow(method_arn: &str, caller: &super::Caller) -> Value {
+        json!({
+            "principalId": caller.subject,
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": whole_api(method_arn),
+                }],
+            },
+            "context": {CONTEXT_KEY: encode_caller(caller)},
+        })
     }
 
     /// A header of a REQUEST payload, whatever the case of its name.

@@ -33,6 +33,8 @@ use std::path::Path;
 pub use authenticator::{Authenticator, LocalConfig};
 #[cfg(all(feature = "lambda", feature = "websocket"))]
 pub(crate) use authorizer::context::{decode_caller, CONTEXT_KEY};
+#[cfg(all(feature = "lambda", feature = "websocket"))]
+pub(crate) use authorizer::lambda::allow;
 #[cfg(feature = "lambda")]
 pub use authorizer::serve_authorizer;
 pub use authorizer::{AuthorizerFn, AuthorizerRequest, Denied};

@@ -44,6 +44,10 @@ pub struct EntityChange {
 }
 
 impl ItemChange {
+    pub(crate) fn new(table: String, old: Option<Item>, new: Option<Item>) -> Self {
+        Self { table, old, new }
+    }
+
     /// The change a record of a DynamoDB stream event reports; the stream must carry images.
     pub fn from_stream_record(record: &Value) -> Result<Self, StoreError> {
         let invalid = |what: &str| StoreError::Invalid(format!("the stream record {what}"));
@@ -77,6 +81,12 @@ impl ItemChange {
             return Err(invalid(detail));
         }
         Ok(Self { table, old, new })
+    }
+
+    /// Whether the item is as it was: DynamoDB Streams writes no record for such a write
+    /// (some local servers do).
+    pub fn is_unchanged(&self) -> bool {
+        self.old == self.new
     }
 
     /// The change as one of `def`'s entities, if the item is one.

@@ -114,12 +114,12 @@ impl DynamoStore {
         }
     }
 
-    fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.inner.client
     }
 
     /// The physical name of a table.
-    pub(super) fn table_name(&self, table: &TableDef) -> String {
+    pub(crate) fn table_name(&self, table: &TableDef) -> String {
         match self.inner.names.get(table.name) {
             Some(name) => name.clone(),
             None => physical_name(table, &self.inner.default_prefix),

@@ -57,9 +57,14 @@ pub async fn dynamodb(prefix: &str, tables: &[&'static TableDef]) -> Store {
     Store::dynamo(client().await, tables, prefix)
 }
 
-/// A DynamoDB client from the environment. A local server needs no AWS account, so outside
-/// Lambda a region and credentials are supplied when none are set.
+/// A DynamoDB client from the environment.
 async fn client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config().await)
+}
+
+/// The AWS configuration from the environment. A local server needs no AWS account, so outside
+/// Lambda a region and credentials are supplied when none are set.
+pub(crate) async fn sdk_config() -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if !in_lambda() {
         let region_set = std::env::var_os("AWS_REGION").is_some()
@@ -79,7 +84,7 @@ async fn client() -> aws_sdk_dynamodb::Client {
             ));
         }
     }
-    aws_sdk_dynamodb::Client::new(&loader.load().await)
+    loader.load().await
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::{Entity, EntityDef, ExpiresDef, Generate, Part, StoreError, Template,
 pub(super) const TOO_LARGE: &str = "the item is larger than the 400 KB DynamoDB allows";
 
 /// A stored item: attribute name to value.
-pub(super) type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 /// An entity as a JSON object, field names as in the API.
 pub(super) type Fields = Map<String, Value>;
 

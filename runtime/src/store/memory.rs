@@ -44,7 +44,7 @@ impl Feed {
     /// Reports `changes`, leaving out writes that changed nothing (as DynamoDB Streams does).
     fn report(&self, changes: Vec<ItemChange>) {
         for change in changes {
-            if change.old != change.new {
+            if !change.is_unchanged() {
                 let _ = self.0.send(change);
             }
         }

@@ -58,9 +58,11 @@ pub use batch_write::{Batch, BATCH_WRITE_LIMIT};
 pub use changes::{render_text, ChangeKind, EntityChange, ItemChange};
 pub use checks::{check_changes, check_item};
 pub use conditions::Conditions;
+pub(crate) use environment::sdk_config;
 pub use environment::{dynamodb, from_env};
 pub use filter::{Field, Filter, FilterOp, Filters, Select, FILTER_IN_LIMIT};
 pub use if_match::{parse_if_match, IfMatch};
+pub(crate) use item::Item;
 pub use transaction::{PreparedTransaction, Transaction, TRANSACTION_LIMIT};
 
 /// The type of a key attribute, as DynamoDB declares it.

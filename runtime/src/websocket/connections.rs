@@ -80,9 +80,7 @@ impl Connections {
     /// Connections of the WebSocket API stage at `endpoint`
     /// (`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`), kept in `store`.
     pub async fn gateway(store: Store, endpoint: &str) -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let config = crate::store::sdk_config().await;
         let config = aws_sdk_apigatewaymanagement::config::Builder::from(&config)
             .endpoint_url(endpoint)
             .build();

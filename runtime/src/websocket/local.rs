@@ -24,7 +24,7 @@ use super::{
     credentials_as_headers, Connections, Context, Routes, SendError, IDLE_TIMEOUT,
     MAX_CONNECTION_AGE, MAX_MESSAGE_BYTES,
 };
-use crate::auth::Caller;
+use crate::auth::{Authenticator, Caller, Security};
 use crate::http::ApiError;
 
 /// The `$connect` decision: the caller a connection request's credentials name (`None` for a
@@ -34,6 +34,14 @@ pub type Admit = Arc<
         + Send
         + Sync,
 >;
+
+/// Admits connections whose credentials satisfy `security`, as `authenticator` verifies them.
+pub fn admit(authenticator: Arc<Authenticator>, security: &'static Security) -> Admit {
+    Arc::new(move |parts| {
+        let authenticator = Arc::clone(&authenticator);
+        Box::pin(async move { authenticator.authenticate(&parts, security).await.map(Some) })
+    })
+}
 
 /// Admits every connection, with no caller: for APIs without security.
 pub fn admit_all() -> Admit {

@@ -7,10 +7,12 @@
 //! (`lambda`). Submodules: `selection` (which route a message takes), `registry` (the
 //! connections table), [`Connections`] (the client handlers and writers push with), `message`
 //! (what the service sends on its own), `routes` (dispatch), `credentials` (a browser's token at
-//! `$connect`), `publish` (pushes from the data).
+//! `$connect`), `publish` (pushes from the data), `topics` (topics
+//! declared by the generator).
 
 mod connections;
 mod credentials;
+mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod local;
@@ -19,16 +21,20 @@ mod publish;
 mod registry;
 mod routes;
 mod selection;
+mod streams;
 #[cfg(test)]
 mod tests;
+mod topics;
 
 pub use connections::{Connections, Published, SendError};
 pub use credentials::{credentials_as_headers, CHOSEN_PROTOCOL};
+pub use keys::fetch_jwks;
 pub use message::{Ack, ErrorMessage};
 pub use publish::{ChangeMessage, PublishDef, Publisher};
 pub use registry::{SubscribeError, CONNECTIONS, MAX_TOPICS_PER_CONNECTION};
 pub use routes::{Context, Routes};
 pub use selection::RouteSelection;
+pub use topics::TopicDef;
 
 /// API Gateway's limit on one WebSocket message; locally the same limit closes the connection
 /// with 1009 (message too big), as API Gateway does.

@@ -57,6 +57,9 @@ impl Publisher {
     /// that moves an item to another topic also tells the old topic that it was deleted there.
     pub async fn push(&self, change: &ItemChange) -> Result<Published, SendError> {
         let mut total = Published::default();
+        if change.is_unchanged() {
+            return Ok(total);
+        }
         for def in self.published {
             let Some(entity) = change.entity(def.entity)? else {
                 continue;
@@ -102,12 +105,41 @@ impl Publisher {
         json!({"batchItemFailures": []})
     }
 
-    /// Locally: pushes every change the memory store reports from now on, in a task of its own;
-    /// a no-op on DynamoDB, where the stream consumer pushes.
-    pub fn follow(self, store: &Store) {
-        let Store::Memory(memory) = store else {
-            return;
-        };
+    /// Locally: pushes every change written after it returns, in a task of its own: those
+    /// the memory store reports, or those a local DynamoDB server's table streams hold (enabled
+    /// if need be), whoever wrote them. Under Lambda it does nothing: the stream consumer
+    /// function pushes.
+    pub async fn follow(self, store: &Store) -> Result<(), crate::BoxError> {
+        match store {
+            Store::Memory(memory) => self.follow_memory(memory),
+            Store::Dynamo(_) if crate::server::in_lambda() => {}
+            Store::Dynamo(dynamo) => {
+                let client = super::streams::streams_client().await;
+                self.follow_streams(dynamo, client).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pushes the changes of the published entities' tables' streams, read with `client`.
+    pub(crate) async fn follow_streams(
+        self,
+        dynamo: &crate::store::dynamo::DynamoStore,
+        client: aws_sdk_dynamodbstreams::Client,
+    ) -> Result<(), crate::BoxError> {
+        let mut tables: Vec<&'static crate::store::TableDef> = Vec::new();
+        for def in self.published {
+            if !tables.iter().any(|t| t.name == def.entity.table.name) {
+                tables.push(def.entity.table);
+            }
+        }
+        let followed = super::streams::open(dynamo, client, tables).await?;
+        tokio::spawn(followed.run(self));
+        Ok(())
+    }
+
+    /// Pushes the changes the memory store reports.
+    fn follow_memory(self, memory: &crate::store::memory::MemoryStore) {
         let mut changes = memory.changes();
         tokio::spawn(async move {
             loop {

@@ -14,7 +14,7 @@ use tracing::Instrument as _;
 
 use super::message::{Ack, ErrorMessage};
 use super::registry::SubscribeError;
-use super::{Connections, RouteSelection, MAX_MESSAGE_BYTES};
+use super::{Connections, RouteSelection, TopicDef, MAX_MESSAGE_BYTES};
 use crate::auth::Caller;
 use crate::http::{
     validate, whole_numbers_as_integers, ApiError, Location, Pointer, Schema, Violations,
@@ -160,6 +160,38 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
                         topic,
                     }))
                 }
+            },
+        )
+    }
+
+    /// A route that subscribes the sender to the topic `topic` declares (see [`TopicDef`]).
+    pub fn subscribe_to(
+        self,
+        action: &str,
+        schema: &'static Schema,
+        topic: &'static TopicDef,
+    ) -> Self {
+        self.subscribe(
+            action,
+            schema,
+            move |_, context: Context, message: Value| async move {
+                topic.topic(context.caller.as_ref(), &message)
+            },
+        )
+    }
+
+    /// A route that unsubscribes the sender from the topic `topic` declares.
+    pub fn unsubscribe_from(
+        self,
+        action: &str,
+        schema: &'static Schema,
+        topic: &'static TopicDef,
+    ) -> Self {
+        self.unsubscribe(
+            action,
+            schema,
+            move |_, context: Context, message: Value| async move {
+                topic.topic(context.caller.as_ref(), &message)
             },
         )
     }

@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-use super::local::Admit;
 use super::*;
 use crate::auth::dev::{DevKey, TokenOptions};
 use crate::auth::{
@@ -377,15 +376,7 @@ async fn two_clients_chat_over_a_real_socket(store: Store) {
         unverified_caller: None,
     };
     let authenticator = std::sync::Arc::new(Authenticator::local(&AUTH, config));
-    let admit: Admit = std::sync::Arc::new(move |parts| {
-        let authenticator = authenticator.clone();
-        Box::pin(async move {
-            authenticator
-                .authenticate(&parts, &SIGNED_IN)
-                .await
-                .map(Some)
-        })
-    });
+    let admit = local::admit(authenticator, &SIGNED_IN);
     let connections = Connections::local(store);
     let router = local::router("/ws", chat(), (), connections.clone(), admit);
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
@@ -625,13 +616,37 @@ mod pushes {
         assert_eq!(received(&mut lobby).len(), 1);
     }
 
-    #[tokio::test]
-    async fn local_writes_are_pushed_as_the_stream_would_push_them() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn local_writes_are_pushed_as_the_stream_would_push_them_on_memory() {
         let store = Store::memory();
         let connections = Connections::local(store.clone());
-        let mut lobby = listener(&connections, "l", "ROOM#lobby").await;
-        Publisher::new(connections.clone(), &PUBLISHED).follow(&store);
+        let publisher = Publisher::new(connections.clone(), &PUBLISHED);
+        publisher.follow(&store).await.unwrap();
+        writes_are_pushed(store, connections).await;
+    }
 
+    /// On DynamoDB the table's stream is enabled and read, as it would be by `cargo run`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs APIGEN_TEST_DYNAMODB_URL"]
+    async fn local_writes_are_pushed_as_the_stream_would_push_them_on_dynamodb() {
+        let Some((shared, prefix)) = crate::store::tests::test_server().await else {
+            return;
+        };
+        let tables: &[&'static TableDef] = &[&CHAT, &CONNECTIONS];
+        let store = Store::dynamo(aws_sdk_dynamodb::Client::new(&shared), tables, &prefix);
+        store.ensure_tables(tables).await.unwrap();
+        let connections = Connections::local(store.clone());
+        let publisher = Publisher::new(connections.clone(), &PUBLISHED);
+        let Store::Dynamo(dynamo) = &store else {
+            unreachable!("a DynamoDB store")
+        };
+        let streams = aws_sdk_dynamodbstreams::Client::new(&shared);
+        publisher.follow_streams(dynamo, streams).await.unwrap();
+        writes_are_pushed(store, connections).await;
+    }
+
+    async fn writes_are_pushed(store: Store, connections: Connections) {
+        let mut lobby = listener(&connections, "l", "ROOM#lobby").await;
         let fields = |text: &str| {
             let message =
                 json!({"messageId": "m1", "roomId": "lobby", "text": text, "secret": "s"});
@@ -662,7 +677,8 @@ mod pushes {
             pushed.iter().all(|m| m["item"].get("secret").is_none()),
             "{pushed:?}"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Past the next read of a stream.
+        tokio::time::sleep(Duration::from_millis(800)).await;
         assert!(lobby.try_recv().is_err(), "nothing more");
     }
 }
@@ -734,5 +750,168 @@ mod under_lambda {
             .await
             .unwrap()
             .is_empty());
+    }
+}
+
+#[test]
+fn topics_bind_owners_from_the_token_not_the_message() {
+    use crate::auth::Caller;
+    use crate::store::{Part, Template};
+    static INBOX: TopicDef = TopicDef {
+        template: Template(&[
+            Part::Lit("INBOX#"),
+            Part::Str("ownerId"),
+            Part::Lit("#"),
+            Part::Str("box"),
+        ]),
+        claims: &[("ownerId", "sub")],
+        access: Some(Access {
+            owner: true,
+            authenticated: false,
+            groups: &["support"],
+        }),
+    };
+    let message = json!({"ownerId": "mallory", "box": "work"});
+    let alice = Caller::new("users", "alice");
+    assert_eq!(
+        INBOX.topic(Some(&alice), &message).unwrap(),
+        "INBOX#alice#work"
+    );
+    // Support staff may name any owner.
+    let support = Caller::new("users", "sam").with_groups(["support"]);
+    assert_eq!(
+        INBOX.topic(Some(&support), &message).unwrap(),
+        "INBOX#mallory#work"
+    );
+    assert_eq!(
+        INBOX.topic(None, &message).unwrap_err().status,
+        StatusCode::UNAUTHORIZED
+    );
+    let missing = INBOX
+        .topic(Some(&alice), &json!({"ownerId": "alice"}))
+        .unwrap_err();
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+
+    static STAFF: TopicDef = TopicDef {
+        template: Template(&[Part::Lit("STAFF")]),
+        claims: &[],
+        access: Some(Access {
+            owner: false,
+            authenticated: false,
+            groups: &["support"],
+        }),
+    };
+    assert_eq!(
+        STAFF.topic(Some(&alice), &json!({})).unwrap_err().status,
+        StatusCode::FORBIDDEN
+    );
+    static OPEN: TopicDef = TopicDef {
+        template: Template(&[Part::Lit("ROOM#"), Part::Str("room")]),
+        claims: &[],
+        access: None,
+    };
+    assert_eq!(OPEN.topic(None, &json!({"room": "a"})).unwrap(), "ROOM#a");
+}
+
+#[cfg(feature = "lambda")]
+mod connect_authorizer {
+    //! The `$connect` authorizer of a JWT-secured WebSocket API: keys fetched from the issuer
+    //! as published (discovery, then the key set), real tokens, and the caller it passes on
+    //! reaching the WebSocket function's handling of `$connect`.
+
+    use super::*;
+
+    /// An issuer publishing its OpenID configuration and keys on 127.0.0.1.
+    async fn issuer(jwks: String) -> String {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let base = format!("http://{}/pool", listener.local_addr().unwrap());
+        let configuration = json!({"issuer": base, "jwks_uri": format!("{base}/keys")});
+        let router = axum::Router::new()
+            .route(
+                "/pool/.well-known/openid-configuration",
+                axum::routing::get(move || async move { axum::Json(configuration) }),
+            )
+            .route(
+                "/pool/keys",
+                axum::routing::get(move || async move { jwks }),
+            );
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        base
+    }
+
+    #[tokio::test]
+    async fn tokens_are_verified_against_the_issuers_published_keys() {
+        let key = DevKey::generate().unwrap();
+        let base = issuer(key.jwks_json()).await;
+        let jwks = fetch_jwks(&base).await.expect("the issuer's keys");
+        assert_eq!(jwks.len(), 1);
+        assert!(
+            fetch_jwks("http://example.com/pool").await.is_err(),
+            "HTTP only on this machine"
+        );
+        let config = LocalConfig {
+            jwks: Some(jwks),
+            issuer: Some(vec![ISSUER.to_owned()]),
+            audience: None,
+            api_keys: Vec::new(),
+            unverified_caller: None,
+        };
+        let authenticator = Authenticator::local(&AUTH, config);
+        let token = |subject: &str| {
+            let options = TokenOptions {
+                subject: subject.to_owned(),
+                ..TokenOptions::default()
+            };
+            key.mint(&AUTH, &options).unwrap()
+        };
+        let events: Value =
+            serde_json::from_str(include_str!("fixtures/websocket-events.json")).unwrap();
+        let mut request = events["connect"].clone();
+        request["type"] = json!("REQUEST");
+        request["methodArn"] =
+            json!("arn:aws:execute-api:us-east-1:123456789012:abc123/live/$connect");
+        request["requestContext"]["authorizer"] = Value::Null;
+        request["headers"]["Sec-WebSocket-Protocol"] = json!(format!("bearer, {}", token("alice")));
+
+        let allowed = lambda::decide(&authenticator, &SIGNED_IN, &request)
+            .await
+            .unwrap();
+        assert_eq!(allowed["principalId"], "alice");
+        assert_eq!(
+            allowed["policyDocument"]["Statement"][0]["Resource"],
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/live/*"
+        );
+        // What API Gateway then passes to the WebSocket function with `$connect`.
+        let store = Store::memory();
+        let connections = Connections::local(store);
+        let mut connect = events["connect"].clone();
+        connect["requestContext"]["authorizer"] = allowed["context"].clone();
+        connect["requestContext"]["authorizer"]["principalId"] = json!("alice");
+        lambda::handle(&chat(), &(), &connections, Some("users"), &connect).await;
+        assert_eq!(
+            connections.registry().of_subject("alice").await.unwrap(),
+            ["L0SM9cOFvHcCIhw="]
+        );
+
+        // From the query string, as a client that cannot set headers sends it.
+        let mut query = request.clone();
+        query["headers"]
+            .as_object_mut()
+            .unwrap()
+            .remove("Sec-WebSocket-Protocol");
+        query["queryStringParameters"] = json!({"access_token": token("bob")});
+        let allowed = lambda::decide(&authenticator, &SIGNED_IN, &query)
+            .await
+            .unwrap();
+        assert_eq!(allowed["principalId"], "bob");
+
+        let other = DevKey::generate().unwrap();
+        let forged = other.mint(&AUTH, &TokenOptions::default()).unwrap();
+        for credential in [json!(format!("bearer, {forged}")), Value::Null] {
+            let mut refused = request.clone();
+            refused["headers"]["Sec-WebSocket-Protocol"] = credential;
+            let answer = lambda::decide(&authenticator, &SIGNED_IN, &refused).await;
+            assert_eq!(answer.unwrap_err().to_string(), "Unauthorized");
+        }
     }
 }
