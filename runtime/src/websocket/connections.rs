@@ -66,6 +66,9 @@ enum Transport {
 enum Delivery {
     Sent,
     Gone,
+    /// Locally: the connection is not this process's (another process on the same tables
+    /// serves it, and pushes to it itself), or no longer open.
+    NotHere,
 }
 
 impl Connections {
@@ -152,6 +155,7 @@ impl Connections {
                 self.forget(id).await?;
                 Err(SendError::Gone)
             }
+            Delivery::NotHere => Err(SendError::Gone),
         }
     }
 
@@ -186,6 +190,7 @@ impl Connections {
                     published.gone += 1;
                     self.forget(id).await?;
                 }
+                Ok(Delivery::NotHere) => {}
                 // One failing connection does not keep the message from the others.
                 Err(error) => tracing::warn!(connection = %id, %error, "a push failed"),
             }
@@ -196,12 +201,14 @@ impl Connections {
     async fn deliver(&self, id: &str, text: &str) -> Result<Delivery, SendError> {
         match self.transport.as_ref() {
             Transport::Local(peers) => {
-                let sender = lock(peers).get(id).cloned();
+                let Some(sender) = lock(peers).get(id).cloned() else {
+                    return Ok(Delivery::NotHere);
+                };
                 // A client that reads nothing while its queue fills is treated as gone, as API
                 // Gateway treats one it cannot reach.
-                match sender.map(|s| s.try_send(text.to_owned())) {
-                    Some(Ok(())) => Ok(Delivery::Sent),
-                    Some(Err(_)) | None => Ok(Delivery::Gone),
+                match sender.try_send(text.to_owned()) {
+                    Ok(()) => Ok(Delivery::Sent),
+                    Err(_) => Ok(Delivery::Gone),
                 }
             }
             Transport::Gateway(client) => {

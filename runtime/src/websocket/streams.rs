@@ -131,30 +131,51 @@ impl Followed {
 /// The table's latest stream, enabled with both images if it has none (local tables only).
 async fn stream_of(store: &DynamoStore, table: &TableDef) -> Result<String, BoxError> {
     let name = store.table_name(table);
-    let client = store.client();
-    let described = client.describe_table().table_name(&name).send().await?;
-    let table_description = described.table.ok_or("DescribeTable answered no table")?;
-    let enabled = table_description
+    if let Some(arn) = enabled_stream(store, &name).await? {
+        return Ok(arn);
+    }
+    let specification = StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()?;
+    let updated = store
+        .client()
+        .update_table()
+        .table_name(&name)
+        .stream_specification(specification)
+        .send()
+        .await;
+    match updated {
+        Ok(output) => {
+            let arn = output.table_description.and_then(|t| t.latest_stream_arn);
+            arn.ok_or_else(|| "UpdateTable answered no stream".into())
+        }
+        // Another process started beside this one may have enabled it first.
+        Err(error) => match enabled_stream(store, &name).await? {
+            Some(arn) => Ok(arn),
+            None => Err(aws_sdk_dynamodb::error::DisplayErrorContext(error)
+                .to_string()
+                .into()),
+        },
+    }
+}
+
+/// The table's stream, if it has one enabled.
+async fn enabled_stream(store: &DynamoStore, name: &str) -> Result<Option<String>, BoxError> {
+    let described = store
+        .client()
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await;
+    let described =
+        described.map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())?;
+    let table = described.table.ok_or("DescribeTable answered no table")?;
+    let enabled = table
         .stream_specification
         .as_ref()
         .is_some_and(|s| s.stream_enabled);
-    if !enabled {
-        let specification = StreamSpecification::builder()
-            .stream_enabled(true)
-            .stream_view_type(StreamViewType::NewAndOldImages)
-            .build()?;
-        let updated = client
-            .update_table()
-            .table_name(&name)
-            .stream_specification(specification)
-            .send()
-            .await?;
-        let arn = updated.table_description.and_then(|t| t.latest_stream_arn);
-        return arn.ok_or_else(|| "UpdateTable answered no stream".into());
-    }
-    table_description
-        .latest_stream_arn
-        .ok_or_else(|| "the table has no stream".into())
+    Ok(enabled.then_some(table.latest_stream_arn).flatten())
 }
 
 /// The streams client of the environment's DynamoDB: a local server serves its streams too.

@@ -250,7 +250,16 @@ async fn subscriptions_live_and_die_with_their_connection(store: Store) {
     alices.sort();
     assert_eq!(alices, ["a", "c"]);
 
-    // `c` has no socket here: it is gone, and a push forgets it.
+    // `c` is served by no process here: another process on the same tables would push to it,
+    // so this one leaves it alone.
+    let to_alice = connections
+        .send_to_subject("alice", &json!({"n": 1}))
+        .await
+        .unwrap();
+    assert_eq!(to_alice, Published { sent: 1, gone: 0 });
+    assert!(connections.is_connected("c").await.unwrap());
+    // Served here, but its socket is closed: it is gone, and a push forgets it.
+    drop(connections.attach("c"));
     let to_alice = connections
         .send_to_subject("alice", &json!({"n": 1}))
         .await
@@ -640,8 +649,15 @@ mod pushes {
         let Store::Dynamo(dynamo) = &store else {
             unreachable!("a DynamoDB store")
         };
+        // Two processes started together both enable the table's stream, and both follow it.
         let streams = aws_sdk_dynamodbstreams::Client::new(&shared);
-        publisher.follow_streams(dynamo, streams).await.unwrap();
+        let other = Publisher::new(Connections::local(store.clone()), &PUBLISHED);
+        let (one, two) = tokio::join!(
+            publisher.follow_streams(dynamo, streams.clone()),
+            other.follow_streams(dynamo, streams),
+        );
+        one.unwrap();
+        two.unwrap();
         writes_are_pushed(store, connections).await;
     }
 
