@@ -342,47 +342,29 @@ fn websocket(
     for r in ws.routes.iter().filter(|r| r.action != DEFAULT_ROUTE) {
         routes.push(route(&r.action, &r.action));
     }
-    let authorizer = ws.scheme().map(|i| {
+    // The model admits only these two kinds of scheme on a WebSocket API.
+    let authorizer = ws.scheme().and_then(|i| {
         let scheme = &api.auth.schemes[i];
         match &scheme.kind {
-            SchemeKind::Custom(_) => ConnectAuthorizer {
+            SchemeKind::Custom(_) => Some(ConnectAuthorizer {
                 function: format!("{}AuthorizerFunction", scheme.resource),
                 issuer: None,
                 audience: None,
                 scheme: scheme.name.clone(),
-            },
-            _ => {
+            }),
+            SchemeKind::Jwt(jwt) => {
                 // The REST side's JWT authorizer may have declared them (a Cognito one names
                 // its pool instead).
-                let issuer = format!("{}Issuer", scheme.resource);
-                let audience = format!("{}Audience", scheme.resource);
-                if let SchemeKind::Jwt(jwt) = &scheme.kind {
-                    if !parameters.iter().any(|p| p.name == issuer) {
-                        parameters.push(Parameter::text(
-                            &issuer,
-                            Some(&jwt.issuer),
-                            &format!("The issuer (iss) of the tokens scheme {} accepts", scheme.name),
-                        ));
-                        parameters.push(Parameter {
-                            kind: "CommaDelimitedList",
-                            ..Parameter::text(
-                                &audience,
-                                Some(&jwt.audience.join(",")),
-                                &format!(
-                                    "The audiences (aud or client_id) of the tokens scheme {} accepts",
-                                    scheme.name
-                                ),
-                            )
-                        });
-                    }
-                }
-                ConnectAuthorizer {
+                let (issuer, audience) =
+                    jwt_parameters(&scheme.resource, &scheme.name, jwt, parameters);
+                Some(ConnectAuthorizer {
                     function: "WebSocketAuthorizerFunction".to_string(),
                     issuer: Some(issuer),
                     audience: Some(audience),
                     scheme: scheme.name.clone(),
-                }
+                })
             }
+            _ => None,
         }
     });
     let mut streams: Vec<String> = Vec::new();
@@ -404,6 +386,34 @@ fn websocket(
         memory: api.settings.memory,
         timeout: api.settings.timeout,
     })
+}
+
+/// The parameters naming a JWT scheme's issuer and audiences (`<Scheme>Issuer`,
+/// `<Scheme>Audience`), declared once whoever asks first.
+fn jwt_parameters(
+    name: &str,
+    scheme: &str,
+    jwt: &Jwt,
+    parameters: &mut Vec<Parameter>,
+) -> (String, String) {
+    let issuer = format!("{name}Issuer");
+    let audience = format!("{name}Audience");
+    if !parameters.iter().any(|p| p.name == issuer) {
+        parameters.push(Parameter::text(
+            &issuer,
+            Some(&jwt.issuer),
+            &format!("The issuer (iss) of the tokens scheme {scheme} accepts"),
+        ));
+        parameters.push(Parameter {
+            kind: "CommaDelimitedList",
+            ..Parameter::text(
+                &audience,
+                Some(&jwt.audience.join(",")),
+                &format!("The audiences (aud or client_id) of the tokens scheme {scheme} accepts"),
+            )
+        });
+    }
+    (issuer, audience)
 }
 
 fn jwt_authorizer(
@@ -444,23 +454,7 @@ fn jwt_authorizer(
             ));
         }
         _ => {
-            let issuer = format!("{name}Issuer");
-            let audience = format!("{name}Audience");
-            parameters.push(Parameter::text(
-                &issuer,
-                Some(&jwt.issuer),
-                &format!("The issuer (iss) of the tokens scheme {scheme} accepts"),
-            ));
-            parameters.push(Parameter {
-                kind: "CommaDelimitedList",
-                ..Parameter::text(
-                    &audience,
-                    Some(&jwt.audience.join(",")),
-                    &format!(
-                        "The audiences (aud or client_id) of the tokens scheme {scheme} accepts"
-                    ),
-                )
-            });
+            let (issuer, audience) = jwt_parameters(name, scheme, jwt, parameters);
             out.issuer = Some(issuer);
             out.audience = Some(audience);
         }

@@ -298,7 +298,7 @@ macro_rules! scenarios {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(super::Store::memory()).await
+                    super::$name(crate::store::Store::memory()).await
                 }
             )*
         }
@@ -315,6 +315,7 @@ macro_rules! scenarios {
         }
     };
 }
+pub(crate) use scenarios;
 
 scenarios!(
     create_sets_server_fields_and_drops_read_only_ones,

@@ -20,6 +20,13 @@ use crate::http::{
     validate, whole_numbers_as_integers, ApiError, Location, Pointer, Schema, Violations,
 };
 
+/// What a topic route does with its sender.
+#[derive(Debug, Clone, Copy)]
+enum Membership {
+    Join,
+    Leave,
+}
+
 /// What a handler knows of the message it handles.
 #[derive(Clone)]
 pub struct Context {
@@ -107,35 +114,27 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         F: Fn(S, Context, M) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String, ApiError>> + Send + 'static,
     {
-        let topic = Arc::new(topic);
-        let answered = action.to_owned();
-        self.on(
-            action,
-            schema,
-            move |service: S, context: Context, message: M| {
-                let topic = Arc::clone(&topic);
-                let action = answered.clone();
-                async move {
-                    let connections = context.connections.clone();
-                    let id = context.connection_id.clone();
-                    let topic = topic(service, context, message).await?;
-                    connections
-                        .subscribe(&id, &topic)
-                        .await
-                        .map_err(subscribe_error)?;
-                    Ok(Some(Ack {
-                        kind: "subscribed",
-                        action,
-                        topic,
-                    }))
-                }
-            },
-        )
+        self.topic_route(action, schema, topic, Membership::Join)
     }
 
     /// A route that removes the sender from the subscribers of the topic `topic` names.
     /// Answers an [`Ack`] of type `unsubscribed`.
     pub fn unsubscribe<M, F, Fut>(self, action: &str, schema: &'static Schema, topic: F) -> Self
+    where
+        M: DeserializeOwned + Send + 'static,
+        F: Fn(S, Context, M) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, ApiError>> + Send + 'static,
+    {
+        self.topic_route(action, schema, topic, Membership::Leave)
+    }
+
+    fn topic_route<M, F, Fut>(
+        self,
+        action: &str,
+        schema: &'static Schema,
+        topic: F,
+        membership: Membership,
+    ) -> Self
     where
         M: DeserializeOwned + Send + 'static,
         F: Fn(S, Context, M) -> Fut + Send + Sync + 'static,
@@ -153,9 +152,19 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
                     let connections = context.connections.clone();
                     let id = context.connection_id.clone();
                     let topic = topic(service, context, message).await?;
-                    connections.unsubscribe(&id, &topic).await?;
+                    let kind = match membership {
+                        Membership::Join => {
+                            let joined = connections.subscribe(&id, &topic).await;
+                            joined.map_err(subscribe_error)?;
+                            "subscribed"
+                        }
+                        Membership::Leave => {
+                            connections.unsubscribe(&id, &topic).await?;
+                            "unsubscribed"
+                        }
+                    };
                     Ok(Some(Ack {
-                        kind: "unsubscribed",
+                        kind,
                         action,
                         topic,
                     }))

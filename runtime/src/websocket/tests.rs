@@ -170,33 +170,9 @@ async fn the_default_route_takes_what_no_route_does() {
     assert_eq!(unrouted, json!({"echo": {"action": "shout"}}));
 }
 
-/// Each scenario runs on the memory store, and on the DynamoDB-compatible server at
-/// `APIGEN_TEST_DYNAMODB_URL` when ignored tests are asked for.
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        mod on_memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::store::Store::memory()).await
-                }
-            )*
-        }
-        mod on_dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs APIGEN_TEST_DYNAMODB_URL"]
-                async fn $name() {
-                    if let Some(store) = super::dynamodb().await {
-                        super::$name(store).await
-                    }
-                }
-            )*
-        }
-    };
-}
-
-scenarios!(
+// Each scenario runs on the memory store, and on the DynamoDB-compatible server at
+// `APIGEN_TEST_DYNAMODB_URL` when ignored tests are asked for.
+crate::store::tests::scenarios!(
     subscriptions_live_and_die_with_their_connection,
     two_clients_chat_over_a_real_socket,
 );
