@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::sync::LazyLock;
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::Usage;
 
@@ -59,36 +59,92 @@ const METRIC_UNITS: [(&str, &str); 6] = [
     ("ConditionFailures", "Count"),
 ];
 
+/// The line as CloudWatch reads it; serialised straight from borrowed fields, since it is
+/// written once per request.
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "_aws")]
+    aws: Aws<'a>,
+    #[serde(rename = "Operation")]
+    operation: &'a str,
+    #[serde(rename = "StatusClass")]
+    status_class: &'a str,
+    #[serde(rename = "Status")]
+    status: u16,
+    #[serde(rename = "Latency")]
+    latency: f64,
+    #[serde(rename = "Fault")]
+    fault: u8,
+    #[serde(rename = "ClientError")]
+    client_error: u8,
+    #[serde(rename = "DynamoDBRequests")]
+    dynamodb_requests: u32,
+    #[serde(rename = "ConsumedCapacity")]
+    consumed_capacity: f64,
+    #[serde(rename = "ConditionFailures")]
+    condition_failures: u32,
+    #[serde(rename = "requestId")]
+    request_id: &'a str,
+    #[serde(rename = "traceId", skip_serializing_if = "Option::is_none")]
+    trace_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Aws<'a> {
+    timestamp: i64,
+    cloud_watch_metrics: [Directive<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Directive<'a> {
+    namespace: &'a str,
+    dimensions: [[&'static str; 1]; 1],
+    metrics: [Metric; METRIC_UNITS.len()],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metric {
+    name: &'static str,
+    unit: &'static str,
+}
+
+const STATUS_CLASSES: [&str; 6] = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
 pub(super) fn render(line: &Line<'_>, namespace: &str, timestamp_ms: i64) -> String {
-    let metrics: Vec<_> = METRIC_UNITS
-        .iter()
-        .map(|(name, unit)| json!({"Name": name, "Unit": unit}))
-        .collect();
-    let class = format!("{}xx", line.status / 100);
-    let mut document = json!({
-        "_aws": {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [["Operation"]],
-                "Metrics": metrics,
+    let class = usize::from(line.status / 100);
+    let owned_class;
+    let status_class = match STATUS_CLASSES.get(class) {
+        Some(known) => *known,
+        None => {
+            owned_class = format!("{class}xx");
+            &owned_class
+        }
+    };
+    let document = Document {
+        aws: Aws {
+            timestamp: timestamp_ms,
+            cloud_watch_metrics: [Directive {
+                namespace,
+                dimensions: [["Operation"]],
+                metrics: METRIC_UNITS.map(|(name, unit)| Metric { name, unit }),
             }],
         },
-        "Operation": line.operation,
-        "StatusClass": class,
-        "Status": line.status,
-        "Latency": (line.latency_ms * 1000.0).round() / 1000.0,
-        "Fault": u8::from(line.status >= 500),
-        "ClientError": u8::from((400..500).contains(&line.status)),
-        "DynamoDBRequests": line.usage.requests,
-        "ConsumedCapacity": line.usage.consumed_capacity,
-        "ConditionFailures": line.usage.condition_failures,
-        "requestId": line.request_id,
-    });
-    if let Some(trace_id) = line.trace_id {
-        document["traceId"] = json!(trace_id);
-    }
-    document.to_string()
+        operation: line.operation,
+        status_class,
+        status: line.status,
+        latency: (line.latency_ms * 1000.0).round() / 1000.0,
+        fault: u8::from(line.status >= 500),
+        client_error: u8::from((400..500).contains(&line.status)),
+        dynamodb_requests: line.usage.requests,
+        consumed_capacity: line.usage.consumed_capacity,
+        condition_failures: line.usage.condition_failures,
+        request_id: line.request_id,
+        trace_id: line.trace_id,
+    };
+    serde_json::to_string(&document).expect("a metric line serialises")
 }
 
 /// Writes the line to stdout, where Lambda sends it to CloudWatch Logs; in one write, so that

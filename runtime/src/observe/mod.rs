@@ -179,8 +179,10 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .unwrap_or_else(|e| *e.into_inner());
     let usage = *scope.usage.lock().unwrap_or_else(|e| e.into_inner());
     let status = response.status().as_u16();
+    // At debug: under Lambda the metric line below and API Gateway's access log already record
+    // every request, and a second line per request costs as much as a small handler.
     span.in_scope(|| {
-        tracing::info!(
+        tracing::debug!(
             %method,
             %path,
             operation = operation.unwrap_or(emf::UNROUTED),

@@ -44,6 +44,7 @@ pub struct EntityChange {
 }
 
 impl ItemChange {
+    #[cfg(feature = "websocket")]
     pub(crate) fn new(table: String, old: Option<Item>, new: Option<Item>) -> Self {
         Self { table, old, new }
     }

@@ -1,6 +1,7 @@
 //! The in-memory backend: DynamoDB's semantics over ordered maps, for local runs and tests.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -275,6 +276,43 @@ impl MemoryStore {
         let Some(items) = state.tables.get(table.name) else {
             return Ok(RawPage::default());
         };
+        // A query of the table itself reads one partition of the ordered map, in order, and
+        // stops at its limit; an index's items are ordered by its own keys, so it sorts.
+        let partition = match page.index {
+            None => partition(
+                pk_value,
+                start.as_ref().map(|(_, key)| key),
+                page.descending,
+            ),
+            Some(_) => None,
+        };
+        if let Some(bounds) = partition {
+            let Some(bounds) = bounds else {
+                return Ok(RawPage::default());
+            };
+            let range = items.range(bounds);
+            let read: Box<dyn Iterator<Item = (&PrimaryKey, &Item)>> = if page.descending {
+                Box::new(range.rev())
+            } else {
+                Box::new(range)
+            };
+            let mut rows: Vec<(Position, &Item)> = Vec::new();
+            for (_, item) in read {
+                let matches = match &page.condition.sk {
+                    Some((name, condition)) => item
+                        .get(*name)
+                        .is_some_and(|value| condition.matches(value)),
+                    None => true,
+                };
+                if matches {
+                    rows.push((position(table, sort_attr, item)?, item));
+                    if rows.len() >= page.limit {
+                        break;
+                    }
+                }
+            }
+            return Ok(self.page_of(table, &page, rows));
+        }
         let mut rows: Vec<(Position, &Item)> = Vec::new();
         for item in items.values() {
             // An index holds only items that have all its key attributes (a sparse index).
@@ -308,6 +346,16 @@ impl MemoryStore {
                 }
             });
         }
+        Ok(self.page_of(table, &page, rows))
+    }
+
+    /// The page of the rows a query read, in order: the first `limit` of them, filtered.
+    fn page_of(
+        &self,
+        table: &TableDef,
+        page: &QueryPage<'_>,
+        mut rows: Vec<(Position, &Item)>,
+    ) -> RawPage {
         let key_attrs = cursor::key_attrs(table, page.index);
         let keys_only = page.index.is_some_and(|index| index.keys_only);
         // DynamoDB gives the last key read whenever the read stopped at its limit (even with
@@ -329,7 +377,7 @@ impl MemoryStore {
                 }
             })
             .collect();
-        Ok(RawPage { items, last_key })
+        RawPage { items, last_key }
     }
 
     pub(super) fn scan(&self, page: ScanPage<'_>) -> Result<RawPage, StoreError> {
@@ -503,6 +551,37 @@ fn position(table: &TableDef, sort: Option<&KeyAttr>, item: &Item) -> Result<Pos
         .transpose()?
         .flatten();
     Ok((sort, key_of(table, item, false)?))
+}
+
+/// The keys of one partition of a table, after `start` in the order read (`Some(None)`: none
+/// at all); `None` when the partition key is a number, whose successor has no key value to bound
+/// it by.
+fn partition(
+    pk: &AttributeValue,
+    start: Option<&PrimaryKey>,
+    descending: bool,
+) -> Option<Option<(Bound<PrimaryKey>, Bound<PrimaryKey>)>> {
+    // Keys order by partition first, and a text or bytes value's immediate successor is the
+    // value with a zero appended: every key of the partition lies between the two.
+    let (first, after) = match KeyValue::of(pk)? {
+        KeyValue::S(s) => (KeyValue::S(s.clone()), KeyValue::S(s + "\0")),
+        KeyValue::B(b) => {
+            let mut next = b.clone();
+            next.push(0);
+            (KeyValue::B(b), KeyValue::B(next))
+        }
+        KeyValue::N(_) => return None,
+    };
+    let first = PrimaryKey(first, None);
+    let after = PrimaryKey(after, None);
+    // A cursor's key lies in the partition it was given for; one outside it (the query checks
+    // that before) reads nothing rather than another partition.
+    Some(match start {
+        Some(start) if *start <= first || *start >= after => None,
+        Some(start) if descending => Some((Bound::Included(first), Bound::Excluded(start.clone()))),
+        Some(start) => Some((Bound::Excluded(start.clone()), Bound::Excluded(after))),
+        None => Some((Bound::Included(first), Bound::Excluded(after))),
+    })
 }
 
 /// What DynamoDB checks of an item it stores: its size, and the type of each index key it holds.

@@ -58,10 +58,12 @@ pub use batch_write::{Batch, BATCH_WRITE_LIMIT};
 pub use changes::{render_text, ChangeKind, EntityChange, ItemChange};
 pub use checks::{check_changes, check_item};
 pub use conditions::Conditions;
+#[cfg(feature = "websocket")]
 pub(crate) use environment::sdk_config;
 pub use environment::{dynamodb, from_env};
 pub use filter::{Field, Filter, FilterOp, Filters, Select, FILTER_IN_LIMIT};
 pub use if_match::{parse_if_match, IfMatch};
+#[cfg(feature = "websocket")]
 pub(crate) use item::Item;
 pub use transaction::{PreparedTransaction, Transaction, TRANSACTION_LIMIT};
 

@@ -315,6 +315,7 @@ macro_rules! scenarios {
         }
     };
 }
+#[cfg(feature = "websocket")]
 pub(crate) use scenarios;
 
 scenarios!(
@@ -852,6 +853,9 @@ async fn pages_of_two_return_each_item_once_in_order(store: Store) {
         new_reading(&store, "s1", seq).await;
     }
     new_reading(&store, "s2", 1).await;
+    // Neighbours in key order: a query of s1 reads its own partition only.
+    new_reading(&store, "s", 9).await;
+    new_reading(&store, "s10", 9).await;
     let seqs = |pages: &[Vec<Reading>]| -> Vec<Vec<i64>> {
         pages
             .iter()
