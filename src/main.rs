@@ -12,6 +12,9 @@ use apigen::diagnostic::paint;
 use apigen::write::{self, Conflict, KeptReason, WriteError};
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "apigen",
