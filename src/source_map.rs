@@ -42,6 +42,15 @@ impl SourceMap {
     }
 
     fn scan(text: &str, wanted: Option<HashSet<String>>) -> Self {
+        // A large spec is nearly always JSON, which a scanner of its own reads many times
+        // faster than the YAML parser, skipping whole the values that hold no wanted place.
+        if let Some(wanted) = &wanted {
+            if text.trim_start().starts_with('{') {
+                if let Some(positions) = Json::positions(text, wanted) {
+                    return Self { positions };
+                }
+            }
+        }
         let mut builder = Builder {
             wanted,
             ..Builder::default()
@@ -76,6 +85,191 @@ impl SourceMap {
 impl SourceMap {
     pub(crate) fn insert(&mut self, pointer: &str, line: usize, col: usize) {
         self.positions.insert(pointer.to_string(), (line, col));
+    }
+}
+
+/// Reads JSON text for the places of wanted pointers, giving each the line and column the YAML
+/// parser would (a key's place is that of its key, an item's that of its first character);
+/// `None` for anything that is not plain JSON, which the YAML parser then reads.
+struct Json<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+    line_start: usize,
+    wanted: &'a HashSet<String>,
+    positions: HashMap<String, (usize, usize)>,
+}
+
+impl<'a> Json<'a> {
+    /// How deep values may nest before the YAML parser is left to read the text.
+    const DEPTH: usize = 256;
+
+    fn positions(
+        text: &'a str,
+        wanted: &'a HashSet<String>,
+    ) -> Option<HashMap<String, (usize, usize)>> {
+        let mut json = Json {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1,
+            line_start: 0,
+            wanted,
+            positions: HashMap::new(),
+        };
+        json.space();
+        json.value(Some(String::new()), 0)?;
+        json.space();
+        (json.at == json.bytes.len()).then_some(json.positions)
+    }
+
+    fn here(&self) -> (usize, usize) {
+        let col = self
+            .text
+            .get(self.line_start..self.at)
+            .map_or(0, |s| s.chars().count());
+        (self.line, col + 1)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn space(&mut self) {
+        while let Some(b) = self.peek() {
+            match b {
+                b' ' | b'\t' => {}
+                b'\n' => {
+                    self.line += 1;
+                    self.line_start = self.at + 1;
+                }
+                b'\r' if self.bytes.get(self.at + 1) != Some(&b'\n') => {
+                    self.line += 1;
+                    self.line_start = self.at + 1;
+                }
+                b'\r' => {}
+                _ => return,
+            }
+            self.at += 1;
+        }
+    }
+
+    /// Reads the value at the cursor; its places are kept when `pointer` is wanted (it is
+    /// `None` when it is not).
+    fn value(&mut self, pointer: Option<String>, depth: usize) -> Option<()> {
+        if let Some(p) = &pointer {
+            let here = self.here();
+            self.positions.entry(p.clone()).or_insert(here);
+        }
+        match self.peek()? {
+            b'{' | b'[' if depth >= Self::DEPTH => None,
+            b'{' => {
+                self.at += 1;
+                self.space();
+                if self.peek()? == b'}' {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    let here = self.here();
+                    let key = self.string()?;
+                    let child = match &pointer {
+                        Some(p) => {
+                            let key = if key.contains('\\') {
+                                serde_json::from_str::<String>(key).ok()?
+                            } else {
+                                key[1..key.len() - 1].to_string()
+                            };
+                            let child = format!("{p}/{}", escape_segment(&key));
+                            self.wanted.contains(&child).then(|| {
+                                self.positions.insert(child.clone(), here);
+                                child
+                            })
+                        }
+                        None => None,
+                    };
+                    self.space();
+                    if self.peek()? != b':' {
+                        return None;
+                    }
+                    self.at += 1;
+                    self.space();
+                    self.value(child, depth + 1)?;
+                    self.space();
+                    match self.peek()? {
+                        b',' => {
+                            self.at += 1;
+                            self.space();
+                        }
+                        b'}' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                self.space();
+                if self.peek()? == b']' {
+                    self.at += 1;
+                    return Some(());
+                }
+                let mut index = 0;
+                loop {
+                    let child = pointer
+                        .as_ref()
+                        .map(|p| format!("{p}/{index}"))
+                        .filter(|child| self.wanted.contains(child));
+                    index += 1;
+                    self.value(child, depth + 1)?;
+                    self.space();
+                    match self.peek()? {
+                        b',' => {
+                            self.at += 1;
+                            self.space();
+                        }
+                        b']' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => self.string().map(|_| ()),
+            _ => {
+                let start = self.at;
+                while self
+                    .peek()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                {
+                    self.at += 1;
+                }
+                (self.at > start).then_some(())
+            }
+        }
+    }
+
+    /// The string at the cursor, quotes included, as written.
+    fn string(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.at += 1;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\\' => self.at += 2,
+                b'\n' | b'\r' => return None,
+                _ => self.at += 1,
+            }
+        }
+        self.at += 1;
+        self.text.get(start..self.at)
     }
 }
 
@@ -244,6 +438,19 @@ mod tests {
             );
         }
         assert!(SourceMap::locate(text, []).positions.is_empty());
+        let json = "{\n  \"openapi\": \"3.0.3\",\r\n  \"paths\" : {\"/p\\u00e9ts\": {\"get\": [1, -2.5e3, true, null, {\"x~\": \"\\\"é\"}, []],\n \"put\":{}}}, \"a/b\": [[{}], \"ü\", {\"c\": {\"d\": 1}}]\n}\n";
+        let whole = SourceMap::build(json);
+        assert!(whole.positions.len() > 10, "{whole:?}");
+        let every: HashSet<String> = whole.positions.keys().cloned().collect();
+        assert_eq!(Json::positions(json, &every), Some(whole.positions.clone()));
+        for pointer in whole.positions.keys() {
+            let located = SourceMap::locate(json, [pointer.as_str()]);
+            assert_eq!(
+                located.position(pointer),
+                whole.position(pointer),
+                "{pointer}"
+            );
+        }
         let one = SourceMap::locate(text, ["/paths/~1other/get"]);
         assert_eq!(one.position("/paths/~1pets/get"), one.position("/paths"));
     }
