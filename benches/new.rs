@@ -22,6 +22,8 @@ struct Run {
 }
 
 /// Runs `command` to its end, its messages going to the file `log`, and fails when it does.
+// The child is waited for with wait4, which gives its resource usage, not with `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run(mut command: Command, log: &Path) -> Run {
     let stderr = std::fs::File::create(log).expect("a writable log");
     let start = Instant::now();
