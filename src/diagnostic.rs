@@ -1,6 +1,7 @@
 //! Problems found in a spec, reported the way rustc reports problems in code:
 //! a location, a message, and a line that says what to write instead.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -71,8 +72,9 @@ pub struct Report {
     pub file: PathBuf,
     pub diagnostics: Vec<Diagnostic>,
     source_map: Option<SourceMap>,
-    /// The file's text, to quote the line a diagnostic points at.
-    source: Option<String>,
+    /// The lines of the file's text that the diagnostics point at, by index from 0, to quote
+    /// them.
+    lines: BTreeMap<usize, String>,
 }
 
 impl Report {
@@ -81,13 +83,28 @@ impl Report {
             file: file.to_path_buf(),
             diagnostics,
             source_map,
-            source: None,
+            lines: BTreeMap::new(),
         }
     }
 
-    /// Quotes the spec's lines under each diagnostic, as rustc quotes code.
+    /// Quotes the spec's lines under each diagnostic, as rustc quotes code. The lines are
+    /// taken from `text` now, in one reading however many diagnostics there are.
     pub fn with_source(mut self, text: &str) -> Self {
-        self.source = Some(text.to_string());
+        let wanted: BTreeSet<usize> = self
+            .diagnostics
+            .iter()
+            .filter_map(|d| self.position(&d.pointer))
+            .map(|(line, _)| line.saturating_sub(1))
+            .collect();
+        if let Some(&last) = wanted.last() {
+            self.lines = text
+                .lines()
+                .take(last + 1)
+                .enumerate()
+                .filter(|(i, _)| wanted.contains(i))
+                .map(|(i, line)| (i, line.to_string()))
+                .collect();
+        }
         self
     }
 
@@ -146,8 +163,11 @@ impl Report {
         );
         // rustc aligns the notes under the quote's gutter.
         let mut indent = "  ".to_string();
-        if let (Some((line, col)), Some(source)) = (position, &self.source) {
-            let quoted = quote(source, line, col, color, code);
+        if let Some((line, col)) = position {
+            let quoted = self
+                .lines
+                .get(&line.saturating_sub(1))
+                .map_or_else(String::new, |text| quote(text, line, col, color, code));
             if !quoted.is_empty() {
                 indent = " ".repeat(line.to_string().len() + 1);
             }
@@ -176,12 +196,9 @@ impl fmt::Display for Report {
     }
 }
 
-/// The line `line` of `source` with a caret under the token at `col`
+/// `text`, the line numbered `line`, with a caret under the token at `col`
 /// (both 1-based), in rustc's layout.
-fn quote(source: &str, line: usize, col: usize, color: bool, code: &str) -> String {
-    let Some(text) = source.lines().nth(line.saturating_sub(1)) else {
-        return String::new();
-    };
+fn quote(text: &str, line: usize, col: usize, color: bool, code: &str) -> String {
     let text = text.trim_end();
     let start: usize = text
         .chars()

@@ -88,24 +88,19 @@ pub fn plan(spec: &Path, options: &Options) -> Result<Generated, Error> {
         .map_err(|d| Error::Invalid(loaded.report(d)))?;
     let unbuildable = emit::tests::unbuildable_warnings(&api);
     api.warnings.extend(unbuildable);
-    // Placing warnings in a large spec's text takes a while; it overlaps with emitting.
-    let (plan, report) = std::thread::scope(|scope| {
-        let report = scope.spawn(|| loaded.report(api.warnings.clone()));
-        let plan = emit::emit(
-            &api,
-            &emit::EmitOptions {
-                spec_text: loaded.text.clone(),
-                templates: options.templates.clone(),
-                runtime: options.runtime.clone(),
-                hooks: !options.without_hooks,
-                overrides,
-            },
-        );
-        (
-            plan,
-            report.join().expect("placing warnings does not panic"),
-        )
-    });
+    let report = loaded.report(api.warnings.clone());
+    // The model holds all that is needed from the document; the text goes into the project.
+    let load::Spec { text, .. } = loaded;
+    let plan = emit::emit(
+        &api,
+        &emit::EmitOptions {
+            spec_text: text,
+            templates: options.templates.clone(),
+            runtime: options.runtime.clone(),
+            hooks: !options.without_hooks,
+            overrides,
+        },
+    );
     let plan = plan?;
     Ok(Generated { api, plan, report })
 }

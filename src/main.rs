@@ -12,6 +12,9 @@ use apigen::diagnostic::paint;
 use apigen::write::{self, Conflict, KeptReason, WriteError};
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "apigen",
@@ -85,6 +88,10 @@ enum Command {
     },
     /// Check a spec and its hints, and explain what will be generated.
     Check { spec: PathBuf },
+    /// Reads and parses SPEC as `new` does first, and nothing more: the baseline that the
+    /// benchmark of `new` compares it with.
+    #[command(hide = true)]
+    Parse { spec: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -146,6 +153,10 @@ fn edited(conflicts: &[Conflict], color: bool) -> String {
 
 fn run(command: Command, color: bool) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Parse { spec } => {
+            apigen::load::load(&spec).map_err(apigen::Error::from)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::New {
             spec,
             output,

@@ -35,14 +35,23 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// The map of every place in the spec.
     pub fn source_map(&self) -> SourceMap {
         SourceMap::build(&self.text)
     }
 
-    /// A report for diagnostics found in this spec.
+    /// A report for diagnostics found in this spec; the text is read for their places only
+    /// when there are some.
     pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
-        Report::new(&self.path, diagnostics, Some(self.source_map())).with_source(&self.text)
+        report(&self.path, &self.text, diagnostics)
     }
+}
+
+/// A report for `diagnostics` in the spec `text` read from `path`, with their places and
+/// quoted lines.
+fn report(path: &Path, text: &str, diagnostics: Vec<Diagnostic>) -> Report {
+    let map = SourceMap::locate(text, diagnostics.iter().map(|d| d.pointer.as_str()));
+    Report::new(path, diagnostics, Some(map)).with_source(text)
 }
 
 /// Why a spec could not be read.
@@ -76,8 +85,8 @@ pub fn parse(path: &Path, text: String) -> Result<Spec, LoadError> {
         let map = line_col.map(|(line, col)| SourceMap::single("", line, col));
         fail(d, map)
     })?;
-    let map = || Some(SourceMap::build(&text));
-    let version = detect_version(&value).map_err(|d| fail(d, map()))?;
+    let version =
+        detect_version(&value).map_err(|d| LoadError::Invalid(report(path, &text, vec![d])))?;
     let mut warnings = Vec::new();
     if wide {
         numbers::unmark(&mut value, &mut warnings);
@@ -88,14 +97,15 @@ pub fn parse(path: &Path, text: String) -> Result<Spec, LoadError> {
     security::restore(&mut value, &held);
     let mut document = parsed.map_err(|e| {
         let pointer = path_to_pointer(&e.path().to_string());
-        fail(
-            Diagnostic::error(
+        LoadError::Invalid(report(
+            path,
+            &text,
+            vec![Diagnostic::error(
                 pointer,
                 format!("not a valid OpenAPI document: {}", e.inner()),
             )
-            .help("check this value against the OpenAPI specification's object definitions"),
-            map(),
-        )
+            .help("check this value against the OpenAPI specification's object definitions")],
+        ))
     })?;
     security::forget(&mut document, &held);
     Ok(Spec {

@@ -69,12 +69,8 @@ pub enum Edit {
 /// `template` with `source` merged in, or every problem of `source` as a report against it.
 pub fn merge(template: &str, source: &Source) -> Result<String, Report> {
     let report = |diagnostics: Vec<Diagnostic>| {
-        Report::new(
-            &source.path,
-            diagnostics,
-            Some(SourceMap::build(&source.text)),
-        )
-        .with_source(&source.text)
+        let map = SourceMap::locate(&source.text, diagnostics.iter().map(|d| d.pointer.as_str()));
+        Report::new(&source.path, diagnostics, Some(map)).with_source(&source.text)
     };
     let fragment: Value = match serde_norway::from_str(&source.text) {
         Ok(v) => v,
