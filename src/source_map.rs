@@ -136,6 +136,24 @@ impl<'a> Json<'a> {
         self.bytes.get(self.at).copied()
     }
 
+    /// After a member or element: `,` (false: more follow) or `close` (true: the container
+    /// ends); anything else is not JSON.
+    fn separator(&mut self, close: u8) -> Option<bool> {
+        self.space();
+        match self.peek()? {
+            b',' => {
+                self.at += 1;
+                self.space();
+                Some(false)
+            }
+            byte if byte == close => {
+                self.at += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
     fn space(&mut self) {
         while let Some(b) = self.peek() {
             match b {
@@ -196,17 +214,8 @@ impl<'a> Json<'a> {
                     self.at += 1;
                     self.space();
                     self.value(child, depth + 1)?;
-                    self.space();
-                    match self.peek()? {
-                        b',' => {
-                            self.at += 1;
-                            self.space();
-                        }
-                        b'}' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if self.separator(b'}')? {
+                        return Some(());
                     }
                 }
             }
@@ -225,17 +234,8 @@ impl<'a> Json<'a> {
                         .filter(|child| self.wanted.contains(child));
                     index += 1;
                     self.value(child, depth + 1)?;
-                    self.space();
-                    match self.peek()? {
-                        b',' => {
-                            self.at += 1;
-                            self.space();
-                        }
-                        b']' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if self.separator(b']')? {
+                        return Some(());
                     }
                 }
             }
