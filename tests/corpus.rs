@@ -49,6 +49,9 @@ struct Row {
     plan_ms: u128,
     cfn_lint: bool,
     clippy: bool,
+    /// How long `cargo clippy` and `cargo test` (build and run) took, in seconds.
+    clippy_s: f64,
+    test_s: f64,
     tests: String,
     /// Examples in the spec, and how many fit their types (the rest are warnings).
     examples: usize,
@@ -63,7 +66,10 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
     let _ = std::fs::remove_dir_all(&root);
     let mut rows = Vec::new();
     let mut failures = Vec::new();
-    let specs = common::specs_in_dir(&common::corpus_dir());
+    let mut specs = common::specs_in_dir(&common::corpus_dir());
+    // Smallest first: the first project builds the dependencies every project shares, so that
+    // the build times of the large ones are their own code's.
+    specs.sort_by_key(|p| std::fs::metadata(p).map_or(0, |m| m.len()));
     assert!(
         !specs.is_empty(),
         "no specs in {}",
@@ -125,6 +131,8 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
             plan_ms,
             cfn_lint: false,
             clippy: false,
+            clippy_s: 0.0,
+            test_s: 0.0,
             tests: "not run".into(),
             examples: generated.api.examples.len(),
             fitting: generated
@@ -149,6 +157,7 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
                 String::from_utf8_lossy(&lint.stdout)
             ));
         }
+        let started = Instant::now();
         match cargo(
             &dir,
             &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"],
@@ -156,8 +165,12 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
             Ok(_) => row.clippy = true,
             Err(tail) => failures.push(format!("{stem}: clippy failed:\n{tail}")),
         }
+        row.clippy_s = started.elapsed().as_secs_f64();
         if row.clippy {
-            match cargo(&dir, &["test", "--quiet"]) {
+            let started = Instant::now();
+            let tested = cargo(&dir, &["test", "--quiet"]);
+            row.test_s = started.elapsed().as_secs_f64();
+            match tested {
                 Ok(out) => {
                     let passed: usize = out
                         .lines()
@@ -186,6 +199,7 @@ fn every_corpus_spec_gives_a_project_that_passes_clippy_and_its_tests() {
         common::forget_artifacts(&dir, &package);
         rows.push(row);
     }
+    rows.sort_by(|a, b| a.spec.cmp(&b.spec));
     write_report(&rows);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
@@ -204,12 +218,12 @@ fn round_tripped(dir: &std::path::Path) -> Option<usize> {
 
 fn write_report(rows: &[Row]) {
     let mut out = String::from(
-        "| spec | operations | schemas | Rust types | warnings | planned in (debug build) | cfn-lint | clippy -D warnings | cargo test | examples round-tripped |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| spec | operations | schemas | Rust types | warnings | planned in (debug build) | cfn-lint | clippy -D warnings | cargo test | examples round-tripped | clippy, then test (build and run) |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} ms | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} ms | {} | {} | {} | {} | {:.0} s, {:.0} s |",
             r.spec,
             r.operations,
             r.schemas,
@@ -219,7 +233,9 @@ fn write_report(rows: &[Row]) {
             if r.cfn_lint { "yes" } else { "no" },
             if r.clippy { "yes" } else { "no" },
             r.tests,
-            examples(r)
+            examples(r),
+            r.clippy_s,
+            r.test_s,
         );
     }
     let path = common::projects_target().join("corpus-report.md");

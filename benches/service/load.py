@@ -5,11 +5,17 @@ compares what each request costs them.
 
 For each binary: start to first response (median of several starts), the memory each stored
 product takes, then wrk driving each kind of request for a fixed time while the server's own
-CPU time is read from /proc before and after, and the peak resident memory at the end. Prints
+CPU time is read from /proc before and after, and the peak resident memory before the creates
+(which add as many products as the service is fast). Prints
 one markdown report with the ratios (generated / reference). Nothing here is timed against a
 threshold; a run fails only when a service does not answer as the spec says.
 
+Then the same requests again with both services on DynamoDB (moto's server, started here on
+127.0.0.1 as the test command starts it): start to first response with the AWS SDK's client
+created, and each service's own CPU per request, SDK calls included.
+
 Usage: load.py --reference BIN --generated BIN [--seconds S] [--items N] [--starts K]
+               [--dynamodb-items N]
 """
 
 import argparse
@@ -47,12 +53,14 @@ def free_port():
 
 
 class Service:
-    """One binary serving on its own port, its output kept in a file."""
+    """One binary serving on its own port, its output kept in a file; on the in-memory store,
+    or on DynamoDB when `env` names an endpoint."""
 
-    def __init__(self, name, binary, log_dir):
+    def __init__(self, name, binary, log_dir, env=None):
         self.name = name
         self.binary = binary
         self.log_dir = log_dir
+        self.env = env or {}
         self.process = None
         self.port = None
 
@@ -61,6 +69,7 @@ class Service:
         env = dict(os.environ, PORT=str(self.port))
         env.pop("TABLE_NAME", None)
         env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        env.update(self.env)
         log = open(self.log_dir / f"{self.name}.log", "ab")
         started = time.perf_counter()
         self.process = subprocess.Popen(
@@ -130,12 +139,14 @@ def seed(service, count):
 
 def scenarios(product_id):
     base = f"/categories/{CATEGORY}/products"
+    # Creates last: the peak memory is read before them, since how many products they add
+    # depends on how fast the service is.
     return [
         ("get", "GET", f"{base}/{product_id}", None, None, 200),
-        ("create", "POST", "/categories/created/products", json.dumps(PRODUCT), "application/json", 201),
         ("update", "PATCH", f"{base}/{product_id}", json.dumps(PATCH), "application/merge-patch+json", 200),
         ("query", "GET", f"{base}?limit=20", None, None, 200),
         ("invalid", "POST", base, json.dumps(INVALID), "application/json", 400),
+        ("create", "POST", "/categories/created/products", json.dumps(PRODUCT), "application/json", 201),
     ]
 
 
@@ -188,9 +199,11 @@ def measure(service, args):
     if status != 200 or len(page["items"]) != 5 or not page.get("nextCursor"):
         sys.exit(f"{service.name}: a page of 5 answered {status}: {body[:300]!r}")
     results = {}
+    peak = None
     for scenario in scenarios(ids[0]):
+        if scenario[0] == "create":
+            peak = service.memory_kb("VmHWM")
         results[scenario[0]] = drive(service, scenario, args.seconds, args.connections)
-    peak = service.memory_kb("VmHWM")
     service.stop()
     return {
         "start_ms": statistics.median(starts) * 1000,
@@ -198,6 +211,67 @@ def measure(service, args):
         "peak_mb": peak / 1024,
         "scenarios": results,
     }
+
+
+def start_dynamodb(log_dir):
+    """moto's DynamoDB-compatible server as the test command runs it; returns the process and
+    its endpoint."""
+    port = free_port()
+    log = open(log_dir / "dynamodb.log", "ab")
+    process = subprocess.Popen(
+        [sys.executable, str(HERE.parent.parent / ".ci" / "dynamodb-server.py"),
+         "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"the DynamoDB-compatible server did not start (see {log_dir})")
+            time.sleep(0.1)
+
+
+def create_reference_table(endpoint, credentials):
+    """The reference's table; the generated service creates its own when run locally."""
+    import boto3  # moto's dependency, in the same environment
+
+    client = boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name=credentials["AWS_REGION"],
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.create_table(
+        TableName=REFERENCE_TABLE,
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                   {"AttributeName": "SK", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
+                              {"AttributeName": "SK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def measure_dynamodb(service, args):
+    """Start to first response with the AWS SDK's client created, and the service's own CPU per
+    request while DynamoDB (moto, far slower than either service) answers its calls."""
+    starts = []
+    for _ in range(args.starts):
+        starts.append(service.start())
+        service.stop()
+    starts.append(service.start())
+    ids = seed(service, args.dynamodb_items)
+    results = {}
+    for scenario in scenarios(ids[0]):
+        # One connection: what is measured is the cost of a call, not how writers of one item
+        # race (the services tests do that).
+        results[scenario[0]] = drive(service, scenario, args.seconds, 1)
+    service.stop()
+    return {"start_ms": statistics.median(starts) * 1000, "scenarios": results}
+
+
+REFERENCE_TABLE = "catalog-reference"
 
 
 def ratio(generated, reference):
@@ -213,6 +287,8 @@ def main():
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--title", default="Load benchmark")
+    parser.add_argument("--dynamodb-items", type=int, default=100,
+                        help="products stored before the DynamoDB run")
     args = parser.parse_args()
 
     logs = Path(tempfile.mkdtemp(prefix="apigen-load-"))
@@ -222,6 +298,23 @@ def main():
     }
     measured = {name: measure(service, args) for name, service in services.items()}
     ref, gen = measured["reference"], measured["generated"]
+
+    dynamodb, endpoint = start_dynamodb(logs)
+    try:
+        credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                       "AWS_REGION": "us-east-1"}
+        create_reference_table(endpoint, credentials)
+        on_dynamodb = dict(credentials, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
+        measured_dynamodb = {
+            "reference": measure_dynamodb(
+                Service("reference-dynamodb", args.reference, logs,
+                        dict(on_dynamodb, TABLE_NAME=REFERENCE_TABLE)), args),
+            "generated": measure_dynamodb(
+                Service("generated-dynamodb", args.generated, logs, on_dynamodb), args),
+        }
+    finally:
+        dynamodb.terminate()
+        dynamodb.wait(timeout=10)
 
     out = [f"### {args.title}", ""]
     out.append(f"wrk, 1 thread, {args.connections} connections, {args.seconds} s per kind of "
@@ -244,13 +337,30 @@ def main():
     for label, key, unit in [
         ("start to first response (median)", "start_ms", "ms"),
         ("memory per stored product", "item_bytes", "B"),
-        ("peak resident memory", "peak_mb", "MB"),
+        (f"peak resident memory ({args.items} products, before the creates)", "peak_mb", "MB"),
     ]:
         out.append(f"| {label} | {ref[key]:.1f} {unit} | {gen[key]:.1f} {unit} | "
                    f"{ratio(gen[key], ref[key])} |")
     sizes = [Path(p).stat().st_size / 1e6 for p in (args.reference, args.generated)]
     out.append(f"| release binary | {sizes[0]:.1f} MB | {sizes[1]:.1f} MB | "
                f"{ratio(sizes[1], sizes[0])} |")
+
+    ref, gen = measured_dynamodb["reference"], measured_dynamodb["generated"]
+    out.append("")
+    out.append(f"On DynamoDB (moto's server on 127.0.0.1, {args.dynamodb_items} products, "
+               f"wrk with 1 connection, {args.seconds} s per kind): the same requests, each calling DynamoDB through "
+               "the AWS SDK as under Lambda. moto answers far slower than either service, so "
+               "requests per second are moto's; CPU is the service's own.")
+    out.append("")
+    out.append("| request | reference CPU/req | generated CPU/req | CPU ratio |")
+    out.append("|---|---|---|---|")
+    for name in ref["scenarios"]:
+        r, g = ref["scenarios"][name], gen["scenarios"][name]
+        out.append(f"| {name} | {r['cpu_us']:.1f} µs | {g['cpu_us']:.1f} µs | "
+                   f"{ratio(g['cpu_us'], r['cpu_us'])} |")
+    out.append(f"| start to first response, SDK client created (median) | "
+               f"{ref['start_ms']:.1f} ms | {gen['start_ms']:.1f} ms | "
+               f"{ratio(gen['start_ms'], ref['start_ms'])} |")
     print("\n".join(out))
 
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody as _};
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -198,6 +198,10 @@ async fn read_body_within(limit: Duration, request: Request, next: Next) -> Resp
         return ApiError::body_too_large().into_response();
     }
     let (parts, body) = request.into_parts();
+    // Most reads carry no body: nothing to wait for, so no timer to arm.
+    if body.is_end_stream() {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     match tokio::time::timeout(limit, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))

@@ -12,7 +12,7 @@ use super::rust::{bare_ty, docs, generated, ident, inner_docs, ty, use_generated
 use crate::model::actions::{BoundAction, RangeOp, Verb};
 use crate::model::names::{const_name, Scope};
 use crate::model::storage::{Generate, KeyKind, Part, Pattern, Template, VarKind};
-use crate::model::types::{Additional, Field, StrFormat, StructDef, Ty};
+use crate::model::types::{Additional, Field, IntFormat, StrFormat, StructDef, Ty};
 use crate::model::{Api, Entity, Operation, Table, TypeKind};
 
 pub fn table_static(t: &Table) -> Ident {
@@ -1139,13 +1139,9 @@ fn respond(
         };
     }
     let mut fields = Vec::new();
-    if r.media.is_some() {
-        fields.push(quote! { body: #item });
-    }
     for h in &r.headers {
         let value = if h.name.eq_ignore_ascii_case("etag") && entity.version.is_some() {
-            let version = entity.version.as_deref().unwrap_or_default();
-            quote! { etag(&doc, #version) }
+            version_etag(api, entity, &item)
         } else if h.name.eq_ignore_ascii_case("location") {
             let location = location(api, entity);
             quote! { Some(#location) }
@@ -1159,7 +1155,53 @@ fn respond(
             quote! { #field: #value }
         });
     }
+    // The body last: the headers read the item's fields before it moves into the response.
+    if r.media.is_some() {
+        fields.push(quote! { body: #item });
+    }
     quote! { operations::#name::#variant { #(#fields),* } }
+}
+
+/// The ETag of `item` (an entity's model), from its version field: read from the typed field,
+/// so that answering costs no second serialisation of the item. The field is an integer (the
+/// model checks it) of any width, and optional or nullable as its schema says.
+fn version_etag(api: &Api, entity: &Entity, item: &TokenStream) -> TokenStream {
+    let version = entity.version.as_deref().unwrap_or_default();
+    let field = match &api.types.get(entity.type_id).kind {
+        TypeKind::Struct(s) => s.fields.iter().find(|f| f.name == version),
+        _ => None,
+    };
+    let Some(field) = field else {
+        return quote! { etag(&serde_json::to_value(&#item).unwrap_or_default(), #version) };
+    };
+    let name = ident(&field.ident);
+    let value = quote! { #item.#name };
+    let format = match field.shape.ty {
+        Ty::Integer(format) => format,
+        _ => IntFormat::I64,
+    };
+    match (
+        u8::from(field.optional()) + u8::from(field.shape.nullable),
+        format,
+    ) {
+        (0, IntFormat::I64) => quote! { Some(store::etag(#value)) },
+        (0, IntFormat::U64) => quote! { i64::try_from(#value).ok().map(store::etag) },
+        (0, _) => quote! { Some(store::etag(i64::from(#value))) },
+        (depth, format) => {
+            let value = if depth == 2 {
+                quote! { #value.flatten() }
+            } else {
+                value
+            };
+            match format {
+                IntFormat::I64 => quote! { #value.map(store::etag) },
+                IntFormat::U64 => {
+                    quote! { #value.and_then(|v| i64::try_from(v).ok()).map(store::etag) }
+                }
+                _ => quote! { #value.map(|v| store::etag(i64::from(v))) },
+            }
+        }
+    }
 }
 
 /// A `format!` building the URL of an item: the path of the entity's `get`
@@ -1322,7 +1364,7 @@ fn action_body(api: &Api, op: &Operation, action: &BoundAction, request: &Reques
         op.responses[index]
             .headers
             .iter()
-            .any(|h| h.name.eq_ignore_ascii_case("etag") || h.name.eq_ignore_ascii_case("location"))
+            .any(|h| h.name.eq_ignore_ascii_case("location"))
     };
     let doc_line = |index: usize| needs_doc(index).then(|| quote! { let doc = json(&item)?; });
     let methods = Methods::of(entity);
@@ -1660,6 +1702,73 @@ components:
       required: [items]
       properties: {items: {type: array, items: {$ref: '#/components/schemas/Note'}}}
 "#;
+
+    /// A get answering an ETag from a version field declared as `version`.
+    fn versioned(version: &str, required: &str) -> String {
+        let spec = r#"openapi: 3.0.3
+info: {title: T, version: '1'}
+x-apigen: {tables: {Main: {pk: PK, sk: SK}}}
+paths:
+  /notes/{noteId}:
+    get:
+      operationId: getNote
+      parameters: [{name: noteId, in: path, required: true, schema: {type: string}}]
+      x-apigen-action: {get: Note, bind: {noteId: id}}
+      responses:
+        '200':
+          description: ok
+          headers: {ETag: {schema: {type: string}}}
+          content: {application/json: {schema: {$ref: '#/components/schemas/Note'}}}
+components:
+  schemas:
+    Note:
+      type: object
+      required: REQUIRED
+      properties: {id: {type: string}, revision: VERSION}
+      x-apigen-entity: {id: {field: id}, key: {pk: "NOTE#{id}", sk: NOTE}, version: revision}
+"#;
+        actions(
+            &spec
+                .replace("VERSION", version)
+                .replace("REQUIRED", required),
+        )
+    }
+
+    #[test]
+    fn the_etag_is_read_from_the_typed_version_field_of_any_width() {
+        // Compared without whitespace: the printer breaks long chains over lines.
+        let flat = |out: String| out.replace(char::is_whitespace, "");
+        let out = flat(versioned(
+            "{type: integer, format: int32}",
+            "[id, revision]",
+        ));
+        assert!(
+            out.contains("etag:Some(store::etag(i64::from(item.revision))),"),
+            "{out}"
+        );
+        let out = flat(versioned(
+            "{type: integer, format: int64}",
+            "[id, revision]",
+        ));
+        assert!(
+            out.contains("etag:Some(store::etag(item.revision)),"),
+            "{out}"
+        );
+        let out = flat(versioned(
+            "{type: integer, format: uint64, nullable: true}",
+            "[id]",
+        ));
+        assert!(
+            out.contains(
+                "etag:item.revision.flatten().and_then(|v|i64::try_from(v).ok()).map(store::etag),"
+            ),
+            "{out}"
+        );
+        // The headers read the item before it moves into the body.
+        let etag = out.find("etag:").expect("an etag");
+        assert!(out[etag..].contains("body:item"), "{out}");
+        assert!(!out.contains("json(&item)"), "{out}");
+    }
 
     #[test]
     fn an_action_that_reads_nothing_from_its_request_names_it_unused() {

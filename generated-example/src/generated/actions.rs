@@ -104,9 +104,9 @@ pub async fn create_customer(
     let item: models::Customer = store.create(fields, &[]).await?;
     let doc = json(&item)?;
     Ok(operations::CreateCustomerResponse::Created {
-        body: item,
         location: Some(format!("/customers/{}", text(& doc, "customerId"))),
-        etag: etag(&doc, "version"),
+        etag: Some(store::etag(item.version)),
+        body: item,
     })
 }
 
@@ -122,10 +122,9 @@ pub async fn get_customer(
         .get_customer(&key)
         .await?
         .ok_or_else(|| http::ApiError::not_found("no Customer has this key"))?;
-    let doc = json(&item)?;
     Ok(operations::GetCustomerResponse::Ok {
+        etag: Some(store::etag(item.version)),
         body: item,
-        etag: etag(&doc, "version"),
     })
 }
 
@@ -158,10 +157,9 @@ pub async fn update_customer(
     let item: models::Customer = store
         .update(store::fields_of(&key)?, fields(&request.body)?, expected)
         .await?;
-    let doc = json(&item)?;
     Ok(operations::UpdateCustomerResponse::Ok {
+        etag: Some(store::etag(item.version)),
         body: item,
-        etag: etag(&doc, "version"),
     })
 }
 
@@ -224,14 +222,14 @@ pub async fn create_order(
     let item: models::Order = store.create(fields, &["customerId"]).await?;
     let doc = json(&item)?;
     Ok(operations::CreateOrderResponse::Created {
-        body: item,
         location: Some(
             format!(
                 "/customers/{}/orders/{}", text(& doc, "customerId"), text(& doc,
                 "orderId")
             ),
         ),
-        etag: etag(&doc, "version"),
+        etag: Some(store::etag(item.version)),
+        body: item,
     })
 }
 
@@ -248,10 +246,9 @@ pub async fn get_order(
         .get_order(&key)
         .await?
         .ok_or_else(|| http::ApiError::not_found("no Order has this key"))?;
-    let doc = json(&item)?;
     Ok(operations::GetOrderResponse::Ok {
+        etag: Some(store::etag(item.version)),
         body: item,
-        etag: etag(&doc, "version"),
     })
 }
 
@@ -276,19 +273,19 @@ pub async fn replace_order(
     Ok(
         if created {
             operations::ReplaceOrderResponse::Created {
-                body: item,
                 location: Some(
                     format!(
                         "/customers/{}/orders/{}", text(& doc, "customerId"), text(& doc,
                         "orderId")
                     ),
                 ),
-                etag: etag(&doc, "version"),
+                etag: Some(store::etag(item.version)),
+                body: item,
             }
         } else {
             operations::ReplaceOrderResponse::Ok {
+                etag: Some(store::etag(item.version)),
                 body: item,
-                etag: etag(&doc, "version"),
             }
         },
     )
@@ -335,10 +332,9 @@ pub async fn update_order(
             &conditions,
         )
         .await?;
-    let doc = json(&item)?;
     Ok(operations::UpdateOrderResponse::Ok {
+        etag: Some(store::etag(item.version)),
         body: item,
-        etag: etag(&doc, "version"),
     })
 }
 
@@ -416,10 +412,9 @@ pub async fn get_product(
         .get_product(&key)
         .await?
         .ok_or_else(|| http::ApiError::not_found("no Product has this key"))?;
-    let doc = json(&item)?;
     Ok(operations::GetProductResponse::Ok {
+        etag: Some(store::etag(item.version)),
         body: item,
-        etag: etag(&doc, "version"),
     })
 }
 
@@ -443,14 +438,14 @@ pub async fn put_product(
     Ok(
         if created {
             operations::PutProductResponse::Created {
-                body: item,
                 location: Some(format!("/products/{}", text(& doc, "sku"))),
-                etag: etag(&doc, "version"),
+                etag: Some(store::etag(item.version)),
+                body: item,
             }
         } else {
             operations::PutProductResponse::Ok {
+                etag: Some(store::etag(item.version)),
                 body: item,
-                etag: etag(&doc, "version"),
             }
         },
     )
@@ -467,9 +462,9 @@ pub async fn create_category(
     let item: models::Category = store.create(fields, &[]).await?;
     let doc = json(&item)?;
     Ok(operations::CreateCategoryResponse::Created {
-        body: item,
         location: Some(format!("/categories/{}", text(& doc, "slug"))),
-        etag: etag(&doc, "version"),
+        etag: Some(store::etag(item.version)),
+        body: item,
     })
 }
 
@@ -485,10 +480,9 @@ pub async fn get_category(
         .get_category(&key)
         .await?
         .ok_or_else(|| http::ApiError::not_found("no Category has this key"))?;
-    let doc = json(&item)?;
     Ok(operations::GetCategoryResponse::Ok {
+        etag: Some(store::etag(item.version)),
         body: item,
-        etag: etag(&doc, "version"),
     })
 }
 
@@ -521,10 +515,9 @@ pub async fn update_category(
     let item: models::Category = store
         .update(store::fields_of(&key)?, fields(&request.body)?, expected)
         .await?;
-    let doc = json(&item)?;
     Ok(operations::UpdateCategoryResponse::Ok {
+        etag: Some(store::etag(item.version)),
         body: item,
-        etag: etag(&doc, "version"),
     })
 }
 

@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::sync::LazyLock;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::Usage;
 
@@ -60,7 +61,8 @@ const METRIC_UNITS: [(&str, &str); 6] = [
 ];
 
 /// The line as CloudWatch reads it; serialised straight from borrowed fields, since it is
-/// written once per request.
+/// written once per request. The directive is the same on every line, so it is serialised once
+/// per process ([`directive`]) and copied in.
 #[derive(Serialize)]
 struct Document<'a> {
     #[serde(rename = "_aws")]
@@ -93,7 +95,7 @@ struct Document<'a> {
 #[serde(rename_all = "PascalCase")]
 struct Aws<'a> {
     timestamp: i64,
-    cloud_watch_metrics: [Directive<'a>; 1],
+    cloud_watch_metrics: &'a RawValue,
 }
 
 #[derive(Serialize)]
@@ -113,7 +115,20 @@ struct Metric {
 
 const STATUS_CLASSES: [&str; 6] = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
-pub(super) fn render(line: &Line<'_>, namespace: &str, timestamp_ms: i64) -> String {
+/// The `CloudWatchMetrics` directive of every line in `namespace`.
+pub(super) fn directive(namespace: &str) -> Box<RawValue> {
+    let directive = [Directive {
+        namespace,
+        dimensions: [["Operation"]],
+        metrics: METRIC_UNITS.map(|(name, unit)| Metric { name, unit }),
+    }];
+    serde_json::value::to_raw_value(&directive).expect("a directive serialises")
+}
+
+/// The directive of the process's namespace.
+static DIRECTIVE: LazyLock<Box<RawValue>> = LazyLock::new(|| directive(&METRICS.namespace));
+
+pub(super) fn render(line: &Line<'_>, directive: &RawValue, timestamp_ms: i64) -> String {
     let class = usize::from(line.status / 100);
     let owned_class;
     let status_class = match STATUS_CLASSES.get(class) {
@@ -126,11 +141,7 @@ pub(super) fn render(line: &Line<'_>, namespace: &str, timestamp_ms: i64) -> Str
     let document = Document {
         aws: Aws {
             timestamp: timestamp_ms,
-            cloud_watch_metrics: [Directive {
-                namespace,
-                dimensions: [["Operation"]],
-                metrics: METRIC_UNITS.map(|(name, unit)| Metric { name, unit }),
-            }],
+            cloud_watch_metrics: directive,
         },
         operation: line.operation,
         status_class,
@@ -154,11 +165,7 @@ pub(super) fn write(line: &Line<'_>) {
     if !config.enabled {
         return;
     }
-    let mut text = render(
-        line,
-        &config.namespace,
-        chrono::Utc::now().timestamp_millis(),
-    );
+    let mut text = render(line, &DIRECTIVE, chrono::Utc::now().timestamp_millis());
     text.push('\n');
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

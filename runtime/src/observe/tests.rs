@@ -127,7 +127,7 @@ fn a_metric_line_is_embedded_metric_format() {
         request_id: "req-1",
         trace_id: Some("Root=1-abc"),
     };
-    let text = emf::render(&line, "shop-api", 1_700_000_000_000);
+    let text = emf::render(&line, &emf::directive("shop-api"), 1_700_000_000_000);
     assert!(!text.contains('\n'));
     let v: Value = serde_json::from_str(&text).expect("JSON");
     let directive = &v["_aws"]["CloudWatchMetrics"][0];

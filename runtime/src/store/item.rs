@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::keys::{self, Lookup, Rendered};
@@ -130,17 +131,10 @@ pub(super) fn apply_defaults(def: &EntityDef, fields: &mut Fields) -> Result<(),
 
 /// The item stored for an entity: its fields plus key, index, type and TTL attributes.
 pub(super) fn stored_item(def: &EntityDef, fields: &Fields) -> Result<Item, StoreError> {
-    // A NULL attribute still counts as present (which breaks sparse indexes), so null fields are
-    // not written at all.
-    let present: Fields = fields
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (name, value) in &present {
-        storable_numbers(value, &format!("/{name}"))?;
+    for (name, value) in fields {
+        check_storable(name, value)?;
     }
-    let mut item: Item = serde_dynamo::to_item(&present)
+    let mut item: Item = serde_dynamo::to_item(Present(fields))
         .map_err(|e| StoreError::backend(format!("cannot convert a `{}`: {e}", def.name)))?;
     item.extend(keys::primary_key(def, fields)?);
     for (attr, template) in keys::index_pairs(def)? {
@@ -184,14 +178,47 @@ pub(super) fn ttl_value(expires: &ExpiresDef, value: &Value) -> Result<Attribute
         .ok_or_else(|| StoreError::Invalid(format!("`{}` must be {what}", expires.field)))
 }
 
+/// The fields that are not null, serialised as a map without copying them: a NULL attribute
+/// still counts as present (which breaks sparse indexes), so null fields are not written at all.
+struct Present<'a>(&'a Fields);
+
+impl Serialize for Present<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().filter(|(_, v)| !v.is_null()))
+    }
+}
+
 /// DynamoDB stores numbers from 1e-130 to just under 1e126 in magnitude (and zero). A JSON
 /// number outside that range is valid input to the schema but would fail the write, so it is
 /// refused as invalid input before anything is written.
+fn check_storable(name: &str, value: &Value) -> Result<(), StoreError> {
+    // The pointer to the offending number is only built for the error.
+    if storable(value) {
+        Ok(())
+    } else {
+        storable_numbers(value, &format!("/{name}"))
+    }
+}
+
+fn storable(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => storable_number(n),
+        Value::Array(items) => items.iter().all(storable),
+        Value::Object(map) => map.values().all(storable),
+        _ => true,
+    }
+}
+
+fn storable_number(n: &serde_json::Number) -> bool {
+    let magnitude = n.as_f64().unwrap_or(0.0).abs();
+    magnitude == 0.0 || (1e-130..1e126).contains(&magnitude)
+}
+
+/// [`storable`], naming the first number out of range.
 fn storable_numbers(value: &Value, at: &str) -> Result<(), StoreError> {
     match value {
         Value::Number(n) => {
-            let magnitude = n.as_f64().unwrap_or(0.0).abs();
-            if magnitude == 0.0 || (1e-130..1e126).contains(&magnitude) {
+            if storable_number(n) {
                 Ok(())
             } else {
                 Err(StoreError::Invalid(format!(
@@ -224,7 +251,7 @@ pub(super) fn stored_value(
 
 /// The value of the field `name` as an attribute value.
 pub(super) fn attribute_value(name: &str, value: &Value) -> Result<AttributeValue, StoreError> {
-    storable_numbers(value, &format!("/{name}"))?;
+    check_storable(name, value)?;
     serde_dynamo::to_attribute_value(value)
         .map_err(|e| StoreError::backend(format!("cannot convert a value: {e}")))
 }
@@ -245,7 +272,7 @@ pub(super) fn fields_of(def: &EntityDef, item: &Item) -> Result<Fields, StoreErr
 
 /// A stored item as the entity type.
 pub(super) fn into_entity<E: Entity>(item: Item) -> Result<E, StoreError> {
-    let mut entity: E = serde_dynamo::from_item(item).map_err(|e| {
+    let mut entity: E = super::decode::from_item(item).map_err(|e| {
         StoreError::backend(format!(
             "a stored `{}` does not match its type: {e}",
             E::DEF.name

@@ -311,7 +311,7 @@ impl MemoryStore {
                     }
                 }
             }
-            return Ok(self.page_of(table, &page, rows));
+            return Ok(Self::page_of(table, &page, rows));
         }
         let mut rows: Vec<(Position, &Item)> = Vec::new();
         for item in items.values() {
@@ -346,12 +346,11 @@ impl MemoryStore {
                 }
             });
         }
-        Ok(self.page_of(table, &page, rows))
+        Ok(Self::page_of(table, &page, rows))
     }
 
     /// The page of the rows a query read, in order: the first `limit` of them, filtered.
     fn page_of(
-        &self,
         table: &TableDef,
         page: &QueryPage<'_>,
         mut rows: Vec<(Position, &Item)>,

@@ -33,6 +33,7 @@ mod checks;
 mod conditions;
 mod counters;
 mod cursor;
+mod decode;
 pub mod dynamo;
 mod environment;
 mod expr;

@@ -249,11 +249,11 @@ async fn update_product(
     };
     let product = store
         .update(&category, id, if_match, |product| {
-            if let Some(name) = patch.name {
-                product.name = name;
+            if let Some(name) = &patch.name {
+                product.name = name.clone();
             }
-            if let Some(description) = patch.description {
-                product.description = description;
+            if let Some(description) = &patch.description {
+                product.description = description.clone();
             }
             if let Some(price) = patch.price {
                 product.price = price;
@@ -261,8 +261,8 @@ async fn update_product(
             if let Some(stock) = patch.stock {
                 product.stock = stock;
             }
-            if let Some(tags) = patch.tags {
-                product.tags = tags;
+            if let Some(tags) = &patch.tags {
+                product.tags = tags.clone();
             }
             product.updated_at = now();
             product.version += 1;
@@ -314,6 +314,10 @@ impl From<StoreError> for Problem {
             StoreError::VersionMismatch => Problem::new(
                 StatusCode::PRECONDITION_FAILED,
                 "the product changed since that version".into(),
+            ),
+            StoreError::Contended => Problem::new(
+                StatusCode::CONFLICT,
+                "the product kept changing; retry the request".into(),
             ),
             StoreError::BadCursor => Problem::new(StatusCode::BAD_REQUEST, "bad cursor".into()),
             StoreError::Backend(e) => {

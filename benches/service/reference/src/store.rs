@@ -15,6 +15,8 @@ pub enum StoreError {
     NotFound,
     Exists,
     VersionMismatch,
+    /// Every attempt of an update without If-Match lost its race with another writer.
+    Contended,
     BadCursor,
     Backend(String),
 }
@@ -27,6 +29,9 @@ pub enum Store {
     Memory(RwLock<BTreeMap<(String, Uuid), Product>>),
     Dynamo { client: Client, table: String },
 }
+
+/// How many times an update without If-Match reads and writes before it gives up.
+const UPDATE_ATTEMPTS: usize = 5;
 
 fn pk(category: &str) -> String {
     format!("CATEGORY#{category}")
@@ -104,7 +109,7 @@ impl Store {
         category: &str,
         id: Uuid,
         if_match: Option<i64>,
-        change: impl FnOnce(&mut Product),
+        change: impl Fn(&mut Product),
     ) -> Result<Product, StoreError> {
         match self {
             Self::Memory(items) => {
@@ -119,25 +124,36 @@ impl Store {
                 Ok(product.clone())
             }
             Self::Dynamo { client, table } => {
-                let mut product = self.get(category, id).await?;
-                let before = product.version;
-                if if_match.is_some_and(|v| v != before) {
-                    return Err(StoreError::VersionMismatch);
+                // Read, change, write if nothing changed in between; without If-Match, a lost
+                // race is tried again on the newer version.
+                for _ in 0..UPDATE_ATTEMPTS {
+                    let mut product = self.get(category, id).await?;
+                    let before = product.version;
+                    if if_match.is_some_and(|v| v != before) {
+                        return Err(StoreError::VersionMismatch);
+                    }
+                    change(&mut product);
+                    let result = client
+                        .put_item()
+                        .table_name(table)
+                        .set_item(Some(item(&product)?))
+                        .condition_expression("version = :before")
+                        .expression_attribute_values(
+                            ":before",
+                            AttributeValue::N(before.to_string()),
+                        )
+                        .send()
+                        .await;
+                    match result {
+                        Ok(_) => return Ok(product),
+                        Err(e) if is_condition_failure(&e) && if_match.is_none() => continue,
+                        Err(e) if is_condition_failure(&e) => {
+                            return Err(StoreError::VersionMismatch)
+                        }
+                        Err(e) => return Err(backend(e)),
+                    }
                 }
-                change(&mut product);
-                let result = client
-                    .put_item()
-                    .table_name(table)
-                    .set_item(Some(item(&product)?))
-                    .condition_expression("version = :before")
-                    .expression_attribute_values(":before", AttributeValue::N(before.to_string()))
-                    .send()
-                    .await;
-                match result {
-                    Ok(_) => Ok(product),
-                    Err(e) if is_condition_failure(&e) => Err(StoreError::VersionMismatch),
-                    Err(e) => Err(backend(e)),
-                }
+                Err(StoreError::Contended)
             }
         }
     }
