@@ -35,12 +35,7 @@ fn print(name: &str, source: Source) -> Result<String, super::EmitError> {
     // outlives this function, so start each file afresh.
     proc_macro2::extra::invalidate_current_thread_spans();
     let file = match source {
-        Source::Tokens(tokens) => {
-            syn::parse2::<syn::File>(tokens).map_err(|e| super::EmitError::Syntax {
-                file: name.to_string(),
-                message: e.to_string(),
-            })?
-        }
+        Source::Tokens(tokens) => return print_tokens(name, tokens),
         Source::Text(source) => syn::parse_file(&source).map_err(|e| {
             let line = e.span().start().line;
             let context: String = source
@@ -60,6 +55,70 @@ fn print(name: &str, source: Source) -> Result<String, super::EmitError> {
         "{HEADER}{}",
         space_items(&prettyplease::unparse(&file))
     ))
+}
+
+/// Prints a file built as tokens a run of items at a time: whole syntax trees of files the size
+/// of GitHub's operations were half of what `apigen new` held at its peak, and no item's
+/// printing depends on another's, so the text is the same. A run that does not parse alone (the split is a guess
+/// from the tokens) is printed with the whole file, whose error, if any, is the one reported.
+fn print_tokens(name: &str, tokens: TokenStream) -> Result<String, super::EmitError> {
+    let mut out = String::from(HEADER);
+    let mut printed = String::new();
+    for run in item_runs(tokens.clone()) {
+        match syn::parse2::<syn::File>(run) {
+            Ok(file) => printed.push_str(&prettyplease::unparse(&file)),
+            Err(_) => {
+                let file =
+                    syn::parse2::<syn::File>(tokens).map_err(|e| super::EmitError::Syntax {
+                        file: name.to_string(),
+                        message: e.to_string(),
+                    })?;
+                printed = prettyplease::unparse(&file);
+                break;
+            }
+        }
+    }
+    out.push_str(&space_items(&printed));
+    Ok(out)
+}
+
+/// How many top-level items are parsed and printed together.
+const ITEMS_PER_RUN: usize = 64;
+
+/// `tokens` cut into runs of about [`ITEMS_PER_RUN`] items. An item ends at a top-level `;`,
+/// or at a top-level `{ .. }` that an attribute or a keyword follows.
+fn item_runs(tokens: TokenStream) -> Vec<TokenStream> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut runs = Vec::new();
+    let mut run = Vec::new();
+    let mut items = 0;
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        let ends = match &token {
+            TokenTree::Punct(p) => p.as_char() == ';',
+            TokenTree::Group(g) => {
+                g.delimiter() == Delimiter::Brace
+                    && match tokens.peek() {
+                        Some(TokenTree::Punct(p)) => p.as_char() == '#',
+                        Some(TokenTree::Ident(_)) => true,
+                        _ => false,
+                    }
+            }
+            _ => false,
+        };
+        run.push(token);
+        if ends {
+            items += 1;
+            if items == ITEMS_PER_RUN {
+                runs.push(run.drain(..).collect());
+                items = 0;
+            }
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run.into_iter().collect());
+    }
+    runs
 }
 
 /// Builds and prints several files at once, one thread per core: for a spec the size of
@@ -421,6 +480,45 @@ mod tests {
         });
         assert!(out.contains("pub r#type: i8"), "{out}");
         assert!(out.contains("[-2.5, 1e300]"), "{out}");
+    }
+
+    /// `count` items of the kinds generated files hold: each ends with `;` or `{ .. }`.
+    fn items(count: usize) -> TokenStream {
+        (0..count)
+            .map(|i| {
+                let name = format_ident!("S{i}");
+                quote! {
+                    #[doc = "An item."]
+                    pub struct #name { pub a: u8 }
+                    impl #name { pub const B: Self = Self { a: 1 }; }
+                    pub fn f() { let _ = #name::B; }
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_file_is_printed_in_runs_of_items_as_it_is_whole() {
+        let tokens = items(ITEMS_PER_RUN);
+        assert_eq!(item_runs(tokens.clone()).len(), 3, "three items a time");
+        let whole = prettyplease::unparse(&syn::parse2(tokens.clone()).expect("a file"));
+        let printed = print_tokens("t.rs", tokens).expect("a file");
+        assert_eq!(printed, format!("{HEADER}{}", space_items(&whole)));
+    }
+
+    #[test]
+    fn a_run_cut_where_no_item_ends_is_printed_with_the_whole_file() {
+        // `{ 1 }` followed by `else` is no item's end, but looks like one from the tokens.
+        let mut tokens = items(ITEMS_PER_RUN / 3);
+        tokens.extend(quote! { pub const C: u8 = if true { 1 } else { 2 }; });
+        let runs = item_runs(tokens.clone());
+        assert!(runs.len() > 1, "the guess cut the constant");
+        assert!(syn::parse2::<syn::File>(runs[0].clone()).is_err());
+        let printed = print_tokens("t.rs", tokens).expect("a file");
+        assert!(
+            printed.contains("pub const C: u8 = if true { 1 } else { 2 };"),
+            "{printed}"
+        );
     }
 
     #[test]
