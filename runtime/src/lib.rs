@@ -16,6 +16,7 @@
 //! - [`websocket`] (feature `websocket`): WebSocket APIs, their connections, subscriptions and
 //!   pushes, served locally or under API Gateway;
 //! - [`observe`]: request ids, spans and CloudWatch metrics (Embedded Metric Format) per request.
+//! - [`wire`]: how models write the values whose default serialisation is slow (date-times).
 //!
 //! Generated code uses only this crate's public items, so a fix here reaches every project as a
 //! version bump of one dependency.
@@ -31,6 +32,7 @@ pub mod server;
 pub mod store;
 #[cfg(feature = "websocket")]
 pub mod websocket;
+pub mod wire;
 
 pub use server::serve;
 

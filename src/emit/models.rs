@@ -5,7 +5,9 @@ use quote::quote;
 
 use super::rust::{bare_ty, docs, ident, inner_docs, is_eq, number, ty, unraw};
 use crate::model::names::Scope;
-use crate::model::{Additional, Api, EnumDef, Field, StructDef, TypeDef, TypeKind, UnionDef};
+use crate::model::{
+    Additional, Api, EnumDef, Field, StrFormat, StructDef, Ty, TypeDef, TypeKind, UnionDef,
+};
 
 pub fn emit(api: &Api) -> TokenStream {
     let mut out = inner_docs(
@@ -154,6 +156,9 @@ fn emit_struct(api: &Api, def: &TypeDef, s: &StructDef) -> TokenStream {
         } else if f.shape.nullable {
             attrs.push(quote! { default });
         }
+        if let Some(with) = date_time_writer(f) {
+            attrs.push(quote! { serialize_with = #with });
+        }
         let serde = if attrs.is_empty() {
             quote! {}
         } else {
@@ -182,6 +187,20 @@ fn emit_struct(api: &Api, def: &TypeDef, s: &StructDef) -> TokenStream {
         pub struct #name {
             #fields
         }
+    }
+}
+
+/// The runtime's writer for a date-time field, which writes the text chrono's `Serialize`
+/// writes in one piece instead of twenty (a page of items wrote itself at twice the cost).
+/// Boxed and absent-or-null fields keep chrono's own, through their wrappers.
+fn date_time_writer(f: &Field) -> Option<&'static str> {
+    if f.boxed || !matches!(f.shape.ty, Ty::String(StrFormat::DateTime)) {
+        return None;
+    }
+    match (f.optional(), f.shape.nullable) {
+        (false, false) => Some("::apigen_runtime::wire::date_time"),
+        (true, false) | (false, true) => Some("::apigen_runtime::wire::optional_date_time"),
+        (true, true) => None,
     }
 }
 

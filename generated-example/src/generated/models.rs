@@ -18,10 +18,10 @@ pub struct Customer {
     #[serde(rename = "marketingOptIn", default, skip_serializing_if = "Option::is_none")]
     pub marketing_opt_in: Option<bool>,
     /// When the customer was created (UTC).
-    #[serde(rename = "createdAt")]
+    #[serde(rename = "createdAt", serialize_with = "::apigen_runtime::wire::date_time")]
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When the customer was last changed (UTC).
-    #[serde(rename = "updatedAt")]
+    #[serde(rename = "updatedAt", serialize_with = "::apigen_runtime::wire::date_time")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Incremented on every change; sent back as the ETag.
     pub version: i64,
@@ -159,16 +159,21 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
     pub note: Option<Option<String>>,
     /// When the order was placed (UTC).
-    #[serde(rename = "createdAt")]
+    #[serde(rename = "createdAt", serialize_with = "::apigen_runtime::wire::date_time")]
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When the order was last changed (UTC).
-    #[serde(rename = "updatedAt")]
+    #[serde(rename = "updatedAt", serialize_with = "::apigen_runtime::wire::date_time")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Incremented on every change; sent back as the ETag.
     pub version: i64,
     /// When an unpaid order may be discarded. DynamoDB deletes the item
     /// some time after this instant (TTL); absent means never.
-    #[serde(rename = "expiresAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "expiresAt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "::apigen_runtime::wire::optional_date_time"
+    )]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -222,10 +227,10 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// When the product was first stored (UTC).
-    #[serde(rename = "createdAt")]
+    #[serde(rename = "createdAt", serialize_with = "::apigen_runtime::wire::date_time")]
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When the product was last changed (UTC).
-    #[serde(rename = "updatedAt")]
+    #[serde(rename = "updatedAt", serialize_with = "::apigen_runtime::wire::date_time")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Incremented on every change; sent back as the ETag.
     pub version: i64,
@@ -367,7 +372,12 @@ pub struct OrderInput {
     pub note: Option<Option<String>>,
     /// When an unpaid order may be discarded. DynamoDB deletes the item
     /// some time after this instant (TTL); absent means never.
-    #[serde(rename = "expiresAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "expiresAt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "::apigen_runtime::wire::optional_date_time"
+    )]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

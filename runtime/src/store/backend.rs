@@ -1,6 +1,7 @@
 //! The primitive operations both backends implement; everything above them is shared.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -147,7 +148,7 @@ pub(super) struct ScanPage<'a> {
 /// Items in key order and the key of the last item examined, when there may be more.
 #[derive(Debug, Default)]
 pub(super) struct RawPage {
-    pub items: Vec<Item>,
+    pub items: Vec<Arc<Item>>,
     pub last_key: Option<Item>,
 }
 
@@ -157,9 +158,9 @@ impl Store {
         &self,
         table: &'static TableDef,
         key: Item,
-    ) -> Result<Option<Item>, StoreError> {
+    ) -> Result<Option<Arc<Item>>, StoreError> {
         match self {
-            Store::Dynamo(db) => db.get(table, key).await,
+            Store::Dynamo(db) => Ok(db.get(table, key).await?.map(Arc::new)),
             Store::Memory(mem) => mem.get(table, key),
         }
     }
@@ -169,7 +170,7 @@ impl Store {
         &self,
         def: &super::EntityDef,
         key: Item,
-    ) -> Result<Item, StoreError> {
+    ) -> Result<Arc<Item>, StoreError> {
         self.get_item(def.table, key)
             .await?
             .filter(|found| super::item::is_entity(def, found))
@@ -182,9 +183,9 @@ impl Store {
         &self,
         table: &'static TableDef,
         keys: &[Item],
-    ) -> Result<Vec<Item>, StoreError> {
+    ) -> Result<Vec<Arc<Item>>, StoreError> {
         match self {
-            Store::Dynamo(db) => db.batch_get(table, keys).await,
+            Store::Dynamo(db) => Ok(shared(db.batch_get(table, keys).await?)),
             Store::Memory(mem) => mem.batch_get(table, keys),
         }
     }
@@ -230,9 +231,9 @@ impl Store {
         key: Item,
         actions: Actions,
         conds: Vec<Cond>,
-    ) -> Result<Item, WriteError> {
+    ) -> Result<Arc<Item>, WriteError> {
         match self {
-            Store::Dynamo(db) => db.update(table, key, actions, conds).await,
+            Store::Dynamo(db) => db.update(table, key, actions, conds).await.map(Arc::new),
             Store::Memory(mem) => mem.update(table, key, actions, conds),
         }
     }
@@ -297,4 +298,9 @@ pub(super) fn apply(item: &mut Item, actions: &Actions) -> Result<(), StoreError
         }
     }
     Ok(())
+}
+
+/// Items read from DynamoDB, each the reader's own, in the shared form the memory store hands out.
+pub(super) fn shared(items: Vec<Item>) -> Vec<Arc<Item>> {
+    items.into_iter().map(Arc::new).collect()
 }

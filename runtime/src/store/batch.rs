@@ -2,6 +2,8 @@
 //! repositories), of several (`BatchGet`, typed by their keys), and the items behind a KEYS_ONLY
 //! index.
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 
@@ -33,7 +35,7 @@ impl Store {
         found
             .into_iter()
             .map(|found| match found {
-                Some(found) if item::is_entity(def, &found) => item::into_entity(found).map(Some),
+                Some(found) if item::is_entity(def, &found) => item::into_entity(&found).map(Some),
                 _ => Ok(None),
             })
             .collect()
@@ -45,7 +47,7 @@ impl Store {
         &self,
         table: &'static TableDef,
         keys: &[Item],
-    ) -> Result<Vec<Option<Item>>, StoreError> {
+    ) -> Result<Vec<Option<Arc<Item>>>, StoreError> {
         let attrs = cursor::key_attrs(table, None);
         // DynamoDB refuses a batch that names one key twice.
         let mut seen = BTreeSet::new();
@@ -54,7 +56,7 @@ impl Store {
             .filter(|key| seen.insert(canonical(table, key)))
             .cloned()
             .collect();
-        let mut found: BTreeMap<_, Item> = BTreeMap::new();
+        let mut found: BTreeMap<_, Arc<Item>> = BTreeMap::new();
         for chunk in distinct.chunks(BATCH_GET_LIMIT) {
             for item in self.batch_get_items(table, chunk).await? {
                 let key = cursor::key_of(&item, &attrs);
@@ -102,14 +104,14 @@ impl BatchGet {
 /// What a [`BatchGet`] found.
 #[derive(Debug)]
 pub struct Fetched {
-    items: Vec<Option<Item>>,
+    items: Vec<Option<Arc<Item>>>,
 }
 
 impl Fetched {
     /// The entity of `slot`, `None` where nothing of its type is stored.
     pub fn take<E: Entity>(&mut self, slot: Slot<E>) -> Result<Option<E>, StoreError> {
         match self.items.get_mut(slot.index).and_then(Option::take) {
-            Some(found) if item::is_entity(E::DEF, &found) => item::into_entity(found).map(Some),
+            Some(found) if item::is_entity(E::DEF, &found) => item::into_entity(&found).map(Some),
             _ => Ok(None),
         }
     }
@@ -119,7 +121,7 @@ impl Store {
     /// Reads every item of `reads`, of any entities: one BatchGetItem per 100 distinct keys of
     /// a table, strongly consistent, unprocessed keys asked for again.
     pub async fn batch_read(&self, reads: BatchGet) -> Result<Fetched, StoreError> {
-        let mut items: Vec<Option<Item>> = vec![None; reads.keys.len()];
+        let mut items: Vec<Option<Arc<Item>>> = vec![None; reads.keys.len()];
         for table in tables_of(reads.keys.iter().map(|(def, _)| def.table)) {
             let (at, keys): (Vec<usize>, Vec<Item>) = reads
                 .keys

@@ -64,7 +64,7 @@ impl Batch {
         let bound: Vec<&str> = given.iter().map(String::as_str).collect();
         let (_, _, stored) = plan_create(def, fields, &bound, E::before_write)?;
         self.writes.push((def.table, BatchOp::Put(stored.clone())));
-        item::into_entity(stored)
+        item::into_entity(&stored)
     }
 
     /// Adds a delete of the item at `key`. Deleting an item that is not there is no error.

@@ -1,6 +1,8 @@
 //! Atomic changes that need no read: adding to a number field and appending to a list field, in
 //! one UpdateItem whatever other writers do at the same time.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::backend::{Action, Actions, Cond};
@@ -70,7 +72,7 @@ impl Store {
             actions.insert(version.to_string(), Action::Increment);
         }
         let conds = vec![of_type(def), Cond::AbsentOrType(field.to_string(), kind)];
-        let updated: Item = self
+        let updated: Arc<Item> = self
             .update_item(def.table, key_item, actions, conds)
             .await
             .map_err(|err| {
@@ -81,7 +83,7 @@ impl Store {
                     other => missing_or_changed(def, other),
                 })
             })?;
-        item::into_entity(updated)
+        item::into_entity(&updated)
     }
 }
 

@@ -2,13 +2,14 @@
 //!
 //! `serde_dynamo::from_item` first copies the item into its own attribute type, converting
 //! every value and hashing every name again; on a page of items that cost more than reading
-//! them. This deserializer consumes the item as it is, moving its strings into the entity. It
+//! them. This deserializer reads the item where it is, by reference (the memory store shares
+//! its items rather than copying them), and copies only the values the entity keeps. It
 //! reads the shapes JSON has (S, N, BOOL, NULL, M, L), which is everything the store writes;
 //! anything else (binary, sets) and every shape a type does not expect go to serde_dynamo's own
 //! deserializer, so that what reads and what fails to read is exactly what it would be there.
 
 use std::collections::hash_map;
-use std::vec;
+use std::slice;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
@@ -18,18 +19,18 @@ use super::item::Item;
 type Error = serde_dynamo::Error;
 
 /// `item` as a `T`.
-pub(super) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, Error> {
-    T::deserialize(Value(AttributeValue::M(item)))
+pub(super) fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, Error> {
+    T::deserialize(de::value::MapAccessDeserializer::new(Map::new(item)))
 }
 
-/// One attribute value, read by value.
-struct Value(AttributeValue);
+/// One attribute value, read by reference.
+struct Value<'a>(&'a AttributeValue);
 
-impl Value {
+impl Value<'_> {
     /// serde_dynamo's deserializer for this value: for the shapes read here only where a type
     /// expects something else, so its error is the one the caller sees.
     fn dynamo(self) -> serde_dynamo::Deserializer {
-        serde_dynamo::Deserializer::from_attribute_value(self.0.into())
+        serde_dynamo::Deserializer::from_attribute_value(self.0.clone().into())
     }
 }
 
@@ -61,15 +62,15 @@ macro_rules! handed_over {
     };
 }
 
-impl<'de> de::Deserializer<'de> for Value {
+impl<'de> de::Deserializer<'de> for Value<'_> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            AttributeValue::S(s) => visitor.visit_string(s),
-            AttributeValue::Bool(b) => visitor.visit_bool(b),
+            AttributeValue::S(s) => visitor.visit_str(s),
+            AttributeValue::Bool(b) => visitor.visit_bool(*b),
             AttributeValue::M(m) => visitor.visit_map(Map::new(m)),
-            AttributeValue::L(l) => visitor.visit_seq(Seq(l.into_iter())),
+            AttributeValue::L(l) => visitor.visit_seq(Seq(l.iter())),
             // Numbers (as serde_dynamo reads them: the narrowest of i64, u64 and f64), NULL
             // (unit, or `None` where an option is asked for) and the rest.
             other => Value(other).dynamo().deserialize_any(visitor),
@@ -98,7 +99,7 @@ impl<'de> de::Deserializer<'de> for Value {
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            AttributeValue::Bool(b) => visitor.visit_bool(b),
+            AttributeValue::Bool(b) => visitor.visit_bool(*b),
             other => Value(other).dynamo().deserialize_bool(visitor),
         }
     }
@@ -109,7 +110,7 @@ impl<'de> de::Deserializer<'de> for Value {
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            AttributeValue::S(s) => visitor.visit_string(s),
+            AttributeValue::S(s) => visitor.visit_str(s),
             other => Value(other).dynamo().deserialize_string(visitor),
         }
     }
@@ -143,7 +144,7 @@ impl<'de> de::Deserializer<'de> for Value {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            AttributeValue::L(l) => visitor.visit_seq(Seq(l.into_iter())),
+            AttributeValue::L(l) => visitor.visit_seq(Seq(l.iter())),
             other => Value(other).dynamo().deserialize_seq(visitor),
         }
     }
@@ -189,7 +190,7 @@ impl<'de> de::Deserializer<'de> for Value {
         visitor: V,
     ) -> Result<V::Value, Error> {
         match self.0 {
-            AttributeValue::S(s) => visitor.visit_enum(s.into_deserializer()),
+            AttributeValue::S(s) => visitor.visit_enum(s.as_str().into_deserializer()),
             other => Value(other)
                 .dynamo()
                 .deserialize_enum(name, variants, visitor),
@@ -203,21 +204,21 @@ impl<'de> de::Deserializer<'de> for Value {
 }
 
 /// The attributes of an `M`, each name then its value.
-struct Map {
-    entries: hash_map::IntoIter<String, AttributeValue>,
-    value: Option<AttributeValue>,
+struct Map<'a> {
+    entries: hash_map::Iter<'a, String, AttributeValue>,
+    value: Option<&'a AttributeValue>,
 }
 
-impl Map {
-    fn new(map: Item) -> Self {
+impl<'a> Map<'a> {
+    fn new(map: &'a Item) -> Self {
         Self {
-            entries: map.into_iter(),
+            entries: map.iter(),
             value: None,
         }
     }
 }
 
-impl<'de> de::MapAccess<'de> for Map {
+impl<'de> de::MapAccess<'de> for Map<'_> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -227,7 +228,8 @@ impl<'de> de::MapAccess<'de> for Map {
         match self.entries.next() {
             Some((name, value)) => {
                 self.value = Some(value);
-                seed.deserialize(name.into_deserializer()).map(Some)
+                seed.deserialize(name.as_str().into_deserializer())
+                    .map(Some)
             }
             None => Ok(None),
         }
@@ -246,9 +248,9 @@ impl<'de> de::MapAccess<'de> for Map {
 }
 
 /// The values of an `L`.
-struct Seq(vec::IntoIter<AttributeValue>);
+struct Seq<'a>(slice::Iter<'a, AttributeValue>);
 
-impl<'de> de::SeqAccess<'de> for Seq {
+impl<'de> de::SeqAccess<'de> for Seq<'_> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -340,7 +342,7 @@ mod tests {
 
     #[test]
     fn reads_what_serde_dynamo_reads() {
-        let ours: Product = from_item(stored(product())).expect("read");
+        let ours: Product = from_item(&stored(product())).expect("read");
         let theirs: Product = serde_dynamo::from_item(stored(product())).expect("read");
         assert_eq!(ours, theirs);
         assert_eq!(ours.stock, -3);
@@ -349,7 +351,7 @@ mod tests {
         assert_eq!(ours.either, Either::Dims(Dims { w: 2.0, h: 3 }));
         assert_eq!(ours.any, json!({"n": 1, "f": 0.5, "l": [true, null, "s"]}));
         // As JSON: what `fields_of` and untyped reads see.
-        let value: serde_json::Value = from_item(stored(product())).expect("read");
+        let value: serde_json::Value = from_item(&stored(product())).expect("read");
         let expected: serde_json::Value = serde_dynamo::from_item(stored(product())).expect("read");
         assert_eq!(value, expected);
     }
@@ -367,7 +369,7 @@ mod tests {
         ] {
             let mut value = product();
             value[field] = wrong.clone();
-            let ours = from_item::<Product>(stored(value.clone()));
+            let ours = from_item::<Product>(&stored(value.clone()));
             let theirs = serde_dynamo::from_item::<_, Product>(stored(value));
             assert!(ours.is_err(), "{field} = {wrong} was read");
             assert!(theirs.is_err(), "{field} = {wrong}");
@@ -375,12 +377,12 @@ mod tests {
         // serde reads a struct from a list of its fields in order, in both.
         let mut value = product();
         value["dims"] = json!([1, 2]);
-        let ours: Product = from_item(stored(value.clone())).expect("read");
+        let ours: Product = from_item(&stored(value.clone())).expect("read");
         let theirs: Product = serde_dynamo::from_item(stored(value)).expect("read");
         assert_eq!(ours, theirs);
         let mut missing = product();
         missing.as_object_mut().expect("an object").remove("name");
-        assert!(from_item::<Product>(stored(missing)).is_err());
+        assert!(from_item::<Product>(&stored(missing)).is_err());
     }
 
     #[test]
@@ -400,7 +402,7 @@ mod tests {
                 AttributeValue::Ns(vec!["1".into(), "2".into()]),
             ),
         ]);
-        let sets: Sets = from_item(item).expect("read");
+        let sets: Sets = from_item(&item).expect("read");
         assert_eq!(sets.names, ["a", "b"]);
         assert_eq!(sets.numbers, [1, 2]);
     }

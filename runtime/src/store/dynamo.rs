@@ -559,7 +559,7 @@ fn limit(limit: usize) -> i32 {
 
 fn raw_page(items: Option<Vec<Item>>, last_key: Option<Item>) -> RawPage {
     RawPage {
-        items: items.unwrap_or_default(),
+        items: super::backend::shared(items.unwrap_or_default()),
         last_key: last_key.filter(|key| !key.is_empty()),
     }
 }

@@ -271,7 +271,7 @@ pub(super) fn fields_of(def: &EntityDef, item: &Item) -> Result<Fields, StoreErr
 }
 
 /// A stored item as the entity type.
-pub(super) fn into_entity<E: Entity>(item: Item) -> Result<E, StoreError> {
+pub(super) fn into_entity<E: Entity>(item: &Item) -> Result<E, StoreError> {
     let mut entity: E = super::decode::from_item(item).map_err(|e| {
         StoreError::backend(format!(
             "a stored `{}` does not match its type: {e}",

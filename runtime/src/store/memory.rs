@@ -61,7 +61,8 @@ struct State {
     tokens: HashMap<String, String>,
 }
 
-type Tables = HashMap<&'static str, BTreeMap<PrimaryKey, Item>>;
+/// Items are shared: a read hands out the stored item, not a copy of it.
+type Tables = HashMap<&'static str, BTreeMap<PrimaryKey, Arc<Item>>>;
 
 /// A table's primary key, ordered the way DynamoDB orders a partition.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,7 +75,7 @@ type Position = (Option<KeyValue>, PrimaryKey);
 struct Change {
     table: &'static str,
     key: PrimaryKey,
-    item: Option<Item>,
+    item: Option<Arc<Item>>,
 }
 
 impl MemoryStore {
@@ -94,7 +95,7 @@ impl MemoryStore {
         std::mem::take(&mut state.requests)
     }
 
-    pub(super) fn get(&self, table: &TableDef, key: Item) -> Result<Option<Item>, StoreError> {
+    pub(super) fn get(&self, table: &TableDef, key: Item) -> Result<Option<Arc<Item>>, StoreError> {
         let key = key_of(table, &key, true)?;
         let state = self.lock("GetItem");
         Ok(state
@@ -109,7 +110,7 @@ impl MemoryStore {
         &self,
         table: &TableDef,
         keys: &[Item],
-    ) -> Result<Vec<Item>, StoreError> {
+    ) -> Result<Vec<Arc<Item>>, StoreError> {
         let keys: Vec<PrimaryKey> = keys
             .iter()
             .map(|key| key_of(table, key, true))
@@ -145,13 +146,13 @@ impl MemoryStore {
         let mut changes = Vec::new();
         for (key, op) in keys.into_iter().zip(ops) {
             let (old, new) = match op {
-                BatchOp::Put(item) => (items.insert(key, item.clone()), Some(item)),
+                BatchOp::Put(item) => (items.insert(key, Arc::new(item.clone())), Some(item)),
                 BatchOp::Delete(_) => (items.remove(&key), None),
             };
             if self.feed.listened() {
                 changes.push(ItemChange {
                     table: table.name.to_owned(),
-                    old,
+                    old: old.map(Arc::unwrap_or_clone),
                     new: new.cloned(),
                 });
             }
@@ -245,7 +246,7 @@ impl MemoryStore {
         key: Item,
         actions: Actions,
         conds: Vec<Cond>,
-    ) -> Result<Item, WriteError> {
+    ) -> Result<Arc<Item>, WriteError> {
         let write = Write {
             table,
             op: WriteOp::Update { key, actions },
@@ -291,12 +292,12 @@ impl MemoryStore {
                 return Ok(RawPage::default());
             };
             let range = items.range(bounds);
-            let read: Box<dyn Iterator<Item = (&PrimaryKey, &Item)>> = if page.descending {
+            let read: Box<dyn Iterator<Item = (&PrimaryKey, &Arc<Item>)>> = if page.descending {
                 Box::new(range.rev())
             } else {
                 Box::new(range)
             };
-            let mut rows: Vec<(Position, &Item)> = Vec::new();
+            let mut rows: Vec<(Position, &Arc<Item>)> = Vec::new();
             for (_, item) in read {
                 let matches = match &page.condition.sk {
                     Some((name, condition)) => item
@@ -313,7 +314,7 @@ impl MemoryStore {
             }
             return Ok(Self::page_of(table, &page, rows));
         }
-        let mut rows: Vec<(Position, &Item)> = Vec::new();
+        let mut rows: Vec<(Position, &Arc<Item>)> = Vec::new();
         for item in items.values() {
             // An index holds only items that have all its key attributes (a sparse index).
             let in_partition = item
@@ -353,7 +354,7 @@ impl MemoryStore {
     fn page_of(
         table: &TableDef,
         page: &QueryPage<'_>,
-        mut rows: Vec<(Position, &Item)>,
+        mut rows: Vec<(Position, &Arc<Item>)>,
     ) -> RawPage {
         let key_attrs = cursor::key_attrs(table, page.index);
         let keys_only = page.index.is_some_and(|index| index.keys_only);
@@ -365,14 +366,14 @@ impl MemoryStore {
             .last()
             .filter(|_| reached)
             .map(|(_, item)| cursor::key_of(item, &key_attrs));
-        let items: Vec<Item> = rows
+        let items: Vec<Arc<Item>> = rows
             .into_iter()
             .filter(|(_, item)| page.filter.iter().all(|test| test.passes(item)))
             .map(|(_, item)| {
                 if keys_only {
-                    cursor::key_of(item, &key_attrs)
+                    Arc::new(cursor::key_of(item, &key_attrs))
                 } else {
-                    item.clone()
+                    Arc::clone(item)
                 }
             })
             .collect();
@@ -392,7 +393,7 @@ impl MemoryStore {
         };
         // The limit counts items examined, before the filter, as in DynamoDB; a read that
         // reached it gives its last key, with or without items after it.
-        let examined: Vec<&Item> = items
+        let examined: Vec<&Arc<Item>> = items
             .iter()
             .filter(|(key, _)| start.as_ref().is_none_or(|s| *key > s))
             .take(page.limit)
@@ -422,13 +423,16 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
             key_of(table, key, true)?
         }
     };
-    let current = tables.get(table.name).and_then(|items| items.get(&key));
+    let current = tables
+        .get(table.name)
+        .and_then(|items| items.get(&key))
+        .map(|item| &**item);
     if !write.conds.iter().all(|cond| holds(cond, current)) {
         let found = current.cloned().map_or(Found::Nothing, Found::Item);
         return Err(WriteError::Condition { index, found });
     }
     let item = match &write.op {
-        WriteOp::Put(item) => Some(item.clone()),
+        WriteOp::Put(item) => Some(Arc::new(item.clone())),
         WriteOp::Update { key, actions } => {
             if let Some(name) = actions.keys().find(|name| key.contains_key(*name)) {
                 let message = format!("cannot update `{name}`: it is part of the key");
@@ -437,11 +441,11 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
             // Like DynamoDB, updating a missing item creates it from its key.
             let mut item = current.cloned().unwrap_or_else(|| key.clone());
             apply(&mut item, actions)?;
-            Some(item)
+            Some(Arc::new(item))
         }
         WriteOp::Delete { .. } => None,
         // Written back as it is: a check changes nothing.
-        WriteOp::Check { .. } => current.cloned(),
+        WriteOp::Check { .. } => current.cloned().map(Arc::new),
     };
     if let Some(item) = &item {
         check_item(table, item)?;
@@ -482,8 +486,8 @@ fn commit(tables: &mut Tables, change: Change, report: bool) -> Option<ItemChang
     };
     report.then(|| ItemChange {
         table: change.table.to_owned(),
-        old,
-        new,
+        old: old.map(Arc::unwrap_or_clone),
+        new: new.map(Arc::unwrap_or_clone),
     })
 }
 

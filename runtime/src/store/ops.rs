@@ -27,7 +27,7 @@ impl Store {
         let (write, guards, stored) = plan_create(def, fields, bound, E::before_write)?;
         self.write_with_guards(write, guards, |_| StoreError::AlreadyExists)
             .await?;
-        item::into_entity(stored)
+        item::into_entity(&stored)
     }
 
     /// Reads one item by its key fields (`key` holds the fields the primary key templates use).
@@ -36,7 +36,7 @@ impl Store {
         let def = E::DEF;
         let key = keys::primary_key(def, &key)?;
         match self.get_item(def.table, key).await? {
-            Some(found) if item::is_entity(def, &found) => Ok(Some(item::into_entity(found)?)),
+            Some(found) if item::is_entity(def, &found) => Ok(Some(item::into_entity(&found)?)),
             Some(_) => {
                 tracing::warn!(entity = def.name, "the key holds an item of another type");
                 Ok(None)
@@ -115,7 +115,7 @@ impl Store {
         if let Some(found) = &existing {
             conditions.check(def, found)?;
         }
-        check_version(def, existing.as_ref(), expected_version)?;
+        check_version(def, existing.as_deref(), expected_version)?;
         let old = existing
             .as_ref()
             .map(|found| item::fields_of(def, found))
@@ -201,7 +201,7 @@ impl Store {
             other => other,
         };
         self.write_with_guards(write, guards, refusal).await?;
-        Ok((item::into_entity(stored)?, created))
+        Ok((item::into_entity(&stored)?, created))
     }
 
     /// Deletes; condition: the item exists with this type (+ version). One DeleteItem; with unique

@@ -1,5 +1,7 @@
 //! `Store::query`: one page of a Query on the primary key or an index, or of a Scan by type.
 
+use std::sync::Arc;
+
 use super::backend::{KeyCondition, QueryPage, RawPage, ScanPage};
 use super::filter::{self, Test};
 use super::item::{self, Item};
@@ -157,8 +159,8 @@ impl Store {
     async fn full_items(
         &self,
         table: &'static TableDef,
-        keys: Vec<Item>,
-    ) -> Result<Vec<Item>, StoreError> {
+        keys: Vec<Arc<Item>>,
+    ) -> Result<Vec<Arc<Item>>, StoreError> {
         let table_keys = cursor::key_attrs(table, None);
         let keys: Vec<Item> = keys
             .iter()
@@ -252,7 +254,7 @@ fn page<E: Entity>(def: &EntityDef, raw: RawPage) -> Result<Page<E>, StoreError>
             );
             continue;
         }
-        items.push(item::into_entity(found)?);
+        items.push(item::into_entity(&found)?);
     }
     let next_cursor = raw.last_key.as_ref().map(cursor::encode).transpose()?;
     Ok(Page { items, next_cursor })

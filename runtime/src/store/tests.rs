@@ -466,7 +466,11 @@ async fn raw(store: &Store, pk: &str, sk: &str) -> Option<Item> {
         ("PK".to_string(), AttributeValue::S(pk.into())),
         ("SK".to_string(), AttributeValue::S(sk.into())),
     ]);
-    store.get_item(&MAIN, key).await.unwrap()
+    store
+        .get_item(&MAIN, key)
+        .await
+        .unwrap()
+        .map(Arc::unwrap_or_clone)
 }
 
 fn query(index: Option<&'static str>, values: Value, limit: usize) -> Query {

@@ -65,7 +65,7 @@ impl Transaction {
         let given: Vec<String> = fields.keys().cloned().collect();
         let bound: Vec<&str> = given.iter().map(String::as_str).collect();
         let (write, guards, stored) = plan_create(def, fields, &bound, E::before_write)?;
-        let entity = item::into_entity(stored)?;
+        let entity = item::into_entity(&stored)?;
         self.parts.push(Part::Create { write, guards });
         Ok(entity)
     }

@@ -1,5 +1,7 @@
 //! `Store::update`: merge-patch updates, in one UpdateItem when the patch alone is enough.
 
+use std::sync::Arc;
+
 use std::collections::BTreeSet;
 use std::iter;
 
@@ -61,7 +63,7 @@ impl Store {
             let found = self.stored(def, key_item).await?;
             conditions.check(def, &found)?;
             check_version(def, Some(&found), expected_version)?;
-            return item::into_entity(found);
+            return item::into_entity(&found);
         }
         let updated = retrying(expected_version, || {
             self.update_once(
@@ -74,7 +76,7 @@ impl Store {
             )
         })
         .await?;
-        item::into_entity(updated)
+        item::into_entity(&updated)
     }
 
     async fn update_once(
@@ -85,7 +87,7 @@ impl Store {
         patch: Fields,
         expected_version: Option<i64>,
         conditions: &Conditions,
-    ) -> Result<Item, StoreError> {
+    ) -> Result<Arc<Item>, StoreError> {
         let change = Change::new(def, patch, expected_version)?;
         let blind = self.update_blind(def, key, key_item, &change, expected_version, conditions);
         match blind.await? {
@@ -107,7 +109,7 @@ impl Store {
         change: &Change,
         expected_version: Option<i64>,
         conditions: &Conditions,
-    ) -> Result<Option<Item>, StoreError> {
+    ) -> Result<Option<Arc<Item>>, StoreError> {
         if def.unique.iter().any(|f| change.fields.contains_key(*f)) {
             return Ok(None);
         }
@@ -149,12 +151,12 @@ impl Store {
         change: Change,
         expected_version: Option<i64>,
         conditions: &Conditions,
-    ) -> Result<Item, StoreError> {
+    ) -> Result<Arc<Item>, StoreError> {
         let existing = self.stored(def, key_item.clone()).await?;
         let planned = plan_on(
             def,
             key_item,
-            existing,
+            Arc::unwrap_or_clone(existing),
             change,
             expected_version,
             conditions,
@@ -177,7 +179,7 @@ impl Store {
             conditions.refusal(def, found)
         })
         .await?;
-        Ok(planned.updated)
+        Ok(Arc::new(planned.updated))
     }
 
     /// An update as one write of a transaction, planned on the item as it is now (one GetItem):
@@ -202,7 +204,7 @@ impl Store {
         plan_on(
             def,
             key_item,
-            existing,
+            Arc::unwrap_or_clone(existing),
             change,
             expected_version,
             conditions,
