@@ -2,10 +2,9 @@
 //! repositories), of several (`BatchGet`, typed by their keys), and the items behind a KEYS_ONLY
 //! index.
 
-use std::sync::Arc;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 

@@ -7,6 +7,9 @@
 //! reads the shapes JSON has (S, N, BOOL, NULL, M, L), which is everything the store writes;
 //! anything else (binary, sets) and every shape a type does not expect go to serde_dynamo's own
 //! deserializer, so that what reads and what fails to read is exactly what it would be there.
+//! That holds for entities whose type reads a map (a struct, a map, an internally tagged or
+//! untagged enum: every entity apigen generates is a struct); the item is read as a map
+//! whatever the type asks for, where serde_dynamo would also take a newtype or an `Option`.
 
 use std::collections::hash_map;
 use std::slice;

@@ -423,10 +423,8 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
             key_of(table, key, true)?
         }
     };
-    let current = tables
-        .get(table.name)
-        .and_then(|items| items.get(&key))
-        .map(|item| &**item);
+    let stored = tables.get(table.name).and_then(|items| items.get(&key));
+    let current = stored.map(|item| &**item);
     if !write.conds.iter().all(|cond| holds(cond, current)) {
         let found = current.cloned().map_or(Found::Nothing, Found::Item);
         return Err(WriteError::Condition { index, found });
@@ -445,7 +443,7 @@ fn prepare(tables: &Tables, index: usize, write: &Write) -> Result<Change, Write
         }
         WriteOp::Delete { .. } => None,
         // Written back as it is: a check changes nothing.
-        WriteOp::Check { .. } => current.cloned().map(Arc::new),
+        WriteOp::Check { .. } => stored.cloned(),
     };
     if let Some(item) = &item {
         check_item(table, item)?;

@@ -1,9 +1,8 @@
 //! `Store::update`: merge-patch updates, in one UpdateItem when the patch alone is enough.
 
-use std::sync::Arc;
-
 use std::collections::BTreeSet;
 use std::iter;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
