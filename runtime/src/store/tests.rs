@@ -290,8 +290,11 @@ impl Entity for Calendar {
 }
 
 /// Each scenario runs against the memory store, and against a DynamoDB-compatible server when
-/// asked to: `APIGEN_TEST_DYNAMODB_URL=http://127.0.0.1:5000 cargo test -- --ignored` (e.g. with
-/// `moto_server`). Every DynamoDB run gets a fresh table.
+/// asked to: `APIGEN_TEST_DYNAMODB_URL=http://127.0.0.1:5000 cargo test -- --ignored`, with the
+/// server `.ci/dynamodb-server.py` starts (moto, one request at a time). Plain `moto_server`
+/// checks conditions on many threads without a lock, so two racing writers can both win there
+/// (`concurrent_writers_cannot_both_win` fails), where DynamoDB lets one. Every DynamoDB run gets
+/// a fresh table.
 macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {
         mod on_memory {
